@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Intake: a self-hosted client upload portal served as FastCGI workers behind nginx.
+///
+/// Layers, each depending only on those above it: C system libraries → safe wrappers
+/// (`FastCGI`, `Database`, `Sodium`) and the transport-free `Web` and `Templates` → the
+/// `Intake` domain → `IntakeWeb` (routes and pages) → the thin `intake` executable.
+let package = Package(
+    name: "Intake",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "intake", targets: ["intake"]),
+        .library(name: "Templates", targets: ["Templates"]),
+        .library(name: "Web", targets: ["Web"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C system libraries: a module map and one shim.h each, found through pkg-config.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // Pure Swift building blocks.
+        .target(name: "Templates"),
+        .target(name: "Web"),
+
+        // Safe wrappers over the C libraries.
+        .target(name: "FastCGI", dependencies: [
+            "CFastCGI", "Web",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Database", dependencies: ["CSQLite"]),
+        .target(name: "Sodium", dependencies: ["CSodium"]),
+
+        // The domain, the web layer and the executable.
+        .target(name: "Intake", dependencies: ["Database", "Sodium"]),
+        .target(name: "IntakeWeb", dependencies: [
+            "Intake", "Web", "Templates", "Database",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "intake", dependencies: [
+            "Intake", "IntakeWeb", "FastCGI", "Database",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client.
+        .target(name: "TestSupport", dependencies: ["Web"], path: "Sources/TestSupport"),
+
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Resources/spec")]),
+        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,236 @@
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A SQLite connection: WAL journal, a busy timeout, foreign keys on, prepared statements
+/// cached by SQL text.
+///
+/// One connection per thread: the connection is opened with `SQLITE_OPEN_NOMUTEX` and must not
+/// be shared. That is why it is a class with no locks and not `Sendable`.
+public final class SQLiteDatabase: Database {
+    public let dialect = SQLDialect.sqlite
+    /// The file this connection opened.
+    public let path: String
+
+    private var handle: OpaquePointer?
+    private var statements: [String: PreparedStatement] = [:]
+    private var transactionDepth = 0
+
+    /// How long a statement waits for another writer before reporting busy.
+    public static let busyTimeoutMilliseconds: Int32 = 5000
+
+    /// Opens (creating if needed) the database at `path` and configures it.
+    public init(path: String) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw DatabaseError(.unavailable, "cannot open \(path): \(message)", driverCode: rc)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
+        // WAL lets readers run beside one writer; NORMAL sync is durable across crashes of the
+        // process (not of the OS for the last transactions), the usual choice with WAL.
+        let mode = try query("PRAGMA journal_mode = WAL").first?.values.first
+        if mode != .text("wal") && path != ":memory:" {
+            throw DatabaseError(.unavailable, "cannot switch \(path) to WAL mode (got \(mode ?? .null))")
+        }
+        try executeScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+    }
+
+    deinit {
+        statements.removeAll()  // finalizes every statement before the connection closes
+        sqlite3_close_v2(handle)
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> Int {
+        let statement = try prepared(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        while try step(statement, sql) {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    public func query(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Row] {
+        let statement = try prepared(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        var rows: [Row] = []
+        let columns = statement.columnNames
+        while try step(statement, sql) {
+            rows.append(Row(columns: columns, values: statement.currentValues()))
+        }
+        return rows
+    }
+
+    public func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(message)
+            throw error(rc, text, sql)
+        }
+    }
+
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN IMMEDIATE", body)
+    }
+
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            let name = "sp\(transactionDepth)"
+            try executeScript("SAVEPOINT \(name)")
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            do {
+                let result = try body()
+                try executeScript("RELEASE \(name)")
+                return result
+            } catch {
+                try? executeScript("ROLLBACK TO \(name); RELEASE \(name)")
+                throw error
+            }
+        }
+        try beginRetryingWhileBusy(begin)
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        do {
+            let result = try body()
+            try executeScript("COMMIT")
+            return result
+        } catch {
+            if sqlite3_get_autocommit(handle) == 0 { try? executeScript("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` already waits for the busy timeout; under a long write burst it may still
+    /// report busy, so it is retried with a growing pause before giving up. The body has not run
+    /// yet at that point, so retrying is always safe.
+    private func beginRetryingWhileBusy(_ begin: String) throws {
+        var attempt = 0
+        while true {
+            do {
+                try executeScript(begin)
+                return
+            } catch let e as DatabaseError where e.kind == .busy && attempt < 5 {
+                attempt += 1
+                usleep(UInt32(10_000 * attempt))
+            }
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> PreparedStatement {
+        if let cached = statements[sql] { return cached }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else {
+            throw error(rc, String(cString: sqlite3_errmsg(handle)), sql)
+        }
+        let statement = PreparedStatement(stmt)
+        statements[sql] = statement
+        return statement
+    }
+
+    private func step(_ statement: PreparedStatement, _ sql: String) throws -> Bool {
+        let rc = sqlite3_step(statement.stmt)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw error(rc, String(cString: sqlite3_errmsg(handle)), sql)
+        }
+    }
+
+    /// The one place SQLite result codes become typed errors.
+    private func error(_ rc: Int32, _ message: String, _ sql: String?) -> DatabaseError {
+        let kind: DatabaseError.Kind
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED: kind = .busy
+        case SQLITE_CONSTRAINT: kind = .constraint
+        case SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_READONLY: kind = .unavailable
+        default: kind = .other
+        }
+        return DatabaseError(kind, message, driverCode: rc, sql: sql)
+    }
+}
+
+/// A prepared statement owned by one connection; finalized when the cache drops it.
+final class PreparedStatement {
+    let stmt: OpaquePointer
+    let columnNames: [String]
+    /// For each SQL parameter (1-based), the index into the argument list: `$3` takes the third
+    /// argument wherever it appears; `?` takes arguments in order.
+    private let argumentIndex: [Int]
+
+    init(_ stmt: OpaquePointer) {
+        self.stmt = stmt
+        columnNames = (0..<sqlite3_column_count(stmt)).map { String(cString: sqlite3_column_name(stmt, $0)) }
+        let count = sqlite3_bind_parameter_count(stmt)
+        var mapping: [Int] = []
+        var next = 0
+        for i in 0..<count {
+            if let name = sqlite3_bind_parameter_name(stmt, i + 1), let n = Int(String(cString: name).dropFirst()), n > 0 {
+                mapping.append(n - 1)
+            } else {
+                mapping.append(next)
+                next += 1
+            }
+        }
+        argumentIndex = mapping
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    func bind(_ arguments: [any DatabaseValueConvertible]) throws {
+        let needed = (argumentIndex.max() ?? -1) + 1
+        guard arguments.count == needed else {
+            throw DatabaseError(.other, "statement takes \(needed) arguments, got \(arguments.count)", sql: String(cString: sqlite3_sql(stmt)))
+        }
+        for (i, argIndex) in argumentIndex.enumerated() {
+            let position = Int32(i + 1)
+            let rc: Int32
+            switch arguments[argIndex].databaseValue {
+            case .null: rc = sqlite3_bind_null(stmt, position)
+            case .integer(let v): rc = sqlite3_bind_int64(stmt, position, v)
+            case .real(let v): rc = sqlite3_bind_double(stmt, position, v)
+            case .text(let v): rc = sqlite3_bind_text(stmt, position, v, -1, csqlite_transient())
+            case .blob(let v):
+                rc = v.withUnsafeBytes { sqlite3_bind_blob(stmt, position, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            }
+            guard rc == SQLITE_OK else {
+                throw DatabaseError(.other, "cannot bind parameter \(position): \(String(cString: sqlite3_errstr(rc)))")
+            }
+        }
+    }
+
+    func currentValues() -> [DatabaseValue] {
+        (0..<Int32(columnNames.count)).map { i in
+            switch sqlite3_column_type(stmt, i) {
+            case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, i))
+            case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, i))
+            case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(stmt, i)))
+            case SQLITE_BLOB:
+                let n = Int(sqlite3_column_bytes(stmt, i))
+                guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return .blob([]) }
+                return .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+            default: return .null
+            }
+        }
+    }
+
+    func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+}

@@ -1,0 +1,163 @@
+import Sodium
+
+/// Intake's configuration: every `INTAKE_*` variable, typed, with working defaults for a local
+/// run, loaded once at start. A wrong value stops start-up with a message naming the variable.
+public struct Configuration: Sendable {
+    /// One configuration key: its variable, default and meaning, for `intake config` and the README.
+    public struct Key: Sendable {
+        public let name: String
+        public let defaultValue: String
+        public let summary: String
+        public let secret: Bool
+    }
+
+    /// Every key Intake reads, in the order `intake config` prints them.
+    public static let keys: [Key] = [
+        Key(name: "INTAKE_HOME", defaultValue: "./var", summary: "Folder for the database, socket, key file, spools and nginx's runtime files.", secret: false),
+        Key(name: "INTAKE_DATABASE", defaultValue: "$INTAKE_HOME/intake.db", summary: "SQLite database file.", secret: false),
+        Key(name: "INTAKE_BASE_URL", defaultValue: "http://127.0.0.1:8080", summary: "The public URL of the site (links, cookies, CSRF origin, OAuth redirects).", secret: false),
+        Key(name: "INTAKE_LISTEN", defaultValue: "$INTAKE_HOME/intake.sock", summary: "FastCGI socket: a unix socket path, or 127.0.0.1:PORT.", secret: false),
+        Key(name: "INTAKE_HTTP_PORT", defaultValue: "8080", summary: "Loopback port of the development nginx.", secret: false),
+        Key(name: "INTAKE_WORKERS", defaultValue: "2", summary: "Worker processes started by `intake serve`.", secret: false),
+        Key(name: "INTAKE_THREADS", defaultValue: "8", summary: "Request threads per worker process.", secret: false),
+        Key(name: "INTAKE_SHUTDOWN_GRACE", defaultValue: "30", summary: "Seconds in-flight requests get to finish on SIGTERM.", secret: false),
+        Key(name: "INTAKE_SECRET_KEY", defaultValue: "(generated into $INTAKE_HOME/secret.key)", summary: "64 hex characters; encrypts secrets at rest. INTAKE_SECRET_KEY_FILE names a file holding it.", secret: true),
+        Key(name: "INTAKE_PUBLIC_DIR", defaultValue: "./public", summary: "Static files served by nginx.", secret: false),
+        Key(name: "INTAKE_TEMPLATES_DIR", defaultValue: "./templates", summary: "Page templates, compiled at start.", secret: false),
+        Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
+    ]
+
+    public var home: String
+    public var databasePath: String
+    public var baseURL: String
+    public var listen: String
+    public var httpPort: Int
+    public var workers: Int
+    public var threads: Int
+    public var shutdownGrace: Double
+    /// Where the secret key comes from; resolved to bytes by `SecretKeyStore`.
+    public var secretKeySource: SecretKeySource
+    public var publicDirectory: String
+    public var templatesDirectory: String
+    public var logLevel: String
+
+    /// Where the key that seals secrets comes from.
+    public enum SecretKeySource: Sendable, Equatable {
+        /// Given directly in `INTAKE_SECRET_KEY`.
+        case value([UInt8])
+        /// A file that must exist (`INTAKE_SECRET_KEY_FILE`).
+        case file(String)
+        /// A file created with mode 0600 on first start if missing (the default).
+        case generatedFile(String)
+    }
+
+    /// Loads from `environment`, resolving relative paths against `workingDirectory`.
+    public static func load(_ environment: [String: String], workingDirectory: String) throws -> Configuration {
+        func value(_ key: String) -> String? {
+            guard let v = environment[key]?.trimmingSpaces(), !v.isEmpty else { return nil }
+            return v
+        }
+        func path(_ key: String, _ fallback: String) -> String {
+            absolute(value(key) ?? fallback, relativeTo: workingDirectory)
+        }
+        func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = value(key) else { return fallback }
+            guard let n = Int(text), range.contains(n) else {
+                throw ConfigurationError(key: key, message: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return n
+        }
+
+        let home = path("INTAKE_HOME", "./var")
+        let baseURL = value("INTAKE_BASE_URL") ?? "http://127.0.0.1:8080"
+        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://"), !baseURL.hasSuffix("/") || baseURL.count > 8 else {
+            throw ConfigurationError(key: "INTAKE_BASE_URL", message: "must start with http:// or https://, got '\(baseURL)'")
+        }
+        let secret: SecretKeySource
+        if let hex = value("INTAKE_SECRET_KEY") {
+            guard let key = Sodium.unhex(hex), key.count == 32 else {
+                throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "must be 64 hexadecimal characters (32 bytes)")
+            }
+            secret = .value(key)
+        } else if let file = value("INTAKE_SECRET_KEY_FILE") {
+            secret = .file(absolute(file, relativeTo: workingDirectory))
+        } else {
+            secret = .generatedFile(home + "/secret.key")
+        }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        let logLevel = value("INTAKE_LOG_LEVEL")?.lowercased() ?? "info"
+        guard levels.contains(logLevel) else {
+            throw ConfigurationError(key: "INTAKE_LOG_LEVEL", message: "must be one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
+        }
+        let grace = value("INTAKE_SHUTDOWN_GRACE") ?? "30"
+        guard let shutdownGrace = Double(grace), shutdownGrace >= 0, shutdownGrace <= 3600 else {
+            throw ConfigurationError(key: "INTAKE_SHUTDOWN_GRACE", message: "must be a number of seconds from 0 to 3600, got '\(grace)'")
+        }
+        return Configuration(
+            home: home,
+            databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
+            baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
+            listen: value("INTAKE_LISTEN").map { $0.contains("/") ? absolute($0, relativeTo: workingDirectory) : $0 } ?? home + "/intake.sock",
+            httpPort: try integer("INTAKE_HTTP_PORT", 8080, 1...65535),
+            workers: try integer("INTAKE_WORKERS", 2, 1...64),
+            threads: try integer("INTAKE_THREADS", 8, 1...256),
+            shutdownGrace: shutdownGrace,
+            secretKeySource: secret,
+            publicDirectory: path("INTAKE_PUBLIC_DIR", "./public"),
+            templatesDirectory: path("INTAKE_TEMPLATES_DIR", "./templates"),
+            logLevel: logLevel
+        )
+    }
+
+    /// The effective configuration as `KEY=value` lines, secrets redacted.
+    public func describe() -> [(String, String)] {
+        let secretText: String
+        switch secretKeySource {
+        case .value: secretText = "(set, redacted)"
+        case .file(let p): secretText = "(from file \(p), redacted)"
+        case .generatedFile(let p): secretText = "(from file \(p), generated if missing, redacted)"
+        }
+        return [
+            ("INTAKE_HOME", home), ("INTAKE_DATABASE", databasePath), ("INTAKE_BASE_URL", baseURL),
+            ("INTAKE_LISTEN", listen), ("INTAKE_HTTP_PORT", String(httpPort)), ("INTAKE_WORKERS", String(workers)),
+            ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
+            ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
+            ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
+        ]
+    }
+
+    /// Whether the site is served over TLS (cookies get `Secure` and the `__Host-` prefix).
+    public var isHTTPS: Bool { baseURL.hasPrefix("https://") }
+
+    static func absolute(_ path: String, relativeTo base: String) -> String {
+        if path.hasPrefix("/") { return normalized(path) }
+        return normalized(base + "/" + path)
+    }
+
+    /// Removes `.` segments and resolves `..` so nginx and logs show clean paths.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == "..", !parts.isEmpty { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// A configuration value that cannot be used; the message names the variable.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let key: String
+    public let message: String
+    public var description: String { "\(key) \(message)" }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,24 @@
+import Database
+import Intake
+import Web
+
+/// `GET /healthz`: whether this worker can answer and reach its database.
+enum HealthHandler {
+    static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let databaseOK: Bool
+        do {
+            databaseOK = try context.database.scalar("SELECT 1", as: Int.self) == 1
+        } catch {
+            context.logger.error("health check: database unreachable", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
+            databaseOK = false
+        }
+        let body: JSONValue = [
+            "status": databaseOK ? "ok" : "error",
+            "version": .string(IntakeVersion.current),
+            "database": databaseOK ? "ok" : "unreachable",
+        ]
+        var response = Response.json(body, status: databaseOK ? .ok : .serviceUnavailable)
+        response.headers.set("cache-control", "no-store")
+        return response
+    }
+}

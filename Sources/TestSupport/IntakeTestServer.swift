@@ -1,0 +1,185 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real thing for integration tests: `intake serve` (the built binary) on a unix socket in a
+/// temporary INTAKE_HOME, behind a real nginx on a free loopback port, started with the same
+/// rendered development config that `scripts/serve` uses.
+public final class IntakeTestServer: @unchecked Sendable {  // used from one test at a time; fields set once
+    public let home: String
+    public let port: UInt16
+    public let environment: [String: String]
+    private var serve: Process?
+    private var nginx: Process?
+    private let serveLog: String
+
+    /// The package root, found from this file's location.
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The `intake` binary: `INTAKE_BIN`, else the one built beside the test bundle.
+    public static let binary: String = {
+        if let bin = ProcessInfo.processInfo.environment["INTAKE_BIN"] { return bin }
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDirectory.appendingPathComponent("intake").path,
+                          bundleDirectory.deletingLastPathComponent().appendingPathComponent("intake").path,
+                          packageRoot + "/.build/debug/intake"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return packageRoot + "/.build/debug/intake"
+    }()
+
+    /// Starts both processes and waits until `/healthz` answers through nginx.
+    public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, extraEnvironment: [String: String] = [:]) throws {
+        home = try Self.makeTemporaryDirectory()
+        port = FreePort.find()
+        var env = ProcessInfo.processInfo.environment
+        env["INTAKE_HOME"] = home
+        env["INTAKE_LISTEN"] = home + "/intake.sock"
+        env["INTAKE_HTTP_PORT"] = String(port)
+        env["INTAKE_BASE_URL"] = "http://127.0.0.1:\(port)"
+        env["INTAKE_WORKERS"] = String(workers)
+        env["INTAKE_THREADS"] = String(threads)
+        env["INTAKE_SHUTDOWN_GRACE"] = String(grace)
+        env["INTAKE_PUBLIC_DIR"] = Self.packageRoot + "/public"
+        env["INTAKE_TEMPLATES_DIR"] = Self.packageRoot + "/templates"
+        env["INTAKE_LOG_LEVEL"] = "info"
+        for (k, v) in extraEnvironment { env[k] = v }
+        environment = env
+        serveLog = home + "/serve.log"
+
+        let nginxDir = home + "/nginx"
+        try FileManager.default.createDirectory(atPath: nginxDir + "/logs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: nginxDir + "/tmp", withIntermediateDirectories: true)
+        let rendered = try Self.run(Self.binary, ["nginx-config", "--template", Self.packageRoot + "/nginx/intake.dev.conf"], environment: env)
+        try rendered.write(toFile: nginxDir + "/nginx.conf", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: Self.packageRoot + "/nginx/fastcgi_params.conf", toPath: nginxDir + "/fastcgi_params.conf")
+
+        serve = try Self.start(Self.binary, ["serve"], environment: env, log: serveLog)
+        nginx = try Self.start(Self.nginxBinary, ["-p", nginxDir + "/", "-c", nginxDir + "/nginx.conf", "-e", "logs/error.log"],
+                               environment: env, log: nginxDir + "/logs/stderr.log")
+        try waitUntilHealthy()
+    }
+
+    deinit { stop() }
+
+    /// The supervisor's pid.
+    public var servePID: Int32 { serve?.processIdentifier ?? -1 }
+
+    /// The worker processes: children of the supervisor running `intake worker`.
+    public func workerPIDs() -> [Int32] {
+        let me = servePID
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == me
+        }.sorted()
+    }
+
+    /// A GET through nginx.
+    public func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPResult {
+        try HTTPClient.request(port: port, path: path, headers: headers)
+    }
+
+    /// Sends a signal to the supervisor.
+    public func signalServe(_ signal: Int32) { kill(servePID, signal) }
+
+    /// Waits for the supervisor to exit and returns its exit status.
+    public func waitForServeExit(timeout: Double) -> Int32? {
+        guard let serve else { return nil }
+        let deadline = Date().addingTimeInterval(timeout)
+        while serve.isRunning && Date() < deadline { usleep(20_000) }
+        return serve.isRunning ? nil : serve.terminationStatus
+    }
+
+    /// What the supervisor and its workers logged.
+    public func serveLogText() -> String { (try? String(contentsOfFile: serveLog, encoding: .utf8)) ?? "" }
+
+    /// Stops nginx and the supervisor and removes the temporary home.
+    public func stop() {
+        if let nginx, nginx.isRunning {
+            kill(nginx.processIdentifier, SIGQUIT)
+            nginx.waitUntilExit()
+        }
+        if let serve, serve.isRunning {
+            kill(serve.processIdentifier, SIGTERM)
+            serve.waitUntilExit()
+        }
+        nginx = nil
+        serve = nil
+        if ProcessInfo.processInfo.environment["INTAKE_KEEP_TEST_HOME"] == nil {
+            try? FileManager.default.removeItem(atPath: home)
+        }
+    }
+
+    private func waitUntilHealthy() throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let result = try? get("/healthz"), result.status == 200 { return }
+            if let serve, !serve.isRunning {
+                throw LaunchError("intake serve exited with \(serve.terminationStatus):\n\(serveLogText())")
+            }
+            usleep(50_000)
+        }
+        throw LaunchError("Intake did not become healthy in 30 s. serve log:\n\(serveLogText())")
+    }
+
+    static var nginxBinary: String {
+        for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return "nginx"
+    }
+
+    static func makeTemporaryDirectory() throws -> String {
+        // Short: a unix socket path must fit in 108 bytes.
+        var template = Array("/tmp/intake-test-XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&template) else { throw LaunchError("mkdtemp failed") }
+        return String(cString: dir)
+    }
+
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String], log: String) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Runs a command to completion and returns its standard output.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LaunchError("\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A test fixture that could not be started; the message carries the logs.
+public struct LaunchError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import Intake
+
+/// The `intake` executable: subcommands only; all behaviour lives in the modules.
+@main
+struct IntakeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake",
+        abstract: "Intake, a self-hosted client upload portal (FastCGI behind nginx).",
+        version: IntakeVersion.current,
+        subcommands: [Serve.self, Worker.self, Migrate.self, ShowConfig.self, NginxConfig.self]
+    )
+}

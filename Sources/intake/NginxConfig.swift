@@ -1,0 +1,41 @@
+import ArgumentParser
+import FastCGI
+import Foundation
+import Intake
+
+/// `intake nginx-config`: renders an nginx config template with this configuration's values,
+/// so the scripts and the tests build the development config in one way.
+struct NginxConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nginx-config",
+        abstract: "Render an nginx configuration template (placeholders like @@HTTP_PORT@@) for this configuration.")
+
+    @Option(help: "The template to render.")
+    var template = "nginx/intake.dev.conf"
+
+    func run() throws {
+        let config = Startup.configuration()
+        guard let address = ListenAddress.parse(config.listen) else {
+            Startup.fail("configuration error: INTAKE_LISTEN must be a socket path or 127.0.0.1:PORT, got '\(config.listen)'", code: 2)
+        }
+        guard let text = try? String(contentsOfFile: template, encoding: .utf8) else {
+            Startup.fail("cannot read the template \(template)")
+        }
+        // nginx started by root would run its workers as `nobody`, who cannot reach the socket
+        // (mode 0660) or the files; the development server runs them as the same user instead.
+        let user = geteuid() == 0 ? "user root root;" : ""
+        let values = [
+            "HTTP_PORT": String(config.httpPort),
+            "UPSTREAM": address.nginxUpstream,
+            "PUBLIC_DIR": config.publicDirectory,
+            "HOME": config.home,
+            "USER_DIRECTIVE": user,
+        ]
+        var rendered = text
+        for (name, value) in values { rendered = rendered.replacingOccurrences(of: "@@\(name)@@", with: value) }
+        if let range = rendered.range(of: #"@@[A-Z_]+@@"#, options: .regularExpression) {
+            Startup.fail("the template \(template) uses an unknown placeholder \(rendered[range])")
+        }
+        print(rendered, terminator: "")
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Database
+import FastCGI
+import Foundation
+import Intake
+import Logging
+
+/// `intake serve`: migrate, open the FastCGI socket, run the worker supervisor.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the supervisor: open the FastCGI socket and keep the worker processes running.")
+
+    func run() throws {
+        // Before anything can start a thread: the supervisor takes its signals synchronously.
+        Supervisor.blockSignals()
+        let config = Startup.configuration()
+        Startup.bootstrapLogging(config)
+        let logger = Logger(label: "intake.serve")
+        guard let address = ListenAddress.parse(config.listen) else {
+            Startup.fail("configuration error: INTAKE_LISTEN must be a socket path or 127.0.0.1:PORT, got '\(config.listen)'", code: 2)
+        }
+        do {
+            try Startup.ensureHome(config)
+            _ = try SecretKeyStore.load(config.secretKeySource)
+            let db = try SQLiteDatabase(path: config.databasePath)
+            let applied = try Schema.migrator.migrate(db, now: Startup.now())
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        } catch {
+            Startup.fail("cannot start: \(error)")
+        }
+        let socket: ListenSocket
+        do {
+            socket = try ListenSocket(address)
+        } catch {
+            Startup.fail("cannot listen on \(address): \(error)")
+        }
+        let supervisor = Supervisor(
+            socket: socket,
+            command: .init(executable: "/proc/self/exe", arguments: ["intake", "worker"]),
+            workers: config.workers, shutdownGrace: config.shutdownGrace, logger: logger)
+        throw ExitCode(supervisor.run())
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Database
+import FastCGI
+import Foundation
+import Intake
+import IntakeWeb
+import Logging
+import Web
+
+/// `intake worker`: one FastCGI worker process on the socket at fd 0 (started by `serve`, or by
+/// any FastCGI process manager).
+struct Worker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve FastCGI requests on the listening socket at fd 0 (normally started by `serve`).")
+
+    func run() throws {
+        let config = Startup.configuration()
+        Startup.bootstrapLogging(config)
+        var workerLogger = Logger(label: "intake.worker")
+        workerLogger[metadataKey: "pid"] = "\(getpid())"
+        let logger = workerLogger
+        let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
+            let database = try SQLiteDatabase(path: config.databasePath)
+            return ApplicationHandler(Application(context: RequestContext(configuration: config, database: database, logger: logger)))
+        }
+        let code = worker.run {
+            reportWorkerReady(environment: ProcessInfo.processInfo.environment)
+        }
+        throw ExitCode(code)
+    }
+}
+
+/// Adapts the transport-free application to the FastCGI worker.
+final class ApplicationHandler: FastCGIHandler {
+    private let application: Application
+    init(_ application: Application) { self.application = application }
+    func respond(to request: Request) throws -> Response { application.respond(to: request) }
+}
