@@ -15,13 +15,17 @@ public final class Application {
     /// An application answering with `context`'s configuration and database.
     public init(context: RequestContext) {
         self.context = context
-        self.router = Self.routes()
+        self.router = Self.routes(debug: context.configuration.debugRoutes)
     }
 
     /// Every route of the site.
-    static func routes() -> Router<Handler> {
+    static func routes(debug: Bool) -> Router<Handler> {
         var router = Router<Handler>()
         router.add(.get, "/healthz", HealthHandler.show)
+        if debug {
+            router.add(.get, "/_debug/sleep", DebugHandler.sleep)
+            router.add(.post, "/_debug/multipart", DebugHandler.multipart)
+        }
         return router
     }
 

@@ -25,6 +25,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_PUBLIC_DIR", defaultValue: "./public", summary: "Static files served by nginx.", secret: false),
         Key(name: "INTAKE_TEMPLATES_DIR", defaultValue: "./templates", summary: "Page templates, compiled at start.", secret: false),
         Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
+        Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
 
     public var home: String
@@ -40,6 +41,8 @@ public struct Configuration: Sendable {
     public var publicDirectory: String
     public var templatesDirectory: String
     public var logLevel: String
+    /// Whether the `/_debug/` routes for the integration tests are mounted.
+    public var debugRoutes: Bool
 
     /// Where the key that seals secrets comes from.
     public enum SecretKeySource: Sendable, Equatable {
@@ -93,6 +96,13 @@ public struct Configuration: Sendable {
         guard let shutdownGrace = Double(grace), shutdownGrace >= 0, shutdownGrace <= 3600 else {
             throw ConfigurationError(key: "INTAKE_SHUTDOWN_GRACE", message: "must be a number of seconds from 0 to 3600, got '\(grace)'")
         }
+        let debugRoutes = value("INTAKE_DEBUG_ROUTES") ?? "0"
+        guard debugRoutes == "0" || debugRoutes == "1" else {
+            throw ConfigurationError(key: "INTAKE_DEBUG_ROUTES", message: "must be 0 or 1, got '\(debugRoutes)'")
+        }
+        if debugRoutes == "1" && baseURL.hasPrefix("https://") {
+            throw ConfigurationError(key: "INTAKE_DEBUG_ROUTES", message: "is for tests on loopback and cannot be used with an https INTAKE_BASE_URL")
+        }
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -105,7 +115,8 @@ public struct Configuration: Sendable {
             secretKeySource: secret,
             publicDirectory: path("INTAKE_PUBLIC_DIR", "./public"),
             templatesDirectory: path("INTAKE_TEMPLATES_DIR", "./templates"),
-            logLevel: logLevel
+            logLevel: logLevel,
+            debugRoutes: debugRoutes == "1"
         )
     }
 
@@ -123,6 +134,7 @@ public struct Configuration: Sendable {
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
+            ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ]
     }
 

@@ -1,0 +1,49 @@
+import Web
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Routes mounted only with `INTAKE_DEBUG_ROUTES=1`, for the integration tests: a request that
+/// takes a chosen time (to test draining and reloads), and a multipart echo that streams a body
+/// through the real parser (to test nginx → FastCGI → parser end to end with flat memory).
+enum DebugHandler {
+    /// `GET /_debug/sleep?ms=N`: answers after N milliseconds (at most 60 000).
+    static func sleep(_ request: Request, _ context: RequestContext) throws -> Response {
+        guard let text = try request.query()["ms"], let ms = Int(text), (0...60_000).contains(ms) else {
+            throw HTTPError.badRequest("ms must be a whole number from 0 to 60000")
+        }
+        usleep(UInt32(ms) * 1000)
+        return .json(["slept_ms": .int(Int64(ms))])
+    }
+
+    /// `POST /_debug/multipart`: each part's name, file name, size and FNV-1a 64 checksum.
+    static func multipart(_ request: Request, _ context: RequestContext) throws -> Response {
+        let boundary = try MultipartParser.boundary(fromContentType: request.headers["content-type"])
+        var parser = try MultipartParser(boundary: boundary)
+        struct Summary { var name: String; var filename: String?; var size: Int64 = 0; var hash: UInt64 = 0xcbf2_9ce4_8422_2325 }
+        var parts: [Summary] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try request.body.read(into: $0) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { raw in
+                try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
+                    switch event {
+                    case .partBegin(let part): parts.append(Summary(name: part.name, filename: part.filename))
+                    case .body(let bytes):
+                        var h = parts[parts.count - 1].hash
+                        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                        parts[parts.count - 1].hash = h
+                        parts[parts.count - 1].size += Int64(bytes.count)
+                    case .partEnd: break
+                    }
+                }
+            }
+        }
+        try parser.finish()
+        return .json(["parts": .array(parts.map { p in
+            ["name": .string(p.name), "filename": p.filename.map(JSONValue.string) ?? .null,
+             "size": .int(p.size), "fnv1a64": .string(String(p.hash, radix: 16))]
+        })])
+    }
+}
