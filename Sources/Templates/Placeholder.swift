@@ -1,1 +1,1 @@
-
+// placeholder until the engine lands
