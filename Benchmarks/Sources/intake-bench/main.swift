@@ -8,6 +8,8 @@ case "multipart":
     MultipartBenchmark.run(mebibytes: arguments.dropFirst().first.flatMap { Int($0) } ?? 256)
 case "templates":
     TemplateBenchmark.run()
+case "templates-profile":
+    TemplateBenchmark.profile(count: arguments.dropFirst().first.flatMap { Int($0) } ?? 100)
 default:
     print("usage: intake-bench multipart [MiB] | templates")
 }
