@@ -40,11 +40,11 @@ let package = Package(
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium"]),
         .target(name: "IntakeWeb", dependencies: [
-            "Intake", "Web", "Templates", "Database",
+            "Intake", "Web", "Templates", "Database", "Sodium",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "intake", dependencies: [
-            "Intake", "IntakeWeb", "FastCGI", "Database",
+            "Intake", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

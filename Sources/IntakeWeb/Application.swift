@@ -1,61 +1,142 @@
 import Database
 import Intake
 import Logging
+import Sodium
 import Web
 
 /// A route handler: one page action or API endpoint.
-public typealias Handler = (Request, RequestContext) throws -> Response
+public typealias Handler = (RequestContext) throws -> Response
 
-/// Intake's web application: the routes, and the one place where errors become responses.
-/// One instance per accept thread (it holds that thread's context).
+/// A handler with who may reach it.
+struct Route {
+    let access: Access
+    let handler: Handler
+}
+
+/// Intake's web application: the routes, and the one place where every request passes the
+/// session, CSRF and access checks, and where errors become responses.
+/// One instance per accept thread (it holds that thread's services).
 public final class Application {
-    private let router: Router<Handler>
-    private let context: RequestContext
+    private let router: Router<Route>
+    private let services: WorkerServices
 
-    /// An application answering with `context`'s configuration and database.
-    public init(context: RequestContext) {
-        self.context = context
-        self.router = Self.routes(debug: context.configuration.debugRoutes)
+    public init(services: WorkerServices) {
+        self.services = services
+        self.router = Self.routes(debug: services.configuration.debugRoutes)
     }
 
     /// Every route of the site.
-    static func routes(debug: Bool) -> Router<Handler> {
-        var router = Router<Handler>()
-        router.add(.get, "/healthz", HealthHandler.show)
-        if debug {
-            router.add(.get, "/_debug/sleep", DebugHandler.sleep)
-            router.add(.post, "/_debug/multipart", DebugHandler.multipart)
+    static func routes(debug: Bool) -> Router<Route> {
+        var r = Router<Route>()
+        func add(_ method: HTTPMethod, _ path: String, _ access: Access, _ handler: @escaping Handler) {
+            r.add(method, path, Route(access: access, handler: handler))
         }
-        return router
+        add(.get, "/healthz", .anyone, HealthHandler.show)
+        add(.get, "/", .anyone, HomeHandler.show)
+        add(.get, "/login", .anyone, LoginHandler.show)
+        add(.post, "/login", .anyone, LoginHandler.submit)
+        add(.post, "/logout", .anyone, LogoutHandler.submit)
+        add(.get, "/dashboard", .signedIn, DashboardHandler.show)
+        add(.get, "/account", .signedIn, AccountHandler.show)
+        add(.post, "/account/profile", .signedIn, AccountHandler.saveProfile)
+        add(.post, "/account/password", .signedIn, AccountHandler.savePassword)
+        add(.get, "/admin", .admin, AdminOverviewHandler.show)
+        add(.get, "/admin/users", .admin, AdminUsersHandler.list)
+        if debug {
+            add(.get, "/_debug/sleep", .anyone, DebugHandler.sleep)
+            add(.post, "/_debug/multipart", .anyone, DebugHandler.multipart)
+        }
+        return r
     }
 
     /// Answers a request. User-facing errors keep their status and message; anything else is
     /// logged with the request id and answered with a plain 500 that reveals nothing.
-    public func respond(to request: Request) -> Response {
-        var request = request
-        switch router.match(request.method, request.path) {
-        case .found(let handler, let parameters):
-            request.parameters = parameters
-            do {
-                return try handler(request, context)
-            } catch let error as HTTPResponseError {
-                return ErrorResponder.response(for: error, request: request)
-            } catch {
-                context.logger.error("unhandled error", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
-                return ErrorResponder.internalError(request: request)
+    public func respond(to incoming: Request) -> Response {
+        var request = incoming
+        var response: Response
+        var context = RequestContext(services: services, request: request)
+        do {
+            switch router.match(request.method, request.path) {
+            case .found(let route, let parameters):
+                request.parameters = parameters
+                context = RequestContext(services: services, request: request)
+                try authenticate(context)
+                response = try dispatch(route, context)
+            case .methodNotAllowed(let allowed):
+                try authenticate(context)
+                response = ErrorResponder.response(
+                    for: HTTPError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed here."), context: context)
+                response.headers.set("allow", allowed.map(\.rawValue).joined(separator: ", "))
+            case .notFound:
+                try authenticate(context)
+                response = ErrorResponder.response(for: HTTPError(.notFound, code: "not_found", "There is no page at this address."), context: context)
+            case .badPath:
+                response = ErrorResponder.response(
+                    for: HTTPError.badRequest("The address is not valid (bad percent-encoding or UTF-8)."), context: context)
             }
-        case .methodNotAllowed(let allowed):
-            var response = ErrorResponder.response(
-                for: HTTPError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed here."),
-                request: request)
-            response.headers.set("allow", allowed.map(\.rawValue).joined(separator: ", "))
-            return response
-        case .notFound:
-            return ErrorResponder.response(
-                for: HTTPError(.notFound, code: "not_found", "There is no page at this address."), request: request)
-        case .badPath:
-            return ErrorResponder.response(
-                for: HTTPError.badRequest("The address is not valid (bad percent-encoding or UTF-8)."), request: request)
+        } catch let error as HTTPResponseError {
+            response = ErrorResponder.response(for: error, context: context)
+        } catch {
+            services.logger.error("unhandled error", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
+            response = ErrorResponder.internalError(context: context)
         }
+        finish(&response, context)
+        return response
+    }
+
+    private func dispatch(_ route: Route, _ context: RequestContext) throws -> Response {
+        if context.request.method.isUnsafe { try CSRFProtection.verify(context) }
+        switch route.access.check(context.user, request: context.request) {
+        case .allow:
+            return try route.handler(context)
+        case .signIn:
+            if context.request.prefersJSON {
+                throw HTTPError(.unauthorized, code: "unauthorized", "Sign in first.")
+            }
+            let back = context.request.method == .get ? context.request.path + (context.request.rawQuery.isEmpty ? "" : "?" + context.request.rawQuery) : "/dashboard"
+            return .redirect(to: "/login?next=" + URLEncodedForm.encode(back))
+        case .forbidden:
+            throw HTTPError(.forbidden, code: "forbidden", "This page is for administrators only.")
+        }
+    }
+
+    /// Finds the signed-in user from the session cookie; gives a visitor a CSRF cookie.
+    private func authenticate(_ context: RequestContext) throws {
+        let secure = services.configuration.isHTTPS
+        let request = context.request
+        let sessionCookie = CookieNames.session(secure: secure)
+        if let token = request.cookies[sessionCookie] {
+            if let (session, user) = try services.sessions.resolve(token: token) {
+                context.session = session
+                context.user = user
+                context.csrfToken = session.csrfToken
+            } else {
+                context.setCookie(SetCookie(name: sessionCookie, value: "", maxAge: 0, secure: secure))
+            }
+        }
+        if context.session == nil {
+            let csrfCookie = CookieNames.csrf(secure: secure)
+            if let existing = request.cookies[csrfCookie], existing.utf8.count == 43,
+               existing.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) {
+                context.csrfToken = existing
+            } else {
+                context.csrfToken = Digest.base64URL(Sodium.randomBytes(32))
+                context.setCookie(SetCookie(name: csrfCookie, value: context.csrfToken, secure: secure))
+            }
+        }
+        if request.method == .get, !request.prefersJSON, let flash = Flash.read(request, key: services.secretKey) {
+            context.flash = flash
+            context.setCookie(Flash.clearing(secure: secure))
+        }
+    }
+
+    /// Cookies and the security headers every response carries.
+    private func finish(_ response: inout Response, _ context: RequestContext) {
+        for cookie in context.cookies { response.headers.add("set-cookie", cookie.headerValue) }
+        response.headers.set("x-content-type-options", "nosniff")
+        response.headers.set("referrer-policy", "same-origin")
+        response.headers.set("x-frame-options", "DENY")
+        response.headers.set("content-security-policy",
+                             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
     }
 }

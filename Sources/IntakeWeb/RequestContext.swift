@@ -1,17 +1,38 @@
-import Database
 import Intake
-import Logging
+import Web
 
-/// What a handler gets besides the request: the configuration and this thread's database
-/// connection. Confined to one accept thread, like the connection it holds.
+/// One request's view of the world: the worker's services, who is signed in, the CSRF token the
+/// page must carry, the form already read by the CSRF check, and cookies to send back.
 public final class RequestContext {
-    public let configuration: Configuration
-    public let database: Database
-    public let logger: Logger
+    public let services: WorkerServices
+    public let request: Request
+    /// The signed-in user, if any.
+    public internal(set) var user: User?
+    /// Their session.
+    public internal(set) var session: Session?
+    /// The token forms and scripts must send back: the session's, or for a visitor the
+    /// double-submit cookie's.
+    public internal(set) var csrfToken: String = ""
+    /// The urlencoded body, read once by the CSRF check for unsafe requests.
+    public internal(set) var form: FormFields?
+    /// A message carried over a redirect.
+    public internal(set) var flash: Flash?
+    /// Cookies to set on the response.
+    var cookies: [SetCookie] = []
 
-    public init(configuration: Configuration, database: Database, logger: Logger) {
-        self.configuration = configuration
-        self.database = database
-        self.logger = logger
+    init(services: WorkerServices, request: Request) {
+        self.services = services
+        self.request = request
+    }
+
+    /// The form fields of this post (read by the CSRF check), or an empty set.
+    public var formFields: FormFields { form ?? FormFields() }
+
+    /// Sets a cookie on the response.
+    public func setCookie(_ cookie: SetCookie) { cookies.append(cookie) }
+
+    /// Carries `message` to the next page shown (after a redirect).
+    public func flash(_ kind: Flash.Kind, _ message: String) {
+        setCookie(Flash(kind: kind, message: message).cookie(key: services.secretKey, secure: services.configuration.isHTTPS))
     }
 }

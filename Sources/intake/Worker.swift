@@ -5,6 +5,7 @@ import Foundation
 import Intake
 import IntakeWeb
 import Logging
+import Templates
 import Web
 
 /// `intake worker`: one FastCGI worker process on the socket at fd 0 (started by `serve`, or by
@@ -19,9 +20,22 @@ struct Worker: ParsableCommand {
         var workerLogger = Logger(label: "intake.worker")
         workerLogger[metadataKey: "pid"] = "\(getpid())"
         let logger = workerLogger
+        // Compiled once per process and shared by every thread; a broken template stops the
+        // worker here, with its file, line and column in the log.
+        let templates: TemplateLibrary
+        let secretKey: [UInt8]
+        do {
+            templates = try TemplateLibrary(directory: config.templatesDirectory)
+            secretKey = try SecretKeyStore.load(config.secretKeySource)
+        } catch {
+            logger.critical("cannot start the worker: \(error)")
+            throw ExitCode(1)
+        }
         let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
             let database = try SQLiteDatabase(path: config.databasePath)
-            return ApplicationHandler(Application(context: RequestContext(configuration: config, database: database, logger: logger)))
+            let services = WorkerServices(configuration: config, database: database, templates: templates,
+                                          logger: logger, secretKey: secretKey)
+            return ApplicationHandler(Application(services: services))
         }
         let code = worker.run {
             reportWorkerReady(environment: ProcessInfo.processInfo.environment)

@@ -8,7 +8,8 @@ import Glibc
 /// through the real parser (to test nginx → FastCGI → parser end to end with flat memory).
 enum DebugHandler {
     /// `GET /_debug/sleep?ms=N`: answers after N milliseconds (at most 60 000).
-    static func sleep(_ request: Request, _ context: RequestContext) throws -> Response {
+    static func sleep(_ context: RequestContext) throws -> Response {
+        let request = context.request
         guard let text = try request.query()["ms"], let ms = Int(text), (0...60_000).contains(ms) else {
             throw HTTPError.badRequest("ms must be a whole number from 0 to 60000")
         }
@@ -17,7 +18,8 @@ enum DebugHandler {
     }
 
     /// `POST /_debug/multipart`: each part's name, file name, size and FNV-1a 64 checksum.
-    static func multipart(_ request: Request, _ context: RequestContext) throws -> Response {
+    static func multipart(_ context: RequestContext) throws -> Response {
+        let request = context.request
         let boundary = try MultipartParser.boundary(fromContentType: request.headers["content-type"])
         var parser = try MultipartParser(boundary: boundary)
         struct Summary { var name: String; var filename: String?; var size: Int64 = 0; var hash: UInt64 = 0xcbf2_9ce4_8422_2325 }

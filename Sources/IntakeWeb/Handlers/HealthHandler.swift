@@ -4,12 +4,13 @@ import Web
 
 /// `GET /healthz`: whether this worker can answer and reach its database.
 enum HealthHandler {
-    static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+    static func show(_ context: RequestContext) throws -> Response {
         let databaseOK: Bool
         do {
-            databaseOK = try context.database.scalar("SELECT 1", as: Int.self) == 1
+            databaseOK = try context.services.database.scalar("SELECT 1", as: Int.self) == 1
         } catch {
-            context.logger.error("health check: database unreachable", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
+            context.services.logger.error("health check: database unreachable",
+                                          metadata: ["request_id": "\(context.request.id)", "error": "\(error)"])
             databaseOK = false
         }
         let body: JSONValue = [

@@ -1,0 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The time, in whole seconds since the Unix epoch (UTC). Injected so rules that depend on time
+/// (session expiry, sign-in throttling, purchase expiry) are tested with a manual clock.
+public protocol Clock: Sendable {
+    func now() -> Int64
+}
+
+/// The system's wall clock.
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+}

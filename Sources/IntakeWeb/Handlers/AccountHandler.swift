@@ -1,0 +1,63 @@
+import Intake
+import Sodium
+import Web
+
+/// `GET /account`, `POST /account/profile` (name) and `POST /account/password`.
+enum AccountHandler {
+    static func show(_ context: RequestContext) throws -> Response {
+        try page(context, profile: FormState(values: ["name": context.user!.name]), password: FormState(), status: .ok)
+    }
+
+    static func saveProfile(_ context: RequestContext) throws -> Response {
+        let user = context.user!
+        let name = context.formFields["name"] ?? ""
+        do {
+            try context.services.users.updateName(id: user.id, to: name)
+        } catch let error as ValidationError {
+            return try page(context, profile: FormState(values: ["name": name], errors: [error.field: error.message]),
+                            password: FormState(), status: .unprocessableContent)
+        }
+        context.flash(.success, "Your name was saved.")
+        return .redirect(to: "/account")
+    }
+
+    static func savePassword(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let user = context.user!
+        let form = context.formFields
+        let current = form["current_password"] ?? ""
+        let new = form["new_password"] ?? ""
+        var errors: [String: String] = [:]
+        let stored = try services.users.findForSignIn(email: user.email)
+        if !PasswordHash.verify(current, against: stored?.passwordHash ?? PasswordHash.decoy) {
+            errors["current_password"] = "This is not your current password."
+        }
+        do { _ = try UserRules.password(new, field: "new_password") } catch let e as ValidationError { errors[e.field] = e.message }
+        if errors["new_password"] == nil && new != (form["confirm_password"] ?? "") {
+            errors["confirm_password"] = "The two new passwords are not the same."
+        }
+        guard errors.isEmpty else {
+            return try page(context, profile: FormState(values: ["name": user.name]), password: FormState(errors: errors),
+                            status: .unprocessableContent)
+        }
+        try services.users.setPassword(id: user.id, to: new, field: "new_password")
+        // Every session ends, this one included; this browser gets a fresh one at once.
+        try services.sessions.revokeAll(userID: user.id)
+        let secure = services.configuration.isHTTPS
+        let (token, _) = try services.sessions.create(userID: user.id, remoteAddress: context.request.remoteAddress,
+                                                      userAgent: context.request.headers["user-agent"] ?? "")
+        var cookie = SetCookie(name: CookieNames.session(secure: secure), value: token, secure: secure)
+        cookie.maxAge = Int(services.sessionPolicy.absoluteSeconds)
+        context.setCookie(cookie)
+        context.flash(.success, "Your password was changed. Other sessions have been signed out.")
+        return .redirect(to: "/account")
+    }
+
+    private static func page(_ context: RequestContext, profile: FormState, password: FormState, status: HTTPStatus) throws -> Response {
+        try PageView.render(context, "account", title: "Account", status: status, [
+            "profile": profile.templateValue,
+            "password": password.templateValue,
+            "minimumPasswordLength": .int(Int64(UserRules.minimumPasswordLength)),
+        ])
+    }
+}

@@ -1,0 +1,13 @@
+import Intake
+import Web
+
+/// `GET /dashboard`: the signed-in user's overview.
+enum DashboardHandler {
+    static func show(_ context: RequestContext) throws -> Response {
+        let user = context.user!
+        return try PageView.render(context, "dashboard/index", title: "Dashboard", [
+            "role": .string(user.role == .admin ? "Administrator" : "Portal owner"),
+            "memberSince": .string(UTCDate.day(user.createdAt)),
+        ])
+    }
+}

@@ -1,0 +1,63 @@
+import Intake
+import Templates
+import Web
+
+/// Renders pages: the template named by the handler, its view model, and the data every page
+/// shares (who is signed in, navigation for their role, the CSRF token, a flash), filled in here
+/// and nowhere else.
+enum PageView {
+    static func render(_ context: RequestContext, _ template: String, title: String, status: HTTPStatus = .ok,
+                       _ data: [String: TemplateValue] = [:]) throws -> Response {
+        var values = data
+        values["page"] = .map(shared(context, title: title))
+        let bytes = try context.services.templates.render(template, .map(values))
+        var response = Response.html(bytes, status: status)
+        response.headers.set("cache-control", "no-store")
+        return response
+    }
+
+    static func shared(_ context: RequestContext, title: String) -> [String: TemplateValue] {
+        var page: [String: TemplateValue] = [
+            "title": .string(title),
+            "csrfToken": .string(context.csrfToken),
+            "version": .string(IntakeVersion.current),
+            "path": .string(context.request.path),
+        ]
+        if let user = context.user {
+            page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
+            page["nav"] = .list(navigation(for: user, path: context.request.path))
+        }
+        if let flash = context.flash {
+            page["flash"] = ["kind": .string(flash.kind.rawValue), "message": .string(flash.message),
+                             "isError": .bool(flash.kind == .error)]
+        }
+        return page
+    }
+
+    /// The header's links for a role; the current section is marked for `aria-current`.
+    static func navigation(for user: User, path: String) -> [TemplateValue] {
+        var items: [(String, String)] = [("Dashboard", "/dashboard")]
+        if user.role == .admin {
+            items += [("Admin", "/admin"), ("Users", "/admin/users")]
+        }
+        items.append(("Account", "/account"))
+        let current = items.map(\.1).filter { path == $0 || path.hasPrefix($0 + "/") }.max { $0.count < $1.count }
+        return items.map { label, href in
+            ["label": .string(label), "href": .string(href), "current": .bool(href == current)]
+        }
+    }
+}
+
+/// Field errors and kept values for a form page re-rendered after a failed post.
+struct FormState {
+    var values: [String: String] = [:]
+    var errors: [String: String] = [:]
+
+    var templateValue: TemplateValue {
+        .map([
+            "values": .map(values.mapValues(TemplateValue.string)),
+            "errors": .map(errors.mapValues(TemplateValue.string)),
+            "hasErrors": .bool(!errors.isEmpty),
+        ])
+    }
+}
