@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database"]),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,6 +9,8 @@ public struct HTTPResult: Sendable {
     /// Header names lower-cased.
     public let headers: [String: String]
     public let body: [UInt8]
+    /// Every `Set-Cookie` header, in order (they cannot be folded into one line).
+    public let setCookies: [String]
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
@@ -105,15 +107,17 @@ public enum HTTPClient {
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Failure.malformed("status line") }
         var headers: [String: String] = [:]
+        var setCookies: [String] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if name == "set-cookie" { setCookies.append(value) }
             headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
         var body = Array(data[(split + 4)...])
         if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunk(body) }
-        return HTTPResult(status: status, headers: headers, body: body)
+        return HTTPResult(status: status, headers: headers, body: body, setCookies: setCookies)
     }
 
     static func dechunk(_ data: [UInt8]) throws -> [UInt8] {

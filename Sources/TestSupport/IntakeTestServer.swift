@@ -82,6 +82,29 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         }.sorted()
     }
 
+    /// Creates an account with `intake admin create`, the password given on standard input.
+    public func createUser(email: String, name: String = "Test User", role: String = "user", password: String = "correct horse battery") throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["admin", "create", "--email", email, "--name", name, "--role", role]
+        process.environment = environment
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data((password + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LaunchError("intake admin create failed: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        }
+    }
+
+    /// A cookie-keeping client for this server.
+    public func session() -> WebSession { WebSession(port: port) }
+
     /// A GET through nginx.
     public func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPResult {
         try HTTPClient.request(port: port, path: path, headers: headers)

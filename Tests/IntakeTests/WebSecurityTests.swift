@@ -1,0 +1,166 @@
+import Database
+import Foundation
+import Intake
+@testable import IntakeWeb
+import Logging
+import Templates
+import Testing
+import Web
+
+/// The application with a real database and the real templates, driven without a transport.
+struct AppHarness {
+    let app: Application
+    let db: Database
+    let clock = ManualClock()
+
+    init(db: Database) throws {
+        self.db = db
+        let config = try Configuration.load(["INTAKE_BASE_URL": "http://intake.test"], workingDirectory: "/tmp")
+        let services = WorkerServices(configuration: config, database: db, templates: try TemplateLibrary(directory: templatesDirectory),
+                                      logger: Logger(label: "test"), clock: clock, secretKey: Array(repeating: 7, count: 32))
+        app = Application(services: services)
+    }
+
+    func send(_ method: HTTPMethod, _ uri: String, cookies: [String: String] = [:], form: [(String, String)]? = nil,
+              headers: [(String, String)] = []) -> Response {
+        var h = HTTPHeaders()
+        if !cookies.isEmpty { h.add("cookie", cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        var body: [UInt8] = []
+        if let form {
+            h.add("content-type", "application/x-www-form-urlencoded")
+            body = Array(form.map { "\(URLEncodedForm.encode($0.0))=\(URLEncodedForm.encode($0.1))" }.joined(separator: "&").utf8)
+        }
+        for (k, v) in headers { h.add(k, v) }
+        return app.respond(to: Request(method: method, uri: uri, headers: h, remoteAddress: "203.0.113.9", id: "t",
+                                       body: RequestBody(bytes: body)))
+    }
+
+    /// A signed-in session for a new user of `role`: the cookie and the CSRF token.
+    func signIn(_ role: Role) throws -> (cookie: [String: String], csrf: String) {
+        let user = try UserStore(db: db, clock: clock).create(email: "\(role.rawValue)\(Int.random(in: 0..<1_000_000))@example.com",
+                                                            name: "N", password: "long enough pw", role: role)
+        let (token, session) = try SessionStore(db: db, clock: clock).create(userID: user.id, remoteAddress: "", userAgent: "")
+        return (["intake_session": token], session.csrfToken)
+    }
+}
+
+extension Response {
+    var text: String { if case .bytes(let b) = body { return String(decoding: b, as: UTF8.self) }; return "" }
+    func cookie(_ name: String) -> String? {
+        headers.values("set-cookie").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1).prefix { $0 != ";" }) }
+    }
+}
+
+@Suite("Web security")
+struct WebSecurityTests {
+    @Test("a form post without the CSRF token, or with a wrong one, is refused and changes nothing")
+    func csrfToken() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (cookie, csrf) = try h.signIn(.user)
+            let missing = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Mallory")])
+            #expect(missing.status == .forbidden)
+            #expect(missing.text.contains("nothing was changed"))
+            let wrong = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Mallory"), ("csrf_token", csrf + "x")])
+            #expect(wrong.status == .forbidden)
+            #expect(try db.scalar("SELECT count(*) FROM users WHERE name = 'Mallory'", as: Int.self) == 0)
+            let right = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Ada"), ("csrf_token", csrf)])
+            #expect(right.status == .seeOther)
+            #expect(try db.scalar("SELECT count(*) FROM users WHERE name = 'Ada'", as: Int.self) == 1)
+            let header = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Ada B")],
+                                headers: [("X-CSRF-Token", csrf)])
+            #expect(header.status == .seeOther, "scripts may send the token as a header")
+        }
+    }
+
+    @Test("a cross-origin Origin is refused even with the right token; the same origin passes")
+    func origin() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (cookie, csrf) = try h.signIn(.user)
+            let evil = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "X"), ("csrf_token", csrf)],
+                              headers: [("Origin", "http://evil.test")])
+            #expect(evil.status == .forbidden)
+            #expect(evil.text.contains("another site"))
+            let same = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Y"), ("csrf_token", csrf)],
+                              headers: [("Origin", "http://intake.test")])
+            #expect(same.status == .seeOther)
+        }
+    }
+
+    @Test("visitors get a double-submit CSRF cookie that the sign-in form must echo")
+    func visitorToken() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let page = h.send(.get, "/login")
+            let token = try #require(page.cookie("intake_csrf"))
+            #expect(page.text.contains("value=\"\(token)\""))
+            let forged = h.send(.post, "/login", cookies: ["intake_csrf": token], form: [("email", "a@b.c"), ("password", "x")])
+            #expect(forged.status == .forbidden)
+            let real = h.send(.post, "/login", cookies: ["intake_csrf": token], form: [("email", "a@b.c"), ("password", "x"), ("csrf_token", token)])
+            #expect(real.status == .unauthorized)
+        }
+    }
+
+    @Test("roles: anonymous → sign-in with a return path, user on /admin → 403, admin → 200", arguments: ["/admin", "/admin/users"])
+    func roles(path: String) throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let anonymous = h.send(.get, path + "?q=a")
+            #expect(anonymous.status == .seeOther)
+            #expect(anonymous.headers["location"] == "/login?next=" + URLEncodedForm.encode(path + "?q=a"))
+            let user = h.send(.get, path, cookies: try h.signIn(.user).cookie)
+            #expect(user.status == .forbidden)
+            #expect(user.text.contains("administrators only"))
+            let admin = h.send(.get, path, cookies: try h.signIn(.admin).cookie)
+            #expect(admin.status == .ok)
+            #expect(h.send(.get, "/dashboard").headers["location"]?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test("the API answers anonymous requests with the JSON error shape")
+    func apiShape() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let r = h.send(.get, "/api/nothing")
+            #expect(r.status == .notFound && r.text == #"{"error":{"code":"not_found","message":"There is no page at this address."}}"#)
+        }
+    }
+
+    @Test("return paths after sign-in stay on this site", arguments: [
+        ("/admin/users?q=x", "/admin/users?q=x"), ("//evil.test/x", "/dashboard"), ("/\\evil.test", "/dashboard"),
+        ("https://evil.test", "/dashboard"), ("javascript:alert(1)", "/dashboard"), ("", "/dashboard"), ("/ok\r\nx", "/dashboard"),
+    ])
+    func localRedirect(input: String, expected: String) {
+        #expect(LocalRedirect.sanitize(input) == expected)
+    }
+
+    @Test("every HTML page carries the security headers")
+    func headers() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            for path in ["/login", "/nope"] {
+                let r = h.send(.get, path)
+                #expect(r.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+                #expect(r.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+                #expect(r.headers["x-content-type-options"] == "nosniff")
+                #expect(r.headers["referrer-policy"] == "same-origin")
+            }
+        }
+    }
+
+    @Test("flash messages are signed: a forged one is ignored")
+    func flash() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (cookie, csrf) = try h.signIn(.user)
+            let saved = h.send(.post, "/account/profile", cookies: cookie, form: [("name", "Ada"), ("csrf_token", csrf)])
+            let flash = try #require(saved.cookie("intake_flash"))
+            var withFlash = cookie
+            withFlash["intake_flash"] = flash
+            #expect(h.send(.get, "/account", cookies: withFlash).text.contains("Your name was saved."))
+            withFlash["intake_flash"] = "c3VjY2VzcwpDYWxsIDA4MDAgbm93." + String(flash.split(separator: ".")[1])
+            #expect(!h.send(.get, "/account", cookies: withFlash).text.contains("Call 0800"))
+        }
+    }
+}
