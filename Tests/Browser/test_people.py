@@ -1,0 +1,100 @@
+"""Sign-in, the admin shell and sign-out in a real browser."""
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import PASSWORD, screenshot
+
+
+def click_and_wait(driver, element):
+    """Clicks something that loads a new page and waits until the old one is gone."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+
+
+def sign_in(driver, server, email, password=PASSWORD, path="/login"):
+    driver.get(server.url + path)
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+
+
+def test_sign_in_page_is_accessible(browser, server):
+    browser.get(server.url + "/")
+    assert browser.current_url.endswith("/login")
+    assert browser.title == "Sign in · Intake"
+    for field in ("email", "password"):
+        label = browser.find_element(By.CSS_SELECTOR, f"label[for={field}]")
+        assert label.text, f"the {field} input has a visible label"
+    screenshot(browser, "login")
+
+
+def test_wrong_password_shows_an_alert_and_keeps_the_email(browser, server):
+    sign_in(browser, server, "admin@example.com", password="not the password")
+    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]")
+    assert "not right" in alert.text
+    assert browser.find_element(By.ID, "email").get_attribute("value") == "admin@example.com"
+    assert browser.find_element(By.ID, "email").get_attribute("aria-invalid") == "true"
+    assert browser.get_cookie("intake_session") is None
+    screenshot(browser, "login-wrong-password")
+
+
+def test_admin_navigates_the_shell_and_signs_out(browser, server):
+    sign_in(browser, server, "admin@example.com")
+    assert browser.current_url.endswith("/dashboard"), browser.find_element(By.TAG_NAME, "main").text
+    assert "Welcome, Ada Admin" in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, "dashboard")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Admin"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Operator overview"
+    assert browser.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text == "Admin"
+    users = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".stat-value")]
+    assert users[0] == "2"
+    screenshot(browser, "admin-overview")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Users"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")
+    assert len(rows) == 2
+    search = browser.find_element(By.ID, "q")
+    search.send_keys("olive")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".search button"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")
+    assert len(rows) == 1 and "owner@example.com" in rows[0].text
+    screenshot(browser, "admin-users")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Account"))
+    assert browser.find_element(By.ID, "name").get_attribute("value") == "Ada Admin"
+    screenshot(browser, "account")
+
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".sign-out button"))
+    assert browser.current_url.endswith("/login")
+    assert "You have signed out." in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    browser.get(server.url + "/admin")
+    assert "/login?next=%2Fadmin" in browser.current_url
+
+
+def test_a_user_cannot_open_the_admin_pages(browser, server):
+    sign_in(browser, server, "owner@example.com")
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Account"]
+    browser.get(server.url + "/admin")
+    assert "administrators only" in browser.find_element(By.TAG_NAME, "main").text
+    screenshot(browser, "admin-forbidden")
+
+
+def test_pages_fit_a_phone(phone, server):
+    phone.get(server.url + "/login")
+    screenshot(phone, "phone-login")
+    sign_in(phone, server, "owner@example.com")
+    width = phone.execute_script("return document.documentElement.scrollWidth")
+    viewport = phone.execute_script("return window.innerWidth")
+    assert width <= viewport, "no horizontal scrolling at phone width"
+    screenshot(phone, "phone-dashboard")
+
+
+def test_keyboard_focus_is_visible(browser, server):
+    browser.get(server.url + "/login")
+    browser.find_element(By.ID, "email").click()
+    outline = browser.execute_script(
+        "return getComputedStyle(document.activeElement, ':focus-visible').outlineStyle || getComputedStyle(document.activeElement).outlineStyle")
+    assert outline and outline != "none"
