@@ -119,8 +119,14 @@ struct ServerTests {
         body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"data.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         body += file
         body += Array("\r\n--\(boundary)--\r\n".utf8)
+        // Like every POST, it needs the visitor's CSRF token (as a script sends it: a header).
+        let browser = server.session()
+        try browser.get("/login")
+        let token = try #require(browser.csrfToken)
+        let cookie = ("Cookie", "intake_csrf=\(token)")
         let result = try HTTPClient.request(port: server.port, method: "POST", path: "/_debug/multipart",
-                                            headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: body)
+                                            headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)"), cookie, ("X-CSRF-Token", token)],
+                                            body: body)
         #expect(result.status == 200)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in file { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
@@ -128,7 +134,8 @@ struct ServerTests {
 
         let truncated = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end".utf8)
         let bad = try HTTPClient.request(port: server.port, method: "POST", path: "/_debug/multipart",
-                                         headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: truncated)
+                                         headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)"), cookie, ("X-CSRF-Token", token)],
+                                         body: truncated)
         #expect(bad.status == 400)
         #expect(bad.text.contains("missing final boundary") && bad.text.contains("at byte \(truncated.count)"))
     }
