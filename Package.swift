@@ -52,8 +52,8 @@ let package = Package(
         // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client.
         .target(name: "TestSupport", dependencies: ["Web"], path: "Sources/TestSupport"),
 
-        .testTarget(name: "TemplatesTests", dependencies: ["Templates"], resources: [.copy("Resources/spec")]),
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),

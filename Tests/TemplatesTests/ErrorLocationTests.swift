@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Templates
 
 @Suite("Template errors say where")
@@ -130,17 +131,5 @@ struct TemplateLibraryTests {
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: dir + "/p.mustache")
         Thread.sleep(forTimeInterval: 1.1)
         #expect(try library.render("p", [:]) == Array("two".utf8))
-    }
-}
-
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Web
 
 /// A part as the tests compare it: name, file name and the whole body.
@@ -174,7 +175,7 @@ struct MultipartParserTests {
 
     @Test("random bytes never crash the parser", arguments: 0..<8)
     func fuzzRandom(seed: UInt64) throws {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let alphabet = bytes("\r\n-XyZ: ;=\"abcfilename")
         for _ in 0..<400 {
             let length = Int(rng.next() % 400)
@@ -194,18 +195,5 @@ struct MultipartParserTests {
                 // An over-limit or malformed header parameter: also a clean refusal.
             }
         }
-    }
-}
-
-/// A tiny seeded generator so fuzz runs are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

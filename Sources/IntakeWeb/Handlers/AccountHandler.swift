@@ -43,12 +43,7 @@ enum AccountHandler {
         try services.users.setPassword(id: user.id, to: new, field: "new_password")
         // Every session ends, this one included; this browser gets a fresh one at once.
         try services.sessions.revokeAll(userID: user.id)
-        let secure = services.configuration.isHTTPS
-        let (token, _) = try services.sessions.create(userID: user.id, remoteAddress: context.request.remoteAddress,
-                                                      userAgent: context.request.headers["user-agent"] ?? "")
-        var cookie = SetCookie(name: CookieNames.session(secure: secure), value: token, secure: secure)
-        cookie.maxAge = Int(services.sessionPolicy.absoluteSeconds)
-        context.setCookie(cookie)
+        try SessionCookie.start(context, for: user)
         context.flash(.success, "Your password was changed. Other sessions have been signed out.")
         return .redirect(to: "/account")
     }

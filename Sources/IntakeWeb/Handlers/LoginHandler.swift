@@ -25,18 +25,8 @@ enum LoginHandler {
             response.headers.set("retry-after", String(wait))
             return response
         case .success(let user):
-            let services = context.services
-            let secure = services.configuration.isHTTPS
-            // A new session every time: whatever session cookie the browser had before (perhaps
-            // planted by someone else) is ended, never promoted.
-            if let old = context.request.cookies[CookieNames.session(secure: secure)] { try services.sessions.revoke(token: old) }
-            let (token, _) = try services.sessions.create(userID: user.id, remoteAddress: context.request.remoteAddress,
-                                                          userAgent: context.request.headers["user-agent"] ?? "")
-            var cookie = SetCookie(name: CookieNames.session(secure: secure), value: token, secure: secure)
-            cookie.maxAge = Int(services.sessionPolicy.absoluteSeconds)
-            context.setCookie(cookie)
-            context.setCookie(SetCookie(name: CookieNames.csrf(secure: secure), value: "", maxAge: 0, secure: secure))
-            services.logger.info("signed in", metadata: ["request_id": "\(context.request.id)", "user_id": "\(user.id)"])
+            try SessionCookie.start(context, for: user)
+            context.services.logger.info("signed in", metadata: ["request_id": "\(context.request.id)", "user_id": "\(user.id)"])
             return .redirect(to: next)
         }
     }
@@ -53,11 +43,7 @@ enum LoginHandler {
 /// `POST /logout`: ends the session; a visitor with none is simply sent to sign-in.
 enum LogoutHandler {
     static func submit(_ context: RequestContext) throws -> Response {
-        let secure = context.services.configuration.isHTTPS
-        if let token = context.request.cookies[CookieNames.session(secure: secure)] {
-            try context.services.sessions.revoke(token: token)
-        }
-        context.setCookie(SetCookie(name: CookieNames.session(secure: secure), value: "", maxAge: 0, secure: secure))
+        try SessionCookie.end(context)
         context.flash(.info, "You have signed out.")
         return .redirect(to: "/login")
     }
