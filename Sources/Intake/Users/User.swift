@@ -41,6 +41,9 @@ public struct ValidationError: Error, Equatable, CustomStringConvertible {
         self.message = message
     }
     public var description: String { "\(field): \(message)" }
+
+    /// The same message, about `field` (parsers do not know which field they parse).
+    public func on(_ field: String) -> ValidationError { ValidationError(field, message) }
 }
 
 /// Rules for what users type.

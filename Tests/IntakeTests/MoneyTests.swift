@@ -1,0 +1,65 @@
+import Testing
+@testable import Intake
+
+@Suite("Money and sizes")
+struct MoneyTests {
+    let usd = Currency(code: "usd")!
+    let jpy = Currency(code: "JPY")!
+    let kwd = Currency(code: "KWD")!
+
+    @Test("exact decimal parsing into minor units", arguments: [
+        ("4.99", 499), ("0", 0), ("12", 1200), (" 0.5 ", 50), ("4.90", 490), ("4.990", 499), (".5", 50), ("007.10", 710),
+        ("92233720368547758.07", 9_223_372_036_854_775_807),
+    ])
+    func valid(text: String, minor: Int64) throws {
+        #expect(try Money.parse(text, currency: usd).minorUnits == minor)
+    }
+
+    @Test("refused: exponents, signs, too many decimals, overflow, non-ASCII digits, junk", arguments: [
+        "1e3", "-1", "+1", "4.999", "999999999999999999999", "92233720368547758.08", "٤٫٩٩", "４.９９", "1,000", "", " ", ".", "4.", "1..2", "NaN", "0x10", "4.99 USD",
+    ])
+    func invalid(text: String) {
+        #expect(throws: ValidationError.self, "\(text.debugDescription)") { try Money.parse(text, currency: usd) }
+    }
+
+    @Test("the currency's exponent decides the decimals")
+    func exponents() throws {
+        #expect(try Money.parse("500", currency: jpy).minorUnits == 500)
+        #expect(throws: ValidationError.self) { try Money.parse("500.5", currency: jpy) }
+        #expect(try Money.parse("1.234", currency: kwd).minorUnits == 1234)
+        #expect(Money(minorUnits: 499, currency: usd).decimalText == "4.99")
+        #expect(Money(minorUnits: 5, currency: usd).decimalText == "0.05")
+        #expect(Money(minorUnits: 500, currency: jpy).decimalText == "500")
+        #expect(Money(minorUnits: 1234, currency: kwd).description == "1.234 KWD")
+        #expect(Currency(code: "XYZ") == nil)
+    }
+
+    @Test("sizes: a number and a unit, decimal or binary, exact to the byte", arguments: [
+        ("1", "GB", 1_000_000_000), ("1.5", "GB", 1_500_000_000), ("1", "GiB", 1 << 30), ("0.5", "GiB", 1 << 29),
+        ("2", "TB", 2_000_000_000_000), ("100", "MiB", 100 << 20), ("0", "MB", 0), ("1.000001", "MB", 1_000_001),
+    ])
+    func sizes(number: String, unit: String, bytes: Int64) throws {
+        #expect(try ByteSize.parse(number, unit: unit).bytes == bytes)
+    }
+
+    @Test("sizes refused: bad units, fractions of a byte, negative, overflow")
+    func badSizes() {
+        for (number, unit) in [("1", "KB"), ("1", "gb"), ("0.0000001", "MB"), ("0.3", "MiB"), ("-1", "GB"), ("99999999999", "TiB"), ("1e3", "GB")] {
+            #expect(throws: ValidationError.self, "\(number) \(unit)") { try ByteSize.parse(number, unit: unit) }
+        }
+    }
+
+    @Test("sizes come back in the unit they were entered in")
+    func display() throws {
+        for (number, unit) in [("5", "GB"), ("1", "TB"), ("3", "GiB"), ("512", "MiB"), ("1.5", "GB")] {
+            let size = try ByteSize.parse(number, unit: unit)
+            let shown = size.display(preferBinary: unit.hasSuffix("iB"))
+            #expect(try ByteSize.parse(shown.number, unit: shown.unit.rawValue) == size)
+        }
+        #expect(ByteSize(bytes: 5_000_000_000).display() == ("5", .GB))
+        #expect(ByteSize(bytes: 3 << 30).display(preferBinary: true) == ("3", .GiB))
+        #expect(ByteSize(bytes: 1_500_000_000).display() == ("1500", .MB))
+        #expect(ByteSize(bytes: 1_500_000_000).description == "1.5 GB")
+        #expect(ByteSize(bytes: 1_234_000_000).description == "1.23 GB")
+    }
+}
