@@ -39,6 +39,58 @@ public enum Schema {
                 last_failure_at INTEGER NOT NULL
             );
             """),
+        Migration(2, "pricing, tariff plans, quotas, audit log", """
+            CREATE TABLE storage_pricing_versions (
+                id INTEGER PRIMARY KEY,
+                price_per_gb_minor INTEGER NOT NULL CHECK (price_per_gb_minor >= 0),
+                currency TEXT NOT NULL,
+                min_gb INTEGER NOT NULL CHECK (min_gb >= 1),
+                max_gb INTEGER NOT NULL CHECK (max_gb >= min_gb),
+                validity_days INTEGER CHECK (validity_days IS NULL OR validity_days >= 1),
+                free_storage_bytes INTEGER NOT NULL CHECK (free_storage_bytes >= 0),
+                over_quota_policy TEXT NOT NULL CHECK (over_quota_policy IN ('block', 'delete_oldest')),
+                grace_days INTEGER CHECK (grace_days IS NULL OR grace_days >= 1),
+                created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+                created_at INTEGER NOT NULL
+            );
+
+            CREATE TABLE tariff_plans (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                monthly_price_minor INTEGER NOT NULL CHECK (monthly_price_minor >= 0),
+                currency TEXT NOT NULL,
+                storage_bytes INTEGER NOT NULL CHECK (storage_bytes >= 0),
+                max_file_bytes INTEGER NOT NULL CHECK (max_file_bytes >= 1),
+                max_portals INTEGER NOT NULL CHECK (max_portals >= 0),
+                active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                archived_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+
+            ALTER TABLE users ADD COLUMN plan_id INTEGER REFERENCES tariff_plans (id);
+            ALTER TABLE users ADD COLUMN quota_override_bytes INTEGER CHECK (quota_override_bytes IS NULL OR quota_override_bytes >= 0);
+            -- Maintained counters: bytes stored, and bytes of purchases that have not expired.
+            ALTER TABLE users ADD COLUMN storage_used_bytes INTEGER NOT NULL DEFAULT 0 CHECK (storage_used_bytes >= 0);
+            ALTER TABLE users ADD COLUMN purchased_extra_bytes INTEGER NOT NULL DEFAULT 0 CHECK (purchased_extra_bytes >= 0);
+            CREATE INDEX users_plan ON users (plan_id);
+            CREATE INDEX users_used ON users (storage_used_bytes);
+
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY,
+                actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+                action TEXT NOT NULL,
+                entity_type TEXT NOT NULL,
+                entity_id TEXT,
+                before_json TEXT,
+                after_json TEXT,
+                remote_address TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX audit_log_entity ON audit_log (entity_type, entity_id);
+            CREATE INDEX audit_log_actor ON audit_log (actor_id);
+            CREATE INDEX audit_log_action ON audit_log (action);
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -25,6 +25,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_PUBLIC_DIR", defaultValue: "./public", summary: "Static files served by nginx.", secret: false),
         Key(name: "INTAKE_TEMPLATES_DIR", defaultValue: "./templates", summary: "Page templates, compiled at start.", secret: false),
         Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
+        Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
         Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
 
@@ -43,6 +44,8 @@ public struct Configuration: Sendable {
     public var logLevel: String
     /// Whether the `/_debug/` routes for the integration tests are mounted.
     public var debugRoutes: Bool
+    /// The currency of plan prices and balances.
+    public var currency: Currency
 
     /// Where the key that seals secrets comes from.
     public enum SecretKeySource: Sendable, Equatable {
@@ -103,6 +106,10 @@ public struct Configuration: Sendable {
         if debugRoutes == "1" && baseURL.hasPrefix("https://") {
             throw ConfigurationError(key: "INTAKE_DEBUG_ROUTES", message: "is for tests on loopback and cannot be used with an https INTAKE_BASE_URL")
         }
+        let currencyCode = value("INTAKE_CURRENCY") ?? "USD"
+        guard let currency = Currency(code: currencyCode) else {
+            throw ConfigurationError(key: "INTAKE_CURRENCY", message: "must be an ISO 4217 code Intake knows (USD, EUR, GBP, JPY, …), got '\(currencyCode)'")
+        }
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -116,7 +123,8 @@ public struct Configuration: Sendable {
             publicDirectory: path("INTAKE_PUBLIC_DIR", "./public"),
             templatesDirectory: path("INTAKE_TEMPLATES_DIR", "./templates"),
             logLevel: logLevel,
-            debugRoutes: debugRoutes == "1"
+            debugRoutes: debugRoutes == "1",
+            currency: currency
         )
     }
 
@@ -134,7 +142,7 @@ public struct Configuration: Sendable {
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
-            ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
+            ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ]
     }
 

@@ -26,6 +26,7 @@ enum PageView {
         if let user = context.user {
             page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
             page["nav"] = .list(navigation(for: user, path: context.request.path))
+            page["isAdminPage"] = .bool(user.role == .admin && context.request.path.hasPrefix("/admin"))
         }
         if let flash = context.flash {
             page["flash"] = ["kind": .string(flash.kind.rawValue), "message": .string(flash.message),
@@ -38,7 +39,8 @@ enum PageView {
     static func navigation(for user: User, path: String) -> [TemplateValue] {
         var items: [(String, String)] = [("Dashboard", "/dashboard")]
         if user.role == .admin {
-            items += [("Admin", "/admin"), ("Users", "/admin/users")]
+            items += [("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
+                      ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Audit", "/admin/audit")]
         }
         items.append(("Account", "/account"))
         let current = items.map(\.1).filter { path == $0 || path.hasPrefix($0 + "/") }.max { $0.count < $1.count }

@@ -1,0 +1,92 @@
+import Database
+
+/// Who did what to which thing, with the values before and after, when, and from where.
+/// Written in the same transaction as the change it records.
+public struct AuditLog {
+    let db: Database
+    let clock: Clock
+
+    public init(db: Database, clock: Clock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    /// The person and address behind a change.
+    public struct Actor: Sendable {
+        public let userID: Int64?
+        public let remoteAddress: String
+        public init(userID: Int64?, remoteAddress: String) {
+            self.userID = userID
+            self.remoteAddress = remoteAddress
+        }
+    }
+
+    /// Records one change. `before` and `after` are flat field → value maps, stored as JSON.
+    public func record(_ actor: Actor, action: String, entityType: String, entityID: String?,
+                       before: [(String, String?)]? = nil, after: [(String, String?)]? = nil) throws {
+        try db.execute("""
+            INSERT INTO audit_log (actor_id, action, entity_type, entity_id, before_json, after_json, remote_address, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """, [actor.userID, action, entityType, entityID, before.map(Self.json), after.map(Self.json),
+                  String(actor.remoteAddress.prefix(64)), clock.now()])
+    }
+
+    /// An entry as the audit page shows it.
+    public struct Entry: Sendable {
+        public let id: Int64
+        public let actorEmail: String?
+        public let action: String
+        public let entityType: String
+        public let entityID: String?
+        public let before: String?
+        public let after: String?
+        public let remoteAddress: String
+        public let createdAt: Int64
+    }
+
+    /// Entries, newest first, filtered by action, entity type and actor e-mail (prefix), paged by id.
+    public func entries(action: String?, entityType: String?, actor: String?, before: Int64?, limit: Int) throws -> (entries: [Entry], more: Bool) {
+        var conditions: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let action, !action.isEmpty { args.append(action); conditions.append("a.action = $\(args.count)") }
+        if let entityType, !entityType.isEmpty { args.append(entityType); conditions.append("a.entity_type = $\(args.count)") }
+        if let actor, !actor.isEmpty { args.append(UserStore.likePrefix(actor.lowercased())); conditions.append("u.email_normalized LIKE $\(args.count) ESCAPE '\\'") }
+        if let before { args.append(before); conditions.append("a.id < $\(args.count)") }
+        args.append(limit + 1)
+        let rows = try db.query("""
+            SELECT a.id, u.email AS actor_email, a.action, a.entity_type, a.entity_id, a.before_json, a.after_json, a.remote_address, a.created_at
+            FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY a.id DESC LIMIT $\(args.count)
+            """, args)
+        var entries = try rows.map { row in
+            Entry(id: try row.get("id"), actorEmail: try row.get("actor_email"), action: try row.get("action"),
+                  entityType: try row.get("entity_type"), entityID: try row.get("entity_id"), before: try row.get("before_json"),
+                  after: try row.get("after_json"), remoteAddress: try row.get("remote_address"), createdAt: try row.get("created_at"))
+        }
+        let more = entries.count > limit
+        if more { entries.removeLast() }
+        return (entries, more)
+    }
+
+    /// A flat JSON object, keys in the order given.
+    static func json(_ fields: [(String, String?)]) -> String {
+        "{" + fields.map { "\(quote($0.0)):\($0.1.map(quote) ?? "null")" }.joined(separator: ",") + "}"
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 { out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out + "\""
+    }
+}
