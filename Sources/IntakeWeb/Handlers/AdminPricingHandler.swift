@@ -53,7 +53,7 @@ enum AdminPricingHandler {
             "errors": AdminForms.errors(errors),
             "hasErrors": .bool(!errors.isEmpty),
             "currencies": .list(Currency.known.keys.sorted().map { code in
-                ["code": .string(code), "selected": .bool(values["currency"] == .string(code))]
+                ["code": .string(code), "exponent": .int(Int64(Currency.known[code]!)), "selected": .bool(values["currency"] == .string(code))]
             }),
             "history": .list(history.enumerated().map { index, version in
                 let p = version.pricing

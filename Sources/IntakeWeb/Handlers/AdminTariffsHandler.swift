@@ -118,6 +118,7 @@ enum AdminTariffsHandler {
             "plans": .list(plans.map(row)), "hasPlans": .bool(!plans.isEmpty),
             "values": .map(values), "errors": AdminForms.errors(errors), "hasErrors": .bool(!errors.isEmpty),
             "currency": .string(context.services.configuration.currency.code),
+            "currencyExponent": .int(Int64(context.services.configuration.currency.exponent)),
         ])
     }
 
@@ -129,6 +130,7 @@ enum AdminTariffsHandler {
         return try PageView.render(context, "admin/tariff", title: "Plan \(plan.name)", [
             "plan": row(plan), "values": .map(values), "errors": AdminForms.errors(errors), "hasErrors": .bool(!errors.isEmpty),
             "currency": .string(context.services.configuration.currency.code),
+            "currencyExponent": .int(Int64(context.services.configuration.currency.exponent)),
         ])
     }
 }

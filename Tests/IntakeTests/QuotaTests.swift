@@ -1,0 +1,62 @@
+import Database
+import Testing
+@testable import Intake
+
+@Suite("Effective quota")
+struct QuotaTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let override: Int64?
+        let plan: Int64?
+        let extra: Int64
+        let expected: Int64
+        var testDescription: String { "override \(override.map(String.init) ?? "-"), plan \(plan.map(String.init) ?? "-"), extra \(extra)" }
+    }
+
+    static let free: Int64 = 5_000
+    static let cases = [
+        Case(override: 42, plan: 10_000, extra: 700, expected: 42),       // override wins over everything
+        Case(override: 0, plan: nil, extra: 700, expected: 0),            // even a zero override
+        Case(override: nil, plan: 10_000, extra: 700, expected: 10_700),  // plan plus purchases
+        Case(override: nil, plan: 0, extra: 700, expected: 700),          // a plan with no storage still replaces the free storage
+        Case(override: nil, plan: nil, extra: 700, expected: 5_700),      // free storage plus purchases
+        Case(override: nil, plan: nil, extra: 0, expected: 5_000),
+    ]
+
+    @Test("the rule", arguments: cases)
+    func rule(_ c: Case) {
+        #expect(QuotaRule.effectiveQuota(overrideBytes: c.override, planStorageBytes: c.plan, freeStorageBytes: Self.free,
+                                         purchasedExtraBytes: c.extra) == c.expected)
+    }
+
+    @Test("the SQL rendering used by lists agrees with the rule", arguments: cases)
+    func sqlAgrees(_ c: Case) throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try UserStore(db: db, clock: clock).create(email: "q@example.com", name: "Q", password: "long enough pw", role: .user)
+            var planID: Int64?
+            if let plan = c.plan {
+                planID = try db.scalar("""
+                    INSERT INTO tariff_plans (name, monthly_price_minor, currency, storage_bytes, max_file_bytes, max_portals, created_at, updated_at)
+                    VALUES ('P', 0, 'USD', $1, 1, 1, 0, 0) RETURNING id
+                    """, [plan], as: Int64.self)
+            }
+            try db.execute("UPDATE users SET plan_id = $1, quota_override_bytes = $2, purchased_extra_bytes = $3, storage_used_bytes = 5200 WHERE id = $4",
+                           [planID, c.override, c.extra, user.id])
+            let quota = try #require(try QuotaStore(db: db, clock: clock).quota(userID: user.id, freeStorageBytes: Self.free))
+            #expect(quota.effectiveBytes == c.expected)
+            let over = try QuotaStore(db: db, clock: clock).page(search: "", filter: .over, sort: .usage, page: 1, pageSize: 10, freeStorageBytes: Self.free)
+            #expect(over.total == (5200 > c.expected ? 1 : 0), "the over-quota filter uses the same rule")
+        }
+    }
+
+    @Test("near and over")
+    func nearAndOver() {
+        func quota(_ used: Int64, _ effective: Int64) -> UserQuota {
+            UserQuota(userID: 1, email: "", name: "", planName: nil, planStorageBytes: nil, purchasedExtraBytes: 0, overrideBytes: nil,
+                      effectiveBytes: effective, usedBytes: used)
+        }
+        #expect(quota(101, 100).isOver && !quota(101, 100).isNear)
+        #expect(quota(90, 100).isNear && !quota(89, 100).isNear && quota(100, 100).isNear)
+        #expect(quota(1, 0).isOver && quota(1, 0).usage.isInfinite)
+    }
+}
