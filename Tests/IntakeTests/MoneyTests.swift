@@ -61,5 +61,6 @@ struct MoneyTests {
         #expect(ByteSize(bytes: 1_500_000_000).display() == ("1500", .MB))
         #expect(ByteSize(bytes: 1_500_000_000).description == "1.5 GB")
         #expect(ByteSize(bytes: 1_234_000_000).description == "1.23 GB")
+        #expect(ByteSize(bytes: 3 << 30).description == "3 GiB" && ByteSize(bytes: 750_000_000).description == "750 MB")
     }
 }

@@ -127,7 +127,8 @@
       var button = form.querySelector("button[type=submit]");
       if (button) button.disabled = true;
       sending = true;
-      fetch(form.action, {
+      // getAttribute: a field named "action" would shadow form.action (DOM named properties).
+      fetch(form.getAttribute("action"), {
         method: "POST",
         credentials: "same-origin",
         headers: {

@@ -43,9 +43,12 @@ public struct ByteSize: Sendable, Hashable, CustomStringConvertible {
         return ("\(whole).\(String(fraction))", .MB)
     }
 
-    /// `1.5 GB`-style text for tables: two significant decimals at most.
+    /// Text for tables: the exact unit when there is one (`3 GiB`, `750 MB`), else at most two
+    /// decimals of the largest decimal unit (`1.23 GB`).
     public var description: String {
         if bytes < 1_000_000 { return bytes == 0 ? "0 B" : "\(bytes) B" }
+        let exact = display()
+        if !exact.number.contains(".") && (exact.unit != .MB || bytes < 1_000_000_000) { return "\(exact.number) \(exact.unit.rawValue)" }
         let units: [(Int64, String)] = [(1_000_000_000_000, "TB"), (1_000_000_000, "GB"), (1_000_000, "MB")]
         for (size, name) in units where bytes >= size {
             let hundredths = bytes / (size / 100)
