@@ -91,6 +91,7 @@ public enum Schema {
             CREATE INDEX audit_log_actor ON audit_log (actor_id);
             CREATE INDEX audit_log_action ON audit_log (action);
             """),
+        Migration(3, "maintained effective quota", QuotaMaintenance.migration),
     ]
 
     /// The migrator over `migrations`.

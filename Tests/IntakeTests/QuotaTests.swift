@@ -42,10 +42,47 @@ struct QuotaTests {
             }
             try db.execute("UPDATE users SET plan_id = $1, quota_override_bytes = $2, purchased_extra_bytes = $3, storage_used_bytes = 5200 WHERE id = $4",
                            [planID, c.override, c.extra, user.id])
-            let quota = try #require(try QuotaStore(db: db, clock: clock).quota(userID: user.id, freeStorageBytes: Self.free))
+            // The free storage comes from the pricing in force: save a version with the test's value.
+            var pricing = StoragePricing.defaults(currency: Currency(code: "USD")!)
+            pricing.freeStorageBytes = Self.free
+            try StoragePricingStore(db: db, clock: clock, currency: pricing.pricePerGB.currency)
+                .save(pricing, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+            let quota = try #require(try QuotaStore(db: db, clock: clock).quota(userID: user.id))
             #expect(quota.effectiveBytes == c.expected)
-            let over = try QuotaStore(db: db, clock: clock).page(search: "", filter: .over, sort: .usage, page: 1, pageSize: 10, freeStorageBytes: Self.free)
+            let over = try QuotaStore(db: db, clock: clock).page(search: "", filter: .over, sort: .usage, page: 1, pageSize: 10)
             #expect(over.total == (5200 > c.expected ? 1 : 0), "the over-quota filter uses the same rule")
+        }
+    }
+
+    @Test("the maintained quota follows every input: new user, plan, plan storage, override, purchases, free storage")
+    func maintained() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let quotas = QuotaStore(db: db, clock: clock)
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            let user = try UserStore(db: db, clock: clock).create(email: "m@example.com", name: "M", password: "long enough pw", role: .user)
+            func effective() throws -> Int64 { try #require(try quotas.quota(userID: user.id)).effectiveBytes }
+            #expect(try effective() == StoragePricing.defaultFreeStorageBytes)
+            var pricing = StoragePricing.defaults(currency: Currency(code: "USD")!)
+            pricing.freeStorageBytes = 7_000
+            try StoragePricingStore(db: db, clock: clock, currency: pricing.pricePerGB.currency).save(pricing, by: actor)
+            #expect(try effective() == 7_000)
+            try db.execute("UPDATE users SET purchased_extra_bytes = 500 WHERE id = $1", [user.id])
+            #expect(try effective() == 7_500)
+            let input = TariffPlanInput(name: "P", monthlyPrice: Money(minorUnits: 100, currency: pricing.pricePerGB.currency),
+                                        storageBytes: 20_000, maxFileBytes: 1, maxPortals: 1, active: true)
+            let plan = try TariffPlanStore(db: db, clock: clock).create(input, by: actor)
+            try quotas.assignPlan(userID: user.id, planID: plan.id, by: actor)
+            #expect(try effective() == 20_500)
+            var bigger = input
+            bigger.storageBytes = 30_000
+            _ = try TariffPlanStore(db: db, clock: clock).update(id: plan.id, bigger, by: actor)
+            #expect(try effective() == 30_500)
+            try quotas.setOverride(userID: user.id, bytes: 1_234, by: actor)
+            #expect(try effective() == 1_234)
+            try quotas.setOverride(userID: user.id, bytes: nil, by: actor)
+            try quotas.assignPlan(userID: user.id, planID: nil, by: actor)
+            #expect(try effective() == 7_500)
         }
     }
 

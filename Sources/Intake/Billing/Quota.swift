@@ -9,12 +9,56 @@ public enum QuotaRule {
         return (planStorageBytes ?? freeStorageBytes) + purchasedExtraBytes
     }
 
-    /// The same rule as SQL over `users u LEFT JOIN tariff_plans p`, with the free storage as
-    /// parameter `$free`, so lists can filter and sort by it in the database. A unit test checks
-    /// that both renderings agree.
-    public static func sql(free: String) -> String {
-        "COALESCE(u.quota_override_bytes, COALESCE(p.storage_bytes, \(free)) + u.purchased_extra_bytes)"
+    /// The same rule as SQL over `users u`, given SQL for the free storage and the plan's storage;
+    /// the database keeps `users.quota_bytes` equal to it (see `QuotaMaintenance`). A unit test
+    /// checks that both renderings agree.
+    public static func sql(free: String, planStorage: String = "p.storage_bytes", user: String = "u") -> String {
+        "COALESCE(\(user).quota_override_bytes, COALESCE(\(planStorage), \(free)) + \(user).purchased_extra_bytes)"
     }
+}
+
+/// Keeps `users.quota_bytes` equal to the rule at all times, by triggers built from the rule's
+/// one SQL rendering: on a new user, on a change of a user's plan, override or purchases, on a
+/// change of a plan's storage, and on a new pricing version (the free storage). Lists then
+/// filter and sort on an indexed column instead of computing the rule for 100,000 rows.
+enum QuotaMaintenance {
+    /// The free storage in force, as SQL: the newest pricing version's, else the default.
+    static var freeStorageSQL: String {
+        "COALESCE((SELECT free_storage_bytes FROM storage_pricing_versions ORDER BY id DESC LIMIT 1), \(StoragePricing.defaultFreeStorageBytes))"
+    }
+
+    /// The rule for a row of `users` being updated (SQLite's UPDATE takes no alias, and triggers
+    /// cannot join, so the plan is a subquery).
+    static var ruleForUser: String {
+        QuotaRule.sql(free: freeStorageSQL, planStorage: "(SELECT storage_bytes FROM tariff_plans WHERE id = users.plan_id)", user: "users")
+    }
+
+    static var migration: String {
+        """
+        ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;
+        UPDATE users SET quota_bytes = \(ruleForUser);
+        CREATE INDEX users_quota ON users (quota_bytes);
+        CREATE INDEX users_over ON users (storage_used_bytes - quota_bytes);
+        CREATE INDEX users_usage ON users (CAST(storage_used_bytes AS REAL) / MAX(quota_bytes, 1));
+
+        CREATE TRIGGER users_quota_on_insert AFTER INSERT ON users BEGIN
+            UPDATE users SET quota_bytes = \(ruleForUser) WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER users_quota_on_change AFTER UPDATE OF plan_id, quota_override_bytes, purchased_extra_bytes ON users BEGIN
+            UPDATE users SET quota_bytes = \(ruleForUser) WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER users_quota_on_plan_change AFTER UPDATE OF storage_bytes ON tariff_plans BEGIN
+            UPDATE users SET quota_bytes = \(ruleForUser) WHERE plan_id = NEW.id;
+        END;
+        CREATE TRIGGER users_quota_on_pricing AFTER INSERT ON storage_pricing_versions BEGIN
+            UPDATE users SET quota_bytes = \(ruleForUser) WHERE plan_id IS NULL AND quota_override_bytes IS NULL;
+        END;
+        """
+    }
+
+    /// The usage ratio exactly as the `users_usage` index defines it (the planner uses an
+    /// expression index only for the identical expression).
+    static let usageSQL = "CAST(storage_used_bytes AS REAL) / MAX(quota_bytes, 1)"
 }
 
 /// A user's quota in its parts.
@@ -51,18 +95,18 @@ public struct QuotaStore {
     public enum Filter: String, Sendable, CaseIterable { case all, over, near }
     public enum Sort: String, Sendable, CaseIterable { case email, used, usage, quota }
 
-    static func columns(free: String) -> String {
+    static var columns: String {
         """
         u.id, u.email, u.name, p.name AS plan_name, p.storage_bytes AS plan_storage, u.purchased_extra_bytes,
-        u.quota_override_bytes, u.storage_used_bytes, \(QuotaRule.sql(free: free)) AS effective
+        u.quota_override_bytes, u.storage_used_bytes, u.quota_bytes AS effective
         """
     }
 
-    /// One page of users with their quotas: search by e-mail or name prefix, filter, sort.
-    public func page(search: String, filter: Filter, sort: Sort, page: Int, pageSize: Int, freeStorageBytes: Int64) throws -> (rows: [UserQuota], total: Int) {
+    /// One page of users with their quotas: search by e-mail or name prefix, filter, sort. Every
+    /// filter and order is served by an index on the maintained quota (see `QuotaMaintenance`).
+    public func page(search: String, filter: Filter, sort: Sort, page: Int, pageSize: Int) throws -> (rows: [UserQuota], total: Int) {
         var conditions: [String] = []
-        var args: [any DatabaseValueConvertible] = [freeStorageBytes]
-        let rule = QuotaRule.sql(free: "$1")
+        var args: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
         if !query.isEmpty {
             args.append(UserStore.likePrefix(query))
@@ -70,33 +114,37 @@ public struct QuotaStore {
         }
         switch filter {
         case .all: break
-        case .over: conditions.append("u.storage_used_bytes > \(rule)")
-        case .near: conditions.append("u.storage_used_bytes <= \(rule) AND u.storage_used_bytes * 10 >= \(rule) * 9 AND \(rule) > 0")
+        case .over: conditions.append("storage_used_bytes - quota_bytes > 0")
+        case .near:
+            // The index narrows to 89 % and up; the integer test decides exactly.
+            conditions.append("\(QuotaMaintenance.usageSQL) >= 0.89 AND storage_used_bytes - quota_bytes <= 0 AND storage_used_bytes * 10 >= quota_bytes * 9 AND quota_bytes > 0")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let total = try db.scalar("SELECT count(*) FROM users u \(whereClause)", args, as: Int.self) ?? 0
+        // Few matches: the filter's index finds them and they are sorted (SQLite would otherwise
+        // walk the e-mail index and test every row; unary + keeps it off that index). Many
+        // matches: walking the e-mail index finds a page of them within a few rows.
+        let hint = filter != .all && total <= 5000 && db.dialect == .sqlite ? "+" : ""
         let order: String
         switch sort {
-        case .email: order = "u.email_normalized"
-        case .used: order = "u.storage_used_bytes DESC, u.id"
-        case .usage: order = "CAST(u.storage_used_bytes AS REAL) / MAX(\(rule), 1) DESC, u.id"
-        case .quota: order = "effective DESC, u.id"
+        case .email: order = "\(hint)u.email_normalized"
+        case .used: order = "storage_used_bytes DESC, u.id DESC"
+        case .usage: order = "\(QuotaMaintenance.usageSQL) DESC, u.id DESC"
+        case .quota: order = "quota_bytes DESC, u.id DESC"
         }
-        let total = try db.scalar("""
-            SELECT count(*) FROM (SELECT \(rule) AS effective FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id \(whereClause))
-            """, args, as: Int.self) ?? 0
         args.append(pageSize)
         args.append(max(0, page - 1) * pageSize)
         let rows = try db.query("""
-            SELECT \(Self.columns(free: "$1")) FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
+            SELECT \(Self.columns) FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
             \(whereClause) ORDER BY \(order) LIMIT $\(args.count - 1) OFFSET $\(args.count)
             """, args).map(Self.quota)
         return (rows, total)
     }
 
-    public func quota(userID: Int64, freeStorageBytes: Int64) throws -> UserQuota? {
+    public func quota(userID: Int64) throws -> UserQuota? {
         try db.queryOne("""
-            SELECT \(Self.columns(free: "$2")) FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id WHERE u.id = $1
-            """, [userID, freeStorageBytes]).map(Self.quota)
+            SELECT \(Self.columns) FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id WHERE u.id = $1
+            """, [userID]).map(Self.quota)
     }
 
     /// Sets (or, with nil, clears) a user's override, with its audit entry.

@@ -22,10 +22,13 @@ public struct StoragePricing: Sendable, Equatable {
     public var freeStorageBytes: Int64
     public var overQuota: OverQuotaPolicy
 
+    /// The free storage before an admin saves any pricing.
+    public static let defaultFreeStorageBytes: Int64 = 5_000_000_000
+
     /// What applies before an admin saves anything: nothing for sale until priced, 5 GB free.
     public static func defaults(currency: Currency) -> StoragePricing {
         StoragePricing(pricePerGB: Money(minorUnits: 0, currency: currency), minimumGB: 1, maximumGB: 100, validityDays: 365,
-                       freeStorageBytes: 5_000_000_000, overQuota: .blockUploads)
+                       freeStorageBytes: defaultFreeStorageBytes, overQuota: .blockUploads)
     }
 
     /// The fields as the audit log records them.

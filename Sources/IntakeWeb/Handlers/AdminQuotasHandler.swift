@@ -15,7 +15,7 @@ enum AdminQuotasHandler {
         let pageNumber = max(1, min(Int(query["page"] ?? "1") ?? 1, 100_000))
         let free = try AdminPricingHandler.store(context).current().freeStorageBytes
         let (rows, total) = try QuotaStore(db: context.services.database, clock: context.services.clock)
-            .page(search: search, filter: filter, sort: sort, page: pageNumber, pageSize: pageSize, freeStorageBytes: free)
+            .page(search: search, filter: filter, sort: sort, page: pageNumber, pageSize: pageSize)
         let pages = max(1, (total + pageSize - 1) / pageSize)
         func link(page: Int) -> String {
             var parts = ["filter=\(filter.rawValue)", "sort=\(sort.rawValue)", "page=\(page)"]

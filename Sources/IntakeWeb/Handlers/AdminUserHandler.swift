@@ -38,7 +38,7 @@ enum AdminUserHandler {
             throw HTTPError(.notFound, code: "not_found", "There is no such user.")
         }
         let pricing = try AdminPricingHandler.store(context).current()
-        let quota = try QuotaStore(db: services.database, clock: services.clock).quota(userID: userID, freeStorageBytes: pricing.freeStorageBytes)!
+        let quota = try QuotaStore(db: services.database, clock: services.clock).quota(userID: userID)!
         let plans = try TariffPlanStore(db: services.database, clock: services.clock).list(includeArchived: false)
         let currentPlanID = try services.database.scalar("SELECT plan_id FROM users WHERE id = $1", [userID], as: Int64?.self) ?? nil
         return try PageView.render(context, "admin/user", title: user.name, [
