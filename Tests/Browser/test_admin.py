@@ -2,7 +2,6 @@
 (plain form posts answered by the server)."""
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import make_driver, screenshot

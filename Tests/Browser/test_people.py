@@ -1,16 +1,22 @@
 """Sign-in, the admin shell and sign-out in a real browser."""
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD, screenshot
 
 
 def click_and_wait(driver, element):
-    """Clicks something that loads a new page and waits until the old one is gone."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    """Clicks something that loads a new page and waits until the new page has loaded.
+    The old page is marked; the wait ends when a complete document without the mark is there.
+    Calls made while the browser is between documents may fail, and are simply retried."""
+    driver.execute_script("window.__oldPage = true")
     element.click()
-    WebDriverWait(driver, 10).until(EC.staleness_of(old))
+
+    def loaded(d):
+        return d.execute_script("return !window.__oldPage && document.readyState === 'complete'")
+
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(loaded)
 
 
 def sign_in(driver, server, email, password=PASSWORD, path="/login"):
