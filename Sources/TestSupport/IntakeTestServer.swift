@@ -144,7 +144,8 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     private func waitUntilHealthy() throws {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let result = try? get("/healthz"), result.status == 200 { return }
+            // Healthy through nginx, and every worker started (the supervisor logs "serving" then).
+            if let result = try? get("/healthz"), result.status == 200, serveLogText().contains("serving") { return }
             if let serve, !serve.isRunning {
                 throw LaunchError("intake serve exited with \(serve.terminationStatus):\n\(serveLogText())")
             }
