@@ -92,6 +92,26 @@ public enum Schema {
             CREATE INDEX audit_log_action ON audit_log (action);
             """),
         Migration(3, "maintained effective quota", QuotaMaintenance.migration),
+        Migration(4, "balance ledger", """
+            CREATE TABLE balance_ledger (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id),
+                amount_minor INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                reference TEXT,
+                idempotency_key TEXT UNIQUE,
+                created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX balance_ledger_user ON balance_ledger (user_id, currency);
+            CREATE TRIGGER balance_ledger_no_update BEFORE UPDATE ON balance_ledger BEGIN
+                SELECT RAISE(ABORT, 'the balance ledger is append-only');
+            END;
+            CREATE TRIGGER balance_ledger_no_delete BEFORE DELETE ON balance_ledger BEGIN
+                SELECT RAISE(ABORT, 'the balance ledger is append-only');
+            END;
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -102,3 +102,18 @@ def test_quota_override(admin, server):
     admin.get(server.url + "/admin/audit?entity=user")
     assert "user.quota_override_set" in admin.find_element(By.CSS_SELECTOR, "table.audit").text
     screenshot(admin, f"audit-{mode}")
+
+
+def test_leaving_with_unsaved_changes_asks_first(server):
+    """WebDriver accepts beforeunload prompts by itself, so the test asks the page's own handler:
+    a cancelable beforeunload event is cancelled (the browser then asks) only after an edit."""
+    driver = make_driver()
+    probe = "var e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented;"
+    try:
+        sign_in(driver, server, "admin@example.com")
+        driver.get(server.url + "/admin/tariffs")
+        assert driver.execute_script(probe) is False, "nothing typed yet: leave freely"
+        fill(driver, "name", "Half typed")
+        assert driver.execute_script(probe) is True, "unsaved changes: the browser must ask"
+    finally:
+        driver.quit()

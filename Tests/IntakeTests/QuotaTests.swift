@@ -97,3 +97,25 @@ struct QuotaTests {
         #expect(quota(1, 0).isOver && quota(1, 0).usage.isInfinite)
     }
 }
+
+@Suite("Balance ledger")
+struct BalanceLedgerTests {
+    @Test("the balance is the sum of appended entries; the database refuses updates and deletes")
+    func appendOnly() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let usd = Currency(code: "USD")!
+            let user = try UserStore(db: db, clock: clock).create(email: "b@example.com", name: "B", password: "long enough pw", role: .user)
+            let ledger = BalanceLedger(db: db, clock: clock)
+            #expect(try ledger.balance(userID: user.id, currency: usd) == Money(minorUnits: 0, currency: usd))
+            try ledger.append(userID: user.id, amount: Money(minorUnits: 1000, currency: usd), reason: "top-up")
+            try ledger.append(userID: user.id, amount: Money(minorUnits: -499, currency: usd), reason: "purchase", idempotencyKey: "k1")
+            #expect(try ledger.balance(userID: user.id, currency: usd).minorUnits == 501)
+            #expect(throws: DatabaseError.self) { try ledger.append(userID: user.id, amount: Money(minorUnits: -499, currency: usd), reason: "purchase", idempotencyKey: "k1") }
+            let update = try #require(throws: DatabaseError.self) { try db.execute("UPDATE balance_ledger SET amount_minor = 0") }
+            #expect(update.message.contains("append-only"))
+            #expect(throws: DatabaseError.self) { try db.execute("DELETE FROM balance_ledger") }
+            #expect(try ledger.balance(userID: user.id, currency: usd).minorUnits == 501)
+        }
+    }
+}

@@ -138,6 +138,7 @@ struct AdminTests {
         #expect(try admin.post("/admin/users/2/plan", form: [("plan_id", "1")]).status == 303)
         let user = try admin.get("/admin/users/2").text
         #expect(user.contains("<dd>100 GB</dd>") && user.contains("Pro &amp; &lt;Team&gt;: 100 GB"))
+        #expect(user.contains("<dt>Balance</dt><dd>0.00 USD</dd>"))
 
         try admin.get("/admin/tariffs/1")
         let delete = try admin.post("/admin/tariffs/1/delete", form: [])

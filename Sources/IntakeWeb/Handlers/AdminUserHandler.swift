@@ -46,6 +46,8 @@ enum AdminUserHandler {
                      "disabled": .bool(user.disabled), "created": .string(UTCDate.day(user.createdAt))],
             "quota": AdminQuotasHandler.row(quota),
             "freeStorage": .string(ByteSize(bytes: pricing.freeStorageBytes).description),
+            "balance": .string(try BalanceLedger(db: services.database, clock: services.clock)
+                .balance(userID: userID, currency: services.configuration.currency).description),
             "plans": .list(plans.filter(\.active).map { plan in
                 ["id": .int(plan.id), "name": .string(plan.name), "storage": .string(ByteSize(bytes: plan.storageBytes).description),
                  "selected": .bool(plan.id == currentPlanID)]
