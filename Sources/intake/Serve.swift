@@ -25,6 +25,8 @@ struct Serve: ParsableCommand {
             let db = try SQLiteDatabase(path: config.databasePath)
             let applied = try Schema.migrator.migrate(db, now: Startup.now())
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+            let expired = try SessionStore(db: db, clock: SystemClock()).deleteExpired()
+            if expired > 0 { logger.info("expired sessions removed", metadata: ["count": "\(expired)"]) }
         } catch {
             Startup.fail("cannot start: \(error)")
         }

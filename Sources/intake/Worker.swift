@@ -25,7 +25,7 @@ struct Worker: ParsableCommand {
         let templates: TemplateLibrary
         let secretKey: [UInt8]
         do {
-            templates = try TemplateLibrary(directory: config.templatesDirectory)
+            templates = try TemplateLibrary(directory: config.templatesDirectory, reloading: config.templatesReload)
             secretKey = try SecretKeyStore.load(config.secretKeySource)
         } catch {
             logger.critical("cannot start the worker: \(error)")

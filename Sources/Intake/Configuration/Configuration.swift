@@ -25,6 +25,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_PUBLIC_DIR", defaultValue: "./public", summary: "Static files served by nginx.", secret: false),
         Key(name: "INTAKE_TEMPLATES_DIR", defaultValue: "./templates", summary: "Page templates, compiled at start.", secret: false),
         Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
+        Key(name: "INTAKE_TEMPLATES_RELOAD", defaultValue: "0", summary: "1 recompiles changed templates before rendering (development only).", secret: false),
         Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
         Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
@@ -46,6 +47,8 @@ public struct Configuration: Sendable {
     public var debugRoutes: Bool
     /// The currency of plan prices and balances.
     public var currency: Currency
+    /// Development: recompile changed templates before rendering.
+    public var templatesReload: Bool
 
     /// Where the key that seals secrets comes from.
     public enum SecretKeySource: Sendable, Equatable {
@@ -110,6 +113,10 @@ public struct Configuration: Sendable {
         guard let currency = Currency(code: currencyCode) else {
             throw ConfigurationError(key: "INTAKE_CURRENCY", message: "must be an ISO 4217 code Intake knows (USD, EUR, GBP, JPY, …), got '\(currencyCode)'")
         }
+        let reload = value("INTAKE_TEMPLATES_RELOAD") ?? "0"
+        guard reload == "0" || reload == "1" else {
+            throw ConfigurationError(key: "INTAKE_TEMPLATES_RELOAD", message: "must be 0 or 1, got '\(reload)'")
+        }
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -124,7 +131,8 @@ public struct Configuration: Sendable {
             templatesDirectory: path("INTAKE_TEMPLATES_DIR", "./templates"),
             logLevel: logLevel,
             debugRoutes: debugRoutes == "1",
-            currency: currency
+            currency: currency,
+            templatesReload: reload == "1"
         )
     }
 
@@ -142,7 +150,7 @@ public struct Configuration: Sendable {
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
-            ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
+            ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ]
     }
 
