@@ -164,3 +164,33 @@ struct WebSecurityTests {
         }
     }
 }
+
+/// A database that is gone: every statement fails, as when the file cannot be reached.
+final class UnreachableDatabase: Database {
+    let dialect = SQLDialect.sqlite
+    func fail() -> DatabaseError { DatabaseError(.unavailable, "disk I/O error") }
+    func execute(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> Int { throw fail() }
+    func query(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Row] { throw fail() }
+    func executeScript(_ sql: String) throws { throw fail() }
+    func write<T>(_ body: () throws -> T) throws -> T { throw fail() }
+    func read<T>(_ body: () throws -> T) throws -> T { throw fail() }
+}
+
+@Suite("Health")
+struct HealthTests {
+    @Test("/healthz is 503 with database unreachable when the database fails, and says nothing more")
+    func unreachable() throws {
+        let h = try AppHarness(db: UnreachableDatabase())
+        let r = h.send(.get, "/healthz")
+        #expect(r.status == .serviceUnavailable)
+        #expect(r.text == #"{"status":"error","version":"0.1.0","database":"unreachable"}"#)
+    }
+
+    @Test("a page whose database fails is a plain 500 that does not leak the error")
+    func internalError() throws {
+        let h = try AppHarness(db: UnreachableDatabase())
+        let r = h.send(.get, "/login", cookies: ["intake_session": "x"])
+        #expect(r.status == .internalServerError)
+        #expect(!r.text.contains("disk I/O") && r.text.contains("request t"))
+    }
+}
