@@ -16,29 +16,12 @@ enum AdminTariffsHandler {
     }
 
     static func create(_ context: RequestContext) throws -> Response {
-        let form = context.formFields
-        let refused = { (errors: FieldErrors) in
-            try AdminForms.invalid(context, errors) {
-                var values = AdminForms.values(context)
-                values["active"] = .bool(form["active"] != nil)
-                return try listPage(context, values: values,
-                                    storage: AdminForms.size("storage", posted: context),
-                                    maxFile: AdminForms.size("max_file", posted: context),
-                                    errors: errors)
-            }
-        }
-        switch TariffPlanInput.parse({ form[$0] }, currency: context.services.configuration.currency) {
-        case .failure(let errors): return try refused(errors)
-        case .success(let input):
-            do {
-                let plan = try store(context).create(input, by: AdminForms.actor(context))
-                return AdminForms.saved(context, "Plan “\(plan.name)” created.", redirect: "/admin/tariffs")
-            } catch let error as ValidationError {
-                var errors = FieldErrors()
-                errors[error.field] = error.message
-                return try refused(errors)
-            }
-        }
+        try submit(context, page: { values, storage, maxFile, errors in
+            try listPage(context, values: values, storage: storage, maxFile: maxFile, errors: errors)
+        }, save: { input in
+            let plan = try store(context).create(input, by: AdminForms.actor(context))
+            return "Plan “\(plan.name)” created."
+        })
     }
 
     static func edit(_ context: RequestContext) throws -> Response {
@@ -53,23 +36,35 @@ enum AdminTariffsHandler {
 
     static func update(_ context: RequestContext) throws -> Response {
         let plan = try find(context)
+        return try submit(context, page: { values, storage, maxFile, errors in
+            try editPage(context, plan, values: values, storage: storage, maxFile: maxFile, errors: errors)
+        }, save: { input in
+            let saved = try store(context).update(id: plan.id, input, by: AdminForms.actor(context))
+            return "Plan “\(saved.name)” saved."
+        })
+    }
+
+    /// The plan form's post, for a new plan and an edited one: parse, save, or show the page again
+    /// with the typed values and the errors (a taken name included).
+    private static func submit(
+        _ context: RequestContext,
+        page: ([String: TemplateValue], TemplateValue, TemplateValue, FieldErrors) throws -> Response,
+        save: (TariffPlanInput) throws -> String
+    ) throws -> Response {
         let form = context.formFields
-        let refused = { (errors: FieldErrors) in
+        func refused(_ errors: FieldErrors) throws -> Response {
             try AdminForms.invalid(context, errors) {
                 var values = AdminForms.values(context)
                 values["active"] = .bool(form["active"] != nil)
-                return try editPage(context, plan, values: values,
-                                    storage: AdminForms.size("storage", posted: context),
-                                    maxFile: AdminForms.size("max_file", posted: context),
-                                    errors: errors)
+                return try page(values, AdminForms.size("storage", posted: context), AdminForms.size("max_file", posted: context), errors)
             }
         }
         switch TariffPlanInput.parse({ form[$0] }, currency: context.services.configuration.currency) {
-        case .failure(let errors): return try refused(errors)
+        case .failure(let errors):
+            return try refused(errors)
         case .success(let input):
             do {
-                let saved = try store(context).update(id: plan.id, input, by: AdminForms.actor(context))
-                return AdminForms.saved(context, "Plan “\(saved.name)” saved.", redirect: "/admin/tariffs")
+                return AdminForms.saved(context, try save(input), redirect: "/admin/tariffs")
             } catch let error as ValidationError {
                 var errors = FieldErrors()
                 errors[error.field] = error.message
