@@ -36,6 +36,7 @@ let package = Package(
         ]),
         .target(name: "Database", dependencies: ["CSQLite"]),
         .target(name: "Sodium", dependencies: ["CSodium"]),
+        .target(name: "Curl", dependencies: ["CCurl"]),
 
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium"]),
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
     ],

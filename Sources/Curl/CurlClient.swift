@@ -1,0 +1,239 @@
+import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Transfer limits: how long to wait for a connection, and how slow a transfer may get before
+/// it is given up (a stalled peer must not hold a thread for ever).
+public struct CurlOptions: Sendable {
+    public var connectTimeoutSeconds: Int = 10
+    /// Abort when fewer than `lowSpeedBytesPerSecond` bytes a second move for `lowSpeedSeconds`.
+    public var lowSpeedBytesPerSecond: Int = 1
+    public var lowSpeedSeconds: Int = 60
+    /// Redirects are not followed unless asked: OAuth and storage APIs answer directly.
+    public var followRedirects = false
+    public var maxRedirects = 5
+    /// The most bytes a collected (not streamed) response body may have.
+    public var maxCollectedBodyBytes = 16 * 1024 * 1024
+    public var userAgent = "Intake"
+
+    public init() {}
+}
+
+/// Safe Swift over one libcurl easy handle. The client owns the handle (one owner, freed in
+/// `deinit`) and keeps it between requests so connections are reused; like the handle, it is
+/// confined to one thread at a time.
+public final class CurlClient {
+    private let handle: UnsafeMutableRawPointer
+    public let options: CurlOptions
+
+    /// curl_global_init must run once before any handle exists, before threads race for it; a
+    /// Swift global initialiser runs exactly once, thread-safely.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    public init(options: CurlOptions = CurlOptions()) throws {
+        try CurlError.check(Self.globalInit, "curl_global_init")
+        guard let handle = curl_easy_init() else { throw CurlError(CURLE_FAILED_INIT, "curl_easy_init") }
+        self.handle = handle
+        self.options = options
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Sends `request`. The body goes to `onBody` piece by piece when given (a download), else it
+    /// is collected, up to `maxCollectedBodyBytes`. Throws `CurlError` for transport failures; an
+    /// HTTP error status is a normal response.
+    public func perform(_ request: HTTPRequest, onBody: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
+        let transfer = try Transfer(request: request, onBody: onBody, limit: options.maxCollectedBodyBytes)
+        let context = Unmanaged.passRetained(transfer)
+        defer { context.release() }
+        let pointer = context.toOpaque()
+
+        curl_easy_reset(handle)
+        var list: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(list) }
+        // "Expect:" turns off curl's 100-continue wait for large bodies; nothing here needs it.
+        for header in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] {
+            list = curl_slist_append(list, header)
+        }
+
+        try set(CURLOPT_URL, request.url)
+        try set(CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
+        try set(CURLOPT_USERAGENT, options.userAgent)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, "https")
+        try set(CURLOPT_SSL_VERIFYPEER, 1)
+        try set(CURLOPT_SSL_VERIFYHOST, 2)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
+        try set(CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond)
+        try set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
+        try set(CURLOPT_FOLLOWLOCATION, options.followRedirects ? 1 : 0)
+        try set(CURLOPT_MAXREDIRS, options.maxRedirects)
+        try set(CURLOPT_ERRORBUFFER, UnsafeRawPointer(transfer.errorBuffer))
+        try CurlError.check(ccurl_setopt_write(handle, Self.writeCallback), "curl_easy_setopt(WRITEFUNCTION)")
+        try set(CURLOPT_WRITEDATA, UnsafeRawPointer(pointer))
+        try CurlError.check(ccurl_setopt_header(handle, Self.headerCallback), "curl_easy_setopt(HEADERFUNCTION)")
+        try set(CURLOPT_HEADERDATA, UnsafeRawPointer(pointer))
+
+        switch request.body {
+        case .none:
+            if request.method == "HEAD" { try set(CURLOPT_NOBODY, 1) }
+            else if request.method != "GET" { try set(CURLOPT_CUSTOMREQUEST, request.method) }
+        case .bytes, .file:
+            try set(CURLOPT_UPLOAD, 1)
+            try CurlError.check(ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(transfer.uploadLength)),
+                                "curl_easy_setopt(INFILESIZE_LARGE)")
+            try CurlError.check(ccurl_setopt_read(handle, Self.readCallback), "curl_easy_setopt(READFUNCTION)")
+            try set(CURLOPT_READDATA, UnsafeRawPointer(pointer))
+            try set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+
+        let code = curl_easy_perform(handle)
+        if let failure = transfer.callbackError { throw failure }
+        if code != CURLE_OK {
+            throw CurlError(code, "curl_easy_perform \(request.redactedDescription)", transfer.errorText)
+        }
+        var status = 0
+        try CurlError.check(ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "curl_easy_getinfo(RESPONSE_CODE)")
+        return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws {
+        try CurlError.check(ccurl_setopt_long(handle, option, value), "curl_easy_setopt(\(option.rawValue))")
+    }
+
+    private func set(_ option: CURLoption, _ value: String) throws {
+        // libcurl copies string options (since 7.17), so the temporary C string may go away after.
+        try CurlError.check(value.withCString { ccurl_setopt_ptr(handle, option, $0) }, "curl_easy_setopt(\(option.rawValue))")
+    }
+
+    private func set(_ option: CURLoption, _ value: UnsafeRawPointer?) throws {
+        try CurlError.check(ccurl_setopt_ptr(handle, option, value), "curl_easy_setopt(\(option.rawValue))")
+    }
+
+    // The callbacks: libcurl calls them during curl_easy_perform with the Transfer as user data.
+
+    private static let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+        data, size, count, user in
+        let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+        return transfer.received(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+    }
+
+    private static let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+        data, size, count, user in
+        let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+        transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
+        return size * count
+    }
+
+    private static let readCallback: @convention(c) (UnsafeMutablePointer<CChar>, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+        buffer, size, count, user in
+        let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+        return transfer.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+    }
+}
+
+/// The state of one transfer, reached from the C callbacks.
+private final class Transfer {
+    let onBody: ((UnsafeRawBufferPointer) throws -> Void)?
+    let limit: Int
+    var body: [UInt8] = []
+    var headers: [(String, String)] = []
+    var callbackError: Error?
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    // Upload source.
+    private let bytes: [UInt8]
+    private var fd: Int32 = -1
+    private var position: Int64 = 0
+    let uploadLength: Int64
+
+    init(request: HTTPRequest, onBody: ((UnsafeRawBufferPointer) throws -> Void)?, limit: Int) throws {
+        self.onBody = onBody
+        self.limit = limit
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(to: 0)
+        switch request.body {
+        case .none:
+            bytes = []
+            uploadLength = 0
+        case .bytes(let b):
+            bytes = b
+            uploadLength = Int64(b.count)
+        case .file(let path, let offset, let length):
+            bytes = []
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                errorBuffer.deallocate()
+                throw CurlError(CURLE_READ_ERROR, "open \(path)", "cannot open the upload source (errno \(errno))")
+            }
+            position = offset
+            uploadLength = length
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        errorBuffer.deallocate()
+    }
+
+    private var uploaded: Int64 = 0
+
+    var errorText: String { String(cString: errorBuffer) }
+
+    func received(_ data: UnsafeRawBufferPointer) -> Bool {
+        do {
+            if let onBody {
+                try onBody(data)
+            } else {
+                guard body.count + data.count <= limit else {
+                    throw CurlError(CURLE_WRITE_ERROR, "collecting the response", "the response body is larger than \(limit) bytes")
+                }
+                body.append(contentsOf: data)
+            }
+            return true
+        } catch {
+            callbackError = error
+            return false
+        }
+    }
+
+    func header(_ line: UnsafeRawBufferPointer) {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: "\r\n")
+        if text.hasPrefix("HTTP/") {
+            headers.removeAll()  // a new response (after a 100 Continue or a redirect)
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return }
+        headers.append((text[..<colon].lowercased(), String(text[text.index(after: colon)...]).trimmingCharacters(in: " \t")))
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let remaining = Int(uploadLength - uploaded)
+        let n = min(buffer.count, remaining)
+        guard n > 0 else { return 0 }
+        if fd >= 0 {
+            let got = pread(fd, buffer.baseAddress, n, off_t(position + uploaded))
+            guard got > 0 else {
+                callbackError = CurlError(CURLE_READ_ERROR, "reading the upload source", "the file ended early or could not be read")
+                return Int(CURL_READFUNC_ABORT)
+            }
+            uploaded += Int64(got)
+            return got
+        }
+        bytes.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + Int(uploaded), byteCount: n)
+        }
+        uploaded += Int64(n)
+        return n
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request as the loopback server read it.
+public struct LoopbackRequest: Sendable {
+    public let method: String
+    /// The path without the query.
+    public let path: String
+    public let query: [String: String]
+    /// Header names lower-cased.
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    /// The body as an urlencoded form.
+    public var form: [String: String] { LoopbackHTTPServer.decodeForm(String(decoding: body, as: UTF8.self)) }
+}
+
+/// What the loopback server does in answer.
+public struct LoopbackResponse: Sendable {
+    public enum Behaviour: Sendable {
+        case respond
+        /// Close the connection without answering (a dropped connection).
+        case drop
+        /// Wait this many seconds before answering (a stalled peer).
+        case delay(Double)
+    }
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public var behaviour: Behaviour
+
+    public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = [], behaviour: Behaviour = .respond) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.behaviour = behaviour
+    }
+
+    public static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {
+        LoopbackResponse(status: status, headers: headers + [("Content-Type", "application/json")], body: Array(text.utf8))
+    }
+}
+
+/// A small HTTP/1.1 server on 127.0.0.1 and a free port, one thread per connection,
+/// `Connection: close`: the base of the tests' fake Google and Dropbox servers. It reads
+/// `Content-Length` and chunked bodies.
+public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags guarded by lock
+    public let port: UInt16
+    private let fd: Int32
+    private let handler: @Sendable (LoopbackRequest) -> LoopbackResponse
+    private let lock = NSLock()
+    private var running = true
+
+    public init(handler: @escaping @Sendable (LoopbackRequest) -> LoopbackResponse) throws {
+        self.handler = handler
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
+                Glibc.bind(fd, p, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, p, &length) == 0
+            }
+        }
+        port = UInt16(bigEndian: addr.sin_port)
+        guard bound else { throw LaunchError("loopback server: bind/listen failed (errno \(errno))") }
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    deinit { stop() }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public func stop() {
+        let wasRunning = lock.withLock { () -> Bool in
+            let r = running
+            running = false
+            return r
+        }
+        if wasRunning {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+        }
+    }
+
+    private func acceptLoop() {
+        while lock.withLock({ running }) {
+            let client = accept(fd, nil, nil)
+            if client < 0 { if errno == EINTR { continue } else { return } }
+            let thread = Thread { [self] in serve(client) }
+            thread.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var tv = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard let request = readRequest(client) else { return }
+        let response = handler(request)
+        switch response.behaviour {
+        case .drop: return
+        case .delay(let seconds): Thread.sleep(forTimeInterval: seconds)
+        case .respond: break
+        }
+        var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
+        try? HTTPClient.send(client, Array(head.utf8) + (request.method == "HEAD" ? [] : response.body))
+    }
+
+    private func readRequest(_ client: Int32) -> LoopbackRequest? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var headerEnd: Int?
+        while headerEnd == nil {
+            let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return nil }
+            data.append(contentsOf: buffer[0..<n])
+            headerEnd = HTTPClient.find(data, Array("\r\n\r\n".utf8))
+        }
+        let head = String(decoding: data[0..<headerEnd!], as: UTF8.self).components(separatedBy: "\r\n")
+        let requestLine = head[0].split(separator: " ")
+        guard requestLine.count >= 2 else { return nil }
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var body = Array(data[(headerEnd! + 4)...])
+        func fill(until done: () -> Bool) -> Bool {
+            while !done() {
+                let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { return false }
+                body.append(contentsOf: buffer[0..<n])
+            }
+            return true
+        }
+        if let length = headers["content-length"].flatMap(Int.init) {
+            guard fill(until: { body.count >= length }) else { return nil }
+            body = Array(body.prefix(length))
+        } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
+            guard fill(until: { HTTPClient.find(body, Array("0\r\n\r\n".utf8)) != nil }), let decoded = try? HTTPClient.dechunk(body) else { return nil }
+            body = decoded
+        }
+        let target = String(requestLine[1])
+        let path = String(target.split(separator: "?", maxSplits: 1)[0])
+        let query = target.contains("?") ? Self.decodeForm(String(target.split(separator: "?", maxSplits: 1)[1])) : [:]
+        return LoopbackRequest(method: String(requestLine[0]), path: path, query: query, headers: headers, body: body)
+    }
+
+    static func decodeForm(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            if let name = parts.first { out[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return out
+    }
+
+    static func reason(_ status: Int) -> String {
+        [200: "OK", 201: "Created", 204: "No Content", 302: "Found", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
+         404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Status"
+    }
+}

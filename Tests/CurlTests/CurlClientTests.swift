@@ -1,0 +1,140 @@
+import Curl
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// Counts calls across the server's threads.
+final class Calls: Sendable {
+    private let count = Mutex(0)
+    func next() -> Int { count.withLock { $0 += 1; return $0 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+@Suite("libcurl client against a loopback server")
+struct CurlClientTests {
+    @Test("GET with headers; the response's status, headers and body")
+    func get() throws {
+        let server = try LoopbackHTTPServer { request in
+            .json(#"{"path":"\#(request.path)","q":"\#(request.query["q"] ?? "")","auth":"\#(request.headers["authorization"] ?? "")"}"#,
+                  headers: [("X-Served-By", "loopback")])
+        }
+        defer { server.stop() }
+        let response = try CurlClient().perform(HTTPRequest(url: server.baseURL + "/v1/about?q=a%20b", headers: [("Authorization", "Bearer t0k")]))
+        #expect(response.status == 200)
+        #expect(response.header("x-served-by") == "loopback" && response.header("Content-Type") == "application/json")
+        #expect(response.text == #"{"path":"/v1/about","q":"a b","auth":"Bearer t0k"}"#)
+    }
+
+    @Test("a form post, and a file region uploaded as the body without reading the file whole")
+    func bodies() throws {
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/token"
+                ? LoopbackResponse(status: 201, body: Array("\(request.method) \(request.headers["content-type"] ?? "-") \(request.form["refresh_token"] ?? "")|".utf8) + request.body)
+                : LoopbackResponse(status: 201, body: Array("\(request.method) \(request.body.count) \(request.headers["content-type"] ?? "-")".utf8) + request.body.prefix(8))
+        }
+        defer { server.stop() }
+        let client = try CurlClient()
+        let form = try client.perform(.form(url: server.baseURL + "/token", [("grant_type", "refresh_token"), ("refresh_token", "a/b c")]))
+        #expect(form.status == 201)
+        #expect(form.text == "POST application/x-www-form-urlencoded a/b c|grant_type=refresh_token&refresh_token=a%2Fb%20c")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)").path
+        try Data((0..<100_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let put = try client.perform(HTTPRequest(method: "PUT", url: server.baseURL + "/upload", body: .file(path: path, offset: 1000, length: 50_000)))
+        #expect(put.text.hasPrefix("PUT 50000 -"))
+        #expect(Array(put.body.suffix(8)) == (1000..<1008).map { UInt8($0 % 251) }, "the bytes start at the offset")
+    }
+
+    @Test("a download streams to the caller in pieces; a failing sink stops the transfer with its own error")
+    func streaming() throws {
+        struct Full: Error {}
+        let payload = (0..<3_000_000).map { UInt8($0 % 256) }
+        let server = try LoopbackHTTPServer { _ in LoopbackResponse(body: payload) }
+        defer { server.stop() }
+        let client = try CurlClient()
+        var received = 0
+        var pieces = 0
+        let response = try client.perform(HTTPRequest(url: server.baseURL + "/big")) { piece in
+            received += piece.count
+            pieces += 1
+        }
+        #expect(response.status == 200 && received == payload.count && pieces > 1 && response.body.isEmpty)
+        #expect(throws: Full.self) { try client.perform(HTTPRequest(url: server.baseURL + "/big")) { _ in throw Full() } }
+        var small = CurlOptions()
+        small.maxCollectedBodyBytes = 1000
+        #expect(throws: CurlError.self) { try CurlClient(options: small).perform(HTTPRequest(url: server.baseURL + "/big")) }
+    }
+
+    @Test("429 with Retry-After is waited for as the server says, then succeeds")
+    func retryAfter() throws {
+        let calls = Calls()
+        let server = try LoopbackHTTPServer { _ in
+            calls.next() < 3 ? .json(#"{"error":"rate"}"#, status: 429, headers: [("Retry-After", "7")]) : .json("{}")
+        }
+        defer { server.stop() }
+        var slept: [Double] = []
+        let response = try CurlClient().send(HTTPRequest(url: server.baseURL + "/x")) { slept.append($0) }
+        #expect(response.status == 200 && calls.value == 3 && slept == [7, 7])
+    }
+
+    @Test("503 and dropped connections back off exponentially with jitter; a 400 is not retried")
+    func backoff() throws {
+        let calls = Calls()
+        let server = try LoopbackHTTPServer { request in
+            if request.path == "/bad" { _ = calls.next(); return .json("{}", status: 400) }
+            switch calls.next() {
+            case 1: return LoopbackResponse(behaviour: .drop)
+            case 2: return .json("{}", status: 503)
+            default: return .json(#"{"ok":true}"#)
+            }
+        }
+        defer { server.stop() }
+        var slept: [Double] = []
+        let ok = try CurlClient().send(HTTPRequest(url: server.baseURL + "/flaky")) { slept.append($0) }
+        #expect(ok.status == 200 && calls.value == 3 && slept.count == 2)
+        #expect(slept[0] >= 0 && slept[0] <= 0.5 && slept[1] >= 0 && slept[1] <= 1.0)
+        slept = []
+        let bad = try CurlClient().send(HTTPRequest(url: server.baseURL + "/bad")) { slept.append($0) }
+        #expect(bad.status == 400 && slept.isEmpty)
+    }
+
+    @Test("a stalled server is given up after the low-speed time; a closed port is a connect error")
+    func timeouts() throws {
+        let server = try LoopbackHTTPServer { _ in LoopbackResponse(behaviour: .delay(4)) }
+        defer { server.stop() }
+        var options = CurlOptions()
+        options.lowSpeedSeconds = 1
+        let stalled = try #require(throws: CurlError.self) { try CurlClient(options: options).perform(HTTPRequest(url: server.baseURL + "/slow")) }
+        #expect(stalled.isTransient)
+        let closed = try #require(throws: CurlError.self) { try CurlClient().perform(HTTPRequest(url: "http://127.0.0.1:\(FreePort.find())/")) }
+        #expect(closed.isTransient && closed.description.contains("curl_easy_perform GET http://127.0.0.1"))
+    }
+
+    @Test("redirects are not followed unless asked, and other schemes are refused")
+    func redirects() throws {
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/go" ? LoopbackResponse(status: 302, headers: [("Location", "/there")]) : .json("{}")
+        }
+        defer { server.stop() }
+        #expect(try CurlClient().perform(HTTPRequest(url: server.baseURL + "/go")).status == 302)
+        #expect(throws: CurlError.self) { try CurlClient().perform(HTTPRequest(url: "file:///etc/passwd")) }
+    }
+
+    @Test("retry policy: Retry-After as seconds or HTTP-date, capped; attempts bounded", arguments: [
+        (1, 429, "3", false, 3.0), (1, 503, "Thu, 01 Jan 2026 00:00:10 GMT", false, 10.0), (1, 429, "999", false, nil),
+        (5, 503, "1", false, nil), (1, 404, nil, false, nil), (2, 500, nil, false, 1.0), (3, nil, nil, true, 2.0), (1, nil, nil, false, nil),
+    ] as [(Int, Int?, String?, Bool, Double?)])
+    func policy(attempt: Int, status: Int?, retryAfter: String?, transient: Bool, expected: Double?) {
+        let now = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01 00:00:00 UTC
+        let delay = RetryPolicy().delay(afterAttempt: attempt, status: status, retryAfter: retryAfter, transientError: transient,
+                                        random: 0.999_999, now: now)
+        if let expected { #expect(delay.map { abs($0 - expected) < 0.001 } == true, "got \(String(describing: delay))") } else { #expect(delay == nil) }
+    }
+
+    @Test("logs never show tokens in URLs")
+    func redaction() {
+        #expect(Redaction.url("https://x/cb?code=abc&state=s1&access_token=t") == "https://x/cb?code=REDACTED&state=s1&access_token=REDACTED")
+        #expect(HTTPRequest(url: "https://x/a?refresh_token=r").redactedDescription == "GET https://x/a?refresh_token=REDACTED")
+    }
+}
