@@ -112,6 +112,58 @@ public enum Schema {
                 SELECT RAISE(ABORT, 'the balance ledger is append-only');
             END;
             """),
+        Migration(5, "oauth accounts, storage accounts, portals", """
+            -- OAuth accounts: an identity at a provider and its tokens (sealed with the secret key).
+            CREATE TABLE oauth_accounts (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                provider TEXT NOT NULL CHECK (provider IN ('google', 'dropbox')),
+                provider_account_id TEXT NOT NULL,
+                email TEXT,
+                name TEXT,
+                scopes TEXT NOT NULL DEFAULT '',
+                access_token_sealed BLOB,
+                refresh_token_sealed BLOB,
+                access_token_expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (provider, provider_account_id)
+            );
+            CREATE INDEX oauth_accounts_user ON oauth_accounts (user_id);
+
+            -- Storage accounts: where files go. Unique per user, provider account and provider.
+            CREATE TABLE storage_accounts (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                provider TEXT NOT NULL CHECK (provider IN ('google_drive', 'dropbox', 'local')),
+                provider_account_id TEXT NOT NULL,
+                display_name TEXT NOT NULL,
+                email TEXT,
+                status TEXT NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'INACTIVE', 'DISCONNECTED', 'ERROR')),
+                last_error TEXT,
+                last_accessed_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (user_id, provider_account_id, provider)
+            );
+
+            CREATE TABLE portals (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                slug TEXT NOT NULL UNIQUE,
+                storage_account_id INTEGER REFERENCES storage_accounts (id),
+                active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                -- Set when the system (not the owner) switched the portal off, so that only those
+                -- are switched back on when their storage account recovers.
+                auto_deactivated INTEGER NOT NULL DEFAULT 0 CHECK (auto_deactivated IN (0, 1)),
+                inactive_reason TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX portals_user ON portals (user_id);
+            CREATE INDEX portals_storage_account ON portals (storage_account_id);
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -1,0 +1,129 @@
+import Database
+
+/// Storage providers.
+public enum StorageProviderKind: String, Sendable, CaseIterable {
+    case googleDrive = "google_drive"
+    case dropbox
+    case local
+}
+
+/// A storage account row.
+public struct StorageAccount: Sendable, Equatable {
+    public let id: Int64
+    public let userID: Int64
+    public let provider: StorageProviderKind
+    public let providerAccountID: String
+    public var displayName: String
+    public var email: String?
+    public var status: StorageAccountStatus
+    public var lastError: String?
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        userID = try row.get("user_id")
+        let p: String = try row.get("provider")
+        guard let provider = StorageProviderKind(rawValue: p) else { throw DatabaseError(.decoding, "unknown provider \(p)") }
+        self.provider = provider
+        providerAccountID = try row.get("provider_account_id")
+        displayName = try row.get("display_name")
+        email = try row.get("email")
+        let s: String = try row.get("status")
+        guard let status = StorageAccountStatus(rawValue: s) else { throw DatabaseError(.decoding, "unknown status \(s)") }
+        self.status = status
+        lastError = try row.get("last_error")
+    }
+}
+
+/// What a status change did to the account's portals.
+public struct PortalManagementResult: Sendable, Equatable {
+    public let from: StorageAccountStatus
+    public let to: StorageAccountStatus
+    public let deactivatedPortals: Int
+    public let reactivatedPortals: Int
+}
+
+/// Storage accounts, and the one place their status changes (`handleStatusChange`).
+public struct StorageAccountStore {
+    let db: Database
+    let clock: Clock
+
+    public init(db: Database, clock: Clock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    public func find(id: Int64) throws -> StorageAccount? {
+        try db.queryOne("SELECT * FROM storage_accounts WHERE id = $1", [id]).map(StorageAccount.init)
+    }
+
+    public func list(userID: Int64) throws -> [StorageAccount] {
+        try db.query("SELECT * FROM storage_accounts WHERE user_id = $1 ORDER BY id", [userID]).map(StorageAccount.init)
+    }
+
+    /// The seed's `createOrGetStorageAccount`: the account for (user, provider account, provider),
+    /// created if missing. A DISCONNECTED account is reactivated unless `respectDisconnected`.
+    /// Safe under concurrent callers in different processes: the unique key decides, not a lock.
+    public func createOrGet(userID: Int64, provider: StorageProviderKind, providerAccountID: String, email: String?,
+                            displayName: String, respectDisconnected: Bool = false,
+                            by actor: AuditLog.Actor) throws -> (account: StorageAccount, created: Bool, reactivated: Bool) {
+        try db.write {
+            let now = clock.now()
+            let inserted = try db.execute("""
+                INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, email, status, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6, $6)
+                ON CONFLICT (user_id, provider_account_id, provider) DO NOTHING
+                """, [userID, provider.rawValue, providerAccountID, displayName, email, now]) == 1
+            var account = try StorageAccount(row: try db.queryOne("""
+                SELECT * FROM storage_accounts WHERE user_id = $1 AND provider_account_id = $2 AND provider = $3
+                """, [userID, providerAccountID, provider.rawValue])!)
+            if inserted {
+                try AuditLog(db: db, clock: clock).record(actor, action: "storage_account.create", entityType: "storage_account",
+                                                          entityID: String(account.id), after: [("provider", provider.rawValue), ("status", "ACTIVE")])
+                return (account, true, false)
+            }
+            if account.status == .disconnected && !respectDisconnected {
+                _ = try handleStatusChange(accountID: account.id, event: .reconnected, reason: "reconnected", by: actor)
+                account = try find(id: account.id)!
+                return (account, false, true)
+            }
+            return (account, false, false)
+        }
+    }
+
+    /// The seed's `handleStorageAccountStatusChange`, the only way a status changes: the
+    /// transition is checked against the diagram; leaving ACTIVE switches off the account's
+    /// active portals (marked as switched off automatically); returning to ACTIVE switches back
+    /// on only those; and an audit entry is written — all in one transaction.
+    @discardableResult
+    public func handleStatusChange(accountID: Int64, event: StorageAccountEvent, reason: String?,
+                                   by actor: AuditLog.Actor) throws -> PortalManagementResult {
+        try db.write {
+            guard let account = try find(id: accountID) else { throw ValidationError("", "There is no such storage account.") }
+            let next = try StorageAccountTransitions.next(account.status, event)
+            let now = clock.now()
+            let lastError: String? = next == .error || next == .disconnected ? reason : nil
+            try db.execute("UPDATE storage_accounts SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
+                           [next.rawValue, lastError, now, accountID])
+            var deactivated = 0, reactivated = 0
+            if account.status == .active && next != .active {
+                deactivated = try db.execute("""
+                    UPDATE portals SET active = 0, auto_deactivated = 1, inactive_reason = $1, updated_at = $2
+                    WHERE storage_account_id = $3 AND active = 1
+                    """, ["storage_\(next.rawValue.lowercased())", now, accountID])
+            } else if account.status != .active && next == .active {
+                reactivated = try db.execute("""
+                    UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $1
+                    WHERE storage_account_id = $2 AND auto_deactivated = 1
+                    """, [now, accountID])
+            }
+            if account.status != next {
+                try AuditLog(db: db, clock: clock).record(
+                    actor, action: "storage_account.status", entityType: "storage_account", entityID: String(accountID),
+                    before: [("status", account.status.rawValue)],
+                    after: [("status", next.rawValue), ("event", event.rawValue), ("reason", reason),
+                            ("portals_deactivated", String(deactivated)), ("portals_reactivated", String(reactivated))])
+            }
+            return PortalManagementResult(from: account.status, to: next, deactivatedPortals: deactivated, reactivatedPortals: reactivated)
+        }
+    }
+}

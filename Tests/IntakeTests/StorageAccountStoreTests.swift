@@ -1,0 +1,111 @@
+import Database
+import Foundation
+import Synchronization
+import Testing
+@testable import Intake
+
+@Suite("Storage accounts and their portals")
+struct StorageAccountStoreTests {
+    let actor = AuditLog.Actor(userID: nil, remoteAddress: "test")
+
+    func owner(_ db: Database, _ clock: Clock) throws -> User {
+        try UserStore(db: db, clock: clock).create(email: "o@example.com", name: "O", password: "long enough pw", role: .user)
+    }
+
+    func portal(_ db: Database, user: Int64, account: Int64, slug: String, active: Bool) throws {
+        try db.execute("""
+            INSERT INTO portals (user_id, name, slug, storage_account_id, active, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, 0, 0)
+            """, [user, slug, account, active])
+    }
+
+    @Test("revocation switches the account's active portals off; reconnecting switches back on only those")
+    func portalsFollow() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try owner(db, clock)
+            let store = StorageAccountStore(db: db, clock: clock)
+            let (account, created, _) = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-1",
+                                                              email: "o@gmail.com", displayName: "Drive", by: actor)
+            #expect(created && account.status == .active)
+            try portal(db, user: user.id, account: account.id, slug: "a", active: true)
+            try portal(db, user: user.id, account: account.id, slug: "b", active: true)
+            try portal(db, user: user.id, account: account.id, slug: "off-by-owner", active: false)
+
+            let revoked = try store.handleStatusChange(accountID: account.id, event: .accessRevoked, reason: "invalid_grant", by: actor)
+            #expect(revoked == PortalManagementResult(from: .active, to: .disconnected, deactivatedPortals: 2, reactivatedPortals: 0))
+            #expect(try store.find(id: account.id)?.lastError == "invalid_grant")
+            #expect(try db.scalar("SELECT count(*) FROM portals WHERE active = 0 AND inactive_reason = 'storage_disconnected'", as: Int.self) == 2)
+
+            let back = try store.handleStatusChange(accountID: account.id, event: .reconnected, reason: nil, by: actor)
+            #expect(back.reactivatedPortals == 2 && back.to == .active)
+            #expect(try db.query("SELECT slug FROM portals WHERE active = 1 ORDER BY slug").map { try $0.get("slug", as: String.self) } == ["a", "b"])
+            #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'off-by-owner'", as: Int.self) == 0, "the owner's choice stands")
+            let audit = try AuditLog(db: db, clock: clock).entries(action: "storage_account.status", entityType: nil, actor: nil, before: nil, limit: 10)
+            #expect(audit.entries.count == 2)
+            #expect(audit.entries.last?.after?.contains(#""event":"accessRevoked""#) == true)
+        }
+    }
+
+    @Test("an illegal transition is refused and changes nothing")
+    func refused() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try owner(db, clock)
+            let store = StorageAccountStore(db: db, clock: clock)
+            let account = try store.createOrGet(userID: user.id, provider: .dropbox, providerAccountID: "d-1", email: nil,
+                                                displayName: "Dropbox", by: actor).account
+            try portal(db, user: user.id, account: account.id, slug: "p", active: true)
+            #expect(throws: StorageAccountTransitions.Refused.self) {
+                try store.handleStatusChange(accountID: account.id, event: .ownerReactivates, reason: nil, by: actor)
+            }
+            #expect(try store.find(id: account.id)?.status == .active)
+            #expect(try db.scalar("SELECT active FROM portals", as: Int.self) == 1)
+            #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'storage_account.status'", as: Int.self) == 0)
+        }
+    }
+
+    @Test("a disconnected account is reactivated by createOrGet unless respectDisconnected")
+    func reactivation() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try owner(db, clock)
+            let store = StorageAccountStore(db: db, clock: clock)
+            let account = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-2", email: nil,
+                                                displayName: "D", by: actor).account
+            try store.handleStatusChange(accountID: account.id, event: .accessRevoked, reason: "revoked", by: actor)
+            let kept = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-2", email: nil,
+                                             displayName: "D", respectDisconnected: true, by: actor)
+            #expect(!kept.created && !kept.reactivated && kept.account.status == .disconnected)
+            let again = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-2", email: nil,
+                                              displayName: "D", by: actor)
+            #expect(!again.created && again.reactivated && again.account.status == .active)
+        }
+    }
+
+    @Test("20 concurrent callers on separate connections create exactly one account")
+    func concurrentCreation() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-sa-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("intake.db").path
+        let setup = try SQLiteDatabase(path: path)
+        try Schema.migrator.migrate(setup, now: "t")
+        let user = try owner(setup, ManualClock())
+        let created = Mutex(0)
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 20) { _ in
+            do {
+                let db = try SQLiteDatabase(path: path)
+                let result = try StorageAccountStore(db: db, clock: ManualClock()).createOrGet(
+                    userID: user.id, provider: .googleDrive, providerAccountID: "g-race", email: nil, displayName: "D",
+                    by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+                if result.created { created.withLock { $0 += 1 } }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(created.withLock { $0 } == 1)
+        #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
+    }
+}
