@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "Database", dependencies: ["CSQLite"]),
         .target(name: "Sodium", dependencies: ["CSodium"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "Integrations", dependencies: ["Curl", "Sodium"]),
 
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium"]),
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
+        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
     ],
