@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Integrations", dependencies: ["Curl", "Sodium"]),
 
         // The domain, the web layer and the executable.
-        .target(name: "Intake", dependencies: ["Database", "Sodium"]),
+        .target(name: "Intake", dependencies: ["Database", "Sodium", "Integrations", "Curl"]),
         .target(name: "IntakeWeb", dependencies: [
             "Intake", "Web", "Templates", "Database", "Sodium",
             .product(name: "Logging", package: "swift-log"),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport"]),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium"]),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
     ],
     swiftLanguageModes: [.v6]

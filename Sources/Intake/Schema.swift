@@ -164,6 +164,14 @@ public enum Schema {
             CREATE INDEX portals_user ON portals (user_id);
             CREATE INDEX portals_storage_account ON portals (storage_account_id);
             """),
+        Migration(6, "token refresh leases", """
+            -- One refresh per OAuth account at a time, across every process: a row is the lease.
+            CREATE TABLE oauth_refresh_leases (
+                oauth_account_id INTEGER PRIMARY KEY REFERENCES oauth_accounts (id) ON DELETE CASCADE,
+                holder TEXT NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// The migrator over `migrations`.
