@@ -42,7 +42,7 @@ let package = Package(
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Integrations", "Curl"]),
         .target(name: "IntakeWeb", dependencies: [
-            "Intake", "Web", "Templates", "Database", "Sodium",
+            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "intake", dependencies: [
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database"]),
     ],
     swiftLanguageModes: [.v6]
 )

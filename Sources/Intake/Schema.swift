@@ -172,6 +172,17 @@ public enum Schema {
                 expires_at INTEGER NOT NULL
             );
             """),
+        Migration(7, "oauth states", """
+            -- The `state` of an authorization request in flight: bound to the browser's session,
+            -- single use, ten minutes. Only its hash is stored; the PKCE verifier is sealed.
+            CREATE TABLE oauth_states (
+                state_hash BLOB PRIMARY KEY,
+                session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                provider TEXT NOT NULL,
+                verifier_sealed BLOB NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -1,7 +1,12 @@
+import Curl
 import Database
 import Intake
+import Integrations
 import Logging
 import Templates
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one accept thread serves with: the configuration, the shared template library, and this
 /// thread's own database connection. Confined to that thread, like the connection.
@@ -27,5 +32,31 @@ public final class WorkerServices {
     }
 
     public var users: UserStore { UserStore(db: database, clock: clock) }
+
+    /// This thread's libcurl handle, made on first use and kept for connection reuse.
+    private var curlClient: CurlClient?
+    public func curl() throws -> CurlClient {
+        if let curlClient { return curlClient }
+        let made = try CurlClient()
+        curlClient = made
+        return made
+    }
+
+    /// Access tokens, refreshed under a lease held in this thread's name.
+    public func accessTokens() throws -> AccessTokens {
+        AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, curl: try curl(),
+                     holder: "\(ProcessIdentity.current)-\(ObjectIdentifier(self).hashValue)")
+    }
     public var sessions: SessionStore { SessionStore(db: database, clock: clock, policy: sessionPolicy) }
+}
+
+/// This process, for lease holders.
+enum ProcessIdentity {
+    static let current: String = {
+        #if canImport(Glibc)
+        return "pid\(getpid())"
+        #else
+        return "pid"
+        #endif
+    }()
 }

@@ -1,3 +1,4 @@
+import Integrations
 import Sodium
 
 /// Intake's configuration: every `INTAKE_*` variable, typed, with working defaults for a local
@@ -27,6 +28,19 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
         Key(name: "INTAKE_TEMPLATES_RELOAD", defaultValue: "0", summary: "1 recompiles changed templates before rendering (development only).", secret: false),
         Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
+        Key(name: "INTAKE_GOOGLE_CLIENT_ID", defaultValue: "", summary: "Google OAuth client id; empty: Google is shown as not configured.", secret: false),
+        Key(name: "INTAKE_GOOGLE_CLIENT_SECRET", defaultValue: "", summary: "Google OAuth client secret (or INTAKE_GOOGLE_CLIENT_SECRET_FILE).", secret: true),
+        Key(name: "INTAKE_GOOGLE_AUTH_URL", defaultValue: "https://accounts.google.com/o/oauth2/v2/auth", summary: "Google's authorization endpoint.", secret: false),
+        Key(name: "INTAKE_GOOGLE_TOKEN_URL", defaultValue: "https://oauth2.googleapis.com/token", summary: "Google's token endpoint.", secret: false),
+        Key(name: "INTAKE_GOOGLE_USERINFO_URL", defaultValue: "https://openidconnect.googleapis.com/v1/userinfo", summary: "Google's userinfo endpoint.", secret: false),
+        Key(name: "INTAKE_GOOGLE_API_URL", defaultValue: "https://www.googleapis.com/drive/v3", summary: "Google Drive API.", secret: false),
+        Key(name: "INTAKE_GOOGLE_UPLOAD_URL", defaultValue: "https://www.googleapis.com/upload/drive/v3", summary: "Google Drive upload API.", secret: false),
+        Key(name: "INTAKE_DROPBOX_APP_KEY", defaultValue: "", summary: "Dropbox app key; empty: Dropbox is shown as not configured.", secret: false),
+        Key(name: "INTAKE_DROPBOX_APP_SECRET", defaultValue: "", summary: "Dropbox app secret (or INTAKE_DROPBOX_APP_SECRET_FILE).", secret: true),
+        Key(name: "INTAKE_DROPBOX_AUTH_URL", defaultValue: "https://www.dropbox.com/oauth2/authorize", summary: "Dropbox's authorization endpoint.", secret: false),
+        Key(name: "INTAKE_DROPBOX_TOKEN_URL", defaultValue: "https://api.dropboxapi.com/oauth2/token", summary: "Dropbox's token endpoint.", secret: false),
+        Key(name: "INTAKE_DROPBOX_API_URL", defaultValue: "https://api.dropboxapi.com/2", summary: "Dropbox API.", secret: false),
+        Key(name: "INTAKE_DROPBOX_CONTENT_URL", defaultValue: "https://content.dropboxapi.com/2", summary: "Dropbox content (upload/download) API.", secret: false),
         Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
 
@@ -49,6 +63,10 @@ public struct Configuration: Sendable {
     public var currency: Currency
     /// Development: recompile changed templates before rendering.
     public var templatesReload: Bool
+    /// The OAuth providers, configured or not (then `isConfigured` is false).
+    public var oauthProviders: [OAuthProvider.Kind: OAuthProvider]
+    /// Every value of the provider keys, for `intake config`.
+    var providerSettings: [(String, String)]
 
     /// Where the key that seals secrets comes from.
     public enum SecretKeySource: Sendable, Equatable {
@@ -117,6 +135,33 @@ public struct Configuration: Sendable {
         guard reload == "0" || reload == "1" else {
             throw ConfigurationError(key: "INTAKE_TEMPLATES_RELOAD", message: "must be 0 or 1, got '\(reload)'")
         }
+        var providerSettings: [(String, String)] = []
+        func setting(_ key: String) throws -> String {
+            var v = value(key) ?? Configuration.keys.first { $0.name == key }!.defaultValue
+            if value(key) == nil, let file = value(key + "_FILE") {
+                guard let text = try? String(contentsOfFile: absolute(file, relativeTo: workingDirectory), encoding: .utf8) else {
+                    throw ConfigurationError(key: key + "_FILE", message: "names \(file), which cannot be read")
+                }
+                v = text.trimmingSpaces()
+            }
+            if key.hasSuffix("_URL"), !(v.hasPrefix("https://") || v.hasPrefix("http://")) {
+                throw ConfigurationError(key: key, message: "must be an http(s) URL, got '\(v)'")
+            }
+            let secret = Configuration.keys.first { $0.name == key }!.secret
+            providerSettings.append((key, secret ? (v.isEmpty ? "" : "(set, redacted)") : v))
+            return v
+        }
+        let google = OAuthProvider.google(
+            clientID: try setting("INTAKE_GOOGLE_CLIENT_ID"), clientSecret: try setting("INTAKE_GOOGLE_CLIENT_SECRET"),
+            authorizationURL: try setting("INTAKE_GOOGLE_AUTH_URL"), tokenURL: try setting("INTAKE_GOOGLE_TOKEN_URL"),
+            userinfoURL: try setting("INTAKE_GOOGLE_USERINFO_URL"))
+        _ = try setting("INTAKE_GOOGLE_API_URL")
+        _ = try setting("INTAKE_GOOGLE_UPLOAD_URL")
+        let dropbox = OAuthProvider.dropbox(
+            appKey: try setting("INTAKE_DROPBOX_APP_KEY"), appSecret: try setting("INTAKE_DROPBOX_APP_SECRET"),
+            authorizationURL: try setting("INTAKE_DROPBOX_AUTH_URL"), tokenURL: try setting("INTAKE_DROPBOX_TOKEN_URL"),
+            apiURL: try setting("INTAKE_DROPBOX_API_URL"))
+        _ = try setting("INTAKE_DROPBOX_CONTENT_URL")
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -132,7 +177,9 @@ public struct Configuration: Sendable {
             logLevel: logLevel,
             debugRoutes: debugRoutes == "1",
             currency: currency,
-            templatesReload: reload == "1"
+            templatesReload: reload == "1",
+            oauthProviders: [.google: google, .dropbox: dropbox],
+            providerSettings: providerSettings
         )
     }
 
@@ -151,7 +198,7 @@ public struct Configuration: Sendable {
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
             ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
-        ]
+        ] + providerSettings
     }
 
     /// Whether the site is served over TLS (cookies get `Secure` and the `__Host-` prefix).

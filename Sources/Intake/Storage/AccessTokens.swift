@@ -81,6 +81,11 @@ public final class AccessTokens {
         }
     }
 
+    /// Forgets the access token (the provider said it is no longer valid), so the next call refreshes.
+    public func invalidateAccessToken(oauthAccountID id: Int64) throws {
+        try db.execute("UPDATE oauth_accounts SET access_token_expires_at = 0 WHERE id = $1", [id])
+    }
+
     private func freshToken(_ id: Int64) throws -> String? {
         guard let row = try db.queryOne("SELECT access_token_sealed, access_token_expires_at FROM oauth_accounts WHERE id = $1", [id]) else {
             throw ValidationError("", "There is no such OAuth account.")
