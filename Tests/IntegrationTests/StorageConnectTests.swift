@@ -7,10 +7,22 @@ import TestSupport
 struct StorageConnectTests {
     let password = "correct horse battery"
 
+    static func environment(_ fake: FakeOAuthServer) -> [String: String] {
+        fake.kind == .google
+            ? ["INTAKE_GOOGLE_CLIENT_ID": fake.clientID, "INTAKE_GOOGLE_CLIENT_SECRET": fake.clientSecret,
+               "INTAKE_GOOGLE_AUTH_URL": fake.authorizationURL, "INTAKE_GOOGLE_TOKEN_URL": fake.tokenURL,
+               "INTAKE_GOOGLE_USERINFO_URL": fake.identityURL]
+            : ["INTAKE_DROPBOX_APP_KEY": fake.clientID, "INTAKE_DROPBOX_APP_SECRET": fake.clientSecret,
+               "INTAKE_DROPBOX_AUTH_URL": fake.authorizationURL, "INTAKE_DROPBOX_TOKEN_URL": fake.tokenURL,
+               "INTAKE_DROPBOX_API_URL": fake.identityURL]
+    }
+
+    static func name(_ kind: FakeOAuthServer.Kind) -> String { kind == .google ? "google" : "dropbox" }
+
     /// Follows the connect button to the fake's consent and back: returns the callback path.
     func consent(_ browser: WebSession, _ fake: FakeOAuthServer) throws -> String {
         try browser.get("/dashboard/settings")
-        let start = try browser.post("/dashboard/settings/connect", form: [("provider", "google")])
+        let start = try browser.post("/dashboard/settings/connect", form: [("provider", Self.name(fake.kind))])
         #expect(start.status == 303)
         let location = try #require(start.headers["location"])
         #expect(location.hasPrefix(fake.authorizationURL) && location.contains("code_challenge_method=S256") && location.contains("state="))
@@ -19,37 +31,35 @@ struct StorageConnectTests {
         #expect(back.status == 302)
         let backLocation = try #require(back.headers["location"])
         let callback = try #require(URLComponents(string: backLocation))
-        #expect(callback.path == "/oauth/google/callback")
+        #expect(callback.path == "/oauth/\(Self.name(fake.kind))/callback")
         return callback.path + "?" + callback.percentEncodedQuery!
     }
 
-    @Test("connect → ACTIVE; a reused or forged state changes nothing; revocation → DISCONNECTED with its portal off and an audit entry; reconnect → ACTIVE")
-    func connectFlow() throws {
-        let fake = try FakeOAuthServer(kind: .google)
+    @Test("connect → ACTIVE; a reused or forged state changes nothing; revocation → DISCONNECTED with its portal off and an audit entry; reconnect → ACTIVE",
+          arguments: [FakeOAuthServer.Kind.google, .dropbox])
+    func connectFlow(kind: FakeOAuthServer.Kind) throws {
+        let fake = try FakeOAuthServer(kind: kind)
         defer { fake.stop() }
-        let server = try IntakeTestServer(extraEnvironment: [
-            "INTAKE_GOOGLE_CLIENT_ID": fake.clientID, "INTAKE_GOOGLE_CLIENT_SECRET": fake.clientSecret,
-            "INTAKE_GOOGLE_AUTH_URL": fake.authorizationURL, "INTAKE_GOOGLE_TOKEN_URL": fake.tokenURL,
-            "INTAKE_GOOGLE_USERINFO_URL": fake.identityURL,
-        ])
+        let label = kind == .google ? "Google Drive" : "Dropbox"
+        let server = try IntakeTestServer(extraEnvironment: Self.environment(fake))
         defer { server.stop() }
         try server.createUser(email: "owner@example.com", name: "Olive")
         let browser = server.session()
         try browser.get("/login")
         try browser.post("/login", form: [("email", "owner@example.com"), ("password", password)])
         let settings = try browser.get("/dashboard/settings").text
-        #expect(settings.contains("Connect Google Drive") && settings.contains("Dropbox: not configured"))
+        #expect(settings.contains("Connect \(label)") && settings.contains((kind == .google ? "Dropbox" : "Google Drive") + ": not configured"))
 
         let callback = try consent(browser, fake)
         let done = try browser.get(callback)
         #expect(done.status == 303 && done.headers["location"] == "/dashboard/settings")
         let connected = try browser.get("/dashboard/settings").text
-        #expect(connected.contains("Google Drive connected.") && connected.contains("indicator-green") && connected.contains("owner@example.com"))
+        #expect(connected.contains("\(label) connected.") && connected.contains("indicator-green") && connected.contains("owner@example.com"))
 
         // The same state again, and a made-up one: refused, nothing new.
         let reused = try browser.get(callback)
         #expect(reused.status == 400 && reused.text.contains("already used"))
-        let forged = try browser.get("/oauth/google/callback?code=x&state=forged")
+        let forged = try browser.get("/oauth/\(Self.name(kind))/callback?code=x&state=forged")
         #expect(forged.status == 400)
         let db = try SQLiteDatabase(path: server.home + "/intake.db")
         #expect(try db.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
@@ -82,11 +92,7 @@ struct StorageConnectTests {
         let fake = try FakeOAuthServer(kind: .google)
         defer { fake.stop() }
         fake.denyConsent(true)
-        let server = try IntakeTestServer(extraEnvironment: [
-            "INTAKE_GOOGLE_CLIENT_ID": fake.clientID, "INTAKE_GOOGLE_CLIENT_SECRET": fake.clientSecret,
-            "INTAKE_GOOGLE_AUTH_URL": fake.authorizationURL, "INTAKE_GOOGLE_TOKEN_URL": fake.tokenURL,
-            "INTAKE_GOOGLE_USERINFO_URL": fake.identityURL,
-        ])
+        let server = try IntakeTestServer(extraEnvironment: Self.environment(fake))
         defer { server.stop() }
         try server.createUser(email: "owner@example.com")
         let browser = server.session()
