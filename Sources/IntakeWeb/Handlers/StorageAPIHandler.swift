@@ -1,0 +1,173 @@
+import Foundation
+import Integrations
+import Intake
+import Web
+
+/// The storage JSON API with the seed's request and response shapes. Errors are
+/// `{"error":{"code":…,"message":…}}`; scripts send the CSRF token as `X-CSRF-Token`.
+enum StorageAPIHandler {
+    /// `GET /api/storage/accounts`: OAuth accounts with their storage account and state.
+    static func accounts(_ context: RequestContext) throws -> Response {
+        .json(["accounts": .array(try accountList(context))])
+    }
+
+    static func accountList(_ context: RequestContext) throws -> [JSONValue] {
+        let rows = try context.services.database.query("""
+            SELECT o.provider, o.provider_account_id, o.email, o.name, o.refresh_token_sealed IS NOT NULL AS has_refresh,
+                   s.id AS storage_id, s.status
+            FROM oauth_accounts o
+            LEFT JOIN storage_accounts s ON s.user_id = o.user_id AND s.provider_account_id = o.provider_account_id
+                 AND s.provider = CASE o.provider WHEN 'google' THEN 'google_drive' ELSE 'dropbox' END
+            WHERE o.user_id = $1 ORDER BY o.id
+            """, [context.user!.id])
+        return try rows.map { row in
+            let status: String? = try row.get("status")
+            let storageID: Int64? = try row.get("storage_id")
+            return [
+                "provider": .string(try row.get("provider")),
+                "providerAccountId": .string(try row.get("provider_account_id")),
+                "email": (try row.get("email", as: String?.self)).map(JSONValue.string) ?? .null,
+                "name": (try row.get("name", as: String?.self)).map(JSONValue.string) ?? .null,
+                "isConnected": .bool(status == "ACTIVE"),
+                "storageAccountId": storageID.map { .string(String($0)) } ?? .null,
+                "storageStatus": status.map(JSONValue.string) ?? .null,
+                "isAuthAccount": false,
+                "hasValidOAuth": .bool(try row.get("has_refresh", as: Bool.self)),
+            ]
+        }
+    }
+
+    /// `GET /api/v1/storage`: the same, after creating any missing storage accounts (never
+    /// reactivating a disconnected one), with what that did.
+    static func overview(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let summary = try StorageAccountManager(db: services.database, clock: services.clock)
+            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: true, by: AdminForms.actor(context))
+        let active = try StorageAccountStore(db: services.database, clock: services.clock).list(userID: context.user!.id).filter { $0.status == .active }
+        return .json([
+            "accounts": .array(try accountList(context)),
+            "activeStorageAccounts": .array(active.map { a in
+                ["id": .string(String(a.id)), "provider": .string(a.provider.rawValue), "providerAccountId": .string(a.providerAccountID),
+                 "displayName": .string(a.displayName), "email": a.email.map(JSONValue.string) ?? .null, "status": .string(a.status.rawValue)]
+            }),
+            "fallbackInfo": ["accountsCreated": .int(Int64(summary.created)), "accountsReactivated": .int(Int64(summary.reactivated)),
+                             "accountsValidated": .int(Int64(summary.validated)), "errors": .array(summary.errors.map(JSONValue.string))],
+        ])
+    }
+
+    /// `POST /api/storage/deactivate` `{"provider":"google_drive"}` (or `"storageAccountId"`).
+    static func deactivate(_ context: RequestContext) throws -> Response {
+        let result = try change(context, .ownerDeactivates)
+        return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
+    }
+
+    /// `POST /api/storage/reactivate`.
+    static func reactivate(_ context: RequestContext) throws -> Response {
+        let result = try change(context, .ownerReactivates)
+        return .json(["message": "Storage account reactivated successfully", "reactivatedPortals": .int(Int64(result.reactivatedPortals))])
+    }
+
+    /// `POST /api/storage/fix-accounts`.
+    static func fix(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let before = try portalStates(context)
+        let summary = try StorageAccountManager(db: services.database, clock: services.clock)
+            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: false, by: AdminForms.actor(context))
+        let moved = try changes(before, try portalStates(context))
+        return .json(["message": "Storage accounts fixed successfully", "summary": [
+            "created": .int(Int64(summary.created)), "reactivated": .int(Int64(summary.reactivated)), "validated": .int(Int64(summary.validated)),
+            "errors": .array(summary.errors.map(JSONValue.string)), "reactivatedPortals": .int(Int64(moved.reactivated)),
+        ]])
+    }
+
+    /// `POST /api/storage/sync-oauth-status`.
+    static func sync(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let before = try portalStates(context)
+        _ = try StorageAccountManager(db: services.database, clock: services.clock).syncOAuthStatus(
+            userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
+            curl: try services.curl(), by: AdminForms.actor(context))
+        let moved = try changes(before, try portalStates(context))
+        return .json(["message": "Storage accounts synced successfully",
+                      "summary": ["deactivatedPortals": .int(Int64(moved.deactivated)), "reactivatedPortals": .int(Int64(moved.reactivated))]])
+    }
+
+    /// `POST /api/storage/refresh-token` `{"provider":"google"}`: a valid access token for the
+    /// account, refreshed when it expires within five minutes (the token itself is never sent).
+    static func refreshToken(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let body = try jsonBody(context)
+        guard let provider = body["provider"] as? String, let kind = OAuthProvider.Kind(rawValue: provider == "google_drive" ? "google" : provider) else {
+            throw HTTPError.badRequest("provider must be google or dropbox.", code: "invalid_provider")
+        }
+        let ids = try services.database.query("SELECT id FROM oauth_accounts WHERE user_id = $1 AND provider = $2 ORDER BY id",
+                                              [context.user!.id, kind.rawValue]).map { try $0.get("id", as: Int64.self) }
+        guard let id = ids.first else { throw HTTPError(.notFound, code: "not_connected", "No \(kind.rawValue) account is connected.") }
+        do {
+            _ = try services.accessTokens().validAccessToken(oauthAccountID: id, actor: AdminForms.actor(context))
+        } catch let error as OAuthError {
+            switch error {
+            case .revoked: throw HTTPError(.conflict, code: "storage_disconnected", "Access was revoked; the account is now disconnected. Reconnect it.")
+            case .temporary: throw HTTPError(.serviceUnavailable, code: "provider_unavailable", "The provider cannot be reached; try again shortly.")
+            case .refused: throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "provider_refused", "The provider refused the refresh.")
+            }
+        }
+        let expires = try services.database.scalar("SELECT access_token_expires_at FROM oauth_accounts WHERE id = $1", [id], as: Int64.self) ?? 0
+        return .json(["success": true, "provider": .string(kind.rawValue), "expiresAt": .int(expires)])
+    }
+
+    // MARK: helpers
+
+    private static func change(_ context: RequestContext, _ event: StorageAccountEvent) throws -> PortalManagementResult {
+        let services = context.services
+        let body = try jsonBody(context)
+        let store = StorageAccountStore(db: services.database, clock: services.clock)
+        let mine = try store.list(userID: context.user!.id)
+        let account: StorageAccount
+        if let id = (body["storageAccountId"] as? String).flatMap(Int64.init) ?? (body["storageAccountId"] as? Int).map(Int64.init) {
+            guard let found = mine.first(where: { $0.id == id }) else { throw HTTPError(.notFound, code: "not_found", "There is no such storage account.") }
+            account = found
+        } else {
+            guard let raw = body["provider"] as? String, let kind = StorageProviderKind(rawValue: raw) else {
+                throw HTTPError.badRequest("Send provider (google_drive, dropbox or local) or storageAccountId.", code: "invalid_provider")
+            }
+            let matching = mine.filter { $0.provider == kind }
+            guard let only = matching.first else { throw HTTPError(.notFound, code: "not_found", "No \(raw) storage account is connected.") }
+            guard matching.count == 1 else {
+                throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
+            }
+            account = only
+        }
+        do {
+            return try store.handleStatusChange(accountID: account.id, event: event, reason: "by its owner", by: AdminForms.actor(context))
+        } catch let refused as StorageAccountTransitions.Refused {
+            throw HTTPError(.conflict, code: "invalid_transition", "\(refused).")
+        }
+    }
+
+    static func jsonBody(_ context: RequestContext) throws -> [String: Any] {
+        let bytes = try context.request.body.readAll(limit: 64 * 1024)
+        if bytes.isEmpty { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw HTTPError.badRequest("The body must be a JSON object.", code: "invalid_json")
+        }
+        return object
+    }
+
+    private static func portalStates(_ context: RequestContext) throws -> [Int64: Bool] {
+        var states: [Int64: Bool] = [:]
+        for row in try context.services.database.query("SELECT id, active FROM portals WHERE user_id = $1", [context.user!.id]) {
+            states[try row.get("id")] = try row.get("active")
+        }
+        return states
+    }
+
+    private static func changes(_ before: [Int64: Bool], _ after: [Int64: Bool]) throws -> (deactivated: Int, reactivated: Int) {
+        var off = 0, on = 0
+        for (id, was) in before {
+            if was && after[id] == false { off += 1 }
+            if !was && after[id] == true { on += 1 }
+        }
+        return (off, on)
+    }
+}
