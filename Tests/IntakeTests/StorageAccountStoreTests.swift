@@ -109,3 +109,60 @@ struct StorageAccountStoreTests {
         #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
     }
 }
+
+@Suite("ensureStorageAccountsForUser")
+struct EnsureStorageAccountsTests {
+    func oauth(_ db: Database, user: Int64, provider: String, id: String, scopes: String) throws {
+        try db.execute("""
+            INSERT INTO oauth_accounts (user_id, provider, provider_account_id, email, scopes, created_at, updated_at)
+            VALUES ($1, $2, $3, 'x@example.com', $4, 0, 0)
+            """, [user, provider, id, scopes])
+    }
+
+    @Test("creates for storage grants, skips sign-in-only grants unless forced, and counts what it did")
+    func summary() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try UserStore(db: db, clock: clock).create(email: "e@example.com", name: "E", password: "long enough pw", role: .user)
+            try oauth(db, user: user.id, provider: "google", id: "g-store", scopes: "openid email https://www.googleapis.com/auth/drive.file")
+            try oauth(db, user: user.id, provider: "google", id: "g-login", scopes: "openid email profile")
+            try oauth(db, user: user.id, provider: "dropbox", id: "d-1", scopes: "account_info.read files.content.write")
+            let manager = StorageAccountManager(db: db, clock: clock)
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            let first = try manager.ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: actor)
+            #expect(first == StorageAccountManager.Summary(created: 2, reactivated: 0, validated: 0, errors: []))
+            let second = try manager.ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: actor)
+            #expect(second == StorageAccountManager.Summary(created: 0, reactivated: 0, validated: 2, errors: []))
+            let forced = try manager.ensureStorageAccounts(userID: user.id, forceCreate: true, respectDisconnected: false, by: actor)
+            #expect(forced.created == 1 && forced.validated == 2)
+        }
+    }
+
+    @Test("20 concurrent runs on separate connections leave no duplicate")
+    func concurrent() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-ensure-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("intake.db").path
+        let setup = try SQLiteDatabase(path: path)
+        try Schema.migrator.migrate(setup, now: "t")
+        let user = try UserStore(db: setup, clock: ManualClock()).create(email: "e@example.com", name: "E", password: "long enough pw", role: .user)
+        try oauth(setup, user: user.id, provider: "google", id: "g", scopes: "https://www.googleapis.com/auth/drive.file")
+        try oauth(setup, user: user.id, provider: "dropbox", id: "d", scopes: "files.content.write")
+        let created = Mutex(0)
+        let errors = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 20) { _ in
+            do {
+                let summary = try StorageAccountManager(db: try SQLiteDatabase(path: path), clock: ManualClock())
+                    .ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+                created.withLock { $0 += summary.created }
+                errors.withLock { $0 += summary.errors }
+            } catch {
+                errors.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(errors.withLock { $0 }.isEmpty)
+        #expect(created.withLock { $0 } == 2)
+        #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 2)
+    }
+}

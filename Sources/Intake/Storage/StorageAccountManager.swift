@@ -18,19 +18,36 @@ public struct StorageAccountManager {
         public var reactivated = 0
         public var validated = 0
         public var errors: [String] = []
+
+        public init(created: Int = 0, reactivated: Int = 0, validated: Int = 0, errors: [String] = []) {
+            self.created = created
+            self.reactivated = reactivated
+            self.validated = validated
+            self.errors = errors
+        }
     }
 
     public static func storageKind(_ kind: OAuthProvider.Kind) -> StorageProviderKind { kind == .google ? .googleDrive : .dropbox }
 
+    /// The scope that gives storage access at each provider.
+    static func grantsStorage(_ kind: OAuthProvider.Kind, scopes: String) -> Bool {
+        let granted = Set(scopes.split(separator: " ").map(String.init))
+        return kind == .google ? granted.contains("https://www.googleapis.com/auth/drive.file") : granted.contains("files.content.write")
+    }
+
     /// `ensureStorageAccountsForUser`: a storage account for every OAuth account of the user that
-    /// holds storage access; created when missing, a DISCONNECTED one reactivated unless
-    /// `respectDisconnected`. Safe to run concurrently: `createOrGet` relies on the unique key.
-    public func ensureStorageAccounts(userID: Int64, respectDisconnected: Bool, by actor: AuditLog.Actor) throws -> Summary {
+    /// holds storage access (with `forceCreate`, for sign-in-only accounts too); created when
+    /// missing, a DISCONNECTED one reactivated unless `respectDisconnected`. Safe to run
+    /// concurrently: `createOrGet` relies on the unique key, not on a lock.
+    public func ensureStorageAccounts(userID: Int64, forceCreate: Bool = false, respectDisconnected: Bool,
+                                      by actor: AuditLog.Actor) throws -> Summary {
         var summary = Summary()
-        let rows = try db.query("SELECT provider, provider_account_id, email, name FROM oauth_accounts WHERE user_id = $1 ORDER BY id", [userID])
+        let rows = try db.query("SELECT provider, provider_account_id, email, name, scopes FROM oauth_accounts WHERE user_id = $1 ORDER BY id", [userID])
         for row in rows {
             do {
                 guard let kind = OAuthProvider.Kind(rawValue: try row.get("provider")) else { continue }
+                let scopes: String = try row.get("scopes")
+                guard forceCreate || Self.grantsStorage(kind, scopes: scopes) else { continue }
                 let email: String? = try row.get("email")
                 let result = try StorageAccountStore(db: db, clock: clock).createOrGet(
                     userID: userID, provider: Self.storageKind(kind), providerAccountID: try row.get("provider_account_id"),
