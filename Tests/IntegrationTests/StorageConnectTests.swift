@@ -71,12 +71,14 @@ struct StorageConnectTests {
         // A portal on the account, then the user revokes access at Google.
         let accountID = try #require(try db.scalar("SELECT id FROM storage_accounts", as: Int64.self))
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) SELECT user_id, 'P', 'p', id, 0, 0 FROM storage_accounts")
+        // And one its owner switched off: a reconnect must leave it off.
+        try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, created_at, updated_at) SELECT user_id, 'Off', 'off', id, 0, 0, 0 FROM storage_accounts")
         fake.revoke(accountID: "acct-1")
         try browser.get("/dashboard/settings")
         #expect(try browser.post("/dashboard/settings/sync", form: []).status == 303)
         let revoked = try browser.get("/dashboard/settings").text
         #expect(revoked.contains("indicator-red") && revoked.contains("DISCONNECTED") && revoked.contains("invalid_grant"))
-        #expect(try db.scalar("SELECT active FROM portals", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'storage_account.status' AND entity_id = $1", [String(accountID)], as: Int.self) == 1)
 
         // Reconnecting brings the account and its portal back.
@@ -84,7 +86,12 @@ struct StorageConnectTests {
         #expect(try browser.get(again).status == 303)
         let back = try browser.get("/dashboard/settings").text
         #expect(back.contains("reconnected") && back.contains("indicator-green"))
-        #expect(try db.scalar("SELECT active FROM portals", as: Int.self) == 1)
+        #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 1)
+        #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'off'", as: Int.self) == 0, "only the automatically switched-off portal comes back")
+
+        // No token ever reaches the log (the fake's tokens are "access-…", "refresh-…", "code-…").
+        let log = server.serveLogText()
+        #expect(!log.contains("access-") && !log.contains("refresh-") && !log.contains("code-"))
     }
 
     @Test("denied consent shows a clear page and connects nothing")
