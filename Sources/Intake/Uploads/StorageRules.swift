@@ -1,0 +1,124 @@
+/// The seed's file-binding and portal rules as pure functions over what they look at, so every
+/// rule and fallback is tested as a table.
+public enum StorageRules {
+    /// What the rules need to know of a storage account.
+    public struct Account: Sendable, Equatable {
+        public let id: Int64
+        public let provider: StorageProviderKind
+        public let status: StorageAccountStatus
+        public init(id: Int64, provider: StorageProviderKind, status: StorageAccountStatus) {
+            self.id = id
+            self.provider = provider
+            self.status = status
+        }
+    }
+
+    /// Where an upload goes, or why it cannot go anywhere.
+    public enum UploadDecision: Sendable, Equatable {
+        /// Use this account; `rule` is the seed's rule number that chose it (1, 2 or 3).
+        case use(accountID: Int64, rule: Int)
+        /// Rule 4: no active account; the message is for the client page.
+        case refuse(String)
+    }
+
+    /// `getUploadRules`: 1. the portal's own account, if it is the user's and ACTIVE; 2. else an
+    /// ACTIVE account of the portal's provider; 3. else any ACTIVE account; 4. else refuse.
+    /// Lowest id first among equals, so the choice is stable.
+    public static func uploadDecision(portalAccountID: Int64?, portalProvider: StorageProviderKind?, accounts: [Account]) -> UploadDecision {
+        let active = accounts.filter { $0.status.canCreateUploads }.sorted { $0.id < $1.id }
+        if let portalAccountID, let own = accounts.first(where: { $0.id == portalAccountID }), own.status.canCreateUploads {
+            return .use(accountID: own.id, rule: 1)
+        }
+        let provider = portalProvider ?? portalAccountID.flatMap { id in accounts.first { $0.id == id }?.provider }
+        if let provider, let sameProvider = active.first(where: { $0.provider == provider }) {
+            return .use(accountID: sameProvider.id, rule: 2)
+        }
+        if let any = active.first { return .use(accountID: any.id, rule: 3) }
+        return .refuse("This portal cannot accept uploads right now.")
+    }
+
+    /// Whether a stored file can be downloaded, and through which account.
+    public enum DownloadDecision: Sendable, Equatable {
+        case allow(accountID: Int64)
+        /// The account behind the file cannot be reached (DISCONNECTED or ERROR, or gone).
+        case unavailable(String)
+        /// Not the file's owner: answered as not found, so ids reveal nothing.
+        case notFound
+    }
+
+    /// `getDownloadRules`: only the owner; only through the account the file is bound to (never
+    /// another); ACTIVE or INACTIVE yes, DISCONNECTED or ERROR "File unavailable".
+    public static func downloadDecision(fileOwnerID: Int64, requesterID: Int64, fileAccountID: Int64, accounts: [Account]) -> DownloadDecision {
+        guard fileOwnerID == requesterID else { return .notFound }
+        guard let account = accounts.first(where: { $0.id == fileAccountID }) else {
+            return .unavailable("File unavailable: its storage account no longer exists.")
+        }
+        guard account.status.canAccessFiles else {
+            return .unavailable(account.status == .disconnected
+                                ? "File unavailable: its storage account is disconnected. Reconnect it to reach the file."
+                                : "File unavailable: its storage account has an error. Try again later.")
+        }
+        return .allow(accountID: account.id)
+    }
+
+    /// Whether a portal takes uploads now, with one message for the client and one for the owner.
+    public struct Acceptance: Sendable, Equatable {
+        public let accepts: Bool
+        public let clientMessage: String?
+        public let ownerMessage: String?
+    }
+
+    /// `getPortalUploadAcceptance`.
+    public static func acceptance(portalActive: Bool, inactiveReason: String?, portalAccountID: Int64?, portalProvider: StorageProviderKind?,
+                                  accounts: [Account]) -> Acceptance {
+        let cannot = "This portal cannot accept uploads right now."
+        if !portalActive {
+            let owner: String
+            switch inactiveReason {
+            case "storage_disconnected"?: owner = "Switched off because its storage account was disconnected; reconnect it on the Storage page."
+            case "storage_error"?: owner = "Switched off because its storage account has an error; it comes back when the account works again."
+            case "storage_inactive"?: owner = "Switched off because its storage account was switched off; reactivate it on the Storage page."
+            default: owner = "You switched this portal off."
+            }
+            return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: owner)
+        }
+        switch uploadDecision(portalAccountID: portalAccountID, portalProvider: portalProvider, accounts: accounts) {
+        case .use(_, let rule) where rule == 1:
+            return Acceptance(accepts: true, clientMessage: nil, ownerMessage: nil)
+        case .use(let id, _):
+            return Acceptance(accepts: true, clientMessage: nil,
+                              ownerMessage: "Its own storage account cannot take uploads; files go to another active account (#\(id)) for now.")
+        case .refuse:
+            return Acceptance(accepts: false, clientMessage: cannot,
+                              ownerMessage: "No active storage account: connect or reactivate one on the Storage page.")
+        }
+    }
+
+    /// `validatePortalCreationWithStorage`: the account a new portal binds to, or why none can.
+    public static func portalBinding(provider: StorageProviderKind, selectedAccountID: Int64?, accounts: [Account]) -> Result<Int64, BindingError> {
+        let ofProvider = accounts.filter { $0.provider == provider }
+        guard !ofProvider.isEmpty else { return .failure(.noAccountForProvider) }
+        if let selectedAccountID {
+            guard let selected = accounts.first(where: { $0.id == selectedAccountID }) else { return .failure(.notYourAccount) }
+            guard selected.provider == provider else { return .failure(.providerMismatch) }
+            guard selected.status == .active else { return .failure(.notActive(selected.status)) }
+            return .success(selected.id)
+        }
+        guard let active = ofProvider.filter({ $0.status == .active }).min(by: { $0.id < $1.id }) else { return .failure(.noActiveAccount) }
+        return .success(active.id)
+    }
+
+    public enum BindingError: Error, Equatable, CustomStringConvertible {
+        case noAccountForProvider, noActiveAccount, notYourAccount, providerMismatch, notActive(StorageAccountStatus)
+
+        public var description: String {
+            switch self {
+            case .noAccountForProvider: return "Connect a storage account of this kind first."
+            case .noActiveAccount: return "None of your storage accounts of this kind is active; reactivate or reconnect one."
+            case .notYourAccount: return "Choose one of your own storage accounts."
+            case .providerMismatch: return "The chosen storage account is of another kind."
+            case .notActive(let s): return "The chosen storage account is \(s.rawValue.lowercased()); only an active account can be chosen."
+            }
+        }
+    }
+}
