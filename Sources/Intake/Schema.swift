@@ -183,6 +183,39 @@ public enum Schema {
                 expires_at INTEGER NOT NULL
             );
             """),
+        Migration(8, "file uploads with a permanent storage binding", """
+            CREATE TABLE file_uploads (
+                id INTEGER PRIMARY KEY,
+                portal_id INTEGER NOT NULL REFERENCES portals (id),
+                user_id INTEGER NOT NULL REFERENCES users (id),
+                storage_account_id INTEGER REFERENCES storage_accounts (id),
+                provider_file_id TEXT,
+                provider_path TEXT,
+                file_name TEXT NOT NULL,
+                content_type TEXT,
+                size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+                sha256 TEXT,
+                client_name TEXT,
+                client_email TEXT,
+                client_message TEXT,
+                status TEXT NOT NULL DEFAULT 'receiving'
+                    CHECK (status IN ('receiving', 'received', 'scanning', 'delivering', 'uploaded', 'rejected', 'failed')),
+                failure_reason TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX file_uploads_user ON file_uploads (user_id, created_at);
+            CREATE INDEX file_uploads_portal ON file_uploads (portal_id, created_at);
+            CREATE INDEX file_uploads_account ON file_uploads (storage_account_id);
+            CREATE INDEX file_uploads_status ON file_uploads (status);
+            -- A file stays bound to the storage account it landed in: once set, the binding never
+            -- changes — enforced here, not only by code.
+            CREATE TRIGGER file_uploads_binding_is_permanent BEFORE UPDATE OF storage_account_id ON file_uploads
+            WHEN OLD.storage_account_id IS NOT NULL AND NEW.storage_account_id IS NOT OLD.storage_account_id
+            BEGIN
+                SELECT RAISE(ABORT, 'file_uploads.storage_account_id is permanent once set');
+            END;
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -166,3 +166,26 @@ struct EnsureStorageAccountsTests {
         #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 2)
     }
 }
+
+@Suite("File binding")
+struct FileBindingTests {
+    @Test("the database refuses to change a file's storage account once set (or to clear it)")
+    func permanent() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let user = try UserStore(db: db, clock: clock).create(email: "f@example.com", name: "F", password: "long enough pw", role: .user)
+            let store = StorageAccountStore(db: db, clock: clock)
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            let a = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "a", email: nil, displayName: "A", by: actor).account
+            let b = try store.createOrGet(userID: user.id, provider: .dropbox, providerAccountID: "b", email: nil, displayName: "B", by: actor).account
+            try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) VALUES ($1, 'P', 'p', $2, 0, 0)", [user.id, a.id])
+            try db.execute("INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, created_at, updated_at) VALUES (1, $1, 'f.pdf', 10, 0, 0)", [user.id])
+            try db.execute("UPDATE file_uploads SET storage_account_id = $1", [a.id])  // first binding: allowed
+            let moved = try #require(throws: DatabaseError.self) { try db.execute("UPDATE file_uploads SET storage_account_id = $1", [b.id]) }
+            #expect(moved.kind == .constraint && moved.message.contains("permanent once set"))
+            #expect(throws: DatabaseError.self) { try db.execute("UPDATE file_uploads SET storage_account_id = NULL") }
+            try db.execute("UPDATE file_uploads SET status = 'uploaded', storage_account_id = $1", [a.id])  // same value: fine
+            #expect(try db.scalar("SELECT storage_account_id FROM file_uploads", as: Int64.self) == a.id)
+        }
+    }
+}
