@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Local-disk storage under one root (`$INTAKE_HOME/storage/<account>`), for a single machine.
+/// Files are copied from the spool with a temporary name and renamed into place, so a crash never
+/// leaves half a file under the final name; names are made safe and unique.
+public struct LocalDiskStorage: StorageProvider {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+        let parts = ["Intake"] + folder.map(Self.safeName)
+        let directory = ([root] + parts).joined(separator: "/")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
+        }
+        let name = try uniqueName(Self.safeName(fileName), in: directory)
+        let temporary = directory + "/.\(name).\(getpid()).partial"
+        try copy(from: spoolPath, to: temporary, length: length)
+        guard rename(temporary, directory + "/" + name) == 0 else {
+            unlink(temporary)
+            throw StorageProviderError("cannot move the file into place (errno \(errno))", transient: false)
+        }
+        let relative = (parts + [name]).joined(separator: "/")
+        return StoredFile(fileID: relative, path: relative, size: length)
+    }
+
+    public func delete(fileID: String) throws {
+        guard let path = resolve(fileID) else { throw StorageProviderError("not a file of this storage: \(fileID)", transient: false) }
+        if unlink(path) != 0 && errno != ENOENT {
+            throw StorageProviderError("cannot delete \(fileID) (errno \(errno))", transient: false)
+        }
+    }
+
+    /// The absolute path of a stored file, refusing anything that would leave the root.
+    public func resolve(_ fileID: String) -> String? {
+        let parts = fileID.split(separator: "/")
+        guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }), !fileID.hasPrefix("/") else { return nil }
+        return root + "/" + fileID
+    }
+
+    /// A file or folder name that is safe on disk: no path separators, no control characters,
+    /// not hidden, at most 200 bytes, never empty.
+    static func safeName(_ raw: String) -> String {
+        var name = String(raw.unicodeScalars.map { s -> Character in
+            s.value < 0x20 || s.value == 0x7F || s == "/" || s == "\\" || s == ":" ? "_" : Character(s)
+        })
+        while name.hasPrefix(".") { name.removeFirst() }
+        name = name.trimmingCharacters(in: .whitespaces)
+        while name.utf8.count > 200 { name.removeLast() }
+        return name.isEmpty ? "file" : name
+    }
+
+    private func uniqueName(_ name: String, in directory: String) throws -> String {
+        let url = URL(fileURLWithPath: name)
+        let ext = url.pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        var candidate = name
+        var n = 1
+        while FileManager.default.fileExists(atPath: directory + "/" + candidate) {
+            n += 1
+            candidate = ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)"
+            if n > 10_000 { throw StorageProviderError("too many files named \(name)", transient: false) }
+        }
+        return candidate
+    }
+
+    private func copy(from source: String, to destination: String, length: Int64) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw StorageProviderError("cannot open the spool file (errno \(errno))", transient: false) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard output >= 0 else { throw StorageProviderError("cannot create the file (errno \(errno))", transient: false) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var remaining = length
+        do {
+            while remaining > 0 {
+                let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, min($0.count, Int(remaining))) }
+                guard n > 0 else { throw StorageProviderError("the spool file ended early", transient: false) }
+                var written = 0
+                while written < n {
+                    let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                    guard w > 0 else { throw StorageProviderError("writing failed (errno \(errno)): is the disk full?", transient: true) }
+                    written += w
+                }
+                remaining -= Int64(n)
+            }
+            guard fsync(output) == 0 else { throw StorageProviderError("fsync failed (errno \(errno))", transient: true) }
+            close(output)
+        } catch {
+            close(output)
+            unlink(destination)
+            throw error
+        }
+    }
+}
