@@ -216,6 +216,17 @@ public enum Schema {
                 SELECT RAISE(ABORT, 'file_uploads.storage_account_id is permanent once set');
             END;
             """),
+        Migration(9, "quota reservations", """
+            -- Space held for uploads in progress, so parallel uploads can never pass a quota together.
+            CREATE TABLE upload_reservations (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                bytes INTEGER NOT NULL CHECK (bytes >= 0),
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX upload_reservations_user ON upload_reservations (user_id, expires_at);
+            """),
     ]
 
     /// The migrator over `migrations`.

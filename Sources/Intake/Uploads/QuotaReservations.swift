@@ -1,0 +1,65 @@
+import Database
+
+/// Quota held for uploads in flight. A reservation is made in one write transaction that reads
+/// usage, live reservations and the quota together, so parallel uploads cannot exceed a quota
+/// between them; it becomes usage when the file is recorded, or is released (or expires).
+public struct QuotaReservations {
+    let db: Database
+    let clock: Clock
+
+    /// A reservation nobody turned into usage or released is dropped after this long (the
+    /// recovery job for crashed uploads relies on it).
+    public static let lifetimeSeconds: Int64 = 6 * 3600
+
+    public init(db: Database, clock: Clock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case reserved(id: Int64)
+        /// Refused; the bytes still free (quota minus usage minus other reservations).
+        case overQuota(remainingBytes: Int64)
+    }
+
+    public func reserve(userID: Int64, bytes: Int64) throws -> Outcome {
+        try db.write {
+            let now = clock.now()
+            guard let row = try db.queryOne("""
+                SELECT u.quota_bytes, u.storage_used_bytes,
+                       (SELECT coalesce(sum(bytes), 0) FROM upload_reservations r WHERE r.user_id = u.id AND r.expires_at > $2) AS reserved
+                FROM users u WHERE u.id = $1
+                """, [userID, now]) else { throw ValidationError("", "There is no such user.") }
+            let quota: Int64 = try row.get("quota_bytes")
+            let used: Int64 = try row.get("storage_used_bytes")
+            let reserved: Int64 = try row.get("reserved")
+            let remaining = max(0, quota - used - reserved)
+            guard bytes <= remaining else { return .overQuota(remainingBytes: remaining) }
+            let id = try db.scalar("""
+                INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id
+                """, [userID, bytes, now, now + Self.lifetimeSeconds], as: Int64.self)!
+            return .reserved(id: id)
+        }
+    }
+
+    /// Turns a reservation into usage of `actualBytes` (the caller runs this inside the
+    /// transaction that records the file, so both happen or neither).
+    public func commit(reservationID: Int64, actualBytes: Int64) throws {
+        try db.write {
+            guard let row = try db.queryOne("DELETE FROM upload_reservations WHERE id = $1 RETURNING user_id", [reservationID]) else {
+                throw ValidationError("", "The reservation expired or was already used.")
+            }
+            try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + $1 WHERE id = $2",
+                           [actualBytes, try row.get("user_id", as: Int64.self)])
+        }
+    }
+
+    public func release(reservationID: Int64) throws {
+        try db.execute("DELETE FROM upload_reservations WHERE id = $1", [reservationID])
+    }
+
+    @discardableResult
+    public func removeExpired() throws -> Int {
+        try db.execute("DELETE FROM upload_reservations WHERE expires_at <= $1", [clock.now()])
+    }
+}
