@@ -227,6 +227,23 @@ public enum Schema {
             );
             CREATE INDEX upload_reservations_user ON upload_reservations (user_id, expires_at);
             """),
+        Migration(10, "mail outbox", """
+            -- Mail is queued in the same transaction as what it reports, and sent by a job, so a
+            -- mail server that is down never fails an upload.
+            CREATE TABLE mail_outbox (
+                id INTEGER PRIMARY KEY,
+                to_address TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                failed_at INTEGER,
+                last_error TEXT,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at);
+            """),
     ]
 
     /// The migrator over `migrations`.
