@@ -244,6 +244,19 @@ public enum Schema {
             );
             CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at);
             """),
+        Migration(11, "portal settings", """
+            ALTER TABLE portals ADD COLUMN description TEXT NOT NULL DEFAULT '';
+            ALTER TABLE portals ADD COLUMN folder_name TEXT NOT NULL DEFAULT '';
+            ALTER TABLE portals ADD COLUMN provider_folder_id TEXT;
+            ALTER TABLE portals ADD COLUMN client_subfolders INTEGER NOT NULL DEFAULT 0 CHECK (client_subfolders IN (0, 1));
+            ALTER TABLE portals ADD COLUMN password_hash TEXT;
+            ALTER TABLE portals ADD COLUMN client_name_mode TEXT NOT NULL DEFAULT 'required' CHECK (client_name_mode IN ('required', 'optional', 'hidden'));
+            ALTER TABLE portals ADD COLUMN client_email_mode TEXT NOT NULL DEFAULT 'optional' CHECK (client_email_mode IN ('required', 'optional', 'hidden'));
+            ALTER TABLE portals ADD COLUMN message_field INTEGER NOT NULL DEFAULT 1 CHECK (message_field IN (0, 1));
+            ALTER TABLE portals ADD COLUMN max_file_bytes INTEGER CHECK (max_file_bytes IS NULL OR max_file_bytes > 0);
+            ALTER TABLE portals ADD COLUMN allowed_extensions TEXT NOT NULL DEFAULT '';
+            ALTER TABLE portals ADD COLUMN max_files INTEGER NOT NULL DEFAULT 20 CHECK (max_files BETWEEN 1 AND 1000);
+            """),
     ]
 
     /// The migrator over `migrations`.

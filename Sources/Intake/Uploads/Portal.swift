@@ -1,0 +1,264 @@
+import Database
+import Sodium
+
+/// Whether the portal form asks a client for a field.
+public enum FieldMode: String, Sendable, CaseIterable {
+    case required, optional, hidden
+}
+
+/// An upload portal.
+public struct Portal: Sendable, Equatable {
+    public let id: Int64
+    public let userID: Int64
+    public var name: String
+    public var slug: String
+    public var description: String
+    public var storageAccountID: Int64?
+    public var folderName: String
+    public var clientSubfolders: Bool
+    public var hasPassword: Bool
+    public var clientNameMode: FieldMode
+    public var clientEmailMode: FieldMode
+    public var messageField: Bool
+    public var maxFileBytes: Int64?
+    public var allowedExtensions: Set<String>
+    public var maxFiles: Int
+    public var active: Bool
+    public var inactiveReason: String?
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        userID = try row.get("user_id")
+        name = try row.get("name")
+        slug = try row.get("slug")
+        description = try row.get("description")
+        storageAccountID = try row.get("storage_account_id")
+        folderName = try row.get("folder_name")
+        clientSubfolders = try row.get("client_subfolders")
+        hasPassword = (try row.get("password_hash", as: String?.self)) != nil
+        clientNameMode = FieldMode(rawValue: try row.get("client_name_mode")) ?? .required
+        clientEmailMode = FieldMode(rawValue: try row.get("client_email_mode")) ?? .optional
+        messageField = try row.get("message_field")
+        maxFileBytes = try row.get("max_file_bytes")
+        allowedExtensions = Set((try row.get("allowed_extensions", as: String.self)).split(separator: ",").map(String.init))
+        maxFiles = try row.get("max_files")
+        active = try row.get("active")
+        inactiveReason = try row.get("inactive_reason")
+    }
+}
+
+/// What the portal form (or the API) carries.
+public struct PortalInput: Sendable, Equatable {
+    public var name: String
+    public var slug: String
+    public var description: String = ""
+    public var storageAccountID: Int64?
+    public var folderName: String = ""
+    public var clientSubfolders = false
+    /// nil: leave as it is; "": remove; otherwise the new password.
+    public var password: String?
+    public var clientNameMode: FieldMode = .required
+    public var clientEmailMode: FieldMode = .optional
+    public var messageField = true
+    public var maxFileBytes: Int64?
+    public var allowedExtensions: Set<String> = []
+    public var maxFiles = 20
+    public var active = true
+
+    public init(name: String, slug: String) {
+        self.name = name
+        self.slug = slug
+    }
+}
+
+/// Rules for portal fields.
+public enum PortalRules {
+    /// Slugs that would shadow a route or confuse people.
+    public static let reservedSlugs: Set<String> = [
+        "admin", "api", "login", "logout", "dashboard", "account", "settings", "oauth", "healthz", "static", "css", "js", "img",
+        "p", "new", "edit", "portal", "portals", "upload", "uploads", "files", "help", "support", "intake", "www",
+    ]
+
+    /// A slug: 3 to 60 lower-case letters, digits and single hyphens, not at either end, not reserved.
+    public static func slug(_ raw: String) throws -> String {
+        let slug = raw.trimmingSpaces()
+        guard (3...60).contains(slug.count) else { throw ValidationError("slug", "Use 3 to 60 characters.") }
+        guard slug.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }) else {
+            throw ValidationError("slug", "Use lower-case letters, digits and hyphens only.")
+        }
+        guard !slug.hasPrefix("-"), !slug.hasSuffix("-"), !slug.contains("--") else {
+            throw ValidationError("slug", "Hyphens go between letters or digits, one at a time.")
+        }
+        guard !reservedSlugs.contains(slug) else { throw ValidationError("slug", "“\(slug)” is reserved; choose another address.") }
+        return slug
+    }
+
+    /// The largest file a portal may accept when the owner has no plan.
+    public static let defaultMaxFileBytes: Int64 = 2 * 1024 * 1024 * 1024
+}
+
+/// Portals in the database: create and edit (bound only to an ACTIVE account of the owner),
+/// deactivate, delete (a portal with files is kept: deactivate it instead).
+public struct PortalStore {
+    let db: Database
+    let clock: Clock
+
+    public init(db: Database, clock: Clock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    public func find(id: Int64) throws -> Portal? {
+        try db.queryOne("SELECT * FROM portals WHERE id = $1", [id]).map(Portal.init)
+    }
+
+    public func find(slug: String) throws -> Portal? {
+        try db.queryOne("SELECT * FROM portals WHERE slug = $1", [slug]).map(Portal.init)
+    }
+
+    /// The owner's portals with how many files each received.
+    public func list(userID: Int64) throws -> [(portal: Portal, uploads: Int)] {
+        try db.query("""
+            SELECT p.*, (SELECT count(*) FROM file_uploads f WHERE f.portal_id = p.id AND f.status = 'uploaded') AS upload_count
+            FROM portals p WHERE p.user_id = $1 ORDER BY p.created_at DESC, p.id DESC
+            """, [userID]).map { (try Portal(row: $0), try $0.get("upload_count", as: Int.self)) }
+    }
+
+    /// The largest file the owner's plan allows.
+    public func planFileLimit(userID: Int64) throws -> Int64 {
+        try db.scalar("SELECT p.max_file_bytes FROM users u JOIN tariff_plans p ON p.id = u.plan_id WHERE u.id = $1",
+                      [userID], as: Int64.self) ?? PortalRules.defaultMaxFileBytes
+    }
+
+    /// Checks every field; returns the errors by field (empty: fine) and the normalised input.
+    public func validate(_ input: PortalInput, userID: Int64, existing: Portal?) throws -> (PortalInput, FieldErrors) {
+        var errors = FieldErrors()
+        var input = input
+        if let name = errors.capture("name", { () throws -> String in
+            let n = input.name.trimmingSpaces()
+            guard !n.isEmpty else { throw ValidationError("", "Enter a name.") }
+            guard n.count <= 100 else { throw ValidationError("", "Use at most 100 characters.") }
+            return n
+        }) { input.name = name }
+        if let slug = errors.capture("slug", { try PortalRules.slug(input.slug) }) { input.slug = slug }
+        if input.description.count > 2000 { errors["description"] = "Use at most 2000 characters." }
+        input.folderName = String(input.folderName.trimmingSpaces().prefix(100))
+        if input.folderName.isEmpty { input.folderName = input.name }
+        if let password = input.password, !password.isEmpty, password.count < 6 {
+            errors["password"] = "Use at least 6 characters, or leave it empty for no password."
+        }
+        let limit = try planFileLimit(userID: userID)
+        if let max = input.maxFileBytes, max > limit {
+            errors["max_file"] = "Your plan allows files up to \(ByteSize(bytes: limit))."
+        }
+        if let unknown = input.allowedExtensions.first(where: { ext in !FileTypes.kinds.contains { $0.extensions.contains(ext) } }) {
+            errors["allowed_types"] = ".\(unknown) is not a type Intake knows."
+        }
+        if !(1...1000).contains(input.maxFiles) { errors["max_files"] = "Enter a number from 1 to 1000." }
+        // The storage binding: only an ACTIVE account of the owner; changing it affects future uploads only.
+        if input.storageAccountID != existing?.storageAccountID || existing == nil {
+            let accounts = try StorageAccountStore(db: db, clock: clock).list(userID: userID)
+                .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+            if let chosen = input.storageAccountID {
+                let provider = accounts.first { $0.id == chosen }?.provider ?? .local
+                switch StorageRules.portalBinding(provider: provider, selectedAccountID: chosen, accounts: accounts) {
+                case .success: break
+                case .failure(let e): errors["storage_account_id"] = e.description
+                }
+            } else {
+                errors["storage_account_id"] = "Choose the storage account files go to."
+            }
+        }
+        return (input, errors)
+    }
+
+    public func create(_ raw: PortalInput, userID: Int64, by actor: AuditLog.Actor) throws -> Result<Portal, FieldErrors> {
+        let (input, errors) = try validate(raw, userID: userID, existing: nil)
+        guard errors.isEmpty else { return .failure(errors) }
+        let hash = try input.password.flatMap { $0.isEmpty ? nil : try PasswordHash.hash($0) }
+        return try db.write {
+            let now = clock.now()
+            let id: Int64
+            do {
+                id = try db.scalar("""
+                    INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, client_subfolders, password_hash,
+                                         client_name_mode, client_email_mode, message_field, max_file_bytes, allowed_extensions, max_files,
+                                         active, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id
+                    """, [userID, input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
+                          hash, input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, now], as: Int64.self)!
+            } catch let error as DatabaseError where error.kind == .constraint {
+                var taken = FieldErrors()
+                taken["slug"] = "This address is taken; choose another."
+                return .failure(taken)
+            }
+            let portal = try find(id: id)!
+            try AuditLog(db: db, clock: clock).record(actor, action: "portal.create", entityType: "portal", entityID: String(id),
+                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init))])
+            return .success(portal)
+        }
+    }
+
+    /// Saves an edited portal. A new storage account applies to future uploads only: files keep
+    /// the account they landed in.
+    public func update(id: Int64, _ raw: PortalInput, by actor: AuditLog.Actor) throws -> Result<Portal, FieldErrors> {
+        guard let existing = try find(id: id) else { throw ValidationError("", "There is no such portal.") }
+        let (input, errors) = try validate(raw, userID: existing.userID, existing: existing)
+        guard errors.isEmpty else { return .failure(errors) }
+        // nil: keep the password; .some(nil): remove it; .some(hash): a new one.
+        var hash: String??
+        if let password = input.password {
+            hash = .some(password.isEmpty ? nil : try PasswordHash.hash(password))
+        }
+        return try db.write {
+            do {
+                try db.execute("""
+                    UPDATE portals SET name = $1, slug = $2, description = $3, storage_account_id = $4, folder_name = $5, client_subfolders = $6,
+                           client_name_mode = $7, client_email_mode = $8, message_field = $9, max_file_bytes = $10, allowed_extensions = $11,
+                           max_files = $12, updated_at = $13 WHERE id = $14
+                    """, [input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
+                          input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id])
+            } catch let error as DatabaseError where error.kind == .constraint {
+                var taken = FieldErrors()
+                taken["slug"] = "This address is taken; choose another."
+                return .failure(taken)
+            }
+            if let hash { try db.execute("UPDATE portals SET password_hash = $1 WHERE id = $2", [hash, id]) }
+            let portal = try find(id: id)!
+            try AuditLog(db: db, clock: clock).record(actor, action: "portal.update", entityType: "portal", entityID: String(id),
+                                                      before: [("slug", existing.slug), ("storage_account_id", existing.storageAccountID.map(String.init))],
+                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init))])
+            return .success(portal)
+        }
+    }
+
+    /// Deletes a portal that has received no files; one with files is kept (deactivate it).
+    public func delete(id: Int64, by actor: AuditLog.Actor) throws {
+        try db.write {
+            guard let portal = try find(id: id) else { throw ValidationError("", "There is no such portal.") }
+            let files = try db.scalar("SELECT count(*) FROM file_uploads WHERE portal_id = $1", [id], as: Int.self) ?? 0
+            guard files == 0 else { throw ValidationError("", "This portal has \(files) file(s); deactivate it instead, so they stay reachable.") }
+            try db.execute("DELETE FROM portals WHERE id = $1", [id])
+            try AuditLog(db: db, clock: clock).record(actor, action: "portal.delete", entityType: "portal", entityID: String(id),
+                                                      before: [("slug", portal.slug)])
+        }
+    }
+
+    /// The owner switches a portal off or on (only the owner's switch: automatic ones are marked).
+    public func setActive(id: Int64, active: Bool, by actor: AuditLog.Actor) throws {
+        try db.write {
+            try db.execute("UPDATE portals SET active = $1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2 WHERE id = $3",
+                           [active, clock.now(), id])
+            try AuditLog(db: db, clock: clock).record(actor, action: active ? "portal.activate" : "portal.deactivate", entityType: "portal",
+                                                      entityID: String(id))
+        }
+    }
+
+    /// Checks a portal password (argon2id), in constant time for the comparison itself.
+    public func verifyPassword(portalID: Int64, password: String) throws -> Bool {
+        guard let hash = try db.scalar("SELECT password_hash FROM portals WHERE id = $1", [portalID], as: String?.self) ?? nil else { return true }
+        return PasswordHash.verify(password, against: hash)
+    }
+}
