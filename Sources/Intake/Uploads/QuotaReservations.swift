@@ -54,6 +54,20 @@ public struct QuotaReservations {
         }
     }
 
+    /// Moves `bytes` of a reservation into usage, keeping the rest held (several files in one
+    /// request). Runs inside the caller's transaction when there is one.
+    public func consume(reservationID: Int64, bytes: Int64) throws {
+        try db.write {
+            guard let row = try db.queryOne("SELECT user_id, bytes FROM upload_reservations WHERE id = $1", [reservationID]) else {
+                throw ValidationError("", "The reservation expired or was already used.")
+            }
+            let held: Int64 = try row.get("bytes")
+            try db.execute("UPDATE upload_reservations SET bytes = $1 WHERE id = $2", [max(0, held - bytes), reservationID])
+            try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + $1 WHERE id = $2",
+                           [bytes, try row.get("user_id", as: Int64.self)])
+        }
+    }
+
     public func release(reservationID: Int64) throws {
         try db.execute("DELETE FROM upload_reservations WHERE id = $1", [reservationID])
     }
