@@ -36,6 +36,10 @@ public final class Application {
         add(.get, "/login", .anyone, LoginHandler.show)
         add(.post, "/login", .anyone, LoginHandler.submit)
         add(.post, "/logout", .anyone, LogoutHandler.submit)
+        add(.get, "/p/:slug", .anyone, PortalUploadHandler.show)
+        add(.post, "/p/:slug/password", .anyone, PortalUploadHandler.password)
+        add(.post, "/p/:slug/upload", .anyone, PortalUploadHandler.formUpload)
+        add(.post, "/api/upload", .anyone, PortalUploadHandler.apiUpload)
         add(.get, "/dashboard", .signedIn, DashboardHandler.show)
         add(.get, "/account", .signedIn, AccountHandler.show)
         add(.post, "/account/profile", .signedIn, AccountHandler.saveProfile)
@@ -115,7 +119,13 @@ public final class Application {
         if context.request.method.isUnsafe { try CSRFProtection.verify(context) }
         switch route.access.check(context.user, request: context.request) {
         case .allow:
-            return try route.handler(context)
+            let response = try route.handler(context)
+            if context.csrfInBody {
+                // A multipart post whose handler did not check the token field: refuse, as the
+                // check must come before anything is changed.
+                throw CSRFProtection.failure("This form did not carry its token, so nothing was changed.")
+            }
+            return response
         case .signIn:
             if context.request.prefersJSON {
                 throw HTTPError(.unauthorized, code: "unauthorized", "Sign in first.")

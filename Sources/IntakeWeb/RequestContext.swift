@@ -19,6 +19,8 @@ public final class RequestContext {
     public internal(set) var flash: Flash?
     /// Cookies to set on the response.
     var cookies: [SetCookie] = []
+    /// A multipart post whose CSRF token is a form field: the handler checks it before any file.
+    var csrfInBody = false
 
     init(services: WorkerServices, request: Request) {
         self.services = services

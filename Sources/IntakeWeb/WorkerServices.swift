@@ -42,6 +42,20 @@ public final class WorkerServices {
         return made
     }
 
+    /// The upload pipeline's parts for this thread. Local disk stores files under
+    /// `INTAKE_STORAGE_DIR/<account id>`; the cloud providers' upload APIs come with their issue.
+    public func uploadEnvironment() -> UploadEnvironment {
+        let root = configuration.storageDirectory
+        return UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
+                                 scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) }) { account in
+            switch account.provider {
+            case .local: return LocalDiskStorage(root: root + "/\(account.id)")
+            case .googleDrive, .dropbox:
+                throw StorageProviderError("uploads to \(account.provider.rawValue) are not available yet", transient: false)
+            }
+        }
+    }
+
     /// Access tokens, refreshed under a lease held in this thread's name.
     public func accessTokens() throws -> AccessTokens {
         AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, curl: try curl(),

@@ -22,7 +22,18 @@ struct DemoSeed: ParsableCommand {
             let userPassword = env["INTAKE_DEMO_USER_PASSWORD"] ?? AccountTools.generate()
             do {
                 try users.create(email: adminEmail, name: "Demo Admin", password: adminPassword, role: .admin)
-                try users.create(email: userEmail, name: "Demo Owner", password: userPassword, role: .user)
+                let owner = try users.create(email: userEmail, name: "Demo Owner", password: userPassword, role: .user)
+                // Local-disk storage and a portal at /p/demo, so a newcomer can upload at once.
+                let actor = AuditLog.Actor(userID: nil, remoteAddress: "demo-seed")
+                let account = try StorageAccountStore(db: db, clock: clock).createOrGet(
+                    userID: owner.id, provider: .local, providerAccountID: "local", email: nil, displayName: "Local disk", by: actor).account
+                var portal = PortalInput(name: "Demo uploads", slug: "demo")
+                portal.description = "Send files to the demo owner. They are stored on this machine's disk."
+                portal.storageAccountID = account.id
+                portal.clientEmailMode = .optional
+                if case .failure(let errors) = try PortalStore(db: db, clock: clock).create(portal, userID: owner.id, by: actor) {
+                    Startup.fail("demo portal: \(errors.messages)", code: 2)
+                }
             } catch let error as Intake.ValidationError {
                 Startup.fail("demo account: \(error)", code: 2)
             }
@@ -30,6 +41,7 @@ struct DemoSeed: ParsableCommand {
             _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         }
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            print("Demo upload portal: \(config.baseURL)/p/demo")
             print("Demo accounts (role, e-mail, password):")
             print(text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         } else {

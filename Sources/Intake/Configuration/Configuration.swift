@@ -27,6 +27,9 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_TEMPLATES_DIR", defaultValue: "./templates", summary: "Page templates, compiled at start.", secret: false),
         Key(name: "INTAKE_LOG_LEVEL", defaultValue: "info", summary: "trace, debug, info, notice, warning, error or critical.", secret: false),
         Key(name: "INTAKE_TEMPLATES_RELOAD", defaultValue: "0", summary: "1 recompiles changed templates before rendering (development only).", secret: false),
+        Key(name: "INTAKE_STORAGE_DIR", defaultValue: "$INTAKE_HOME/storage", summary: "Where local-disk storage accounts keep files.", secret: false),
+        Key(name: "INTAKE_SPOOL_DIR", defaultValue: "$INTAKE_HOME/spool", summary: "Where uploads are spooled while they arrive.", secret: false),
+        Key(name: "INTAKE_CLAMD_SOCKET", defaultValue: "", summary: "clamd's unix socket; empty: uploads are not scanned (the admin overview says so).", secret: false),
         Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_ID", defaultValue: "", summary: "Google OAuth client id; empty: Google is shown as not configured.", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_SECRET", defaultValue: "", summary: "Google OAuth client secret (or INTAKE_GOOGLE_CLIENT_SECRET_FILE).", secret: true),
@@ -63,6 +66,10 @@ public struct Configuration: Sendable {
     public var currency: Currency
     /// Development: recompile changed templates before rendering.
     public var templatesReload: Bool
+    public var storageDirectory: String
+    public var spoolDirectory: String
+    /// clamd's socket, or nil when scanning is off.
+    public var clamdSocket: String?
     /// The OAuth providers, configured or not (then `isConfigured` is false).
     public var oauthProviders: [OAuthProvider.Kind: OAuthProvider]
     /// Every value of the provider keys, for `intake config`.
@@ -178,6 +185,9 @@ public struct Configuration: Sendable {
             debugRoutes: debugRoutes == "1",
             currency: currency,
             templatesReload: reload == "1",
+            storageDirectory: path("INTAKE_STORAGE_DIR", home + "/storage"),
+            spoolDirectory: path("INTAKE_SPOOL_DIR", home + "/spool"),
+            clamdSocket: value("INTAKE_CLAMD_SOCKET").map { absolute($0, relativeTo: workingDirectory) },
             oauthProviders: [.google: google, .dropbox: dropbox],
             providerSettings: providerSettings
         )
@@ -197,6 +207,7 @@ public struct Configuration: Sendable {
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
+            ("INTAKE_STORAGE_DIR", storageDirectory), ("INTAKE_SPOOL_DIR", spoolDirectory), ("INTAKE_CLAMD_SOCKET", clamdSocket ?? ""),
             ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ] + providerSettings
     }

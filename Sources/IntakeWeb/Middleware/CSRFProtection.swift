@@ -25,10 +25,24 @@ enum CSRFProtection {
             sent = form[fieldName]
         }
         if sent == nil { sent = request.headers[headerName] }
+        if sent == nil, request.mediaType == "multipart/form-data" {
+            // A browser's file form cannot set headers: the token is the body's first field, and
+            // the handler must call `verifyField` before it reads any file.
+            context.csrfInBody = true
+            return
+        }
         guard let sent, !context.csrfToken.isEmpty,
               Sodium.constantTimeEqual(Array(sent.utf8), Array(context.csrfToken.utf8)) else {
             throw failure("This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and try again.")
         }
+    }
+
+    /// The check for a token that came as a multipart field.
+    static func verifyField(_ sent: String?, _ context: RequestContext) throws {
+        guard let sent, !context.csrfToken.isEmpty, Sodium.constantTimeEqual(Array(sent.utf8), Array(context.csrfToken.utf8)) else {
+            throw failure("This form has expired or did not come from this site, so nothing was uploaded. Reload the page and try again.")
+        }
+        context.csrfInBody = false
     }
 
     /// `scheme://host[:port]` of a base URL (what browsers send as `Origin`).

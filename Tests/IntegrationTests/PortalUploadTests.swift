@@ -1,0 +1,68 @@
+import Database
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Public portal uploads through nginx into local disk", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+struct PortalUploadTests {
+    func multipart(boundary: String, fields: [(String, String)], files: [(String, [UInt8])]) -> [UInt8] {
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for (name, bytes) in files {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+            body += bytes + Array("\r\n".utf8)
+        }
+        return body + Array("--\(boundary)--\r\n".utf8)
+    }
+
+    @Test("the demo portal takes a plain form post and a script upload; the bytes on disk match; without the token nothing is stored")
+    func upload() throws {
+        let server = try IntakeTestServer()
+        defer { server.stop() }
+        _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
+        let visitor = server.session()
+        let page = try visitor.get("/p/demo")
+        #expect(page.status == 200 && page.text.contains("Demo uploads") && page.text.contains("enctype=\"multipart/form-data\""))
+        let token = try #require(visitor.csrfToken)
+        let cookie = ("Cookie", "intake_csrf=\(token)")
+        let boundary = "----intake\(UInt32.random(in: 0...UInt32.max))"
+        let type = ("Content-Type", "multipart/form-data; boundary=\(boundary)")
+        var rng = SystemRandomNumberGenerator()
+        let big = Array("%PDF-1.7\n".utf8) + (0..<(8 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+
+        // The plain form: the token is the first field.
+        let form = try HTTPClient.request(port: server.port, method: "POST", path: "/p/demo/upload", headers: [cookie, type],
+                                          body: multipart(boundary: boundary, fields: [("csrf_token", token), ("clientName", "Ada")],
+                                                          files: [("big report.pdf", big)]))
+        #expect(form.status == 200 && form.text.contains("your files arrived") && form.text.contains("big report.pdf"))
+        let stored = try Data(contentsOf: URL(fileURLWithPath: server.home + "/storage/1/Intake/Demo uploads/big report.pdf"))
+        #expect(stored == Data(big))
+
+        // A script: the token as a header, the seed's JSON answer.
+        let api = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+                                         headers: [cookie, type, ("X-CSRF-Token", token)],
+                                         body: multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Bob")],
+                                                         files: [("notes.txt", Array("hello\n".utf8))]))
+        #expect(api.status == 200)
+        #expect(api.text.hasPrefix(#"{"success":true,"uploadId":"2","fileName":"notes.txt","storageProvider":"local","files":["#))
+
+        // No token: refused before any file is read, nothing stored.
+        let forged = try HTTPClient.request(port: server.port, method: "POST", path: "/p/demo/upload", headers: [type],
+                                            body: multipart(boundary: boundary, fields: [("csrf_token", "forged"), ("clientName", "Eve")],
+                                                            files: [("evil.txt", Array("x".utf8))]))
+        #expect(forged.status == 403)
+        let refusedType = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+                                                 headers: [cookie, type, ("X-CSRF-Token", token)],
+                                                 body: multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Mallory")],
+                                                                 files: [("tool.pdf", [0x4D, 0x5A, 0x90, 0x00])]))
+        #expect(refusedType.status == 400 && refusedType.text.contains(#""code":"file_type""#))
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 2)
+        #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) == Int64(big.count + 6))
+        #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM mail_outbox", as: Int.self) == 2)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
+    }
+}
