@@ -136,9 +136,15 @@ public enum HTTPClient {
     }
 
     static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        var i = 0
+        let last = haystack.count - needle.count
+        outer: while i <= last {
+            for k in 0..<needle.count where haystack[i + k] != needle[k] {
+                i += 1
+                continue outer
+            }
+            return i
         }
         return nil
     }

@@ -29,6 +29,7 @@ struct NginxConfig: ParsableCommand {
             "UPSTREAM": address.nginxUpstream,
             "PUBLIC_DIR": config.publicDirectory,
             "HOME": config.home,
+            "STORAGE_DIR": config.storageDirectory,
             "USER_DIRECTIVE": user,
         ]
         var rendered = text

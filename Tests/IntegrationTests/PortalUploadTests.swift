@@ -41,12 +41,12 @@ struct PortalUploadTests {
         #expect(stored == Data(big))
 
         // A script: the token as a header, the seed's JSON answer.
-        let api = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+        let script = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
                                          headers: [cookie, type, ("X-CSRF-Token", token)],
                                          body: multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Bob")],
                                                          files: [("notes.txt", Array("hello\n".utf8))]))
-        #expect(api.status == 200)
-        #expect(api.text.hasPrefix(#"{"success":true,"uploadId":"2","fileName":"notes.txt","storageProvider":"local","files":["#))
+        #expect(script.status == 200)
+        #expect(script.text.hasPrefix(#"{"success":true,"uploadId":"2","fileName":"notes.txt","storageProvider":"local","files":["#))
 
         // No token: refused before any file is read, nothing stored.
         let forged = try HTTPClient.request(port: server.port, method: "POST", path: "/p/demo/upload", headers: [type],
@@ -64,5 +64,31 @@ struct PortalUploadTests {
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM mail_outbox", as: Int.self) == 2)
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
+
+        // The owner: the files page, a download served by nginx (X-Accel-Redirect), a delete.
+        let credentials = try String(contentsOfFile: server.home + "/demo-credentials.txt", encoding: .utf8)
+        let password = try #require(credentials.split(separator: "\n").first { $0.hasPrefix("user") }?.split(separator: " ").last)
+        let owner = server.session()
+        try owner.get("/login")
+        try owner.post("/login", form: [("email", "owner@example.com"), ("password", String(password))])
+        let list = try owner.get("/dashboard/files").text
+        #expect(list.contains("big report.pdf") && list.contains("notes.txt") && list.contains("Demo uploads"))
+        let download = try owner.get("/api/uploads/1/download")
+        #expect(download.status == 200 && download.body == big)
+        #expect(download.headers["content-disposition"] == "attachment; filename=\"big report.pdf\"; filename*=UTF-8''big%20report.pdf")
+        #expect(try HTTPClient.request(port: server.port, path: "/_files/1/Intake/Demo%20uploads/notes.txt").status == 404, "the internal location is not reachable")
+        try server.createUser(email: "someone@example.com")
+        let stranger = server.session()
+        try stranger.get("/login")
+        try stranger.post("/login", form: [("email", "someone@example.com"), ("password", "correct horse battery")])
+        #expect(try stranger.get("/api/uploads/1/download").status == 404)
+        try owner.get("/dashboard/files")
+        let deleted = try HTTPClient.request(port: server.port, method: "DELETE", path: "/api/uploads/2",
+                                             headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!)])
+        #expect(deleted.text == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(!FileManager.default.fileExists(atPath: server.home + "/storage/1/Intake/Demo uploads/notes.txt"))
+        #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) == Int64(big.count))
+        let api = try owner.get("/api/v1/uploads")
+        #expect(api.text.hasPrefix(#"{"uploads":[{"id":"1","fileName":"big report.pdf""#) && api.text.hasSuffix(#""nextCursor":null}"#))
     }
 }

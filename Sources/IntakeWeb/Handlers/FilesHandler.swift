@@ -1,0 +1,150 @@
+import Foundation
+import Integrations
+import Intake
+import Templates
+import Web
+
+/// The owner's files: `/dashboard/files` (filters, pages), download, delete, and the JSON list.
+enum FilesHandler {
+    static func store(_ context: RequestContext) -> FileStore { FileStore(db: context.services.database, clock: context.services.clock) }
+
+    static func filter(_ query: FormFields) throws -> FileStore.Filter {
+        var f = FileStore.Filter()
+        f.portalID = query["portal"].flatMap { Int64($0) }
+        f.accountID = query["account"].flatMap { Int64($0) }
+        f.client = query["client"].map { String($0.prefix(100)) }
+        f.search = query["q"].map { String($0.prefix(100)) }
+        f.status = query["status"].flatMap { ["uploaded", "failed", "rejected", "receiving", "delivering"].contains($0) ? $0 : nil }
+        f.from = try query["from"].flatMap(day)
+        f.to = try query["to"].flatMap(day).map { $0 + 86400 }
+        return f
+    }
+
+    /// `2026-11-21` → the epoch of its start (UTC); empty → nil; anything else is a 400.
+    static func day(_ text: String) throws -> Int64? {
+        if text.isEmpty { return nil }
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1970...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
+            throw HTTPError.badRequest("Dates are written 2026-11-21.")
+        }
+        var c = DateComponents()
+        (c.year, c.month, c.day) = (parts[0], parts[1], parts[2])
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: c) else { throw HTTPError.badRequest("Dates are written 2026-11-21.") }
+        return Int64(date.timeIntervalSince1970)
+    }
+
+    static func list(_ context: RequestContext) throws -> Response {
+        let query = try context.request.query()
+        let (files, next) = try store(context).list(userID: context.user!.id, filter: try filter(query),
+                                                    before: query["before"].flatMap { Int64($0) }, limit: 50)
+        let portals = try PortalStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
+        var nextLink: TemplateValue = .null
+        if let next {
+            let kept = query.filter { $0.name != "before" }.map { "\($0.name)=\(URLEncodedForm.encode($0.value))" }
+            nextLink = .string("/dashboard/files?" + (kept + ["before=\(next)"]).joined(separator: "&"))
+        }
+        return try PageView.render(context, "dashboard/files", title: "Files", [
+            "files": .list(files.map(row)), "hasFiles": .bool(!files.isEmpty), "next": nextLink,
+            "filters": ["q": .string(query["q"] ?? ""), "client": .string(query["client"] ?? ""), "from": .string(query["from"] ?? ""),
+                        "to": .string(query["to"] ?? "")],
+            "portals": .list(portals.map { p in
+                ["id": .int(p.portal.id), "name": .string(p.portal.name), "selected": .bool(query["portal"] == String(p.portal.id))]
+            }),
+        ])
+    }
+
+    static func row(_ f: FileRecord) -> TemplateValue {
+        let indicator = StorageSettingsHandler.Indicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
+        return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
+                "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
+                "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
+                "downloadable": .bool(f.storageStatus?.canAccessFiles == true && f.status == "uploaded")]
+    }
+
+    /// The file if it is the requester's; anyone else's id is a 404 like a missing one.
+    static func owned(_ context: RequestContext) throws -> FileRecord {
+        guard let file = try store(context).find(id: try AdminForms.id(context)), file.userID == context.user!.id else {
+            throw HTTPError(.notFound, code: "not_found", "There is no such file.")
+        }
+        return file
+    }
+
+    /// `GET /api/uploads/:id/download`: local files through nginx (`X-Accel-Redirect`), so the
+    /// worker thread is free at once; the name per RFC 6266 with `filename*`.
+    static func download(_ context: RequestContext) throws -> Response {
+        let file = try owned(context)
+        let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: file.userID)
+            .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+        switch StorageRules.downloadDecision(fileOwnerID: file.userID, requesterID: context.user!.id,
+                                             fileAccountID: file.storageAccountID ?? -1, accounts: accounts) {
+        case .notFound: throw HTTPError(.notFound, code: "not_found", "There is no such file.")
+        case .unavailable(let message): throw HTTPError(.conflict, code: "file_unavailable", message)
+        case .allow(let accountID):
+            guard file.provider == .local, let fileID = file.providerFileID,
+                  LocalDiskStorage(root: "/").resolve(fileID) != nil else {
+                throw HTTPError(.serviceUnavailable, code: "download_unavailable", "Downloads from this storage are not available yet.")
+            }
+            var response = Response(status: .ok)
+            response.headers.set("content-type", file.contentType ?? "application/octet-stream")
+            response.headers.set("content-disposition", contentDisposition(file.fileName))
+            response.headers.set("x-accel-redirect", "/_files/\(accountID)/" + fileID.split(separator: "/").map { URLEncodedForm.encode(String($0)) }.joined(separator: "/"))
+            response.headers.set("cache-control", "private, no-store")
+            return response
+        }
+    }
+
+    /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 §4.3).
+    static func contentDisposition(_ name: String) -> String {
+        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(URLEncodedForm.encode(name))"
+    }
+
+    static func provider(_ context: RequestContext, _ file: FileRecord) -> StorageProvider? {
+        guard file.provider == .local, let id = file.storageAccountID else { return nil }
+        return LocalDiskStorage(root: context.services.configuration.storageDirectory + "/\(id)")
+    }
+
+    /// `DELETE /api/uploads/:id`: `{"success":true,"deletedFromCloud":…,"deletedFromDatabase":…}`.
+    static func apiDelete(_ context: RequestContext) throws -> Response {
+        let file = try owned(context)
+        let result = try delete(context, file)
+        return .json(["success": true, "deletedFromCloud": .bool(result.deletedFromCloud), "deletedFromDatabase": .bool(result.deletedFromDatabase)])
+    }
+
+    /// `POST /dashboard/files/:id/delete`.
+    static func formDelete(_ context: RequestContext) throws -> Response {
+        let file = try owned(context)
+        _ = try delete(context, file)
+        context.flash(.success, "“\(file.fileName)” was deleted.")
+        return .redirect(to: "/dashboard/files")
+    }
+
+    static func delete(_ context: RequestContext, _ file: FileRecord) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
+        guard file.storageStatus?.canAccessFiles == true || file.providerFileID == nil else {
+            throw HTTPError(.conflict, code: "file_unavailable", "The file's storage account cannot be reached, so the file is kept. Reconnect it first.")
+        }
+        do {
+            return try store(context).delete(id: file.id, provider: provider(context, file), by: AdminForms.actor(context))
+        } catch let error as StorageProviderError {
+            throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "The storage refused the deletion: \(error.message)")
+        }
+    }
+
+    /// `GET /api/v1/uploads?portal=&client=&from=&to=&status=&account=&q=&cursor=`.
+    static func apiList(_ context: RequestContext) throws -> Response {
+        let query = try context.request.query()
+        let (files, next) = try store(context).list(userID: context.user!.id, filter: try filter(query),
+                                                    before: query["cursor"].flatMap { Int64($0) }, limit: min(200, Int(query["limit"] ?? "50") ?? 50))
+        return .json([
+            "uploads": .array(files.map { f in
+                ["id": .string(String(f.id)), "fileName": .string(f.fileName), "size": .int(f.size), "portalId": .string(String(f.portalID)),
+                 "storageAccountId": f.storageAccountID.map { .string(String($0)) } ?? .null, "storageStatus": f.storageStatus.map { .string($0.rawValue) } ?? .null,
+                 "status": .string(f.status), "sha256": f.sha256.map(JSONValue.string) ?? .null, "clientName": f.clientName.map(JSONValue.string) ?? .null,
+                 "createdAt": .int(f.createdAt)]
+            }),
+            "nextCursor": next.map { .string(String($0)) } ?? .null,
+        ])
+    }
+}
