@@ -92,3 +92,49 @@ struct PortalUploadTests {
         #expect(api.text.hasPrefix(#"{"uploads":[{"id":"1","fileName":"big report.pdf""#) && api.text.hasSuffix(#""nextCursor":null}"#))
     }
 }
+
+@Suite("Portal management through nginx", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+struct PortalManagementTests {
+    @Test("create on the page (errors kept beside fields), list with status, the JSON API, switch off, delete")
+    func manage() throws {
+        let server = try IntakeTestServer()
+        defer { server.stop() }
+        _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
+        let credentials = try String(contentsOfFile: server.home + "/demo-credentials.txt", encoding: .utf8)
+        let password = try #require(credentials.split(separator: "\n").first { $0.hasPrefix("user") }?.split(separator: " ").last)
+        let owner = server.session()
+        try owner.get("/login")
+        try owner.post("/login", form: [("email", "owner@example.com"), ("password", String(password))])
+        let page = try owner.get("/dashboard/portals")
+        #expect(page.text.contains("/p/demo") && page.text.contains("Accepting uploads"))
+
+        let bad = try owner.post("/dashboard/portals", form: [("name", "Invoices"), ("slug", "admin"), ("storage_account_id", "1"), ("max_files", "20")])
+        #expect(bad.status == 422 && bad.text.contains("“admin” is reserved") && bad.text.contains("value=\"Invoices\""))
+        let made = try owner.post("/dashboard/portals", form: [("name", "Invoices"), ("slug", "invoices-2026"), ("storage_account_id", "1"),
+                                                               ("max_files", "5"), ("allowed_types", "pdf, .png"), ("message_field", "1")])
+        #expect(made.status == 303)
+        #expect(try owner.get("/p/invoices-2026").text.contains("accepted types: .pdf, .png"))
+
+        let list = try owner.get("/api/portals", headers: [("Accept", "application/json")])
+        #expect(list.text.contains(#""slug":"invoices-2026""#) && list.text.contains(#""allowedTypes":["pdf","png"]"#) && list.text.contains(#""uploadCount":0"#))
+        try owner.get("/dashboard/portals")
+        let put = try owner.postJSON("/api/portals/2", #"{"slug":"invoices","maxFiles":3}"#)
+        #expect(put.status == 405, "updates are PUT")
+        let renamed = try HTTPClient.request(port: server.port, method: "PUT", path: "/api/portals/2",
+                                             headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!),
+                                                       ("Content-Type", "application/json")], body: Array(#"{"slug":"invoices","maxFiles":3}"#.utf8))
+        #expect(renamed.status == 200 && renamed.text.contains(#""slug":"invoices""#) && renamed.text.contains(#""maxFiles":3"#))
+
+        try owner.post("/dashboard/portals/2/toggle", form: [])
+        #expect(try owner.get("/p/invoices").text.contains("This portal cannot accept uploads right now."))
+        try owner.get("/dashboard/portals")
+        #expect(try owner.post("/dashboard/portals/2/delete", form: []).status == 303)
+        #expect(try owner.get("/p/invoices").status == 404)
+
+        try server.createUser(email: "other@example.com")
+        let other = server.session()
+        try other.get("/login")
+        try other.post("/login", form: [("email", "other@example.com"), ("password", "correct horse battery")])
+        #expect(try other.get("/api/portals/1").status == 404, "another owner's portal is not found")
+    }
+}
