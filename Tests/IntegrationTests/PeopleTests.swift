@@ -91,6 +91,8 @@ struct PeopleTests {
         try admin.post("/login", form: [("email", "root@example.com"), ("password", password)])
         let overview = try admin.get("/admin")
         #expect(overview.status == 200 && overview.text.contains("Operator overview"))
+        #expect(overview.text.contains(#"<span class="stat-value">0</span> <span class="stat-label">portals</span>"#))
+        #expect(overview.text.contains("Virus scanning is off"))
         let users = try admin.get("/admin/users?q=user")
         #expect(users.status == 200 && users.text.contains("user@example.com") && !users.text.contains("root@example.com"))
     }
