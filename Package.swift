@@ -46,7 +46,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "intake", dependencies: [
-            "Intake", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium",
+            "Intake", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -257,6 +257,14 @@ public enum Schema {
             ALTER TABLE portals ADD COLUMN allowed_extensions TEXT NOT NULL DEFAULT '';
             ALTER TABLE portals ADD COLUMN max_files INTEGER NOT NULL DEFAULT 20 CHECK (max_files BETWEEN 1 AND 1000);
             """),
+        Migration(12, "job leadership", """
+            -- One runner of the background jobs per database at a time, across hosts: a lease row.
+            CREATE TABLE job_leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// The migrator over `migrations`.

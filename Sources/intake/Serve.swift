@@ -36,6 +36,7 @@ struct Serve: ParsableCommand {
         } catch {
             Startup.fail("cannot listen on \(address): \(error)")
         }
+        JobRunner.start(config, logger: logger)
         let supervisor = Supervisor(
             socket: socket,
             command: .init(executable: "/proc/self/exe", arguments: ["intake", "worker"]),

@@ -25,7 +25,7 @@ struct MailOutboxTests {
 
             let sink = try SMTPSink(port: port)
             defer { sink.stop() }
-            clock.advance(30)
+            clock.advance(5)
             #expect(try outbox.deliverDue(send: send) == 1)
             let message = try #require(sink.messages.first)
             #expect(message.from == "intake@example.com" && message.to == ["owner@example.com"])

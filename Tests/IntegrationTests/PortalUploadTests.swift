@@ -138,3 +138,42 @@ struct PortalManagementTests {
         #expect(try other.get("/api/portals/1").status == 404, "another owner's portal is not found")
     }
 }
+
+@Suite("Upload notifications through the outbox", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+struct UploadMailTests {
+    @Test("with the SMTP sink down the upload still succeeds; the mail goes out once the sink is back")
+    func mailLater() throws {
+        let smtpPort = FreePort.find()
+        let server = try IntakeTestServer(extraEnvironment: ["INTAKE_SMTP_URL": "smtp://127.0.0.1:\(smtpPort)", "INTAKE_JOBS_INTERVAL": "1",
+                                                             "INTAKE_MAIL_FROM": "Intake <intake@example.com>"])
+        defer { server.stop() }
+        _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
+        let visitor = server.session()
+        try visitor.get("/p/demo")
+        let token = try #require(visitor.csrfToken)
+        let boundary = "----mail\(UInt32.random(in: 0...UInt32.max))"
+        let body = PortalUploadTests().multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Ada")],
+                                                 files: [("hello.txt", Array("hello\n".utf8))])
+        let upload = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+                                            headers: [("Cookie", "intake_csrf=\(token)"), ("Content-Type", "multipart/form-data; boundary=\(boundary)"),
+                                                      ("X-CSRF-Token", token)], body: body)
+        #expect(upload.status == 200, "a mail server that is down never fails an upload")
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        var attempts = 0
+        for _ in 0..<50 where attempts == 0 {
+            usleep(100_000)
+            attempts = try db.scalar("SELECT attempts FROM mail_outbox", as: Int.self) ?? 0
+        }
+        let sentAt = try db.scalar("SELECT sent_at FROM mail_outbox", as: Int64?.self) ?? nil
+        #expect(attempts >= 1 && sentAt == nil)
+
+        let sink = try SMTPSink(port: smtpPort)
+        defer { sink.stop() }
+        for _ in 0..<150 where sink.messages.isEmpty { usleep(100_000) }
+        let message = try #require(sink.messages.first)
+        #expect(message.to == ["owner@example.com"] && message.from == "intake@example.com")
+        #expect(message.data.contains("Subject: New upload to Demo uploads: hello.txt") && message.data.contains("from Ada"))
+        usleep(1_500_000)
+        #expect(sink.messages.count == 1, "sent once")
+    }
+}

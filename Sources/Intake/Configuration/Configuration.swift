@@ -30,6 +30,11 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_STORAGE_DIR", defaultValue: "$INTAKE_HOME/storage", summary: "Where local-disk storage accounts keep files.", secret: false),
         Key(name: "INTAKE_SPOOL_DIR", defaultValue: "$INTAKE_HOME/spool", summary: "Where uploads are spooled while they arrive.", secret: false),
         Key(name: "INTAKE_CLAMD_SOCKET", defaultValue: "", summary: "clamd's unix socket; empty: uploads are not scanned (the admin overview says so).", secret: false),
+        Key(name: "INTAKE_SMTP_URL", defaultValue: "", summary: "Where mail goes: smtp://host:25, smtp://host:587?starttls or smtps://host:465; empty: mail stays queued.", secret: false),
+        Key(name: "INTAKE_SMTP_USERNAME", defaultValue: "", summary: "SMTP user, if the server wants one.", secret: false),
+        Key(name: "INTAKE_SMTP_PASSWORD", defaultValue: "", summary: "SMTP password (or INTAKE_SMTP_PASSWORD_FILE).", secret: true),
+        Key(name: "INTAKE_MAIL_FROM", defaultValue: "Intake <intake@localhost>", summary: "The From of Intake's mail.", secret: false),
+        Key(name: "INTAKE_JOBS_INTERVAL", defaultValue: "15", summary: "Seconds between runs of the background jobs (mail, expiry) in `intake serve`.", secret: false),
         Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_ID", defaultValue: "", summary: "Google OAuth client id; empty: Google is shown as not configured.", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_SECRET", defaultValue: "", summary: "Google OAuth client secret (or INTAKE_GOOGLE_CLIENT_SECRET_FILE).", secret: true),
@@ -70,6 +75,12 @@ public struct Configuration: Sendable {
     public var spoolDirectory: String
     /// clamd's socket, or nil when scanning is off.
     public var clamdSocket: String?
+    public var smtpURL: String?
+    public var smtpUsername: String?
+    public var smtpPassword: String?
+    public var mailFrom: String
+    /// Seconds between job runs.
+    public var jobsInterval: Int
     /// The OAuth providers, configured or not (then `isConfigured` is false).
     public var oauthProviders: [OAuthProvider.Kind: OAuthProvider]
     /// Every value of the provider keys, for `intake config`.
@@ -188,6 +199,21 @@ public struct Configuration: Sendable {
             storageDirectory: path("INTAKE_STORAGE_DIR", home + "/storage"),
             spoolDirectory: path("INTAKE_SPOOL_DIR", home + "/spool"),
             clamdSocket: value("INTAKE_CLAMD_SOCKET").map { absolute($0, relativeTo: workingDirectory) },
+            smtpURL: try value("INTAKE_SMTP_URL").map { url in
+                guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                    throw ConfigurationError(key: "INTAKE_SMTP_URL", message: "must start with smtp:// or smtps://, got '\(url)'")
+                }
+                return url
+            },
+            smtpUsername: value("INTAKE_SMTP_USERNAME"),
+            smtpPassword: try value("INTAKE_SMTP_PASSWORD") ?? value("INTAKE_SMTP_PASSWORD_FILE").map { file in
+                guard let text = try? String(contentsOfFile: absolute(file, relativeTo: workingDirectory), encoding: .utf8) else {
+                    throw ConfigurationError(key: "INTAKE_SMTP_PASSWORD_FILE", message: "names \(file), which cannot be read")
+                }
+                return text.trimmingSpaces()
+            },
+            mailFrom: value("INTAKE_MAIL_FROM") ?? "Intake <intake@localhost>",
+            jobsInterval: try integer("INTAKE_JOBS_INTERVAL", 15, 1...3600),
             oauthProviders: [.google: google, .dropbox: dropbox],
             providerSettings: providerSettings
         )
@@ -207,6 +233,8 @@ public struct Configuration: Sendable {
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
+            ("INTAKE_SMTP_URL", smtpURL ?? ""), ("INTAKE_SMTP_USERNAME", smtpUsername ?? ""),
+            ("INTAKE_SMTP_PASSWORD", smtpPassword == nil ? "" : "(set, redacted)"), ("INTAKE_MAIL_FROM", mailFrom), ("INTAKE_JOBS_INTERVAL", String(jobsInterval)),
             ("INTAKE_STORAGE_DIR", storageDirectory), ("INTAKE_SPOOL_DIR", spoolDirectory), ("INTAKE_CLAMD_SOCKET", clamdSocket ?? ""),
             ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ] + providerSettings

@@ -16,7 +16,7 @@ public struct MailOutbox {
     let clock: Clock
 
     /// After this many failed attempts a message is given up (and stays in the table).
-    public static let maxAttempts = 12
+    public static let maxAttempts = 20
 
     public init(db: Database, clock: Clock) {
         self.db = db
@@ -32,7 +32,7 @@ public struct MailOutbox {
             """, [to, subject, body, now], as: Int64.self)!
     }
 
-    /// Sends what is due with `send`; a failure schedules the next attempt (30 s, doubling, at
+    /// Sends what is due with `send`; a failure schedules the next attempt (5 s, doubling, at
     /// most an hour). Returns how many were sent.
     @discardableResult
     public func deliverDue(limit: Int = 50, send: (OutgoingMail) throws -> Void) throws -> Int {
@@ -50,7 +50,7 @@ public struct MailOutbox {
                 try db.execute("UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2", [clock.now(), mail.id])
                 sent += 1
             } catch {
-                let delay = min(Int64(30) << min(attempts, 10), 3600)
+                let delay = min(Int64(5) << min(attempts, 12), 3600)
                 let giveUp = attempts + 1 >= Self.maxAttempts
                 try db.execute("""
                     UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, failed_at = $3 WHERE id = $4

@@ -1,0 +1,64 @@
+import Curl
+import Database
+import Foundation
+
+/// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
+/// mail delivery from the outbox, and removal of what expired (sessions, quota reservations,
+/// OAuth states, leases). One runner per database at a time, by a lease row, so several hosts
+/// sharing a database do not duplicate the work.
+public struct Jobs {
+    let db: Database
+    let clock: Clock
+    let holder: String
+    let configuration: Configuration
+
+    public static let leaseSeconds: Int64 = 60
+
+    public init(db: Database, clock: Clock, holder: String, configuration: Configuration) {
+        self.db = db
+        self.clock = clock
+        self.holder = holder
+        self.configuration = configuration
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var leader = false
+        public var mailSent = 0
+        public var sessionsRemoved = 0
+        public var reservationsRemoved = 0
+    }
+
+    /// Takes (or renews) the lease; false when another runner holds it.
+    func lead() throws -> Bool {
+        try db.write {
+            let now = clock.now()
+            try db.execute("DELETE FROM job_leases WHERE name = 'jobs' AND expires_at <= $1", [now])
+            try db.execute("""
+                INSERT INTO job_leases (name, holder, expires_at) VALUES ('jobs', $1, $2)
+                ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at WHERE job_leases.holder = excluded.holder
+                """, [holder, now + Self.leaseSeconds])
+            return try db.scalar("SELECT holder FROM job_leases WHERE name = 'jobs'", as: String.self) == holder
+        }
+    }
+
+    /// One pass of every job.
+    public func runOnce(curl: CurlClient?) throws -> Report {
+        var report = Report()
+        guard try lead() else { return report }
+        report.leader = true
+        report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired()
+        report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired()
+        try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()])
+        if let url = configuration.smtpURL, let curl {
+            let from = configuration.mailFrom
+            let address = from.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) } ?? from
+            let domain = address.split(separator: "@").last.map(String.init) ?? "localhost"
+            report.mailSent = try MailOutbox(db: db, clock: clock).deliverDue { mail in
+                try curl.sendMail(url: url, from: address, to: [mail.to],
+                                  message: MailOutbox.format(mail, from: from, date: Date(), domain: domain),
+                                  username: configuration.smtpUsername, password: configuration.smtpPassword)
+            }
+        }
+        return report
+    }
+}

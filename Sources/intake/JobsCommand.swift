@@ -1,0 +1,50 @@
+import ArgumentParser
+import Curl
+import Database
+import Foundation
+import Intake
+import Logging
+
+/// `intake jobs run`: one pass of the background jobs (serve runs them every INTAKE_JOBS_INTERVAL s).
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Background jobs.", subcommands: [Run.self])
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every background job once (mail delivery, expiry).")
+        func run() throws {
+            let config = Startup.configuration()
+            let db = try SQLiteDatabase(path: config.databasePath)
+            let report = try Jobs(db: db, clock: SystemClock(), holder: JobRunner.holder, configuration: config).runOnce(curl: try CurlClient())
+            print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
+                                : "another runner holds the jobs lease; nothing done")
+        }
+    }
+}
+
+/// The jobs thread of `intake serve`.
+enum JobRunner {
+    static let holder = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+
+    static func start(_ config: Configuration, logger: Logger) {
+        let thread = Thread {
+            var jobs: Jobs?
+            var curl: CurlClient?
+            while true {
+                do {
+                    if jobs == nil {
+                        jobs = Jobs(db: try SQLiteDatabase(path: config.databasePath), clock: SystemClock(), holder: holder, configuration: config)
+                        curl = try CurlClient()
+                    }
+                    let report = try jobs!.runOnce(curl: curl)
+                    if report.mailSent > 0 { logger.info("mail sent", metadata: ["count": "\(report.mailSent)"]) }
+                } catch {
+                    logger.error("background jobs failed", metadata: ["error": "\(error)"])
+                    jobs = nil
+                }
+                Thread.sleep(forTimeInterval: Double(config.jobsInterval))
+            }
+        }
+        thread.name = "intake-jobs"
+        thread.start()
+    }
+}
