@@ -1,5 +1,6 @@
 import Database
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -175,5 +176,37 @@ struct UploadMailTests {
         #expect(message.data.contains("Subject: New upload to Demo uploads: hello.txt") && message.data.contains("from Ada"))
         usleep(1_500_000)
         #expect(sink.messages.count == 1, "sent once")
+    }
+}
+
+@Suite("Quota race through nginx", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+struct QuotaRaceTests {
+    @Test("20 parallel uploads that together exceed the quota: the accepted ones fit, the rest are refused, usage is their sum")
+    func race() throws {
+        let server = try IntakeTestServer(workers: 2, threads: 8)
+        defer { server.stop() }
+        _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        try db.execute("UPDATE users SET quota_override_bytes = 1000000 WHERE email_normalized = 'owner@example.com'")
+        let visitor = server.session()
+        try visitor.get("/p/demo")
+        let token = try #require(visitor.csrfToken)
+        let statuses = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 20) { i in
+            let boundary = "----race\(i)"
+            let body = PortalUploadTests().multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Client \(i)")],
+                                                     files: [("part\(i).txt", Array(repeating: UInt8(ascii: "a"), count: 100_000))])
+            let r = try? HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+                                            headers: [("Cookie", "intake_csrf=\(token)"), ("Content-Type", "multipart/form-data; boundary=\(boundary)"),
+                                                      ("X-CSRF-Token", token)], body: body)
+            statuses.withLock { $0.append(r?.status ?? -1) }
+        }
+        let all = statuses.withLock { $0 }
+        let accepted = all.filter { $0 == 200 }.count
+        #expect(accepted >= 1 && accepted < 20 && all.allSatisfy { $0 == 200 || $0 == 413 }, "\(all)")
+        let used = try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) ?? -1
+        #expect(used == Int64(accepted) * 100_000 && used <= 1_000_000)
+        #expect(try db.scalar("SELECT coalesce(sum(size_bytes), 0) FROM file_uploads", as: Int64.self) == used)
+        #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
     }
 }
