@@ -9,13 +9,13 @@ from conftest import make_driver, screenshot
 from test_people import click_and_wait
 
 
-def make_portal(server, slug):
+def make_portal(server, slug, allowed=""):
     db = sqlite3.connect(f"{server.home}/intake.db")
     owner = db.execute("SELECT id FROM users WHERE email_normalized = 'owner@example.com'").fetchone()[0]
     cur = db.execute("INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, created_at, updated_at) "
                      "VALUES (?, 'local', ?, 'Local disk', 'ACTIVE', 0, 0)", (owner, f"local-{slug}"))
-    db.execute("INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, created_at, updated_at) "
-               "VALUES (?, 'Tax documents', ?, 'Send your receipts here.', ?, 'Tax', 0, 0)", (owner, slug, cur.lastrowid))
+    db.execute("INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, allowed_extensions, created_at, updated_at) "
+               "VALUES (?, 'Tax documents', ?, 'Send your receipts here.', ?, 'Tax', ?, 0, 0)", (owner, slug, cur.lastrowid, allowed))
     db.commit()
     db.close()
 
@@ -44,5 +44,35 @@ def test_client_uploads_two_files_without_javascript(server):
         screenshot(driver, "portal-receipt")
         assert os.path.exists(f"{server.home}/storage") and any(
             name == "receipt.pdf" for _, _, names in os.walk(f"{server.home}/storage") for name in names)
+    finally:
+        driver.quit()
+
+
+def test_client_uploads_with_javascript_and_progress(server):
+    make_portal(server, "js-portal", allowed="pdf,txt")
+    driver = make_driver()
+    try:
+        driver.get(server.url + "/p/js-portal")
+        assert driver.find_element(By.CSS_SELECTOR, ".drop-zone").is_displayed()
+        folder = tempfile.mkdtemp()
+        paths = []
+        for name, content in [("big.pdf", b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024)), ("b.txt", b"second\n"), ("c.exe", b"MZ")]:
+            path = os.path.join(folder, name)
+            with open(path, "wb") as f:
+                f.write(content)
+            paths.append(path)
+        driver.find_element(By.ID, "clientName").send_keys("Ada Script")
+        driver.find_element(By.ID, "files").send_keys("\n".join(paths))
+        # The refused type is caught before sending; the other two are listed with a progress bar each.
+        assert ".exe files are not accepted here" in driver.find_element(By.CSS_SELECTOR, ".upload-status").text
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".upload-list progress")) == 2
+        driver.execute_script("window.__stillHere = true")
+        driver.find_element(By.CSS_SELECTOR, ".upload-form button[type=submit]").click()
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(driver, 20).until(lambda d: "arrived" in d.find_element(By.CSS_SELECTOR, ".upload-status").text)
+        assert driver.execute_script("return window.__stillHere === true"), "no page reload"
+        status = driver.find_element(By.CSS_SELECTOR, ".upload-status").text
+        assert "file(s) arrived" in status and "big.pdf" in status
+        screenshot(driver, "portal-js-progress")
     finally:
         driver.quit()

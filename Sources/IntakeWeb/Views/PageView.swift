@@ -22,6 +22,7 @@ enum PageView {
             "csrfToken": .string(context.csrfToken),
             "version": .string(IntakeVersion.current),
             "path": .string(context.request.path),
+            "isPortalPage": .bool(context.request.path.hasPrefix("/p/")),
         ]
         if let user = context.user {
             page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
