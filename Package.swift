@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Pure Swift building blocks.
         .target(name: "Templates"),
@@ -36,11 +37,12 @@ let package = Package(
         ]),
         .target(name: "Database", dependencies: ["CSQLite"]),
         .target(name: "Sodium", dependencies: ["CSodium"]),
+        .target(name: "Checksums", dependencies: ["CLibCrypto"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "Integrations", dependencies: ["Curl", "Sodium"]),
 
         // The domain, the web layer and the executable.
-        .target(name: "Intake", dependencies: ["Database", "Sodium", "Integrations", "Curl"]),
+        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl"]),
         .target(name: "IntakeWeb", dependencies: [
             "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
             .product(name: "Logging", package: "swift-log"),
@@ -58,7 +60,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
-        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport"]),
+        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database"]),
     ],

@@ -1,3 +1,4 @@
+import Checksums
 import Foundation
 import Sodium
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ public final class SpoolWriter {
     public private(set) var size: Int64 = 0
     /// The first bytes, for the type check by magic number.
     public private(set) var head: [UInt8] = []
-    private var hasher = StreamingSHA256()
+    private let hasher = StreamingDigest(.sha256)
     private var fd: Int32
     private var finished = false
 

@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// Local-disk storage under one root (`$INTAKE_HOME/storage/<account>`), for a single machine.
-/// Files are copied from the spool with a temporary name and renamed into place, so a crash never
-/// leaves half a file under the final name; names are made safe and unique.
+/// A spool on the same file system is hard-linked into place; otherwise it is copied under a
+/// temporary name and renamed, so a crash never leaves half a file under the final name. Names
+/// are made safe and unique.
 public struct LocalDiskStorage: StorageProvider {
     public let root: String
 
@@ -21,9 +22,18 @@ public struct LocalDiskStorage: StorageProvider {
             throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
         }
         let name = try uniqueName(Self.safeName(fileName), in: directory)
+        let final = directory + "/" + name
+        // The spool is already complete and flushed: on the same file system a hard link puts it
+        // in place without writing the bytes again (link(2) never replaces an existing name).
+        var st = stat()
+        if stat(spoolPath, &st) == 0, Int64(st.st_size) == length, link(spoolPath, final) == 0 {
+            chmod(final, 0o640)
+            let relative = (parts + [name]).joined(separator: "/")
+            return StoredFile(fileID: relative, path: relative, size: length)
+        }
         let temporary = directory + "/.\(name).\(getpid()).partial"
         try copy(from: spoolPath, to: temporary, length: length)
-        guard rename(temporary, directory + "/" + name) == 0 else {
+        guard rename(temporary, final) == 0 else {
             unlink(temporary)
             throw StorageProviderError("cannot move the file into place (errno \(errno))", transient: false)
         }
