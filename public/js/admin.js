@@ -2,6 +2,7 @@
 // Every page works without this script; the server stays the authority and checks everything
 // again. With it: the same validation rules run before sending, forms are sent with fetch and
 // errors appear beside their fields without a reload, and leaving with unsaved changes asks first.
+// On every signed-in page, a form marked data-confirm (a delete) asks before it is sent.
 (function () {
   "use strict";
 
@@ -154,6 +155,13 @@
         if (button) button.disabled = false;
         show(form, {}, "The form could not be sent. Check the connection and try again.");
       });
+    });
+  }
+
+  var destructive = document.querySelectorAll("form[data-confirm]");
+  for (var d = 0; d < destructive.length; d++) {
+    destructive[d].addEventListener("submit", function (event) {
+      if (!window.confirm(this.dataset.confirm)) event.preventDefault();
     });
   }
 

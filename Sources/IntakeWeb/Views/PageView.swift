@@ -27,7 +27,8 @@ enum PageView {
         if let user = context.user {
             page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
             page["nav"] = .list(navigation(for: user, path: context.request.path))
-            page["isAdminPage"] = .bool(user.role == .admin && context.request.path.hasPrefix("/admin"))
+            // admin.js: enhanced admin forms, and confirmation before destructive posts (data-confirm).
+            page["loadsFormScript"] = .bool(true)
         }
         if let flash = context.flash {
             page["flash"] = ["kind": .string(flash.kind.rawValue), "message": .string(flash.message),
