@@ -127,6 +127,8 @@ def test_owner_downloads_and_deletes_a_file(browser, server):
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !window.__oldPage && document.readyState === 'complete'"))
     screenshot(browser, "owner-files-after-delete")
+    # Back on the same filtered list, with only the other file left in it.
+    assert browser.current_url == server.url + "/dashboard/files?client=Ada+Owner"
     names = [row.find_element(By.CSS_SELECTOR, "td").text for row in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")]
-    assert "draft.txt" not in names and "invoice.txt" in names
+    assert names == ["invoice.txt"]
     assert "draft.txt" not in stored_names() and "invoice.txt" in stored_names()

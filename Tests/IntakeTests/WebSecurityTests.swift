@@ -135,6 +135,15 @@ struct WebSecurityTests {
         #expect(LocalRedirect.sanitize(input) == expected)
     }
 
+    @Test("a file delete goes back to the files list it came from, and nowhere else", arguments: [
+        ("/dashboard/files?client=Ada&before=9", "/dashboard/files?client=Ada&before=9"), ("/dashboard/portals", "/dashboard/files"),
+        ("/dashboard/files/../../admin?x", "/dashboard/files"), ("//evil.test/dashboard/files?x", "/dashboard/files"),
+        ("/dashboard/files?\r\nSet-Cookie: x", "/dashboard/files"), ("", "/dashboard/files"),
+    ])
+    func fileListReturnPath(input: String, expected: String) {
+        #expect(FilesHandler.listPath(input) == expected)
+    }
+
     @Test("every HTML page carries the security headers")
     func headers() throws {
         try withDatabase { db in

@@ -45,8 +45,9 @@ enum FilesHandler {
             let kept = query.filter { $0.name != "before" }.map { "\($0.name)=\(URLEncodedForm.encode($0.value))" }
             nextLink = .string("/dashboard/files?" + (kept + ["before=\(next)"]).joined(separator: "&"))
         }
+        let here = "/dashboard/files" + (context.request.rawQuery.isEmpty ? "" : "?" + context.request.rawQuery)
         return try PageView.render(context, "dashboard/files", title: "Files", [
-            "files": .list(files.map(row)), "hasFiles": .bool(!files.isEmpty), "next": nextLink,
+            "returnTo": .string(here), "files": .list(files.map(row)), "hasFiles": .bool(!files.isEmpty), "next": nextLink,
             "filters": ["q": .string(query["q"] ?? ""), "client": .string(query["client"] ?? ""), "from": .string(query["from"] ?? ""),
                         "to": .string(query["to"] ?? "")],
             "portals": .list(portals.map { p in
@@ -118,7 +119,14 @@ enum FilesHandler {
         let file = try owned(context)
         _ = try delete(context, file)
         context.flash(.success, "“\(file.fileName)” was deleted.")
-        return .redirect(to: "/dashboard/files")
+        return .redirect(to: listPath(context.formFields["return_to"]))
+    }
+
+    /// Where a delete goes back to: the list with the filters and page it was sent from; any other
+    /// path is replaced by the plain list, so the field cannot send the owner anywhere else.
+    static func listPath(_ returnTo: String?) -> String {
+        let path = LocalRedirect.sanitize(returnTo, fallback: "/dashboard/files")
+        return path.hasPrefix("/dashboard/files?") ? path : "/dashboard/files"
     }
 
     static func delete(_ context: RequestContext, _ file: FileRecord) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
