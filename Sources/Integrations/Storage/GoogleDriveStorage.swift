@@ -1,0 +1,191 @@
+import Curl
+import Foundation
+
+/// Google Drive (API v3) as a `StorageProvider`.
+///
+/// Folders are found by name (or created) under an "Intake" folder in the Drive's root. Files go
+/// up with the resumable upload protocol: one session per file, then chunks of a multiple of
+/// 256 KiB (8 MiB by default) sent straight from the spool. After a chunk fails (a dropped
+/// connection, 5xx, 429) the session is asked how much it holds (`Content-Range: bytes */N`,
+/// answered by 308 with `Range`) and sending resumes from there, never from the start. A 401 gets
+/// one fresh access token. https://developers.google.com/drive/api/guides/manage-uploads#resumable
+public struct GoogleDriveStorage: StorageProvider {
+    public static let folderMimeType = "application/vnd.google-apps.folder"
+    public static let defaultChunkSize: Int64 = 8 * 1024 * 1024
+
+    /// `https://www.googleapis.com`, or a test's fake.
+    let apiBase: String
+    let client: CurlClient
+    /// The current access token; with `true`, a new one (the provider said 401).
+    let token: (_ refresh: Bool) throws -> String
+    let chunkSize: Int64
+    let retry: RetryPolicy
+    let sleep: @Sendable (Double) -> Void
+
+    public init(apiBase: String, client: CurlClient, chunkSize: Int64 = defaultChunkSize, retry: RetryPolicy = RetryPolicy(),
+                sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+                token: @escaping (_ refresh: Bool) throws -> String) {
+        precondition(chunkSize > 0 && chunkSize % (256 * 1024) == 0, "Drive chunks are a multiple of 256 KiB")
+        self.apiBase = apiBase
+        self.client = client
+        self.chunkSize = chunkSize
+        self.retry = retry
+        self.sleep = sleep
+        self.token = token
+    }
+
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+        let names = ["Intake"] + folder
+        var parent = "root"
+        for name in names { parent = try folderID(named: name, in: parent) }
+        let session = try startSession(fileName: fileName, contentType: contentType, length: length, parent: parent)
+        let json = try send(session: session, spoolPath: spoolPath, length: length)
+        guard let id = json["id"] as? String else { throw StorageProviderError("Drive finished the upload without a file id", transient: true) }
+        let size = (json["size"] as? String).flatMap { Int64($0) } ?? length
+        guard size == length else {
+            throw StorageProviderError("Drive holds \(size) bytes of \(length)", transient: true)
+        }
+        return StoredFile(fileID: id, path: (names + [fileName]).joined(separator: "/"), size: size)
+    }
+
+    public func delete(fileID: String) throws {
+        let response = try call(HTTPRequest(method: "DELETE", url: "\(apiBase)/drive/v3/files/\(FormEncoding.encode(fileID))"))
+        guard response.status == 204 || response.status == 200 || response.status == 404 else { throw failure("delete", response) }
+    }
+
+    // MARK: Folders
+
+    /// The id of the folder `name` directly in `parent`, created when there is none.
+    func folderID(named name: String, in parent: String) throws -> String {
+        let q = "name = '\(Self.quote(name))' and mimeType = '\(Self.folderMimeType)' and '\(Self.quote(parent))' in parents and trashed = false"
+        let url = "\(apiBase)/drive/v3/files?q=\(FormEncoding.encode(q))&fields=files(id)&pageSize=1&spaces=drive"
+        let found = try call(HTTPRequest(url: url))
+        guard found.status == 200 else { throw failure("folder lookup", found) }
+        if let files = try Self.object(found.body)["files"] as? [[String: Any]], let id = files.first?["id"] as? String { return id }
+        let metadata = try JSONSerialization.data(withJSONObject: ["name": name, "mimeType": Self.folderMimeType, "parents": [parent]])
+        let created = try call(HTTPRequest(method: "POST", url: "\(apiBase)/drive/v3/files?fields=id",
+                                           headers: [("Content-Type", "application/json; charset=UTF-8")], body: .bytes(Array(metadata))))
+        guard created.status == 200, let id = try Self.object(created.body)["id"] as? String else { throw failure("folder creation", created) }
+        return id
+    }
+
+    /// A string inside single quotes in a Drive query: backslash and quote escaped.
+    static func quote(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+    }
+
+    // MARK: Resumable upload
+
+    func startSession(fileName: String, contentType: String, length: Int64, parent: String) throws -> String {
+        let metadata = try JSONSerialization.data(withJSONObject: ["name": fileName, "parents": [parent]])
+        let response = try call(HTTPRequest(
+            method: "POST", url: "\(apiBase)/upload/drive/v3/files?uploadType=resumable&fields=id,size",
+            headers: [("Content-Type", "application/json; charset=UTF-8"), ("X-Upload-Content-Type", contentType),
+                      ("X-Upload-Content-Length", String(length))],
+            body: .bytes(Array(metadata))))
+        guard response.status == 200, let location = response.header("location") else { throw failure("upload start", response) }
+        return location
+    }
+
+    /// Sends the spool in chunks; returns the file's metadata from the final answer.
+    func send(session: String, spoolPath: String, length: Int64) throws -> [String: Any] {
+        var offset: Int64 = 0
+        var failures = 0
+        var refreshed = false
+        var mustAsk = false
+        while true {
+            let response: HTTPResponse
+            do {
+                if mustAsk {
+                    response = try put(session, range: "bytes */\(length)", body: .none)
+                } else {
+                    let count = min(chunkSize, length - offset)
+                    let range = length == 0 ? "bytes */0" : "bytes \(offset)-\(offset + count - 1)/\(length)"
+                    response = try put(session, range: range, body: count > 0 ? .file(path: spoolPath, offset: offset, length: count) : .none)
+                }
+            } catch let error as CurlError {
+                failures += 1
+                guard let wait = retry.delay(afterAttempt: failures, status: nil, retryAfter: nil, transientError: error.isTransient,
+                                             random: Double.random(in: 0..<1), now: Date()) else {
+                    throw StorageProviderError("Drive upload: curl code \(error.code)", transient: true)
+                }
+                sleep(wait)
+                mustAsk = true
+                continue
+            }
+            switch response.status {
+            case 200, 201:
+                return try Self.object(response.body)
+            case 308:
+                // The bytes the session holds: `Range: bytes=0-N`, none without the header. A
+                // chunk that moved nothing forward counts as a failure, so this cannot loop forever.
+                let held = Self.persisted(response.header("range")) ?? 0
+                if !mustAsk && held <= offset {
+                    failures += 1
+                    guard failures < retry.maxAttempts else { throw StorageProviderError("Drive accepted none of the chunk", transient: true) }
+                }
+                offset = held
+                mustAsk = false
+            case 401 where !refreshed:
+                refreshed = true
+                _ = try token(true)
+                mustAsk = true
+            case 404, 410:
+                throw StorageProviderError("the Drive upload session expired", transient: true)
+            default:
+                failures += 1
+                guard let wait = retry.delay(afterAttempt: failures, status: response.status, retryAfter: response.header("retry-after"),
+                                             transientError: false, random: Double.random(in: 0..<1), now: Date()) else {
+                    throw failure("upload", response)
+                }
+                sleep(wait)
+                mustAsk = true
+            }
+        }
+    }
+
+    func put(_ session: String, range: String, body: HTTPRequest.Body) throws -> HTTPResponse {
+        try client.perform(HTTPRequest(method: "PUT", url: session,
+                                       headers: [("Authorization", "Bearer \(try token(false))"), ("Content-Range", range)], body: body))
+    }
+
+    /// `bytes=0-1048575` → 1048576.
+    static func persisted(_ range: String?) -> Int64? {
+        guard let range, range.hasPrefix("bytes=0-"), let last = Int64(range.dropFirst("bytes=0-".count)) else { return nil }
+        return last + 1
+    }
+
+    // MARK: Calls
+
+    /// A metadata call with the bearer token (429 and 5xx retried by the policy); after a 401 one
+    /// more try with a new token.
+    func call(_ request: HTTPRequest) throws -> HTTPResponse {
+        var response = try attempt(request, token: try token(false))
+        if response.status == 401 { response = try attempt(request, token: try token(true)) }
+        return response
+    }
+
+    private func attempt(_ request: HTTPRequest, token: String) throws -> HTTPResponse {
+        var request = request
+        request.headers.append(("Authorization", "Bearer \(token)"))
+        do {
+            return try client.send(request, retry: retry, sleep: sleep)
+        } catch let error as CurlError {
+            throw StorageProviderError("Drive: curl code \(error.code)", transient: true)
+        }
+    }
+
+    private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
+        let json = try? Self.object(response.body)
+        let reason = ((json?["error"] as? [String: Any])?["errors"] as? [[String: Any]])?.first?["reason"] as? String
+        let transient = response.status >= 500 || response.status == 429 || response.status == 401
+        return StorageProviderError("Drive \(what): HTTP \(response.status)\(reason.map { " (\($0))" } ?? "")", transient: transient)
+    }
+
+    static func object(_ body: [UInt8]) throws -> [String: Any] {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw StorageProviderError("Drive answered with something that is not a JSON object", transient: true)
+        }
+        return json
+    }
+}

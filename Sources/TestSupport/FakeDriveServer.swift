@@ -1,0 +1,209 @@
+import Foundation
+import Synchronization
+
+/// A loopback stand-in for the Google Drive v3 endpoints Intake uses, speaking their documented
+/// wire protocol: `files.list` with a `q` query for a folder by name and parent, `files.create`
+/// for folders, resumable uploads (session start answered with `Location`; chunk PUTs with
+/// `Content-Range`, answered 308 with `Range` until the last one, `bytes */N` status queries) and
+/// `files.delete`. Bearer tokens are checked by the test's `authorize`. Switches make the next
+/// chunks fail with a status, drop the connection, or keep only part of a chunk.
+public final class FakeDriveServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
+    public enum ChunkFailure: Sendable {
+        case status(Int)
+        case drop
+        /// Keep only this many bytes of the chunk, then answer 308 as if the rest was lost.
+        case keepOnly(Int)
+    }
+
+    public struct Item: Sendable {
+        public let id: String
+        public let name: String
+        public let parent: String
+        public let mimeType: String
+        public let bytes: [UInt8]
+    }
+
+    private struct Session {
+        var name: String
+        var parent: String
+        var mimeType: String
+        var total: Int
+        var bytes: [UInt8] = []
+    }
+
+    private struct State {
+        var items: [String: Item] = [:]
+        var sessions: [String: Session] = [:]
+        var chunkFailures: [ChunkFailure] = []
+        var counter = 0
+        var chunkPuts = 0
+        var statusQueries = 0
+        var unauthorized = 0
+    }
+
+    private let state = Mutex(State())
+    private let authorize: @Sendable (String) -> Bool
+    private var server: LoopbackHTTPServer!
+
+    public init(authorize: @escaping @Sendable (String) -> Bool) throws {
+        self.authorize = authorize
+        server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+    }
+
+    public func stop() { server.stop() }
+    public var baseURL: String { server.baseURL }
+
+    public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
+    public var items: [Item] { state.withLock { Array($0.items.values) } }
+    public var chunkPuts: Int { state.withLock { $0.chunkPuts } }
+    public var statusQueries: Int { state.withLock { $0.statusQueries } }
+    public var unauthorizedCalls: Int { state.withLock { $0.unauthorized } }
+
+    /// The names from the Drive's root down to an item: `["Intake", "Portal", "file.pdf"]`.
+    public func path(of id: String) -> [String] {
+        state.withLock { s in
+            var names: [String] = []
+            var current = s.items[id]
+            while let item = current {
+                names.insert(item.name, at: 0)
+                current = s.items[item.parent]
+            }
+            return names
+        }
+    }
+
+    private func handle(_ request: LoopbackRequest) -> LoopbackResponse {
+        let bearer = request.headers["authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let bearer, authorize(bearer) else {
+            state.withLock { $0.unauthorized += 1 }
+            return error(401, "authError", "Invalid Credentials")
+        }
+        switch (request.method, request.path) {
+        case ("GET", "/drive/v3/files"): return list(request)
+        case ("POST", "/drive/v3/files"): return createFolder(request)
+        case ("POST", "/upload/drive/v3/files") where request.query["uploadType"] == "resumable": return startSession(request)
+        case ("PUT", "/upload/drive/v3/files"): return chunk(request)
+        case ("DELETE", _) where request.path.hasPrefix("/drive/v3/files/"):
+            let id = String(request.path.dropFirst("/drive/v3/files/".count))
+            let removed = state.withLock { $0.items.removeValue(forKey: id) }
+            return removed == nil ? error(404, "notFound", "File not found: \(id).") : LoopbackResponse(status: 204)
+        default: return error(404, "notFound", "no such endpoint")
+        }
+    }
+
+    /// Only the query shape Intake sends: a folder by name in a parent, not trashed.
+    private func list(_ request: LoopbackRequest) -> LoopbackResponse {
+        let quoted = #"'((?:[^'\\]|\\.)*)'"#
+        let pattern = "^name = \(quoted) and mimeType = 'application/vnd.google-apps.folder' and \(quoted) in parents and trashed = false$"
+        let q = request.query["q"] ?? ""
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+              let match = regex.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)),
+              let nameRange = Range(match.range(at: 1), in: q), let parentRange = Range(match.range(at: 2), in: q) else {
+            return error(400, "invalid", "Invalid Value")
+        }
+        let name = Self.unescape(String(q[nameRange])), parent = Self.unescape(String(q[parentRange]))
+        let found = state.withLock { s in
+            s.items.values.filter { $0.name == name && $0.parent == parent && $0.mimeType == "application/vnd.google-apps.folder" }.map(\.id).sorted()
+        }
+        return json(["files": found.map { ["id": $0] }])
+    }
+
+    private func createFolder(_ request: LoopbackRequest) -> LoopbackResponse {
+        guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let name = body["name"] as? String,
+              let mimeType = body["mimeType"] as? String else { return error(400, "parseError", "Parse Error") }
+        let parent = (body["parents"] as? [String])?.first ?? "root"
+        let id = state.withLock { s -> String in
+            s.counter += 1
+            let id = "folder-\(s.counter)"
+            s.items[id] = Item(id: id, name: name, parent: parent, mimeType: mimeType, bytes: [])
+            return id
+        }
+        return json(["id": id])
+    }
+
+    private func startSession(_ request: LoopbackRequest) -> LoopbackResponse {
+        guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let name = body["name"] as? String,
+              let total = request.headers["x-upload-content-length"].flatMap({ Int($0) }) else {
+            return error(400, "parseError", "Parse Error")
+        }
+        let parent = (body["parents"] as? [String])?.first ?? "root"
+        let mimeType = request.headers["x-upload-content-type"] ?? "application/octet-stream"
+        let id = state.withLock { s -> String in
+            s.counter += 1
+            let id = "upload-\(s.counter)"
+            s.sessions[id] = Session(name: name, parent: parent, mimeType: mimeType, total: total)
+            return id
+        }
+        return LoopbackResponse(status: 200, headers: [("Location", "\(baseURL)/upload/drive/v3/files?uploadType=resumable&upload_id=\(id)")])
+    }
+
+    private func chunk(_ request: LoopbackRequest) -> LoopbackResponse {
+        guard let uploadID = request.query["upload_id"], let range = request.headers["content-range"], range.hasPrefix("bytes ") else {
+            return error(400, "badRequest", "Content-Range required")
+        }
+        let spec = range.dropFirst("bytes ".count)
+        let parts = spec.split(separator: "/", maxSplits: 1)
+        enum Outcome { case response(LoopbackResponse), respond(Session, String) }
+        let outcome: Outcome = state.withLock { s in
+            guard var session = s.sessions[uploadID] else { return .response(error(404, "notFound", "upload session not found")) }
+            guard parts.count == 2, Int(parts[1]) == session.total else { return .response(error(400, "badRequest", "total mismatch")) }
+            if parts[0] == "*" {
+                s.statusQueries += 1
+                return .respond(session, uploadID)
+            }
+            s.chunkPuts += 1
+            let bounds = parts[0].split(separator: "-").compactMap { Int($0) }
+            guard bounds.count == 2, bounds[0] == session.bytes.count, bounds[1] - bounds[0] + 1 == request.body.count,
+                  bounds[1] < session.total else {
+                return .response(error(400, "badRequest", "chunk does not continue the session"))
+            }
+            if !s.chunkFailures.isEmpty {
+                switch s.chunkFailures.removeFirst() {
+                case .status(let status): return .response(error(status, "backendError", "Backend Error"))
+                case .drop: return .response(LoopbackResponse(behaviour: .drop))
+                case .keepOnly(let count):
+                    session.bytes += request.body.prefix(count)
+                    s.sessions[uploadID] = session
+                    return .respond(session, uploadID)
+                }
+            }
+            session.bytes += request.body
+            s.sessions[uploadID] = session
+            return .respond(session, uploadID)
+        }
+        switch outcome {
+        case .response(let response): return response
+        case .respond(let session, let uploadID):
+            guard session.bytes.count == session.total else {
+                return LoopbackResponse(status: 308, headers: session.bytes.isEmpty ? [] : [("Range", "bytes=0-\(session.bytes.count - 1)")])
+            }
+            let id = state.withLock { s -> String in
+                s.sessions.removeValue(forKey: uploadID)
+                s.counter += 1
+                let id = "file-\(s.counter)"
+                s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: session.bytes)
+                return id
+            }
+            return json(["id": id, "size": String(session.total)])
+        }
+    }
+
+    static func unescape(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for c in text {
+            if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else { out.append(c) }
+        }
+        return out
+    }
+
+    private func json(_ object: [String: Any], status: Int = 200) -> LoopbackResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return LoopbackResponse(status: status, headers: [("Content-Type", "application/json; charset=UTF-8")], body: Array(data))
+    }
+
+    /// Drive's error shape: `{"error":{"code":…,"message":…,"errors":[{"reason":…}]}}`.
+    private func error(_ status: Int, _ reason: String, _ message: String) -> LoopbackResponse {
+        json(["error": ["code": status, "message": message, "errors": [["reason": reason, "message": message]]]], status: status)
+    }
+}
