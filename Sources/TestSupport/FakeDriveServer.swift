@@ -52,6 +52,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
 
     public func stop() { server.stop() }
     public var baseURL: String { server.baseURL }
+    /// For `INTAKE_GOOGLE_API_URL` and `INTAKE_GOOGLE_UPLOAD_URL`.
+    public var apiURL: String { server.baseURL + "/drive/v3" }
+    public var uploadURL: String { server.baseURL + "/upload/drive/v3" }
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var items: [Item] { state.withLock { Array($0.items.values) } }

@@ -169,6 +169,11 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         return .json("{" + fields.joined(separator: ",") + "}")
     }
 
+    /// Whether an access token this server issued is still good: for the fake Drive's `authorize`.
+    public func isValidAccessToken(_ token: String) -> Bool {
+        state.withLock { $0.accessTokens[token].map { $0.expiresAt > Date() } ?? false }
+    }
+
     private func identity(_ request: LoopbackRequest) -> LoopbackResponse {
         guard let bearer = request.headers["authorization"], bearer.hasPrefix("Bearer "),
               let entry = state.withLock({ $0.accessTokens[String(bearer.dropFirst(7))] }), entry.expiresAt > Date() else {

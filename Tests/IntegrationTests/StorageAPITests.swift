@@ -10,10 +10,13 @@ struct StorageAPITests {
 
     /// A server talking to a fake Google, with a signed-in owner whose Google Drive is connected
     /// (through the real connect flow) and one portal on it.
-    func connected(workers: Int = 2, tokenLifetime: Int = 3600) throws -> (IntakeTestServer, FakeOAuthServer, WebSession) {
+    /// `extraEnvironment` adds settings that need the fake Google (a fake Drive checking its tokens).
+    func connected(workers: Int = 2, tokenLifetime: Int = 3600,
+                   extraEnvironment: (FakeOAuthServer) throws -> [String: String] = { _ in [:] }) throws -> (IntakeTestServer, FakeOAuthServer, WebSession) {
         let fake = try FakeOAuthServer(kind: .google)
         fake.setAccessTokenLifetime(tokenLifetime)
-        let server = try IntakeTestServer(workers: workers, threads: 8, extraEnvironment: StorageConnectTests.environment(fake))
+        let environment = StorageConnectTests.environment(fake).merging(try extraEnvironment(fake)) { _, extra in extra }
+        let server = try IntakeTestServer(workers: workers, threads: 8, extraEnvironment: environment)
         try server.createUser(email: "owner@example.com", name: "Olive")
         try server.createUser(email: "other@example.com", name: "Other")
         let browser = server.session()

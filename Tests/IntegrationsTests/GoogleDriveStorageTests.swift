@@ -38,7 +38,7 @@ struct GoogleDriveStorageTests {
             drive = try FakeDriveServer(authorize: { token in tokens.valid.withLock { $0.contains(token) } })
             var retry = RetryPolicy()
             retry.baseDelaySeconds = 0.001
-            provider = GoogleDriveStorage(apiBase: drive.baseURL, client: try CurlClient(), chunkSize: GoogleDriveStorageTests.chunk,
+            provider = GoogleDriveStorage(apiURL: drive.apiURL, uploadURL: drive.uploadURL, client: try CurlClient(), chunkSize: GoogleDriveStorageTests.chunk,
                                           retry: retry, sleep: { _ in }, token: { tokens.token($0) })
         }
 

@@ -83,6 +83,9 @@ public struct Configuration: Sendable {
     public var jobsInterval: Int
     /// The OAuth providers, configured or not (then `isConfigured` is false).
     public var oauthProviders: [OAuthProvider.Kind: OAuthProvider]
+    /// The Google Drive API and its upload endpoint (`INTAKE_GOOGLE_API_URL`, `INTAKE_GOOGLE_UPLOAD_URL`).
+    public var googleDriveAPIURL: String
+    public var googleDriveUploadURL: String
     /// Every value of the provider keys, for `intake config`.
     var providerSettings: [(String, String)]
 
@@ -173,8 +176,8 @@ public struct Configuration: Sendable {
             clientID: try setting("INTAKE_GOOGLE_CLIENT_ID"), clientSecret: try setting("INTAKE_GOOGLE_CLIENT_SECRET"),
             authorizationURL: try setting("INTAKE_GOOGLE_AUTH_URL"), tokenURL: try setting("INTAKE_GOOGLE_TOKEN_URL"),
             userinfoURL: try setting("INTAKE_GOOGLE_USERINFO_URL"))
-        _ = try setting("INTAKE_GOOGLE_API_URL")
-        _ = try setting("INTAKE_GOOGLE_UPLOAD_URL")
+        let driveAPI = try setting("INTAKE_GOOGLE_API_URL")
+        let driveUpload = try setting("INTAKE_GOOGLE_UPLOAD_URL")
         let dropbox = OAuthProvider.dropbox(
             appKey: try setting("INTAKE_DROPBOX_APP_KEY"), appSecret: try setting("INTAKE_DROPBOX_APP_SECRET"),
             authorizationURL: try setting("INTAKE_DROPBOX_AUTH_URL"), tokenURL: try setting("INTAKE_DROPBOX_TOKEN_URL"),
@@ -215,6 +218,8 @@ public struct Configuration: Sendable {
             mailFrom: value("INTAKE_MAIL_FROM") ?? "Intake <intake@localhost>",
             jobsInterval: try integer("INTAKE_JOBS_INTERVAL", 15, 1...3600),
             oauthProviders: [.google: google, .dropbox: dropbox],
+            googleDriveAPIURL: driveAPI.hasSuffix("/") ? String(driveAPI.dropLast()) : driveAPI,
+            googleDriveUploadURL: driveUpload.hasSuffix("/") ? String(driveUpload.dropLast()) : driveUpload,
             providerSettings: providerSettings
         )
     }

@@ -81,6 +81,19 @@ public final class AccessTokens {
         }
     }
 
+    /// The OAuth account behind a cloud storage account (the same user, provider and provider
+    /// account id), or nil when it is gone.
+    public func oauthAccountID(for account: StorageAccount) throws -> Int64? {
+        let provider: OAuthProvider.Kind
+        switch account.provider {
+        case .googleDrive: provider = .google
+        case .dropbox: provider = .dropbox
+        case .local: return nil
+        }
+        return try db.scalar("SELECT id FROM oauth_accounts WHERE user_id = $1 AND provider = $2 AND provider_account_id = $3",
+                             [account.userID, provider.rawValue, account.providerAccountID], as: Int64.self)
+    }
+
     /// Forgets the access token (the provider said it is no longer valid), so the next call refreshes.
     public func invalidateAccessToken(oauthAccountID id: Int64) throws {
         try db.execute("UPDATE oauth_accounts SET access_token_expires_at = 0 WHERE id = $1", [id])

@@ -145,7 +145,8 @@ public final class UploadSession {
                 throw UploadRefusal(.scannerDown, "Files cannot be checked for viruses right now, so “\(current.name)” was not accepted. Please try again later.")
             }
         }
-        var folder = [portal.folderName]
+        // A portal from before folder names existed has none: its own name stands in.
+        var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
         if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
         let stored: StoredFile
         do {

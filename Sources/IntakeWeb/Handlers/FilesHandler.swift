@@ -58,10 +58,13 @@ enum FilesHandler {
 
     static func row(_ f: FileRecord) -> TemplateValue {
         let indicator = StorageSettingsHandler.Indicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
+        let available = f.storageStatus?.canAccessFiles == true && f.status == "uploaded"
         return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
                 "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
                 "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
-                "downloadable": .bool(f.storageStatus?.canAccessFiles == true && f.status == "uploaded")]
+                "downloadable": .bool(available), "downloadHere": .bool(available && f.provider == .local),
+                // Downloads through Intake come from local disk for now; a cloud file is opened at its provider.
+                "atProvider": available && f.provider == .googleDrive ? "Google Drive" : available && f.provider == .dropbox ? "Dropbox" : .null]
     }
 
     /// The file if it is the requester's; anyone else's id is a 404 like a missing one.
@@ -102,9 +105,11 @@ enum FilesHandler {
         return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(URLEncodedForm.encode(name))"
     }
 
-    static func provider(_ context: RequestContext, _ file: FileRecord) -> StorageProvider? {
-        guard file.provider == .local, let id = file.storageAccountID else { return nil }
-        return LocalDiskStorage(root: context.services.configuration.storageDirectory + "/\(id)")
+    /// The provider holding the file (the same one uploads use), or nil when its account is gone.
+    static func provider(_ context: RequestContext, _ file: FileRecord) throws -> StorageProvider? {
+        guard let id = file.storageAccountID,
+              let account = try StorageAccountStore(db: context.services.database, clock: context.services.clock).find(id: id) else { return nil }
+        return try context.services.uploadEnvironment().provider(account)
     }
 
     /// `DELETE /api/uploads/:id`: `{"success":true,"deletedFromCloud":…,"deletedFromDatabase":…}`.
@@ -134,7 +139,7 @@ enum FilesHandler {
             throw HTTPError(.conflict, code: "file_unavailable", "The file's storage account cannot be reached, so the file is kept. Reconnect it first.")
         }
         do {
-            return try store(context).delete(id: file.id, provider: provider(context, file), by: AdminForms.actor(context))
+            return try store(context).delete(id: file.id, provider: try provider(context, file), by: AdminForms.actor(context))
         } catch let error as StorageProviderError {
             throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "The storage refused the deletion: \(error.message)")
         }

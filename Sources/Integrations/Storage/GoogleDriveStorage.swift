@@ -13,8 +13,9 @@ public struct GoogleDriveStorage: StorageProvider {
     public static let folderMimeType = "application/vnd.google-apps.folder"
     public static let defaultChunkSize: Int64 = 8 * 1024 * 1024
 
-    /// `https://www.googleapis.com`, or a test's fake.
-    let apiBase: String
+    /// `https://www.googleapis.com/drive/v3` and `https://www.googleapis.com/upload/drive/v3`, or a test's fake.
+    let apiURL: String
+    let uploadURL: String
     let client: CurlClient
     /// The current access token; with `true`, a new one (the provider said 401).
     let token: (_ refresh: Bool) throws -> String
@@ -22,11 +23,12 @@ public struct GoogleDriveStorage: StorageProvider {
     let retry: RetryPolicy
     let sleep: @Sendable (Double) -> Void
 
-    public init(apiBase: String, client: CurlClient, chunkSize: Int64 = defaultChunkSize, retry: RetryPolicy = RetryPolicy(),
+    public init(apiURL: String, uploadURL: String, client: CurlClient, chunkSize: Int64 = defaultChunkSize, retry: RetryPolicy = RetryPolicy(),
                 sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
                 token: @escaping (_ refresh: Bool) throws -> String) {
         precondition(chunkSize > 0 && chunkSize % (256 * 1024) == 0, "Drive chunks are a multiple of 256 KiB")
-        self.apiBase = apiBase
+        self.apiURL = apiURL
+        self.uploadURL = uploadURL
         self.client = client
         self.chunkSize = chunkSize
         self.retry = retry
@@ -49,7 +51,7 @@ public struct GoogleDriveStorage: StorageProvider {
     }
 
     public func delete(fileID: String) throws {
-        let response = try call(HTTPRequest(method: "DELETE", url: "\(apiBase)/drive/v3/files/\(FormEncoding.encode(fileID))"))
+        let response = try call(HTTPRequest(method: "DELETE", url: "\(apiURL)/files/\(FormEncoding.encode(fileID))"))
         guard response.status == 204 || response.status == 200 || response.status == 404 else { throw failure("delete", response) }
     }
 
@@ -58,12 +60,12 @@ public struct GoogleDriveStorage: StorageProvider {
     /// The id of the folder `name` directly in `parent`, created when there is none.
     func folderID(named name: String, in parent: String) throws -> String {
         let q = "name = '\(Self.quote(name))' and mimeType = '\(Self.folderMimeType)' and '\(Self.quote(parent))' in parents and trashed = false"
-        let url = "\(apiBase)/drive/v3/files?q=\(FormEncoding.encode(q))&fields=files(id)&pageSize=1&spaces=drive"
+        let url = "\(apiURL)/files?q=\(FormEncoding.encode(q))&fields=files(id)&pageSize=1&spaces=drive"
         let found = try call(HTTPRequest(url: url))
         guard found.status == 200 else { throw failure("folder lookup", found) }
         if let files = try Self.object(found.body)["files"] as? [[String: Any]], let id = files.first?["id"] as? String { return id }
         let metadata = try JSONSerialization.data(withJSONObject: ["name": name, "mimeType": Self.folderMimeType, "parents": [parent]])
-        let created = try call(HTTPRequest(method: "POST", url: "\(apiBase)/drive/v3/files?fields=id",
+        let created = try call(HTTPRequest(method: "POST", url: "\(apiURL)/files?fields=id",
                                            headers: [("Content-Type", "application/json; charset=UTF-8")], body: .bytes(Array(metadata))))
         guard created.status == 200, let id = try Self.object(created.body)["id"] as? String else { throw failure("folder creation", created) }
         return id
@@ -79,7 +81,7 @@ public struct GoogleDriveStorage: StorageProvider {
     func startSession(fileName: String, contentType: String, length: Int64, parent: String) throws -> String {
         let metadata = try JSONSerialization.data(withJSONObject: ["name": fileName, "parents": [parent]])
         let response = try call(HTTPRequest(
-            method: "POST", url: "\(apiBase)/upload/drive/v3/files?uploadType=resumable&fields=id,size",
+            method: "POST", url: "\(uploadURL)/files?uploadType=resumable&fields=id,size",
             headers: [("Content-Type", "application/json; charset=UTF-8"), ("X-Upload-Content-Type", contentType),
                       ("X-Upload-Content-Length", String(length))],
             body: .bytes(Array(metadata))))
