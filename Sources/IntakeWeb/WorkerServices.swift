@@ -43,44 +43,48 @@ public final class WorkerServices {
     }
 
     /// The upload pipeline's parts for this thread. Local disk stores files under
-    /// `INTAKE_STORAGE_DIR/<account id>`; Google Drive through its API with the account's OAuth
-    /// tokens (refreshed as they near expiry, renewed once when Drive refuses one).
+    /// `INTAKE_STORAGE_DIR/<account id>`; Google Drive and Dropbox through their APIs with the
+    /// account's OAuth tokens (refreshed as they near expiry, renewed once when refused).
     public func uploadEnvironment() -> UploadEnvironment {
         let root = configuration.storageDirectory
         return UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
                                  scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) }) { account in
             switch account.provider {
             case .local: return LocalDiskStorage(root: root + "/\(account.id)")
-            case .googleDrive: return try self.googleDrive(account)
-            case .dropbox:
-                throw StorageProviderError("Dropbox storage is not available yet", transient: false)
+            case .googleDrive, .dropbox: return try self.cloudStorage(account)
             }
         }
     }
 
-    /// Google Drive for a storage account. Token failures become storage errors: `AccessTokens`
-    /// has already moved the account (DISCONNECTED when the grant is gone, ERROR when Google is
-    /// unreachable).
-    func googleDrive(_ account: StorageAccount) throws -> StorageProvider {
-        guard configuration.oauthProviders[.google]?.isConfigured == true else {
-            throw StorageProviderError("Google Drive is not configured on this server", transient: false)
+    /// Google Drive or Dropbox for a storage account. Token failures become storage errors:
+    /// `AccessTokens` has already moved the account (DISCONNECTED when the grant is gone, ERROR
+    /// when the provider is unreachable).
+    func cloudStorage(_ account: StorageAccount) throws -> StorageProvider {
+        let kind: OAuthProvider.Kind = account.provider == .dropbox ? .dropbox : .google
+        let name = kind == .google ? "Google Drive" : "Dropbox"
+        guard let oauth = configuration.oauthProviders[kind], oauth.isConfigured else {
+            throw StorageProviderError("\(name) is not configured on this server", transient: false)
         }
         let tokens = try accessTokens()
         guard let oauthID = try tokens.oauthAccountID(for: account) else {
-            throw StorageProviderError("the Google account behind this storage is no longer connected", transient: false)
+            throw StorageProviderError("the \(name) account behind this storage is no longer connected", transient: false)
         }
         let system = AuditLog.Actor(userID: nil, remoteAddress: "")
-        return GoogleDriveStorage(apiURL: configuration.googleDriveAPIURL, uploadURL: configuration.googleDriveUploadURL,
-                                  client: try curl()) { renew in
+        let token: (Bool) throws -> String = { renew in
             do {
                 if renew { try tokens.invalidateAccessToken(oauthAccountID: oauthID) }
                 return try tokens.validAccessToken(oauthAccountID: oauthID, actor: system)
             } catch let error as OAuthError {
-                if case .temporary = error {
-                    throw StorageProviderError("Google cannot be reached right now", transient: true)
-                }
-                throw StorageProviderError("Google no longer grants access to this Drive; reconnect it", transient: false)
+                if case .temporary = error { throw StorageProviderError("\(name) cannot be reached right now", transient: true) }
+                throw StorageProviderError("\(name) no longer grants access to this storage; reconnect it", transient: false)
             }
+        }
+        switch kind {
+        case .google:
+            return GoogleDriveStorage(apiURL: configuration.googleDriveAPIURL, uploadURL: configuration.googleDriveUploadURL,
+                                      client: try curl(), token: token)
+        case .dropbox:
+            return DropboxStorage(apiURL: oauth.identityURL, contentURL: configuration.dropboxContentURL, client: try curl(), token: token)
         }
     }
 

@@ -87,7 +87,9 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         state.withLock { s in s.counter += 1; return "\(prefix)-\(s.counter)-\(UUID().uuidString.prefix(8))" }
     }
 
-    private func handle(_ request: LoopbackRequest) -> LoopbackResponse {
+    /// Answers a request another fake received (the fake Dropbox passes on the identity call, which
+    /// shares Dropbox's API host with the file endpoints).
+    func handle(_ request: LoopbackRequest) -> LoopbackResponse {
         switch (request.method, request.path) {
         case ("GET", "/o/oauth2/v2/auth"), ("GET", "/oauth2/authorize"): return authorize(request)
         case ("POST", "/token"), ("POST", "/oauth2/token"): return tokenEndpoint(request)

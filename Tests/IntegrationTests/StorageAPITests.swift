@@ -8,12 +8,12 @@ import TestSupport
 struct StorageAPITests {
     let password = "correct horse battery"
 
-    /// A server talking to a fake Google, with a signed-in owner whose Google Drive is connected
+    /// A server talking to a fake Google (or Dropbox), with a signed-in owner whose storage is connected
     /// (through the real connect flow) and one portal on it.
     /// `extraEnvironment` adds settings that need the fake Google (a fake Drive checking its tokens).
-    func connected(workers: Int = 2, tokenLifetime: Int = 3600,
+    func connected(workers: Int = 2, tokenLifetime: Int = 3600, kind: FakeOAuthServer.Kind = .google,
                    extraEnvironment: (FakeOAuthServer) throws -> [String: String] = { _ in [:] }) throws -> (IntakeTestServer, FakeOAuthServer, WebSession) {
-        let fake = try FakeOAuthServer(kind: .google)
+        let fake = try FakeOAuthServer(kind: kind)
         fake.setAccessTokenLifetime(tokenLifetime)
         let environment = StorageConnectTests.environment(fake).merging(try extraEnvironment(fake)) { _, extra in extra }
         let server = try IntakeTestServer(workers: workers, threads: 8, extraEnvironment: environment)

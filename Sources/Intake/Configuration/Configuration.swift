@@ -86,6 +86,8 @@ public struct Configuration: Sendable {
     /// The Google Drive API and its upload endpoint (`INTAKE_GOOGLE_API_URL`, `INTAKE_GOOGLE_UPLOAD_URL`).
     public var googleDriveAPIURL: String
     public var googleDriveUploadURL: String
+    /// Dropbox's content host (`INTAKE_DROPBOX_CONTENT_URL`); its API host is the provider's `identityURL`.
+    public var dropboxContentURL: String
     /// Every value of the provider keys, for `intake config`.
     var providerSettings: [(String, String)]
 
@@ -182,7 +184,7 @@ public struct Configuration: Sendable {
             appKey: try setting("INTAKE_DROPBOX_APP_KEY"), appSecret: try setting("INTAKE_DROPBOX_APP_SECRET"),
             authorizationURL: try setting("INTAKE_DROPBOX_AUTH_URL"), tokenURL: try setting("INTAKE_DROPBOX_TOKEN_URL"),
             apiURL: try setting("INTAKE_DROPBOX_API_URL"))
-        _ = try setting("INTAKE_DROPBOX_CONTENT_URL")
+        let dropboxContent = try setting("INTAKE_DROPBOX_CONTENT_URL")
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -220,6 +222,7 @@ public struct Configuration: Sendable {
             oauthProviders: [.google: google, .dropbox: dropbox],
             googleDriveAPIURL: driveAPI.hasSuffix("/") ? String(driveAPI.dropLast()) : driveAPI,
             googleDriveUploadURL: driveUpload.hasSuffix("/") ? String(driveUpload.dropLast()) : driveUpload,
+            dropboxContentURL: dropboxContent.hasSuffix("/") ? String(dropboxContent.dropLast()) : dropboxContent,
             providerSettings: providerSettings
         )
     }

@@ -16,12 +16,8 @@ public struct GoogleDriveStorage: StorageProvider {
     /// `https://www.googleapis.com/drive/v3` and `https://www.googleapis.com/upload/drive/v3`, or a test's fake.
     let apiURL: String
     let uploadURL: String
-    let client: CurlClient
-    /// The current access token; with `true`, a new one (the provider said 401).
-    let token: (_ refresh: Bool) throws -> String
     let chunkSize: Int64
-    let retry: RetryPolicy
-    let sleep: @Sendable (Double) -> Void
+    let calls: ProviderCalls
 
     public init(apiURL: String, uploadURL: String, client: CurlClient, chunkSize: Int64 = defaultChunkSize, retry: RetryPolicy = RetryPolicy(),
                 sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
@@ -29,11 +25,8 @@ public struct GoogleDriveStorage: StorageProvider {
         precondition(chunkSize > 0 && chunkSize % (256 * 1024) == 0, "Drive chunks are a multiple of 256 KiB")
         self.apiURL = apiURL
         self.uploadURL = uploadURL
-        self.client = client
         self.chunkSize = chunkSize
-        self.retry = retry
-        self.sleep = sleep
-        self.token = token
+        calls = ProviderCalls(name: "Drive", client: client, retry: retry, sleep: sleep, token: token)
     }
 
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
@@ -63,11 +56,11 @@ public struct GoogleDriveStorage: StorageProvider {
         let url = "\(apiURL)/files?q=\(FormEncoding.encode(q))&fields=files(id)&pageSize=1&spaces=drive"
         let found = try call(HTTPRequest(url: url))
         guard found.status == 200 else { throw failure("folder lookup", found) }
-        if let files = try Self.object(found.body)["files"] as? [[String: Any]], let id = files.first?["id"] as? String { return id }
+        if let files = try calls.object(found.body)["files"] as? [[String: Any]], let id = files.first?["id"] as? String { return id }
         let metadata = try JSONSerialization.data(withJSONObject: ["name": name, "mimeType": Self.folderMimeType, "parents": [parent]])
         let created = try call(HTTPRequest(method: "POST", url: "\(apiURL)/files?fields=id",
                                            headers: [("Content-Type", "application/json; charset=UTF-8")], body: .bytes(Array(metadata))))
-        guard created.status == 200, let id = try Self.object(created.body)["id"] as? String else { throw failure("folder creation", created) }
+        guard created.status == 200, let id = try calls.object(created.body)["id"] as? String else { throw failure("folder creation", created) }
         return id
     }
 
@@ -107,48 +100,48 @@ public struct GoogleDriveStorage: StorageProvider {
                 }
             } catch let error as CurlError {
                 failures += 1
-                guard let wait = retry.delay(afterAttempt: failures, status: nil, retryAfter: nil, transientError: error.isTransient,
+                guard let wait = calls.retry.delay(afterAttempt: failures, status: nil, retryAfter: nil, transientError: error.isTransient,
                                              random: Double.random(in: 0..<1), now: Date()) else {
                     throw StorageProviderError("Drive upload: curl code \(error.code)", transient: true)
                 }
-                sleep(wait)
+                calls.sleep(wait)
                 mustAsk = true
                 continue
             }
             switch response.status {
             case 200, 201:
-                return try Self.object(response.body)
+                return try calls.object(response.body)
             case 308:
                 // The bytes the session holds: `Range: bytes=0-N`, none without the header. A
                 // chunk that moved nothing forward counts as a failure, so this cannot loop forever.
                 let held = Self.persisted(response.header("range")) ?? 0
                 if !mustAsk && held <= offset {
                     failures += 1
-                    guard failures < retry.maxAttempts else { throw StorageProviderError("Drive accepted none of the chunk", transient: true) }
+                    guard failures < calls.retry.maxAttempts else { throw StorageProviderError("Drive accepted none of the chunk", transient: true) }
                 }
                 offset = held
                 mustAsk = false
             case 401 where !refreshed:
                 refreshed = true
-                _ = try token(true)
+                _ = try calls.token(true)
                 mustAsk = true
             case 404, 410:
                 throw StorageProviderError("the Drive upload session expired", transient: true)
             default:
                 failures += 1
-                guard let wait = retry.delay(afterAttempt: failures, status: response.status, retryAfter: response.header("retry-after"),
+                guard let wait = calls.retry.delay(afterAttempt: failures, status: response.status, retryAfter: response.header("retry-after"),
                                              transientError: false, random: Double.random(in: 0..<1), now: Date()) else {
                     throw failure("upload", response)
                 }
-                sleep(wait)
+                calls.sleep(wait)
                 mustAsk = true
             }
         }
     }
 
     func put(_ session: String, range: String, body: HTTPRequest.Body) throws -> HTTPResponse {
-        try client.perform(HTTPRequest(method: "PUT", url: session,
-                                       headers: [("Authorization", "Bearer \(try token(false))"), ("Content-Range", range)], body: body))
+        try calls.client.perform(HTTPRequest(method: "PUT", url: session,
+                                             headers: [("Authorization", "Bearer \(try calls.token(false))"), ("Content-Range", range)], body: body))
     }
 
     /// `bytes=0-1048575` → 1048576.
@@ -159,35 +152,12 @@ public struct GoogleDriveStorage: StorageProvider {
 
     // MARK: Calls
 
-    /// A metadata call with the bearer token (429 and 5xx retried by the policy); after a 401 one
-    /// more try with a new token.
-    func call(_ request: HTTPRequest) throws -> HTTPResponse {
-        var response = try attempt(request, token: try token(false))
-        if response.status == 401 { response = try attempt(request, token: try token(true)) }
-        return response
-    }
+    func call(_ request: HTTPRequest) throws -> HTTPResponse { try calls.call(request) }
 
-    private func attempt(_ request: HTTPRequest, token: String) throws -> HTTPResponse {
-        var request = request
-        request.headers.append(("Authorization", "Bearer \(token)"))
-        do {
-            return try client.send(request, retry: retry, sleep: sleep)
-        } catch let error as CurlError {
-            throw StorageProviderError("Drive: curl code \(error.code)", transient: true)
-        }
-    }
-
+    /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`.
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
-        let json = try? Self.object(response.body)
+        let json = try? calls.object(response.body)
         let reason = ((json?["error"] as? [String: Any])?["errors"] as? [[String: Any]])?.first?["reason"] as? String
-        let transient = response.status >= 500 || response.status == 429 || response.status == 401
-        return StorageProviderError("Drive \(what): HTTP \(response.status)\(reason.map { " (\($0))" } ?? "")", transient: transient)
-    }
-
-    static func object(_ body: [UInt8]) throws -> [String: Any] {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw StorageProviderError("Drive answered with something that is not a JSON object", transient: true)
-        }
-        return json
+        return calls.failure(what, response, detail: reason)
     }
 }

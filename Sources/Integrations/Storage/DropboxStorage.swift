@@ -1,0 +1,117 @@
+import Curl
+import Foundation
+
+/// Dropbox (API v2) as a `StorageProvider`.
+///
+/// Files go up through an upload session: `upload_session/start`, then `append_v2` with chunks
+/// of 8 MiB read straight from the spool, then `finish`, which commits the file to
+/// `/Intake/<folder>/<name>` (folders appear on their own; a taken name is renamed by Dropbox,
+/// never overwritten). A chunk whose fate is unknown (a dropped connection, 5xx, 429) is sent
+/// again; if part of it had landed, Dropbox answers `incorrect_offset` with the offset it holds
+/// and sending goes on from there. A 401 gets one fresh access token.
+/// https://www.dropbox.com/developers/documentation/http/documentation#files-upload_session-start
+public struct DropboxStorage: StorageProvider {
+    public static let defaultChunkSize: Int64 = 8 * 1024 * 1024
+
+    /// `https://api.dropboxapi.com/2` and `https://content.dropboxapi.com/2`, or a test's fake.
+    let apiURL: String
+    let contentURL: String
+    let chunkSize: Int64
+    let calls: ProviderCalls
+
+    public init(apiURL: String, contentURL: String, client: CurlClient, chunkSize: Int64 = defaultChunkSize,
+                retry: RetryPolicy = RetryPolicy(), sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+                token: @escaping (_ refresh: Bool) throws -> String) {
+        precondition(chunkSize > 0 && chunkSize % (4 * 1024 * 1024) == 0, "Dropbox chunks are a multiple of 4 MiB")
+        self.apiURL = apiURL
+        self.contentURL = contentURL
+        self.chunkSize = chunkSize
+        calls = ProviderCalls(name: "Dropbox", client: client, retry: retry, sleep: sleep, token: token)
+    }
+
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+        let path = "/" + (["Intake"] + folder + [fileName]).map(Self.component).joined(separator: "/")
+        var refreshed = false
+        let start = try content("upload_session/start", argument: ["close": false], body: .none, refreshed: &refreshed)
+        guard start.status == 200 else { throw failure("upload start", start) }
+        let started = try calls.object(start.body)
+        guard let session = started["session_id"] as? String else {
+            throw StorageProviderError("Dropbox started no upload session", transient: true)
+        }
+        var offset: Int64 = 0
+        while true {
+            let count = min(chunkSize, length - offset)
+            let last = offset + count == length
+            let cursor: [String: Any] = ["session_id": session, "offset": offset]
+            let body: HTTPRequest.Body = count > 0 ? .file(path: spoolPath, offset: offset, length: count) : .none
+            let response = last
+                ? try content("upload_session/finish", argument: ["cursor": cursor, "commit": ["path": path, "mode": "add", "autorename": true]],
+                              body: body, refreshed: &refreshed)
+                : try content("upload_session/append_v2", argument: ["cursor": cursor, "close": false], body: body, refreshed: &refreshed)
+            switch response.status {
+            case 200 where last:
+                let json = try calls.object(response.body)
+                guard let id = json["id"] as? String else { throw StorageProviderError("Dropbox finished without a file id", transient: true) }
+                let size = (json["size"] as? NSNumber)?.int64Value ?? length
+                guard size == length else { throw StorageProviderError("Dropbox holds \(size) bytes of \(length)", transient: true) }
+                return StoredFile(fileID: id, path: String((json["path_display"] as? String ?? path).dropFirst()), size: size)
+            case 200:
+                offset += count
+            case 409:
+                // Part of a chunk landed before the failure: go on from what Dropbox holds.
+                guard let held = Self.correctOffset(response.body), held <= length, held != offset else { throw failure("upload", response) }
+                offset = held
+            default:
+                throw failure("upload", response)
+            }
+        }
+    }
+
+    public func delete(fileID: String) throws {
+        let body = try JSONSerialization.data(withJSONObject: ["path": fileID])
+        let response = try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/files/delete_v2", headers: [("Content-Type", "application/json")],
+                                                  body: .bytes(Array(body))))
+        if response.status == 200 { return }
+        if response.status == 409, String(decoding: response.body, as: UTF8.self).contains("not_found") { return }
+        throw failure("delete", response)
+    }
+
+    // MARK: Calls
+
+    /// A content endpoint call: the argument as HTTP-header-safe JSON in `Dropbox-API-Arg`.
+    func content(_ endpoint: String, argument: [String: Any], body: HTTPRequest.Body, refreshed: inout Bool) throws -> HTTPResponse {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: argument, options: [.sortedKeys]), as: UTF8.self)
+        let request = HTTPRequest(method: "POST", url: "\(contentURL)/files/\(endpoint)",
+                                  headers: [("Content-Type", "application/octet-stream"), ("Dropbox-API-Arg", Self.headerSafe(json))], body: body)
+        return try calls.call(request, renewed: &refreshed)
+    }
+
+    /// `{"error":{".tag":"incorrect_offset","correct_offset":N}}`, or inside `lookup_failed` for `finish`.
+    static func correctOffset(_ body: [UInt8]) -> Int64? {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let error = json["error"] as? [String: Any] else { return nil }
+        let inner = (error["lookup_failed"] as? [String: Any]) ?? error
+        guard inner[".tag"] as? String == "incorrect_offset" else { return nil }
+        return (inner["correct_offset"] as? NSNumber)?.int64Value
+    }
+
+    /// A path component Dropbox takes: no slashes or control characters, not empty.
+    static func component(_ raw: String) -> String {
+        let cleaned = String(raw.unicodeScalars.map { $0.value < 0x20 || $0 == "/" || $0 == "\\" ? "_" : Character($0) })
+            .trimmingCharacters(in: .whitespaces)
+        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "_" : cleaned
+    }
+
+    /// JSON with every non-ASCII character as `\uXXXX`, as the `Dropbox-API-Arg` header requires.
+    static func headerSafe(_ json: String) -> String {
+        var out = ""
+        for unit in json.utf16 {
+            if unit < 0x80 && unit != 0x7F { out.unicodeScalars.append(Unicode.Scalar(unit)!) } else { out += String(format: "\\u%04x", unit) }
+        }
+        return out
+    }
+
+    /// Dropbox's reason: `error_summary`.
+    private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
+        calls.failure(what, response, detail: (try? calls.object(response.body))?["error_summary"] as? String)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Synchronization
+
+/// A loopback stand-in for the Dropbox v2 endpoints Intake uses, speaking their documented wire
+/// protocol: upload sessions on the content host (`upload_session/start`, `append_v2`, `finish`
+/// with `Dropbox-API-Arg` JSON, `incorrect_offset` with `correct_offset` on a wrong cursor) and
+/// `files/delete_v2` on the API host. Bearer tokens are checked by the test's `authorize`. Switches
+/// make the next chunks fail with a status (429 with `Retry-After`), drop the connection, or keep
+/// only part of a chunk and then drop it (so only `incorrect_offset` tells the client).
+public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
+    public enum ChunkFailure: Sendable {
+        case status(Int)
+        case drop
+        case keepOnlyThenDrop(Int)
+    }
+
+    public struct File: Sendable {
+        public let id: String
+        public let path: String
+        public let bytes: [UInt8]
+    }
+
+    private struct State {
+        var files: [String: File] = [:]
+        var sessions: [String: [UInt8]] = [:]
+        var chunkFailures: [ChunkFailure] = []
+        var counter = 0
+        var chunkCalls = 0
+        var incorrectOffsets = 0
+    }
+
+    private let state = Mutex(State())
+    private let authorize: @Sendable (String) -> Bool
+    private let identity: FakeOAuthServer?
+    private var server: LoopbackHTTPServer!
+
+    /// `identity`: the fake Dropbox OAuth server that answers `users/get_current_account` on this host.
+    public init(identity: FakeOAuthServer? = nil, authorize: @escaping @Sendable (String) -> Bool) throws {
+        self.authorize = authorize
+        self.identity = identity
+        server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+    }
+
+    public func stop() { server.stop() }
+    /// For `INTAKE_DROPBOX_CONTENT_URL` (and the API calls, which share this fake).
+    public var url: String { server.baseURL + "/2" }
+
+    public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
+    public var files: [File] { state.withLock { Array($0.files.values) } }
+    public var chunkCalls: Int { state.withLock { $0.chunkCalls } }
+    public var incorrectOffsets: Int { state.withLock { $0.incorrectOffsets } }
+
+    private func handle(_ request: LoopbackRequest) -> LoopbackResponse {
+        if request.path == "/2/users/get_current_account", let identity { return identity.handle(request) }
+        guard let bearer = request.headers["authorization"], bearer.hasPrefix("Bearer "), authorize(String(bearer.dropFirst(7))) else {
+            return error(401, ["error_summary": "expired_access_token/", "error": [".tag": "expired_access_token"]])
+        }
+        guard request.method == "POST" else { return error(405, ["error_summary": "method"]) }
+        if request.path == "/2/files/delete_v2" {
+            guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let id = body["path"] as? String else {
+                return error(400, ["error_summary": "bad json"])
+            }
+            let removed = state.withLock { s in s.files.removeValue(forKey: id) }
+            guard let removed else {
+                return error(409, ["error_summary": "path_lookup/not_found/", "error": [".tag": "path_lookup", "path_lookup": [".tag": "not_found"]]])
+            }
+            return json(["metadata": [".tag": "file", "id": removed.id, "path_display": removed.path]])
+        }
+        guard let header = request.headers["dropbox-api-arg"], header.unicodeScalars.allSatisfy({ $0.isASCII }),
+              let argument = try? JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any] else {
+            return error(400, ["error_summary": "Dropbox-API-Arg must be ASCII JSON"])
+        }
+        switch request.path {
+        case "/2/files/upload_session/start":
+            let id = state.withLock { s -> String in
+                s.counter += 1
+                let id = "session-\(s.counter)"
+                s.sessions[id] = request.body
+                return id
+            }
+            return json(["session_id": id])
+        case "/2/files/upload_session/append_v2", "/2/files/upload_session/finish":
+            return chunk(request, argument, finish: request.path.hasSuffix("finish"))
+        default:
+            return error(404, ["error_summary": "no such endpoint"])
+        }
+    }
+
+    private func chunk(_ request: LoopbackRequest, _ argument: [String: Any], finish: Bool) -> LoopbackResponse {
+        guard let cursor = argument["cursor"] as? [String: Any], let session = cursor["session_id"] as? String,
+              let offset = (cursor["offset"] as? NSNumber)?.intValue else { return error(400, ["error_summary": "cursor"]) }
+        let outcome: LoopbackResponse? = state.withLock { s in
+            s.chunkCalls += 1
+            guard var held = s.sessions[session] else {
+                return error(409, ["error_summary": "lookup_failed/not_found/", "error": [".tag": "lookup_failed", "lookup_failed": [".tag": "not_found"]]])
+            }
+            guard offset == held.count else {
+                s.incorrectOffsets += 1
+                let detail: [String: Any] = [".tag": "incorrect_offset", "correct_offset": held.count]
+                return error(409, ["error_summary": "incorrect_offset/", "error": finish ? [".tag": "lookup_failed", "lookup_failed": detail] : detail])
+            }
+            if !s.chunkFailures.isEmpty {
+                switch s.chunkFailures.removeFirst() {
+                case .status(let status):
+                    return error(status, ["error_summary": "too_many_requests/"], headers: status == 429 ? [("Retry-After", "0")] : [])
+                case .drop: return LoopbackResponse(behaviour: .drop)
+                case .keepOnlyThenDrop(let count):
+                    held += request.body.prefix(count)
+                    s.sessions[session] = held
+                    return LoopbackResponse(behaviour: .drop)
+                }
+            }
+            held += request.body
+            s.sessions[session] = held
+            return nil
+        }
+        if let outcome { return outcome }
+        guard finish else { return LoopbackResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("null".utf8)) }
+        guard let commit = argument["commit"] as? [String: Any], let path = commit["path"] as? String else { return error(400, ["error_summary": "commit"]) }
+        let file = state.withLock { s -> File in
+            let bytes = s.sessions.removeValue(forKey: session) ?? []
+            var final = path
+            var n = 1
+            while s.files.values.contains(where: { $0.path.lowercased() == final.lowercased() }) {
+                n += 1
+                let dot = path.lastIndex(of: ".") ?? path.endIndex
+                final = path[..<dot] + " (\(n))" + path[dot...]
+            }
+            s.counter += 1
+            let file = File(id: "id:file\(s.counter)", path: final, bytes: bytes)
+            s.files[file.id] = file
+            return file
+        }
+        return json(["name": String(file.path.split(separator: "/").last ?? ""), "id": file.id, "path_display": file.path,
+                     "path_lower": file.path.lowercased(), "size": file.bytes.count])
+    }
+
+    private func json(_ object: [String: Any], status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return LoopbackResponse(status: status, headers: headers + [("Content-Type", "application/json")], body: Array(data))
+    }
+
+    private func error(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> LoopbackResponse {
+        json(object, status: status, headers: headers)
+    }
+}

@@ -1,0 +1,116 @@
+import Database
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Portal uploads through nginx into Google Drive and Dropbox (fake providers)", .serialized,
+       .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+struct CloudUploadTests {
+    /// A visitor of portal 1 (folder "Tax documents", a subfolder per client) and a way to upload as "Ada".
+    struct Visitor {
+        let server: IntakeTestServer
+        let token: String
+        let boundary = "----intake\(UInt32.random(in: 0...UInt32.max))"
+
+        init(_ server: IntakeTestServer) throws {
+            let db = try SQLiteDatabase(path: server.home + "/intake.db")
+            try db.execute("UPDATE portals SET folder_name = 'Tax documents', client_subfolders = 1")
+            self.server = server
+            let session = server.session()
+            #expect(try session.get("/p/p").status == 200)
+            token = try #require(session.csrfToken)
+        }
+
+        func upload(_ name: String, _ bytes: [UInt8]) throws -> HTTPResult {
+            try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
+                                   headers: [("Cookie", "intake_csrf=\(token)"), ("Content-Type", "multipart/form-data; boundary=\(boundary)"),
+                                             ("X-CSRF-Token", token)],
+                                   body: PortalUploadTests().multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Ada")],
+                                                                       files: [(name, bytes)]))
+        }
+    }
+
+    func scan() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return Array("%PDF-1.7\n".utf8) + (0..<(9 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+
+    func deleteAsOwner(_ server: IntakeTestServer, _ owner: WebSession, id: Int) throws -> String {
+        try owner.get("/dashboard/files")
+        return try HTTPClient.request(port: server.port, method: "DELETE", path: "/api/uploads/\(id)",
+                                      headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!)]).text
+    }
+
+    @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; delete reaches Drive; a revoked grant refuses the next upload cleanly")
+    func driveUpload() throws {
+        let driveBox = Mutex<FakeDriveServer?>(nil)
+        let (server, google, owner) = try StorageAPITests().connected(extraEnvironment: { google in
+            let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
+            driveBox.withLock { $0 = drive }
+            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
+        })
+        let drive = try #require(driveBox.withLock { $0 })
+        defer { server.stop(); google.stop(); drive.stop() }
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let visitor = try Visitor(server)
+        let scan = scan()
+        let upload = visitor.upload
+
+        // Drive refuses the first chunk's token: Intake renews it at Google and goes on.
+        drive.failNextChunks([.status(401)])
+        let refreshesBefore = google.refreshCalls
+        let sent = try upload("scan.pdf", scan)
+        #expect(sent.status == 200 && sent.text.hasPrefix(#"{"success":true,"uploadId":"1","fileName":"scan.pdf","storageProvider":"google_drive""#))
+        let item = try #require(drive.items.first { $0.name == "scan.pdf" })
+        #expect(item.bytes == scan)
+        #expect(drive.path(of: item.id) == ["Intake", "Tax documents", "Ada", "scan.pdf"])
+        #expect(google.refreshCalls == refreshesBefore + 1 && drive.statusQueries == 1 && drive.chunkPuts == 3)
+        #expect(try db.scalar("SELECT provider_file_id FROM file_uploads WHERE id = 1", as: String.self) == item.id)
+        #expect(try db.scalar("SELECT provider_path FROM file_uploads WHERE id = 1", as: String.self) == "Intake/Tax documents/Ada/scan.pdf")
+        #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "ACTIVE")
+
+        // The owner sees it as a file in Google Drive, deletes it: gone from Drive, then from the list.
+        let list = try owner.get("/dashboard/files").text
+        #expect(list.contains("scan.pdf") && list.contains("In Google Drive") && !list.contains("/api/uploads/1/download"))
+        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(!drive.items.contains { $0.id == item.id })
+
+        // Google revokes the grant: the next upload is refused with a clear message, nothing is
+        // recorded or reserved, and the account is DISCONNECTED.
+        google.revoke(accountID: "acct-1")
+        google.expireAccessTokens()
+        let refused = try upload("late.txt", Array("late\n".utf8))
+        #expect(refused.status != 200 && refused.text.contains("reconnect"), "\(refused.status) \(refused.text)")
+        #expect(!drive.items.contains { $0.name == "late.txt" })
+        #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "DISCONNECTED")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
+    }
+
+    @Test("a 9 MiB file goes to Dropbox in an upload session; a chunk partly kept before a dropped connection resumes at incorrect_offset; delete reaches Dropbox")
+    func dropboxUpload() throws {
+        let box = Mutex<FakeDropboxServer?>(nil)
+        let (server, oauth, owner) = try StorageAPITests().connected(kind: .dropbox, extraEnvironment: { oauth in
+            let dropbox = try FakeDropboxServer(identity: oauth, authorize: { oauth.isValidAccessToken($0) })
+            box.withLock { $0 = dropbox }
+            return ["INTAKE_DROPBOX_API_URL": dropbox.url, "INTAKE_DROPBOX_CONTENT_URL": dropbox.url]
+        })
+        let dropbox = try #require(box.withLock { $0 })
+        defer { server.stop(); oauth.stop(); dropbox.stop() }
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let visitor = try Visitor(server)
+        let scan = scan()
+
+        dropbox.failNextChunks([.keepOnlyThenDrop(1000)])
+        let sent = try visitor.upload("scan.pdf", scan)
+        #expect(sent.status == 200 && sent.text.hasPrefix(#"{"success":true,"uploadId":"1","fileName":"scan.pdf","storageProvider":"dropbox""#))
+        let file = try #require(dropbox.files.first)
+        #expect(file.bytes == scan && file.path == "/Intake/Tax documents/Ada/scan.pdf" && dropbox.incorrectOffsets == 1)
+        #expect(try db.scalar("SELECT provider_file_id FROM file_uploads WHERE id = 1", as: String.self) == file.id)
+        #expect(try owner.get("/dashboard/files").text.contains("In Dropbox"))
+        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(dropbox.files.isEmpty)
+    }
+}

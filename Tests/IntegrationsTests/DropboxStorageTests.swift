@@ -1,0 +1,64 @@
+import Curl
+import Foundation
+import Integrations
+import Synchronization
+import Testing
+import TestSupport
+
+/// Dropbox storage against the loopback fake of the Dropbox v2 upload-session endpoints.
+@Suite("Dropbox storage")
+struct DropboxStorageTests {
+    static let chunk: Int64 = 4 * 1024 * 1024
+    typealias Fixture = ProviderFixture<FakeDropboxServer>
+
+    func fixture(valid: Set<String> = ["token-1"]) throws -> Fixture {
+        try Fixture(valid: valid, fake: { try FakeDropboxServer(authorize: $0) }) { dropbox, client, retry, token in
+            DropboxStorage(apiURL: dropbox.url, contentURL: dropbox.url, client: client, chunkSize: Self.chunk, retry: retry,
+                           sleep: { _ in }, token: token)
+        }
+    }
+
+    @Test("a file over two chunks arrives byte-for-byte under /Intake; the same name again is renamed, not overwritten; non-ASCII names and empty files work")
+    func sessionUpload() throws {
+        let f = try fixture()
+        let bytes = randomBytes(Int(Self.chunk) * 2 + 100)
+        let stored = try f.store(bytes, as: "report.pdf", folder: ["Tax documents", "Ada Client"])
+        #expect(stored.path == "Intake/Tax documents/Ada Client/report.pdf" && stored.size == Int64(bytes.count))
+        #expect(f.fake.file(stored)?.bytes == bytes && f.fake.chunkCalls == 3)
+        let again = try f.store([1, 2, 3], as: "report.pdf", folder: ["Tax documents", "Ada Client"])
+        #expect(again.path == "Intake/Tax documents/Ada Client/report (2).pdf" && f.fake.file(stored)?.bytes == bytes)
+        let accented = try f.store([4], as: "Résumé ✓.pdf", folder: ["Zoë/Co"])
+        #expect(f.fake.file(accented)?.path == "/Intake/Zoë_Co/Résumé ✓.pdf")
+        let empty = try f.store([], as: "empty.txt")
+        #expect(f.fake.file(empty)?.bytes == [])
+    }
+
+    @Test("after a 503, a dropped connection, a chunk partly kept before a drop, and a 429, the upload goes on from the offset Dropbox holds")
+    func resumesFromCorrectOffset() throws {
+        let f = try fixture()
+        let bytes = randomBytes(Int(Self.chunk) * 3)
+        f.fake.failNextChunks([.status(503), .drop, .keepOnlyThenDrop(1000), .status(429)])
+        let stored = try f.store(bytes, as: "big.bin")
+        #expect(f.fake.file(stored)?.bytes == bytes)
+        #expect(f.fake.incorrectOffsets == 1)
+    }
+
+    @Test("a refused token is renewed once and the upload goes on; a token that stays refused is an error")
+    func refreshesOn401() throws {
+        let f = try fixture(valid: ["token-2"])
+        let stored = try f.store([7, 7, 7], as: "a.txt")
+        #expect(f.fake.file(stored)?.bytes == [7, 7, 7] && f.tokens.refreshes.withLock { $0 } == 1)
+        f.tokens.valid.withLock { $0 = [] }
+        #expect(throws: StorageProviderError.self) { try f.store([8], as: "b.txt") }
+        #expect(!f.fake.files.contains { $0.path.hasSuffix("b.txt") })
+    }
+
+    @Test("delete removes the file; a file already gone is not an error")
+    func delete() throws {
+        let f = try fixture()
+        let stored = try f.store([9], as: "x")
+        try f.provider.delete(fileID: stored.fileID)
+        #expect(f.fake.file(stored) == nil)
+        try f.provider.delete(fileID: stored.fileID)
+    }
+}

@@ -1,0 +1,66 @@
+import Curl
+import Foundation
+import Integrations
+import Synchronization
+import TestSupport
+
+/// Tokens a fake provider accepts, and the tokens the provider under test is handed (the current
+/// one, and after a renewal the next).
+final class Tokens: Sendable {
+    let valid: Mutex<Set<String>>
+    let current = Mutex("token-1")
+    let refreshes = Mutex(0)
+    init(valid: Set<String>) { self.valid = Mutex(valid) }
+    func token(_ refresh: Bool) -> String {
+        guard refresh else { return current.withLock { $0 } }
+        let n = refreshes.withLock { $0 += 1; return $0 }
+        current.withLock { $0 = "token-\(n + 1)" }
+        return current.withLock { $0 }
+    }
+}
+
+protocol StoppableFake { func stop() }
+extension FakeDriveServer: StoppableFake {
+    func bytes(of stored: StoredFile) -> [UInt8]? { items.first { $0.id == stored.fileID }?.bytes }
+}
+extension FakeDropboxServer: StoppableFake {
+    func file(_ stored: StoredFile) -> File? { files.first { $0.id == stored.fileID } }
+}
+
+/// A fake provider checking `tokens`, the storage under test pointed at it (retries without
+/// waiting), and spool files removed at the end.
+final class ProviderFixture<Fake: StoppableFake> {
+    let tokens: Tokens
+    let fake: Fake
+    let provider: StorageProvider
+    private var spools: [String] = []
+
+    init(valid: Set<String> = ["token-1"], fake makeFake: (@escaping @Sendable (String) -> Bool) throws -> Fake,
+         provider makeProvider: (Fake, CurlClient, RetryPolicy, @escaping (Bool) throws -> String) -> StorageProvider) throws {
+        let tokens = Tokens(valid: valid)
+        self.tokens = tokens
+        fake = try makeFake { token in tokens.valid.withLock { $0.contains(token) } }
+        var retry = RetryPolicy()
+        retry.baseDelaySeconds = 0.001
+        provider = makeProvider(fake, try CurlClient(), retry) { tokens.token($0) }
+    }
+
+    deinit {
+        fake.stop()
+        spools.forEach { try? FileManager.default.removeItem(atPath: $0) }
+    }
+
+    /// Stores `bytes` (written to a spool file first) as `name` in `folder`.
+    func store(_ bytes: [UInt8], as name: String, contentType: String = "text/plain", folder: [String] = []) throws -> StoredFile {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        spools.append(path)
+        return try provider.store(spoolPath: path, length: Int64(bytes.count), fileName: name, contentType: contentType, folder: folder)
+    }
+}
+
+/// The same bytes for the same length, so a failure can be replayed.
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SeededGenerator(seed: UInt64(count))
+    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+}
