@@ -6,7 +6,8 @@ import Synchronization
 /// for folders, resumable uploads (session start answered with `Location`; chunk PUTs with
 /// `Content-Range`, answered 308 with `Range` until the last one, `bytes */N` status queries) and
 /// `files.delete`. Bearer tokens are checked by the test's `authorize`. Switches make the next
-/// chunks fail with a status, drop the connection, or keep only part of a chunk.
+/// chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep only part of
+/// a chunk.
 public final class FakeDriveServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
         case status(Int)
@@ -162,6 +163,10 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
             }
             if !s.chunkFailures.isEmpty {
                 switch s.chunkFailures.removeFirst() {
+                case .status(429):
+                    var response = error(429, "rateLimitExceeded", "Rate Limit Exceeded")
+                    response.headers.append(("Retry-After", "2"))
+                    return .response(response)
                 case .status(let status): return .response(error(status, "backendError", "Backend Error"))
                 case .drop: return .response(LoopbackResponse(behaviour: .drop))
                 case .keepOnly(let count):

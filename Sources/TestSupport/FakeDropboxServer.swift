@@ -5,7 +5,7 @@ import Synchronization
 /// protocol: upload sessions on the content host (`upload_session/start`, `append_v2`, `finish`
 /// with `Dropbox-API-Arg` JSON, `incorrect_offset` with `correct_offset` on a wrong cursor) and
 /// `files/delete_v2` on the API host. Bearer tokens are checked by the test's `authorize`. Switches
-/// make the next chunks fail with a status (429 with `Retry-After`), drop the connection, or keep
+/// make the next chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep
 /// only part of a chunk and then drop it (so only `incorrect_offset` tells the client).
 public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
@@ -102,7 +102,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             if !s.chunkFailures.isEmpty {
                 switch s.chunkFailures.removeFirst() {
                 case .status(let status):
-                    return error(status, ["error_summary": "too_many_requests/"], headers: status == 429 ? [("Retry-After", "0")] : [])
+                    return error(status, ["error_summary": "too_many_requests/"], headers: status == 429 ? [("Retry-After", "2")] : [])
                 case .drop: return LoopbackResponse(behaviour: .drop)
                 case .keepOnlyThenDrop(let count):
                     held += request.body.prefix(count)

@@ -1,3 +1,4 @@
+import Checksums
 import Database
 import Foundation
 import Synchronization
@@ -36,6 +37,12 @@ struct CloudUploadTests {
         return Array("%PDF-1.7\n".utf8) + (0..<(9 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
+    /// The SHA-256 Intake recorded for upload `id` is the one of the bytes that were sent.
+    func recordedHashMatches(_ db: SQLiteDatabase, id: Int, _ bytes: [UInt8]) throws -> Bool {
+        let hex = StreamingDigest.digest(.sha256, bytes).map { String(format: "%02x", $0) }.joined()
+        return try db.scalar("SELECT sha256 FROM file_uploads WHERE id = $1", [id], as: String.self) == hex
+    }
+
     func deleteAsOwner(_ server: IntakeTestServer, _ owner: WebSession, id: Int) throws -> String {
         try owner.get("/dashboard/files")
         return try HTTPClient.request(port: server.port, method: "DELETE", path: "/api/uploads/\(id)",
@@ -64,6 +71,7 @@ struct CloudUploadTests {
         #expect(sent.status == 200 && sent.text.hasPrefix(#"{"success":true,"uploadId":"1","fileName":"scan.pdf","storageProvider":"google_drive""#))
         let item = try #require(drive.items.first { $0.name == "scan.pdf" })
         #expect(item.bytes == scan)
+        #expect(try recordedHashMatches(db, id: 1, scan))
         #expect(drive.path(of: item.id) == ["Intake", "Tax documents", "Ada", "scan.pdf"])
         #expect(google.refreshCalls == refreshesBefore + 1 && drive.statusQueries == 1 && drive.chunkPuts == 3)
         #expect(try db.scalar("SELECT provider_file_id FROM file_uploads WHERE id = 1", as: String.self) == item.id)
@@ -108,6 +116,7 @@ struct CloudUploadTests {
         #expect(sent.status == 200 && sent.text.hasPrefix(#"{"success":true,"uploadId":"1","fileName":"scan.pdf","storageProvider":"dropbox""#))
         let file = try #require(dropbox.files.first)
         #expect(file.bytes == scan && file.path == "/Intake/Tax documents/Ada/scan.pdf" && dropbox.incorrectOffsets == 1)
+        #expect(try recordedHashMatches(db, id: 1, scan))
         #expect(try db.scalar("SELECT provider_file_id FROM file_uploads WHERE id = 1", as: String.self) == file.id)
         #expect(try owner.get("/dashboard/files").text.contains("In Dropbox"))
         #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)

@@ -12,9 +12,9 @@ struct DropboxStorageTests {
     typealias Fixture = ProviderFixture<FakeDropboxServer>
 
     func fixture(valid: Set<String> = ["token-1"]) throws -> Fixture {
-        try Fixture(valid: valid, fake: { try FakeDropboxServer(authorize: $0) }) { dropbox, client, retry, token in
+        try Fixture(valid: valid, fake: { try FakeDropboxServer(authorize: $0) }) { dropbox, client, retry, sleep, token in
             DropboxStorage(apiURL: dropbox.url, contentURL: dropbox.url, client: client, chunkSize: Self.chunk, retry: retry,
-                           sleep: { _ in }, token: token)
+                           sleep: sleep, token: token)
         }
     }
 
@@ -33,7 +33,7 @@ struct DropboxStorageTests {
         #expect(f.fake.file(empty)?.bytes == [])
     }
 
-    @Test("after a 503, a dropped connection, a chunk partly kept before a drop, and a 429, the upload goes on from the offset Dropbox holds")
+    @Test("after a 503, a dropped connection, a chunk partly kept before a drop, and a 429, the upload goes on from the offset Dropbox holds; Retry-After is honoured")
     func resumesFromCorrectOffset() throws {
         let f = try fixture()
         let bytes = randomBytes(Int(Self.chunk) * 3)
@@ -41,6 +41,8 @@ struct DropboxStorageTests {
         let stored = try f.store(bytes, as: "big.bin")
         #expect(f.fake.file(stored)?.bytes == bytes)
         #expect(f.fake.incorrectOffsets == 1)
+        // The 429's Retry-After (2 seconds) is the pause taken before that chunk is sent again.
+        #expect(f.pauses.all.contains(2))
     }
 
     @Test("a refused token is renewed once and the upload goes on; a token that stays refused is an error")

@@ -13,9 +13,9 @@ struct GoogleDriveStorageTests {
     typealias Harness = ProviderFixture<FakeDriveServer>
 
     func harness(valid: Set<String> = ["token-1"]) throws -> Harness {
-        try Harness(valid: valid, fake: { try FakeDriveServer(authorize: $0) }) { drive, client, retry, token in
+        try Harness(valid: valid, fake: { try FakeDriveServer(authorize: $0) }) { drive, client, retry, sleep, token in
             GoogleDriveStorage(apiURL: drive.apiURL, uploadURL: drive.uploadURL, client: client, chunkSize: Self.chunk, retry: retry,
-                               sleep: { _ in }, token: token)
+                               sleep: sleep, token: token)
         }
     }
 
@@ -36,17 +36,20 @@ struct GoogleDriveStorageTests {
         #expect(h.tokens.refreshes.withLock { $0 } == 0 && h.fake.unauthorizedCalls == 0)
     }
 
-    @Test("after a 503, a dropped connection and a chunk only partly kept, the upload asks the session and resumes from its Range")
+    @Test("after a 503, a dropped connection, a chunk only partly kept and a 429, the upload asks the session and resumes from its Range; Retry-After is honoured")
     func resumesFromRange() throws {
         let h = try harness()
         let bytes = randomBytes(Int(Self.chunk) * 3)
-        h.fake.failNextChunks([.status(503), .drop, .keepOnly(1000)])
+        h.fake.failNextChunks([.status(503), .drop, .keepOnly(1000), .status(429)])
         let stored = try h.store(bytes, as: "big.bin", folder: ["P"])
         #expect(h.fake.bytes(of: stored) == bytes)
         // 503 and drop: each followed by a status query. The partly kept chunk answers 308 with
         // Range bytes=0-999, and sending goes on from byte 1000: three chunk PUTs cover the rest.
-        #expect(h.fake.statusQueries == 2)
-        #expect(h.fake.chunkPuts == 3 + 3)
+        #expect(h.fake.statusQueries == 3)
+        #expect(h.fake.chunkPuts == 3 + 4)
+        // Backoff for the 503 and the drop; exactly the 2 seconds Drive asked for after the 429.
+        let pauses = h.pauses.all
+        #expect(pauses.count == 3 && pauses.last == 2)
     }
 
     @Test("a refused token is renewed once and the upload goes on; a token that stays refused is an error")

@@ -19,6 +19,12 @@ final class Tokens: Sendable {
     }
 }
 
+/// The pauses a provider asked for, in order.
+final class Pauses: Sendable {
+    let values = Mutex<[Double]>([])
+    var all: [Double] { values.withLock { $0 } }
+}
+
 protocol StoppableFake { func stop() }
 extension FakeDriveServer: StoppableFake {
     func bytes(of stored: StoredFile) -> [UInt8]? { items.first { $0.id == stored.fileID }?.bytes }
@@ -33,16 +39,20 @@ final class ProviderFixture<Fake: StoppableFake> {
     let tokens: Tokens
     let fake: Fake
     let provider: StorageProvider
+    /// Every pause the provider asked for (none is really taken).
+    let pauses = Pauses()
     private var spools: [String] = []
 
     init(valid: Set<String> = ["token-1"], fake makeFake: (@escaping @Sendable (String) -> Bool) throws -> Fake,
-         provider makeProvider: (Fake, CurlClient, RetryPolicy, @escaping (Bool) throws -> String) -> StorageProvider) throws {
+         provider makeProvider: (Fake, CurlClient, RetryPolicy, @escaping @Sendable (Double) -> Void,
+                                 @escaping (Bool) throws -> String) -> StorageProvider) throws {
         let tokens = Tokens(valid: valid)
         self.tokens = tokens
         fake = try makeFake { token in tokens.valid.withLock { $0.contains(token) } }
         var retry = RetryPolicy()
         retry.baseDelaySeconds = 0.001
-        provider = makeProvider(fake, try CurlClient(), retry) { tokens.token($0) }
+        let pauses = self.pauses
+        provider = makeProvider(fake, try CurlClient(), retry, { wait in pauses.values.withLock { $0.append(wait) } }) { tokens.token($0) }
     }
 
     deinit {
