@@ -55,21 +55,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
 
     public init(handler: @escaping @Sendable (LoopbackRequest) -> LoopbackResponse) throws {
         self.handler = handler
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
-                Glibc.bind(fd, p, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        port = UInt16(bigEndian: addr.sin_port)
-        guard bound else { throw LaunchError("loopback server: bind/listen failed (errno \(errno))") }
+        (fd, port) = try LoopbackListener.open(backlog: 128, what: "loopback server")
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }

@@ -20,22 +20,7 @@ public final class SMTPSink: @unchecked Sendable {  // fd set once; messages beh
     private let running = Mutex(true)
 
     public init(port requested: UInt16 = 0) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = requested.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                Glibc.bind(fd, p, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        port = UInt16(bigEndian: addr.sin_port)
-        guard ok else { close(fd); throw LaunchError("SMTP sink: bind failed (errno \(errno))") }
+        (fd, port) = try LoopbackListener.open(port: requested, backlog: 16, what: "SMTP sink")
         Thread { [self] in acceptLoop() }.start()
     }
 

@@ -18,6 +18,15 @@ struct OAuthClientTests {
     }
 
     /// Follows the authorization URL the way a browser would, up to the redirect back.
+    /// Consent at the fake and the code exchanged: the client, a libcurl handle and the grant.
+    func granted(_ fake: FakeOAuthServer) throws -> (OAuthClient, CurlClient, TokenGrant) {
+        let oauth = client(for: fake)
+        let pkce = PKCE()
+        let code = try #require(try consent(oauth.authorizationURL(state: "s", pkce: pkce, redirectURI: "http://x/cb"))["code"])
+        let curl = try CurlClient()
+        return (oauth, curl, try oauth.exchange(code: code, pkce: pkce, redirectURI: "http://x/cb", client: curl))
+    }
+
     func consent(_ url: String) throws -> [String: String] {
         let response = try CurlClient().perform(HTTPRequest(url: url))
         #expect(response.status == 302)
@@ -56,11 +65,8 @@ struct OAuthClientTests {
     func refresh(kind: FakeOAuthServer.Kind) throws {
         let fake = try FakeOAuthServer(kind: kind)
         defer { fake.stop() }
-        let oauth = client(for: fake)
-        let pkce = PKCE()
-        let code = try consent(oauth.authorizationURL(state: "s", pkce: pkce, redirectURI: "http://x/cb"))["code"]!
-        let curl = try CurlClient()
-        let refresh = try #require(try oauth.exchange(code: code, pkce: pkce, redirectURI: "http://x/cb", client: curl).refreshToken)
+        let (oauth, curl, first) = try granted(fake)
+        let refresh = try #require(first.refreshToken)
 
         let fresh = try oauth.refresh(refreshToken: refresh, client: curl)
         #expect(!fresh.accessToken.isEmpty)
@@ -77,11 +83,7 @@ struct OAuthClientTests {
     func expiredAccess(kind: FakeOAuthServer.Kind) throws {
         let fake = try FakeOAuthServer(kind: kind)
         defer { fake.stop() }
-        let oauth = client(for: fake)
-        let pkce = PKCE()
-        let code = try consent(oauth.authorizationURL(state: "s", pkce: pkce, redirectURI: "http://x/cb"))["code"]!
-        let curl = try CurlClient()
-        let grant = try oauth.exchange(code: code, pkce: pkce, redirectURI: "http://x/cb", client: curl)
+        let (oauth, curl, grant) = try granted(fake)
         fake.expireAccessTokens()
         #expect(throws: OAuthError.self) { try oauth.identity(accessToken: grant.accessToken, client: curl) }
     }
