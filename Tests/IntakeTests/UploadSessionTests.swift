@@ -80,6 +80,19 @@ struct UploadSessionTests {
         }
     }
 
+    @Test("a portal without a folder name (from before folder names existed) files under its own name")
+    func folderFallsBackToPortalName() throws {
+        try withDatabase { db in
+            let made = try world(db)
+            defer { try? FileManager.default.removeItem(atPath: made.root) }
+            var portal = made.portal
+            portal.folderName = ""
+            let w = World(db: made.db, clock: made.clock, root: made.root, env: made.env, portal: portal, ownerID: made.ownerID, accountID: made.accountID)
+            _ = try upload(w, fields: [("clientName", "Ada")], files: [("notes.txt", Array("hello\n".utf8))])
+            #expect(FileManager.default.fileExists(atPath: w.root + "/storage/\(w.accountID)/Intake/Acme/Ada/notes.txt"))
+        }
+    }
+
     @Test("refusals change nothing: closed portal, password, client fields, type, size, quota")
     func refusals() throws {
         try withDatabase { db in
