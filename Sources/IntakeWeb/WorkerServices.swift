@@ -46,13 +46,17 @@ public final class WorkerServices {
     /// `INTAKE_STORAGE_DIR/<account id>`; Google Drive and Dropbox through their APIs with the
     /// account's OAuth tokens (refreshed as they near expiry, renewed once when refused).
     public func uploadEnvironment() -> UploadEnvironment {
-        let root = configuration.storageDirectory
-        return UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
-                                 scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) }) { account in
-            switch account.provider {
-            case .local: return LocalDiskStorage(root: root + "/\(account.id)")
-            case .googleDrive, .dropbox: return try self.cloudStorage(account)
-            }
+        UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
+                          scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) }) { account in
+            try self.storageProvider(for: account)
+        }
+    }
+
+    /// The provider holding a storage account's files, for uploads, downloads and deletes.
+    public func storageProvider(for account: StorageAccount) throws -> StorageProvider {
+        switch account.provider {
+        case .local: return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)")
+        case .googleDrive, .dropbox: return try cloudStorage(account)
         }
     }
 

@@ -158,6 +158,7 @@ public struct Configuration: Sendable {
         guard reload == "0" || reload == "1" else {
             throw ConfigurationError(key: "INTAKE_TEMPLATES_RELOAD", message: "must be 0 or 1, got '\(reload)'")
         }
+        func withoutTrailingSlash(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
         var providerSettings: [(String, String)] = []
         func setting(_ key: String) throws -> String {
             var v = value(key) ?? Configuration.keys.first { $0.name == key }!.defaultValue
@@ -188,7 +189,7 @@ public struct Configuration: Sendable {
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
-            baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
+            baseURL: withoutTrailingSlash(baseURL),
             listen: value("INTAKE_LISTEN").map { $0.contains("/") ? absolute($0, relativeTo: workingDirectory) : $0 } ?? home + "/intake.sock",
             httpPort: try integer("INTAKE_HTTP_PORT", 8080, 1...65535),
             workers: try integer("INTAKE_WORKERS", 2, 1...64),
@@ -220,9 +221,9 @@ public struct Configuration: Sendable {
             mailFrom: value("INTAKE_MAIL_FROM") ?? "Intake <intake@localhost>",
             jobsInterval: try integer("INTAKE_JOBS_INTERVAL", 15, 1...3600),
             oauthProviders: [.google: google, .dropbox: dropbox],
-            googleDriveAPIURL: driveAPI.hasSuffix("/") ? String(driveAPI.dropLast()) : driveAPI,
-            googleDriveUploadURL: driveUpload.hasSuffix("/") ? String(driveUpload.dropLast()) : driveUpload,
-            dropboxContentURL: dropboxContent.hasSuffix("/") ? String(dropboxContent.dropLast()) : dropboxContent,
+            googleDriveAPIURL: withoutTrailingSlash(driveAPI),
+            googleDriveUploadURL: withoutTrailingSlash(driveUpload),
+            dropboxContentURL: withoutTrailingSlash(dropboxContent),
             providerSettings: providerSettings
         )
     }

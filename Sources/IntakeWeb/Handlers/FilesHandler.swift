@@ -109,7 +109,7 @@ enum FilesHandler {
     static func provider(_ context: RequestContext, _ file: FileRecord) throws -> StorageProvider? {
         guard let id = file.storageAccountID,
               let account = try StorageAccountStore(db: context.services.database, clock: context.services.clock).find(id: id) else { return nil }
-        return try context.services.uploadEnvironment().provider(account)
+        return try context.services.storageProvider(for: account)
     }
 
     /// `DELETE /api/uploads/:id`: `{"success":true,"deletedFromCloud":…,"deletedFromDatabase":…}`.

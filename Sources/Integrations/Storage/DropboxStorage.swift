@@ -31,8 +31,8 @@ public struct DropboxStorage: StorageProvider {
 
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
         let path = "/" + (["Intake"] + folder + [fileName]).map(Self.component).joined(separator: "/")
-        var refreshed = false
-        let start = try content("upload_session/start", argument: ["close": false], body: .none, refreshed: &refreshed)
+        var renewed = false
+        let start = try content("upload_session/start", argument: ["close": false], body: .none, renewed: &renewed)
         guard start.status == 200 else { throw failure("upload start", start) }
         let started = try calls.object(start.body)
         guard let session = started["session_id"] as? String else {
@@ -46,8 +46,8 @@ public struct DropboxStorage: StorageProvider {
             let body: HTTPRequest.Body = count > 0 ? .file(path: spoolPath, offset: offset, length: count) : .none
             let response = last
                 ? try content("upload_session/finish", argument: ["cursor": cursor, "commit": ["path": path, "mode": "add", "autorename": true]],
-                              body: body, refreshed: &refreshed)
-                : try content("upload_session/append_v2", argument: ["cursor": cursor, "close": false], body: body, refreshed: &refreshed)
+                              body: body, renewed: &renewed)
+                : try content("upload_session/append_v2", argument: ["cursor": cursor, "close": false], body: body, renewed: &renewed)
             switch response.status {
             case 200 where last:
                 let json = try calls.object(response.body)
@@ -79,11 +79,11 @@ public struct DropboxStorage: StorageProvider {
     // MARK: Calls
 
     /// A content endpoint call: the argument as HTTP-header-safe JSON in `Dropbox-API-Arg`.
-    func content(_ endpoint: String, argument: [String: Any], body: HTTPRequest.Body, refreshed: inout Bool) throws -> HTTPResponse {
+    func content(_ endpoint: String, argument: [String: Any], body: HTTPRequest.Body, renewed: inout Bool) throws -> HTTPResponse {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: argument, options: [.sortedKeys]), as: UTF8.self)
         let request = HTTPRequest(method: "POST", url: "\(contentURL)/files/\(endpoint)",
                                   headers: [("Content-Type", "application/octet-stream"), ("Dropbox-API-Arg", Self.headerSafe(json))], body: body)
-        return try calls.call(request, renewed: &refreshed)
+        return try calls.call(request, renewed: &renewed)
     }
 
     /// `{"error":{".tag":"incorrect_offset","correct_offset":N}}`, or inside `lookup_failed` for `finish`.

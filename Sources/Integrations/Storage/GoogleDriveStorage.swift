@@ -44,7 +44,7 @@ public struct GoogleDriveStorage: StorageProvider {
     }
 
     public func delete(fileID: String) throws {
-        let response = try call(HTTPRequest(method: "DELETE", url: "\(apiURL)/files/\(FormEncoding.encode(fileID))"))
+        let response = try calls.call(HTTPRequest(method: "DELETE", url: "\(apiURL)/files/\(FormEncoding.encode(fileID))"))
         guard response.status == 204 || response.status == 200 || response.status == 404 else { throw failure("delete", response) }
     }
 
@@ -54,11 +54,11 @@ public struct GoogleDriveStorage: StorageProvider {
     func folderID(named name: String, in parent: String) throws -> String {
         let q = "name = '\(Self.quote(name))' and mimeType = '\(Self.folderMimeType)' and '\(Self.quote(parent))' in parents and trashed = false"
         let url = "\(apiURL)/files?q=\(FormEncoding.encode(q))&fields=files(id)&pageSize=1&spaces=drive"
-        let found = try call(HTTPRequest(url: url))
+        let found = try calls.call(HTTPRequest(url: url))
         guard found.status == 200 else { throw failure("folder lookup", found) }
         if let files = try calls.object(found.body)["files"] as? [[String: Any]], let id = files.first?["id"] as? String { return id }
         let metadata = try JSONSerialization.data(withJSONObject: ["name": name, "mimeType": Self.folderMimeType, "parents": [parent]])
-        let created = try call(HTTPRequest(method: "POST", url: "\(apiURL)/files?fields=id",
+        let created = try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/files?fields=id",
                                            headers: [("Content-Type", "application/json; charset=UTF-8")], body: .bytes(Array(metadata))))
         guard created.status == 200, let id = try calls.object(created.body)["id"] as? String else { throw failure("folder creation", created) }
         return id
@@ -73,7 +73,7 @@ public struct GoogleDriveStorage: StorageProvider {
 
     func startSession(fileName: String, contentType: String, length: Int64, parent: String) throws -> String {
         let metadata = try JSONSerialization.data(withJSONObject: ["name": fileName, "parents": [parent]])
-        let response = try call(HTTPRequest(
+        let response = try calls.call(HTTPRequest(
             method: "POST", url: "\(uploadURL)/files?uploadType=resumable&fields=id,size",
             headers: [("Content-Type", "application/json; charset=UTF-8"), ("X-Upload-Content-Type", contentType),
                       ("X-Upload-Content-Length", String(length))],
@@ -151,8 +151,6 @@ public struct GoogleDriveStorage: StorageProvider {
     }
 
     // MARK: Calls
-
-    func call(_ request: HTTPRequest) throws -> HTTPResponse { try calls.call(request) }
 
     /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`.
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
