@@ -40,11 +40,14 @@ public final class CurlClient {
 
     deinit { curl_easy_cleanup(handle) }
 
-    /// Sends `request`. The body goes to `onBody` piece by piece when given (a download), else it
-    /// is collected, up to `maxCollectedBodyBytes`. Throws `CurlError` for transport failures; an
-    /// HTTP error status is a normal response.
-    public func perform(_ request: HTTPRequest, onBody: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
-        let transfer = try Transfer(request: request, onBody: onBody, limit: options.maxCollectedBodyBytes)
+    /// Sends `request`. When `onBody` is given (a download) and the status is in `streams` (by
+    /// default any 2xx), the body goes to `onBody` piece by piece; any other body is collected, up
+    /// to `maxCollectedBodyBytes`, so an error answer is read and never mistaken for the content.
+    /// Throws `CurlError` for transport failures, or what `onBody` threw; an HTTP error status is a
+    /// normal response.
+    public func perform(_ request: HTTPRequest, streams: ClosedRange<Int> = 200...299,
+                        onBody: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
+        let transfer = try Transfer(request: request, onBody: onBody, streams: streams, limit: options.maxCollectedBodyBytes)
         let context = Unmanaged.passRetained(transfer)
         defer { context.release() }
         let pointer = context.toOpaque()
@@ -137,7 +140,10 @@ public final class CurlClient {
 /// The state of one transfer, reached from the C callbacks.
 private final class Transfer {
     let onBody: ((UnsafeRawBufferPointer) throws -> Void)?
+    let streams: ClosedRange<Int>
     let limit: Int
+    /// The status of the response being received, from its status line.
+    private var status = 0
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     var callbackError: Error?
@@ -148,8 +154,9 @@ private final class Transfer {
     private var position: Int64 = 0
     let uploadLength: Int64
 
-    init(request: HTTPRequest, onBody: ((UnsafeRawBufferPointer) throws -> Void)?, limit: Int) throws {
+    init(request: HTTPRequest, onBody: ((UnsafeRawBufferPointer) throws -> Void)?, streams: ClosedRange<Int>, limit: Int) throws {
         self.onBody = onBody
+        self.streams = streams
         self.limit = limit
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(to: 0)
@@ -183,7 +190,7 @@ private final class Transfer {
 
     func received(_ data: UnsafeRawBufferPointer) -> Bool {
         do {
-            if let onBody {
+            if let onBody, streams.contains(status) {
                 try onBody(data)
             } else {
                 guard body.count + data.count <= limit else {
@@ -202,6 +209,8 @@ private final class Transfer {
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: "\r\n")
         if text.hasPrefix("HTTP/") {
             headers.removeAll()  // a new response (after a 100 Continue or a redirect)
+            let fields = text.split(separator: " ")
+            status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
             return
         }
         guard let colon = text.firstIndex(of: ":") else { return }

@@ -5,9 +5,10 @@ import Synchronization
 /// wire protocol: `files.list` with a `q` query for a folder by name and parent, `files.create`
 /// for folders, resumable uploads (session start answered with `Location`; chunk PUTs with
 /// `Content-Range`, answered 308 with `Range` until the last one, `bytes */N` status queries) and
+/// `files.get` (metadata with `fields`, or the content with `alt=media` and `Range`) and
 /// `files.delete`. Bearer tokens are checked by the test's `authorize`. Switches make the next
 /// chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep only part of
-/// a chunk.
+/// a chunk; downloads can be cut short or answered with a status, and items can be trashed.
 public final class FakeDriveServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
         case status(Int)
@@ -22,6 +23,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         public let parent: String
         public let mimeType: String
         public let bytes: [UInt8]
+        public var trashed = false
     }
 
     private struct Session {
@@ -36,6 +38,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var items: [String: Item] = [:]
         var sessions: [String: Session] = [:]
         var chunkFailures: [ChunkFailure] = []
+        var downloadFailures: [LoopbackResponse.Behaviour] = []
+        var downloadRanges: [String?] = []
         var counter = 0
         var chunkPuts = 0
         var statusQueries = 0
@@ -59,6 +63,12 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var items: [Item] { state.withLock { Array($0.items.values) } }
+    /// The next `alt=media` answers behave so (`.cutAfter(n)`, `.drop`), in order.
+    public func failNextDownloads(_ failures: [LoopbackResponse.Behaviour]) { state.withLock { $0.downloadFailures = failures } }
+    /// The `Range` header of every content request so far (nil: none).
+    public var downloadRanges: [String?] { state.withLock { $0.downloadRanges } }
+    /// Moves an item to the bin: `files.get` still finds it, with `trashed: true`.
+    public func trash(_ id: String) { state.withLock { $0.items[id]?.trashed = true } }
     public var chunkPuts: Int { state.withLock { $0.chunkPuts } }
     public var statusQueries: Int { state.withLock { $0.statusQueries } }
     public var unauthorizedCalls: Int { state.withLock { $0.unauthorized } }
@@ -87,12 +97,32 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         case ("POST", "/drive/v3/files"): return createFolder(request)
         case ("POST", "/upload/drive/v3/files") where request.query["uploadType"] == "resumable": return startSession(request)
         case ("PUT", "/upload/drive/v3/files"): return chunk(request)
+        case ("GET", _) where request.path.hasPrefix("/drive/v3/files/"): return get(request, id: String(request.path.dropFirst("/drive/v3/files/".count)))
         case ("DELETE", _) where request.path.hasPrefix("/drive/v3/files/"):
             let id = String(request.path.dropFirst("/drive/v3/files/".count))
             let removed = state.withLock { $0.items.removeValue(forKey: id) }
             return removed == nil ? error(404, "notFound", "File not found: \(id).") : LoopbackResponse(status: 204)
         default: return error(404, "notFound", "no such endpoint")
         }
+    }
+
+    /// `files.get`: the fields asked for, or with `alt=media` the content (a range of it on request).
+    private func get(_ request: LoopbackRequest, id: String) -> LoopbackResponse {
+        let found: (Item, LoopbackResponse.Behaviour?)? = state.withLock { s in
+            guard let item = s.items[id] else { return nil }
+            guard request.query["alt"] == "media" else { return (item, nil) }
+            s.downloadRanges.append(request.headers["range"])
+            return (item, s.downloadFailures.isEmpty ? .respond : s.downloadFailures.removeFirst())
+        }
+        guard let (item, behaviour) = found else { return error(404, "notFound", "File not found: \(id).") }
+        guard let behaviour else {
+            let all: [String: Any] = ["id": item.id, "name": item.name, "mimeType": item.mimeType, "size": String(item.bytes.count), "trashed": item.trashed]
+            let fields = Set((request.query["fields"] ?? "id,name,mimeType").split(separator: ",").map(String.init))
+            return json(all.filter { fields.contains($0.key) })
+        }
+        var response = LoopbackResponse.content(item.bytes, range: request.headers["range"], headers: [("Content-Type", item.mimeType)])
+        response.behaviour = behaviour
+        return response
     }
 
     /// Only the query shape Intake sends: a folder by name in a parent, not trashed.

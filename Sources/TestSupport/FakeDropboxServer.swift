@@ -4,7 +4,8 @@ import Synchronization
 /// A loopback stand-in for the Dropbox v2 endpoints Intake uses, speaking their documented wire
 /// protocol: upload sessions on the content host (`upload_session/start`, `append_v2`, `finish`
 /// with `Dropbox-API-Arg` JSON, `incorrect_offset` with `correct_offset` on a wrong cursor) and
-/// `files/delete_v2` on the API host. Bearer tokens are checked by the test's `authorize`. Switches
+/// `files/get_metadata`, `files/delete_v2` on the API host and `files/download` (with `Range`) on the
+/// content host. Bearer tokens are checked by the test's `authorize`. Switches
 /// make the next chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep
 /// only part of a chunk and then drop it (so only `incorrect_offset` tells the client).
 public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
@@ -24,6 +25,8 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         var files: [String: File] = [:]
         var sessions: [String: [UInt8]] = [:]
         var chunkFailures: [ChunkFailure] = []
+        var downloadFailures: [LoopbackResponse.Behaviour] = []
+        var downloadRanges: [String?] = []
         var counter = 0
         var chunkCalls = 0
         var incorrectOffsets = 0
@@ -47,6 +50,10 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var files: [File] { state.withLock { Array($0.files.values) } }
+    /// The next `files/download` answers behave so (`.cutAfter(n)`, `.drop`), in order.
+    public func failNextDownloads(_ failures: [LoopbackResponse.Behaviour]) { state.withLock { $0.downloadFailures = failures } }
+    /// The `Range` header of every download so far (nil: none).
+    public var downloadRanges: [String?] { state.withLock { $0.downloadRanges } }
     public var chunkCalls: Int { state.withLock { $0.chunkCalls } }
     public var incorrectOffsets: Int { state.withLock { $0.incorrectOffsets } }
 
@@ -56,21 +63,39 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             return error(401, ["error_summary": "expired_access_token/", "error": [".tag": "expired_access_token"]])
         }
         guard request.method == "POST" else { return error(405, ["error_summary": "method"]) }
-        if request.path == "/2/files/delete_v2" {
+        if request.path == "/2/files/delete_v2" || request.path == "/2/files/get_metadata" {
             guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let id = body["path"] as? String else {
                 return error(400, ["error_summary": "bad json"])
             }
-            let removed = state.withLock { s in s.files.removeValue(forKey: id) }
-            guard let removed else {
-                return error(409, ["error_summary": "path_lookup/not_found/", "error": [".tag": "path_lookup", "path_lookup": [".tag": "not_found"]]])
+            let delete = request.path.hasSuffix("delete_v2")
+            let found = state.withLock { s in delete ? s.files.removeValue(forKey: id) : s.files[id] }
+            guard let found else {
+                let tag = delete ? "path_lookup" : "path"
+                return error(409, ["error_summary": "\(tag)/not_found/", "error": [".tag": tag, tag: [".tag": "not_found"]]])
             }
-            return json(["metadata": [".tag": "file", "id": removed.id, "path_display": removed.path]])
+            let metadata: [String: Any] = [".tag": "file", "id": found.id, "path_display": found.path, "size": found.bytes.count,
+                                           "name": String(found.path.split(separator: "/").last ?? "")]
+            return json(delete ? ["metadata": metadata] : metadata)
         }
         guard let header = request.headers["dropbox-api-arg"], header.unicodeScalars.allSatisfy({ $0.isASCII }),
               let argument = try? JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any] else {
             return error(400, ["error_summary": "Dropbox-API-Arg must be ASCII JSON"])
         }
         switch request.path {
+        case "/2/files/download":
+            guard let id = argument["path"] as? String else { return error(400, ["error_summary": "path"]) }
+            let found: (File, LoopbackResponse.Behaviour)? = state.withLock { s in
+                s.downloadRanges.append(request.headers["range"])
+                return s.files[id].map { ($0, s.downloadFailures.isEmpty ? .respond : s.downloadFailures.removeFirst()) }
+            }
+            guard let (file, behaviour) = found else {
+                return error(409, ["error_summary": "path/not_found/", "error": [".tag": "path", "path": [".tag": "not_found"]]])
+            }
+            let result = String(decoding: (try? JSONSerialization.data(withJSONObject: ["id": file.id, "size": file.bytes.count, "path_display": file.path])) ?? Data(),
+                                as: UTF8.self)
+            var response = LoopbackResponse.content(file.bytes, range: request.headers["range"], headers: [("Dropbox-API-Result", result)])
+            response.behaviour = behaviour
+            return response
         case "/2/files/upload_session/start":
             let id = state.withLock { s -> String in
                 s.counter += 1

@@ -25,6 +25,9 @@ public struct LoopbackResponse: Sendable {
         case drop
         /// Wait this many seconds before answering (a stalled peer).
         case delay(Double)
+        /// Send the head (with the full `Content-Length`) and this many bytes of the body, then
+        /// close: a download cut short.
+        case cutAfter(Int)
     }
     public var status: Int
     public var headers: [(String, String)]
@@ -36,6 +39,20 @@ public struct LoopbackResponse: Sendable {
         self.headers = headers
         self.body = body
         self.behaviour = behaviour
+    }
+
+    /// File content as a download answers it: 200 with all of it, or 206 with `Content-Range` for
+    /// a `Range: bytes=N-` (or `N-M`) request; a range past the end is 416.
+    public static func content(_ bytes: [UInt8], range: String?, headers: [(String, String)] = []) -> LoopbackResponse {
+        let base = headers + [("Content-Type", "application/octet-stream"), ("Accept-Ranges", "bytes")]
+        guard let range, range.hasPrefix("bytes=") else { return LoopbackResponse(status: 200, headers: base, body: bytes) }
+        let bounds = range.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = Int(bounds[0]), first < bytes.count else {
+            return LoopbackResponse(status: 416, headers: [("Content-Range", "bytes */\(bytes.count)")])
+        }
+        let last = min(bounds[1].isEmpty ? bytes.count - 1 : Int(bounds[1]) ?? bytes.count - 1, bytes.count - 1)
+        return LoopbackResponse(status: 206, headers: base + [("Content-Range", "bytes \(first)-\(last)/\(bytes.count)")],
+                                body: Array(bytes[first...last]))
     }
 
     public static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {
@@ -91,15 +108,17 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         guard let request = readRequest(client) else { return }
         let response = handler(request)
+        var sent = response.body.count
         switch response.behaviour {
         case .drop: return
         case .delay(let seconds): Thread.sleep(forTimeInterval: seconds)
+        case .cutAfter(let count): sent = min(count, sent)
         case .respond: break
         }
         var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        try? HTTPClient.send(client, Array(head.utf8) + (request.method == "HEAD" ? [] : response.body))
+        try? HTTPClient.send(client, Array(head.utf8) + (request.method == "HEAD" ? [] : response.body.prefix(sent)))
     }
 
     private func readRequest(_ client: Int32) -> LoopbackRequest? {
@@ -152,7 +171,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
     }
 
     static func reason(_ status: Int) -> String {
-        [200: "OK", 201: "Created", 204: "No Content", 302: "Found", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
+        [200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 416: "Range Not Satisfiable", 302: "Found", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
          404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Status"
     }
 }

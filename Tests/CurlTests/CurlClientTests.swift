@@ -46,11 +46,13 @@ struct CurlClientTests {
         #expect(Array(put.body.suffix(8)) == (1000..<1008).map { UInt8($0 % 251) }, "the bytes start at the offset")
     }
 
-    @Test("a download streams to the caller in pieces; a failing sink stops the transfer with its own error")
+    @Test("a download streams to the caller in pieces; an error answer is collected, never streamed; a failing sink stops the transfer with its own error")
     func streaming() throws {
         struct Full: Error {}
         let payload = (0..<3_000_000).map { UInt8($0 % 256) }
-        let server = try LoopbackHTTPServer { _ in LoopbackResponse(body: payload) }
+        let server = try LoopbackHTTPServer { request in
+            request.path == "/missing" ? .json(#"{"error":"not_found"}"#, status: 404) : LoopbackResponse(body: payload)
+        }
         defer { server.stop() }
         let client = try CurlClient()
         var received = 0
@@ -60,6 +62,10 @@ struct CurlClientTests {
             pieces += 1
         }
         #expect(response.status == 200 && received == payload.count && pieces > 1 && response.body.isEmpty)
+        let missing = try client.perform(HTTPRequest(url: server.baseURL + "/missing")) { _ in Issue.record("an error body was streamed") }
+        #expect(missing.status == 404 && missing.text == #"{"error":"not_found"}"#)
+        let unwanted = try client.perform(HTTPRequest(url: server.baseURL + "/big"), streams: 206...206) { _ in Issue.record("a 200 was streamed") }
+        #expect(unwanted.status == 200 && unwanted.body.count == payload.count, "a whole answer to a range request is collected instead")
         #expect(throws: Full.self) { try client.perform(HTTPRequest(url: server.baseURL + "/big")) { _ in throw Full() } }
         var small = CurlOptions()
         small.maxCollectedBodyBytes = 1000

@@ -49,7 +49,17 @@ struct CloudUploadTests {
                                       headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!)]).text
     }
 
-    @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; delete reaches Drive; a revoked grant refuses the next upload cleanly")
+    /// The owner downloads upload `id` (named scan.pdf) through nginx: every byte, the declared
+    /// length, the RFC 6266 name, no caching.
+    func checkDownload(_ owner: WebSession, id: Int, _ bytes: [UInt8]) throws {
+        let got = try owner.get("/api/uploads/\(id)/download")
+        let same = got.body == bytes
+        #expect(got.status == 200 && same, "\(got.status), \(got.body.count) bytes")
+        #expect(got.headers["content-length"] == String(bytes.count) && got.headers["cache-control"] == "private, no-store")
+        #expect(got.headers["content-disposition"] == #"attachment; filename="scan.pdf"; filename*=UTF-8''scan.pdf"#)
+    }
+
+    @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; the owner downloads it, also across a cut connection; delete reaches Drive; a file trashed in Drive is a clear 404; a revoked grant refuses the next upload cleanly")
     func driveUpload() throws {
         let driveBox = Mutex<FakeDriveServer?>(nil)
         let (server, google, owner) = try StorageAPITests().connected(extraEnvironment: { google in
@@ -78,11 +88,27 @@ struct CloudUploadTests {
         #expect(try db.scalar("SELECT provider_path FROM file_uploads WHERE id = 1", as: String.self) == "Intake/Tax documents/Ada/scan.pdf")
         #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "ACTIVE")
 
-        // The owner sees it as a file in Google Drive, deletes it: gone from Drive, then from the list.
+        // The owner sees it with a download link and downloads it, streamed from Drive; a
+        // download cut off by Drive halfway goes on from where it stopped (a Range request).
         let list = try owner.get("/dashboard/files").text
-        #expect(list.contains("scan.pdf") && list.contains("In Google Drive") && !list.contains("/api/uploads/1/download"))
+        #expect(list.contains("scan.pdf") && list.contains("/api/uploads/1/download"))
+        try checkDownload(owner, id: 1, scan)
+        drive.failNextDownloads([.cutAfter(5_000_000)])
+        try checkDownload(owner, id: 1, scan)
+        #expect(drive.downloadRanges == [nil, nil, "bytes=5000000-"])
+
+        // A second file, trashed in Drive behind Intake's back: its download says so, nothing is streamed.
+        #expect(try upload("notes.txt", Array("notes\n".utf8)).status == 200)
+        let notes = try #require(drive.items.first { $0.name == "notes.txt" })
+        drive.trash(notes.id)
+        let gone = try owner.get("/api/uploads/2/download")
+        #expect(gone.status == 404 && gone.text.contains("gone_from_storage") && gone.text.contains("no longer in Google Drive"), "\(gone.status) \(gone.text)")
+
+        // Deleted: gone from Drive, then from the list.
         #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(!drive.items.contains { $0.id == item.id })
+        #expect(try owner.get("/api/uploads/1/download").status == 404)
+        #expect(try deleteAsOwner(server, owner, id: 2).contains(#""success":true"#))
 
         // Google revokes the grant: the next upload is refused with a clear message, nothing is
         // recorded or reserved, and the account is DISCONNECTED.
@@ -97,7 +123,7 @@ struct CloudUploadTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
     }
 
-    @Test("a 9 MiB file goes to Dropbox in an upload session; a chunk partly kept before a dropped connection resumes at incorrect_offset; delete reaches Dropbox")
+    @Test("a 9 MiB file goes to Dropbox in an upload session; a chunk partly kept before a dropped connection resumes at incorrect_offset; the owner downloads it, also across a cut connection; delete reaches Dropbox")
     func dropboxUpload() throws {
         let box = Mutex<FakeDropboxServer?>(nil)
         let (server, oauth, owner) = try StorageAPITests().connected(kind: .dropbox, extraEnvironment: { oauth in
@@ -118,7 +144,10 @@ struct CloudUploadTests {
         #expect(file.bytes == scan && file.path == "/Intake/Tax documents/Ada/scan.pdf" && dropbox.incorrectOffsets == 1)
         #expect(try recordedHashMatches(db, id: 1, scan))
         #expect(try db.scalar("SELECT provider_file_id FROM file_uploads WHERE id = 1", as: String.self) == file.id)
-        #expect(try owner.get("/dashboard/files").text.contains("In Dropbox"))
+        #expect(try owner.get("/dashboard/files").text.contains("/api/uploads/1/download"))
+        dropbox.failNextDownloads([.cutAfter(1_000_000), .drop])
+        try checkDownload(owner, id: 1, scan)
+        #expect(dropbox.downloadRanges == [nil, "bytes=1000000-", "bytes=1000000-"])
         #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(dropbox.files.isEmpty)
     }

@@ -63,4 +63,9 @@ struct DropboxStorageTests {
         #expect(f.fake.file(stored) == nil)
         try f.provider.delete(fileID: stored.fileID)
     }
+
+    @Test("downloads stream the content, resume with Range after a cut, renew a refused token; a deleted file has no size")
+    func download() throws {
+        try fixture(valid: ["token-1", "token-2"]).checkDownloads()
+    }
 }

@@ -83,4 +83,13 @@ struct GoogleDriveStorageTests {
         #expect(h.fake.bytes(of: stored) == nil)
         try h.provider.delete(fileID: stored.fileID)
     }
+
+    @Test("downloads stream the content, resume with Range after a cut, renew a refused token; a deleted or trashed file has no size")
+    func download() throws {
+        let h = try harness(valid: ["token-1", "token-2"])
+        try h.checkDownloads()
+        let trashed = try h.store([1, 2], as: "t.txt")
+        h.fake.trash(trashed.fileID)
+        #expect(try h.provider.size(fileID: trashed.fileID) == nil)
+    }
 }

@@ -2,6 +2,7 @@ import Curl
 import Foundation
 import Integrations
 import Synchronization
+import Testing
 import TestSupport
 
 /// Tokens a fake provider accepts, and the tokens the provider under test is handed (the current
@@ -25,7 +26,11 @@ final class Pauses: Sendable {
     var all: [Double] { values.withLock { $0 } }
 }
 
-protocol StoppableFake { func stop() }
+protocol StoppableFake {
+    func stop()
+    func failNextDownloads(_ failures: [LoopbackResponse.Behaviour])
+    var downloadRanges: [String?] { get }
+}
 extension FakeDriveServer: StoppableFake {
     func bytes(of stored: StoredFile) -> [UInt8]? { items.first { $0.id == stored.fileID }?.bytes }
 }
@@ -66,6 +71,37 @@ final class ProviderFixture<Fake: StoppableFake> {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         spools.append(path)
         return try provider.store(spoolPath: path, length: Int64(bytes.count), fileName: name, contentType: contentType, folder: folder)
+    }
+
+    /// The stored file's bytes as `download` streams them.
+    func download(_ stored: StoredFile) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try provider.download(fileID: stored.fileID, length: stored.size) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// What every provider's download must do: the size is known; cut short twice, the download
+    /// resumes with `Range` from the first byte not yet delivered, each byte delivered once; a
+    /// connection dropped before any byte starts over; a refused token is renewed once; a deleted
+    /// file has no size. The fixture must accept `token-2` as well.
+    func checkDownloads() throws {
+        let bytes = randomBytes(300_000)
+        let stored = try store(bytes, as: "download.bin")
+        #expect(try provider.size(fileID: stored.fileID) == 300_000)
+        #expect(try download(stored) == bytes)
+        fake.failNextDownloads([.drop, .cutAfter(100_000), .cutAfter(50_000)])
+        #expect(try download(stored) == bytes)
+        #expect(fake.downloadRanges == [nil, nil, nil, "bytes=100000-", "bytes=150000-"])
+        #expect(pauses.all.count == 3)
+
+        tokens.valid.withLock { $0 = ["token-2"] }
+        #expect(try download(stored) == bytes)
+        #expect(tokens.refreshes.withLock { $0 } == 1)
+
+        try provider.delete(fileID: stored.fileID)
+        #expect(try provider.size(fileID: stored.fileID) == nil)
+        #expect(throws: StorageProviderError.self) { try self.download(stored) }
+        #expect(try download(store([], as: "empty.bin")) == [])
     }
 }
 

@@ -62,9 +62,7 @@ enum FilesHandler {
         return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
                 "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
                 "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
-                "downloadable": .bool(available), "downloadHere": .bool(available && f.provider == .local),
-                // Downloads through Intake come from local disk for now; a cloud file is opened at its provider.
-                "atProvider": available && f.provider == .googleDrive ? "Google Drive" : available && f.provider == .dropbox ? "Dropbox" : .null]
+                "downloadable": .bool(available)]
     }
 
     /// The file if it is the requester's; anyone else's id is a 404 like a missing one.
@@ -76,25 +74,47 @@ enum FilesHandler {
     }
 
     /// `GET /api/uploads/:id/download`: local files through nginx (`X-Accel-Redirect`), so the
-    /// worker thread is free at once; the name per RFC 6266 with `filename*`.
+    /// worker thread is free at once; Drive and Dropbox files streamed from the provider (its size
+    /// asked first, so a file gone from there is a clear 404 and the length is known). The name per
+    /// RFC 6266 with `filename*`.
     static func download(_ context: RequestContext) throws -> Response {
         let file = try owned(context)
         let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: file.userID)
-            .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
-        switch StorageRules.downloadDecision(fileOwnerID: file.userID, requesterID: context.user!.id,
-                                             fileAccountID: file.storageAccountID ?? -1, accounts: accounts) {
+        switch StorageRules.downloadDecision(fileOwnerID: file.userID, requesterID: context.user!.id, fileAccountID: file.storageAccountID ?? -1,
+                                             accounts: accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }) {
         case .notFound: throw HTTPError(.notFound, code: "not_found", "There is no such file.")
         case .unavailable(let message): throw HTTPError(.conflict, code: "file_unavailable", message)
         case .allow(let accountID):
-            guard file.provider == .local, let fileID = file.providerFileID,
-                  LocalDiskStorage(root: "/").resolve(fileID) != nil else {
-                throw HTTPError(.serviceUnavailable, code: "download_unavailable", "Downloads from this storage are not available yet.")
+            guard let fileID = file.providerFileID, file.status == "uploaded", let account = accounts.first(where: { $0.id == accountID }) else {
+                throw HTTPError(.conflict, code: "file_unavailable", "This file did not finish uploading, so there is nothing to download.")
             }
             var response = Response(status: .ok)
             response.headers.set("content-type", file.contentType ?? "application/octet-stream")
             response.headers.set("content-disposition", contentDisposition(file.fileName))
-            response.headers.set("x-accel-redirect", "/_files/\(accountID)/" + fileID.split(separator: "/").map { URLEncodedForm.encode(String($0)) }.joined(separator: "/"))
             response.headers.set("cache-control", "private, no-store")
+            if account.provider == .local {
+                guard LocalDiskStorage(root: "/").resolve(fileID) != nil else { throw HTTPError(.notFound, code: "not_found", "There is no such file.") }
+                response.headers.set("x-accel-redirect", "/_files/\(accountID)/" + fileID.split(separator: "/").map { URLEncodedForm.encode(String($0)) }.joined(separator: "/"))
+                return response
+            }
+            let storageName = StorageSettingsHandler.label(account.provider)
+            let provider: StorageProvider
+            let size: Int64?
+            do {
+                provider = try context.services.storageProvider(for: account)
+                size = try provider.size(fileID: fileID)
+            } catch let error as StorageProviderError {
+                throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "\(storageName) could not be reached for this file: \(error.message)")
+            }
+            guard let size else {
+                throw HTTPError(.notFound, code: "gone_from_storage", "The file is no longer in \(storageName): it was deleted or moved to the bin there.")
+            }
+            response.headers.set("content-length", String(size))
+            // Headers are sent before the first byte; a failure after that can only cut the
+            // transfer short, which the browser reports (the length is declared).
+            response.body = .stream { writer in
+                try provider.download(fileID: fileID, length: size) { try writer.write($0) }
+            }
             return response
         }
     }

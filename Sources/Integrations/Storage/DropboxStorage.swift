@@ -72,8 +72,27 @@ public struct DropboxStorage: StorageProvider {
         let response = try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/files/delete_v2", headers: [("Content-Type", "application/json")],
                                                   body: .bytes(Array(body))))
         if response.status == 200 { return }
-        if response.status == 409, String(decoding: response.body, as: UTF8.self).contains("not_found") { return }
+        if response.status == 409, Self.summary(response)?.contains("not_found") == true { return }
         throw failure("delete", response)
+    }
+
+    public func size(fileID: String) throws -> Int64? {
+        let body = try JSONSerialization.data(withJSONObject: ["path": fileID])
+        let response = try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/files/get_metadata", headers: [("Content-Type", "application/json")],
+                                                  body: .bytes(Array(body))))
+        if response.status == 409, Self.summary(response)?.contains("not_found") == true { return nil }
+        guard response.status == 200 else { throw failure("file lookup", response) }
+        let json = try calls.object(response.body)
+        guard json[".tag"] as? String == "file", let size = (json["size"] as? NSNumber)?.int64Value else { return nil }
+        return size
+    }
+
+    /// `files/download`: the argument in `Dropbox-API-Arg`, the content as the body.
+    public func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: ["path": fileID]), as: UTF8.self)
+        let request = HTTPRequest(method: "POST", url: "\(contentURL)/files/download", headers: [("Dropbox-API-Arg", Self.headerSafe(json))],
+                                  body: .bytes([]))
+        try calls.download(request, length: length, what: "download", detail: Self.summary, into: sink)
     }
 
     // MARK: Calls
@@ -110,8 +129,12 @@ public struct DropboxStorage: StorageProvider {
         return out
     }
 
-    /// Dropbox's reason: `error_summary`.
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
-        calls.failure(what, response, detail: (try? calls.object(response.body))?["error_summary"] as? String)
+        calls.failure(what, response, detail: Self.summary(response))
+    }
+
+    /// Dropbox's reason: `error_summary`.
+    static func summary(_ response: HTTPResponse) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error_summary"] as? String
     }
 }

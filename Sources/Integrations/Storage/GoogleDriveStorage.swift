@@ -48,6 +48,24 @@ public struct GoogleDriveStorage: StorageProvider {
         guard response.status == 204 || response.status == 200 || response.status == 404 else { throw failure("delete", response) }
     }
 
+    public func size(fileID: String) throws -> Int64? {
+        let response = try calls.call(HTTPRequest(url: "\(apiURL)/files/\(FormEncoding.encode(fileID))?fields=id,size,trashed"))
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw failure("file lookup", response) }
+        let json = try calls.object(response.body)
+        if json["trashed"] as? Bool == true { return nil }
+        guard let size = (json["size"] as? String).flatMap({ Int64($0) }) else {
+            throw StorageProviderError("Drive gave no size for the file (a Google Docs file cannot be downloaded as it is)", transient: false)
+        }
+        return size
+    }
+
+    /// `files.get` with `alt=media`: the content itself.
+    public func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try calls.download(HTTPRequest(url: "\(apiURL)/files/\(FormEncoding.encode(fileID))?alt=media"), length: length, what: "download",
+                           detail: Self.reason, into: sink)
+    }
+
     // MARK: Folders
 
     /// The id of the folder `name` directly in `parent`, created when there is none.
@@ -152,10 +170,13 @@ public struct GoogleDriveStorage: StorageProvider {
 
     // MARK: Calls
 
-    /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`.
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
-        let json = try? calls.object(response.body)
-        let reason = ((json?["error"] as? [String: Any])?["errors"] as? [[String: Any]])?.first?["reason"] as? String
-        return calls.failure(what, response, detail: reason)
+        calls.failure(what, response, detail: Self.reason(response))
+    }
+
+    /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`.
+    static func reason(_ response: HTTPResponse) -> String? {
+        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        return ((json?["error"] as? [String: Any])?["errors"] as? [[String: Any]])?.first?["reason"] as? String
     }
 }

@@ -7,6 +7,13 @@ public protocol StorageProvider {
 
     /// Removes a stored file; a file already gone is not an error.
     func delete(fileID: String) throws
+
+    /// The size of a stored file, or nil when the provider no longer has it (deleted or trashed).
+    func size(fileID: String) throws -> Int64?
+
+    /// Streams the `length` bytes of a stored file to `sink`, in order and each once; a transfer
+    /// cut short resumes where it stopped. What `sink` throws ends the download.
+    func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
 /// A file as a provider stored it.
