@@ -14,6 +14,9 @@ final class FastCGIBodyStream: RequestBodyStream {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         // FCGX_GetStr blocks until `n` bytes or the end of the stream; fewer than asked means the end.
         let n = FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(clamping: buffer.count), stream)
+        // Bytes that arrived before the connection failed are still the client's: hand them over,
+        // and report the failure at the next read (a resumable upload keeps what arrived).
+        if n > 0 { return Int(n) }
         if n < 0 || FCGX_GetError(stream) != 0 {
             throw FastCGIError.clientGone("reading the request body failed (error \(FCGX_GetError(stream)))")
         }

@@ -265,6 +265,34 @@ public enum Schema {
                 expires_at INTEGER NOT NULL
             );
             """),
+        Migration(13, "resumable (tus) uploads", """
+            -- A tus upload in progress. The id is the unguessable capability in its URL. The offset
+            -- here is the authority: the spool file is cut back to it before more is written, so
+            -- bytes a crashed writer left beyond it never count. sha256_state is the running hash
+            -- up to the offset, so any worker can go on without reading the file again.
+            CREATE TABLE tus_uploads (
+                id TEXT PRIMARY KEY,
+                portal_id INTEGER NOT NULL REFERENCES portals (id) ON DELETE CASCADE,
+                storage_account_id INTEGER NOT NULL REFERENCES storage_accounts (id),
+                reservation_id INTEGER,
+                upload_length INTEGER NOT NULL CHECK (upload_length >= 0),
+                upload_offset INTEGER NOT NULL DEFAULT 0 CHECK (upload_offset >= 0 AND upload_offset <= upload_length),
+                sha256_state BLOB NOT NULL,
+                head BLOB NOT NULL,
+                file_name TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                client_fields TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'receiving'
+                    CHECK (status IN ('receiving', 'received', 'scanning', 'delivering', 'uploaded', 'rejected', 'failed')),
+                failure_reason TEXT,
+                file_upload_id INTEGER REFERENCES file_uploads (id) ON DELETE SET NULL,
+                remote_address TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX tus_uploads_expiry ON tus_uploads (expires_at);
+            """),
     ]
 
     /// The migrator over `migrations`.

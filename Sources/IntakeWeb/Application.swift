@@ -11,6 +11,9 @@ public typealias Handler = (RequestContext) throws -> Response
 struct Route {
     let access: Access
     let handler: Handler
+    /// Whether unsafe requests must carry the CSRF token. Only endpoints that read no cookie
+    /// (their authority is in the URL) are exempt; they still refuse a cross-site `Origin`.
+    var csrfToken = true
 }
 
 /// Intake's web application: the routes, and the one place where every request passes the
@@ -31,6 +34,9 @@ public final class Application {
         func add(_ method: HTTPMethod, _ path: String, _ access: Access, _ handler: @escaping Handler) {
             r.add(method, path, Route(access: access, handler: handler))
         }
+        func tus(_ method: HTTPMethod, _ path: String, _ handler: @escaping Handler) {
+            r.add(method, path, Route(access: .anyone, handler: handler, csrfToken: false))
+        }
         add(.get, "/healthz", .anyone, HealthHandler.show)
         add(.get, "/", .anyone, HomeHandler.show)
         add(.get, "/login", .anyone, LoginHandler.show)
@@ -40,6 +46,13 @@ public final class Application {
         add(.post, "/p/:slug/password", .anyone, PortalUploadHandler.password)
         add(.post, "/p/:slug/upload", .anyone, PortalUploadHandler.formUpload)
         add(.post, "/api/upload", .anyone, PortalUploadHandler.apiUpload)
+        tus(.options, "/api/tus", TusHandler.options)
+        tus(.post, "/api/tus", TusHandler.create)
+        tus(.options, "/api/tus/:id", TusHandler.options)
+        tus(.head, "/api/tus/:id", TusHandler.head)
+        tus(.get, "/api/tus/:id", TusHandler.status)
+        tus(.patch, "/api/tus/:id", TusHandler.patch)
+        tus(.delete, "/api/tus/:id", TusHandler.terminate)
         add(.get, "/dashboard", .signedIn, DashboardHandler.show)
         add(.get, "/dashboard/portals", .signedIn, PortalsHandler.list)
         add(.post, "/dashboard/portals", .signedIn, PortalsHandler.create)
@@ -130,7 +143,9 @@ public final class Application {
     }
 
     private func dispatch(_ route: Route, _ context: RequestContext) throws -> Response {
-        if context.request.method.isUnsafe { try CSRFProtection.verify(context) }
+        if context.request.method.isUnsafe {
+            if route.csrfToken { try CSRFProtection.verify(context) } else { try CSRFProtection.verifyOrigin(context) }
+        }
         switch route.access.check(context.user, request: context.request) {
         case .allow:
             let response = try route.handler(context)

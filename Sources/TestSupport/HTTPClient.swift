@@ -56,6 +56,17 @@ public enum HTTPClient {
         return try readResponse(fd)
     }
 
+    /// Declares a body of `declaredLength` bytes, sends only `sent`, waits `pause` seconds and
+    /// drops the connection: a client whose network failed mid-request.
+    public static func cutRequest(port: UInt16, method: String, path: String, headers: [(String, String)], declaredLength: Int,
+                                  sent: [UInt8], pause: Double = 0.3) throws {
+        let fd = try connect(port: port, timeout: 30)
+        defer { close(fd) }
+        try send(fd, head(method: method, path: path, headers: headers, bodyLength: declaredLength) + sent)
+        usleep(UInt32(pause * 1_000_000))
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// Opens a TCP connection to loopback with send and receive timeouts.
     public static func connect(port: UInt16, timeout: Double) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

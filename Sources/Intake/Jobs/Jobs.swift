@@ -4,7 +4,7 @@ import Foundation
 
 /// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
 /// mail delivery from the outbox, and removal of what expired (sessions, quota reservations,
-/// OAuth states, leases). One runner per database at a time, by a lease row, so several hosts
+/// OAuth states, leases, resumable uploads left alone and their spool files). One runner per database at a time, by a lease row, so several hosts
 /// sharing a database do not duplicate the work.
 public struct Jobs {
     let db: Database
@@ -26,6 +26,7 @@ public struct Jobs {
         public var mailSent = 0
         public var sessionsRemoved = 0
         public var reservationsRemoved = 0
+        public var resumableUploadsRemoved = 0
     }
 
     /// Takes (or renews) the lease; false when another runner holds it.
@@ -49,6 +50,10 @@ public struct Jobs {
         report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired()
         report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired()
         try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()])
+        report.resumableUploadsRemoved = try TusUploads(env: UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory,
+                                                                               scanner: nil, provider: { _ in throw ValidationError("", "no delivery here") }),
+                                                    lifetime: configuration.tusLifetimeSeconds)
+            .removeExpired()
         if let url = configuration.smtpURL, let curl {
             let from = configuration.mailFrom
             let address = from.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) } ?? from

@@ -36,9 +36,8 @@ public enum FileTypes {
         case refused(String)
     }
 
-    /// Whether a file of this name and first bytes is allowed by `allowedExtensions` (empty: every
-    /// known kind). A known extension must match its signature; text must not look binary.
-    public static func check(fileName: String, head: [UInt8], allowedExtensions: Set<String>) -> Check {
+    /// The check by name alone, before any byte has arrived (a resumable upload's creation).
+    public static func check(fileName: String, allowedExtensions: Set<String>) -> Check {
         guard let ext = fileExtension(fileName) else { return .refused("“\(fileName)” has no file extension, so its type is unknown.") }
         guard allowedExtensions.isEmpty || allowedExtensions.contains(ext) else {
             return .refused(".\(ext) files are not accepted here. Accepted: \(allowedExtensions.sorted().map { "." + $0 }.joined(separator: ", ")).")
@@ -46,6 +45,14 @@ public enum FileTypes {
         guard let kind = kinds.first(where: { $0.extensions.contains(ext) }) else {
             return .refused(".\(ext) files are not accepted.")
         }
+        return .accepted(kind)
+    }
+
+    /// Whether a file of this name and first bytes is allowed by `allowedExtensions` (empty: every
+    /// known kind). A known extension must match its signature; text must not look binary.
+    public static func check(fileName: String, head: [UInt8], allowedExtensions: Set<String>) -> Check {
+        let named = check(fileName: fileName, allowedExtensions: allowedExtensions)
+        guard case .accepted(let kind) = named else { return named }
         if kind.magic.isEmpty {
             // Text: no NUL bytes in what we have seen.
             return head.contains(0) ? .refused("“\(fileName)” is not a text file.") : .accepted(kind)

@@ -22,7 +22,8 @@ public struct QuotaReservations {
         case overQuota(remainingBytes: Int64)
     }
 
-    public func reserve(userID: Int64, bytes: Int64) throws -> Outcome {
+    /// Holds `bytes` for `lifetime` seconds (a resumable upload holds them as long as it may be resumed).
+    public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds) throws -> Outcome {
         try db.write {
             let now = clock.now()
             guard let row = try db.queryOne("""
@@ -37,7 +38,7 @@ public struct QuotaReservations {
             guard bytes <= remaining else { return .overQuota(remainingBytes: remaining) }
             let id = try db.scalar("""
                 INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id
-                """, [userID, bytes, now, now + Self.lifetimeSeconds], as: Int64.self)!
+                """, [userID, bytes, now, now + lifetime], as: Int64.self)!
             return .reserved(id: id)
         }
     }
@@ -66,6 +67,11 @@ public struct QuotaReservations {
             try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + $1 WHERE id = $2",
                            [bytes, try row.get("user_id", as: Int64.self)])
         }
+    }
+
+    /// Keeps a reservation alive until `expiresAt` (a resumable upload that is still moving).
+    public func extend(reservationID: Int64, until expiresAt: Int64) throws {
+        try db.execute("UPDATE upload_reservations SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END WHERE id = $2", [expiresAt, reservationID])
     }
 
     public func release(reservationID: Int64) throws {

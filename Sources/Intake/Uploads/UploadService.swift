@@ -46,13 +46,13 @@ public struct UploadEnvironment {
 }
 
 /// One upload request to a portal, driven by the multipart parser's events: the form fields
-/// first, then the files. The seven steps of DESIGN.md: validate, resolve the account, reserve
-/// quota, spool while hashing, scan, store at the provider, record (binding, usage, audit, mail).
+/// first, then the files. One quota reservation covers the whole request (its Content-Length);
+/// each file is spooled while hashed, then completed by the `UploadPipeline`.
 public final class UploadSession {
     let env: UploadEnvironment
     let portal: Portal
+    let pipeline: UploadPipeline
     let declaredLength: Int64
-    let remoteAddress: String
     private var fields: [String: String] = [:]
     private var started = false
     private var account: StorageAccount?
@@ -65,7 +65,7 @@ public final class UploadSession {
         self.env = env
         self.portal = portal
         self.declaredLength = declaredLength
-        self.remoteAddress = remoteAddress
+        pipeline = UploadPipeline(env: env, portal: portal, remoteAddress: remoteAddress)
     }
 
     deinit { abort() }
@@ -75,42 +75,13 @@ public final class UploadSession {
         fields[name] = value
     }
 
-    /// Steps 1–3, once, at the first file: the portal, its password, the client's fields, the
-    /// account (getUploadRules) and a quota reservation for the whole request.
-    private func start() throws {
-        started = true
-        guard portal.active else { throw UploadRefusal(.closed, "This portal cannot accept uploads right now.") }
-        if portal.hasPassword && !PortalAccess.isValid(fields["token"] ?? "", portalID: portal.id, now: env.clock.now(), key: env.secretKey) {
-            throw UploadRefusal(.password, "Enter the portal's password first.")
-        }
-        for (field, mode, label) in [("clientName", portal.clientNameMode, "your name"), ("clientEmail", portal.clientEmailMode, "your e-mail address")] {
-            let value = (fields[field] ?? "").trimmingSpaces()
-            if mode == .required && value.isEmpty { throw UploadRefusal(.invalid, "Enter \(label).") }
-            if value.count > 200 { throw UploadRefusal(.invalid, "Use at most 200 characters for \(label).") }
-        }
-        if let email = fields["clientEmail"], !email.trimmingSpaces().isEmpty, (try? UserRules.email(email)) == nil {
-            throw UploadRefusal(.invalid, "Enter an e-mail address like name@example.com.")
-        }
-        if (fields["clientMessage"] ?? "").count > 5000 { throw UploadRefusal(.invalid, "Use at most 5000 characters for the message.") }
-        let store = StorageAccountStore(db: env.db, clock: env.clock)
-        let accounts = try store.list(userID: portal.userID)
-        let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
-        switch StorageRules.uploadDecision(portalAccountID: portal.storageAccountID, portalProvider: nil, accounts: rules) {
-        case .refuse(let message): throw UploadRefusal(.closed, message)
-        case .use(let id, _): account = accounts.first { $0.id == id }
-        }
-        switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: declaredLength) {
-        case .reserved(let id): reservationID = id
-        case .overQuota(let remaining):
-            throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: declaredLength)).")
-        }
-    }
-
     public func beginFile(name: String, contentType: String?) throws {
-        if !started { try start() }
+        if !started {
+            started = true
+            (account, reservationID) = try pipeline.admit(fields: fields, bytes: declaredLength)
+        }
         guard received.count < portal.maxFiles else { throw UploadRefusal(.invalid, "Send at most \(portal.maxFiles) files at a time.") }
-        let limit = min(portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes, declaredLength)
-        spool = try SpoolWriter(directory: env.spoolDirectory, limit: limit)
+        spool = try SpoolWriter(directory: env.spoolDirectory, limit: min(pipeline.maxFileBytes, declaredLength))
         current = (name.isEmpty ? "file" : name, contentType ?? "application/octet-stream")
     }
 
@@ -123,63 +94,17 @@ public final class UploadSession {
         }
     }
 
-    /// Steps 4–6 for the file just read: type, scan, store, record.
+    /// The file just read, through the rest of the pipeline.
     public func endFile() throws {
         guard let spool, let current, let account, let reservationID else { return }
         defer { spool.abandon(); self.spool = nil; self.current = nil }
         let sha256 = try spool.finish()
-        if case .refused(let message) = FileTypes.check(fileName: current.name, head: spool.head, allowedExtensions: portal.allowedExtensions) {
-            throw UploadRefusal(.type, message)
-        }
-        let kind = FileTypes.kinds.first { $0.extensions.contains(FileTypes.fileExtension(current.name) ?? "") }
-        if kind?.safe != true, let scanner = env.scanner {
-            do {
-                if case .infected(let signature) = try scanner.scan(path: spool.path, length: spool.size) {
-                    try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress),
-                        action: "upload.infected", entityType: "portal", entityID: String(portal.id),
-                        after: [("file_name", current.name), ("signature", signature)])
-                    throw UploadRefusal(.infected, "“\(current.name)” contains malware (\(signature)) and was refused.")
-                }
-            } catch let unavailable as ScannerUnavailable {
-                _ = unavailable
-                throw UploadRefusal(.scannerDown, "Files cannot be checked for viruses right now, so “\(current.name)” was not accepted. Please try again later.")
-            }
-        }
-        // A portal from before folder names existed has none: its own name stands in.
-        var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
-        if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
-        let stored: StoredFile
-        do {
-            stored = try env.provider(account).store(spoolPath: spool.path, length: spool.size, fileName: current.name,
-                                                     contentType: current.contentType, folder: folder)
-        } catch let error as StorageProviderError {
-            throw UploadRefusal(.storage, "The file could not be stored: \(error.message)")
-        }
-        let size = spool.size
-        let id: Int64 = try env.db.write {
-            let now = env.clock.now()
-            let id = try env.db.scalar("""
-                INSERT INTO file_uploads (portal_id, user_id, storage_account_id, provider_file_id, provider_path, file_name, content_type,
-                                          size_bytes, sha256, client_name, client_email, client_message, status, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'uploaded', $13, $13) RETURNING id
-                """, [portal.id, portal.userID, account.id, stored.fileID, stored.path, current.name, current.contentType, size, sha256,
-                      fields["clientName"], fields["clientEmail"], fields["clientMessage"], now], as: Int64.self)!
-            try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: size)
-            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
-                                                              entityType: "file_upload", entityID: String(id),
-                                                              after: [("portal", portal.slug), ("size", String(size)), ("sha256", sha256)])
-            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [portal.userID], as: String.self) {
-                let client = fields["clientName"].map { " from \($0)" } ?? ""
-                try MailOutbox(db: env.db, clock: env.clock).enqueue(
-                    to: owner, subject: "New upload to \(portal.name): \(current.name)",
-                    body: "\(current.name) (\(ByteSize(bytes: size)))\(client) arrived through your portal “\(portal.name)”.\nIt is stored at \(stored.path).")
-            }
-            return id
-        }
-        received.append(ReceivedFile(uploadID: id, fileName: current.name, size: size, sha256: sha256, provider: account.provider))
+        let file = UploadPipeline.Spooled(path: spool.path, size: spool.size, sha256: sha256, head: spool.head, name: current.name,
+                                          contentType: current.contentType)
+        received.append(try pipeline.complete(file, fields: fields, account: account, reservationID: reservationID))
     }
 
-    /// Step 7: releases what the reservation still holds.
+    /// Releases what the reservation still holds.
     public func finish() throws {
         if let reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
         reservationID = nil

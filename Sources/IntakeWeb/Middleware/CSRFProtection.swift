@@ -15,9 +15,7 @@ enum CSRFProtection {
     /// Checks `context.request`; reads an urlencoded body into `context.form` on the way.
     static func verify(_ context: RequestContext) throws {
         let request = context.request
-        if let origin = request.headers["origin"], origin != siteOrigin(context.services.configuration.baseURL) {
-            throw failure("This request came from another site (\(origin.prefix(100))) and was refused. Nothing was changed.")
-        }
+        try verifyOrigin(context)
         var sent: String?
         if request.mediaType == "application/x-www-form-urlencoded" {
             let form = try request.urlEncodedForm()
@@ -34,6 +32,13 @@ enum CSRFProtection {
         guard let sent, !context.csrfToken.isEmpty,
               Sodium.constantTimeEqual(Array(sent.utf8), Array(context.csrfToken.utf8)) else {
             throw failure("This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and try again.")
+        }
+    }
+
+    /// A browser's `Origin`, when sent, must be this site's.
+    static func verifyOrigin(_ context: RequestContext) throws {
+        if let origin = context.request.headers["origin"], origin != siteOrigin(context.services.configuration.baseURL) {
+            throw failure("This request came from another site (\(origin.prefix(100))) and was refused. Nothing was changed.")
         }
     }
 

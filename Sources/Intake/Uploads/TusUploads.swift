@@ -1,0 +1,325 @@
+import Checksums
+import Database
+import Foundation
+import Sodium
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A resumable upload as the database holds it.
+public struct TusUpload: Sendable, Equatable {
+    public let id: String
+    public let portalID: Int64
+    public let storageAccountID: Int64
+    public let reservationID: Int64?
+    public let length: Int64
+    public let offset: Int64
+    public let sha256State: [UInt8]
+    public let head: [UInt8]
+    public let fileName: String
+    public let contentType: String
+    /// The client's fields (name, e-mail, message); never the portal token.
+    public let fields: [String: String]
+    /// receiving → received → scanning → delivering → uploaded, or rejected / failed.
+    public let status: String
+    public let failureReason: String?
+    public let fileUploadID: Int64?
+    public let expiresAt: Int64
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        portalID = try row.get("portal_id")
+        storageAccountID = try row.get("storage_account_id")
+        reservationID = try row.get("reservation_id")
+        length = try row.get("upload_length")
+        offset = try row.get("upload_offset")
+        sha256State = try row.get("sha256_state")
+        head = try row.get("head")
+        fileName = try row.get("file_name")
+        contentType = try row.get("content_type")
+        let json = try row.get("client_fields", as: String.self)
+        fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]) ?? [:]
+        status = try row.get("status")
+        failureReason = try row.get("failure_reason")
+        fileUploadID = try row.get("file_upload_id")
+        expiresAt = try row.get("expires_at")
+    }
+
+    public var isComplete: Bool { offset == length }
+}
+
+/// Why a tus request cannot be served; the web layer turns each into its status.
+public enum TusFailure: Error, Equatable {
+    case notFound
+    /// The upload expired (410).
+    case gone
+    /// The client's `Upload-Offset` is not where the upload stands (409).
+    case offsetConflict(current: Int64)
+    /// Another request is writing to this upload right now (423).
+    case locked
+    /// The chunk's `Upload-Checksum` does not match what arrived; nothing of it was kept (460).
+    case checksumMismatch
+    /// More bytes than `Upload-Length` (413).
+    case pastLength
+    /// The upload is finished: nothing more can be written, and it cannot be terminated.
+    case finished(status: String)
+    /// The client went away mid-chunk; what arrived is kept unless a checksum had to vouch for it.
+    case interrupted
+}
+
+/// Resumable uploads (tus 1.0) into portals: creation (checked and reserved against quota up
+/// front), appends from any worker process, completion through the `UploadPipeline`,
+/// termination and expiry.
+///
+/// The row's offset and hash state are the authority. An append holds an exclusive `flock` on
+/// the spool file (released by the kernel if the process dies), re-reads the row, cuts the spool
+/// back to the recorded offset, writes and hashes the chunk, flushes it, and only then records the
+/// new offset and hash state in one statement: a crash at any point leaves a row that tells the
+/// truth and a spool the next append repairs.
+public struct TusUploads {
+    let env: UploadEnvironment
+    /// How long an upload may rest between chunks before it expires (each chunk extends it).
+    public let lifetime: Int64
+
+    public static let defaultLifetime: Int64 = 24 * 3600
+
+    public init(env: UploadEnvironment, lifetime: Int64 = defaultLifetime) {
+        self.env = env
+        self.lifetime = lifetime
+    }
+
+    var directory: String { env.spoolDirectory + "/tus" }
+
+    /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
+    static let writable: Set<String> = ["receiving", "received", "failed"]
+
+    func spoolPath(_ id: String) -> String { directory + "/" + id + ".part" }
+
+    /// Ids are 128 random bits in base64url: the URL of an upload is its only key.
+    static func isWellFormed(_ id: String) -> Bool {
+        id.utf8.count == 22 && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+    }
+
+    public func find(id: String) throws -> TusUpload? {
+        guard Self.isWellFormed(id) else { return nil }
+        return try env.db.queryOne("SELECT * FROM tus_uploads WHERE id = $1", [id]).map(TusUpload.init(row:))
+    }
+
+    /// A live upload: expired ones are `gone` even before the job removes them.
+    public func live(id: String) throws -> TusUpload {
+        guard let upload = try find(id: id) else { throw TusFailure.notFound }
+        guard upload.expiresAt > env.clock.now() else { throw TusFailure.gone }
+        return upload
+    }
+
+    /// Creation: the portal's rules (steps 1–3 of the pipeline, the size and the type by name)
+    /// before any byte is accepted; the whole length is reserved against the owner's quota.
+    public func create(portal: Portal, fields: [String: String], fileName: String, contentType: String, length: Int64,
+                       remoteAddress: String) throws -> TusUpload {
+        let pipeline = UploadPipeline(env: env, portal: portal, remoteAddress: remoteAddress)
+        let name = fileName.trimmingSpaces().isEmpty ? "file" : String(fileName.prefix(255))
+        guard length <= pipeline.maxFileBytes else {
+            throw UploadRefusal(.tooLarge, "“\(name)” is larger than \(ByteSize(bytes: pipeline.maxFileBytes)).")
+        }
+        if case .refused(let message) = FileTypes.check(fileName: name, allowedExtensions: portal.allowedExtensions) {
+            throw UploadRefusal(.type, message)
+        }
+        let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime)
+        let id = Digest.base64URL(Sodium.randomBytes(16))
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let fd = open(spoolPath(id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)).") }
+            close(fd)
+            var kept = fields.filter { ["clientName", "clientEmail", "clientMessage"].contains($0.key) }
+            kept = kept.mapValues { String($0.prefix(5000)) }
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+            let now = env.clock.now()
+            try env.db.execute("""
+                INSERT INTO tus_uploads (id, portal_id, storage_account_id, reservation_id, upload_length, sha256_state, head, file_name,
+                                         content_type, client_fields, remote_address, created_at, updated_at, expires_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+                """, [id, portal.id, account.id, reservationID, length, ResumableSHA256().state, [UInt8](), name, contentType, json,
+                      remoteAddress, now, now + lifetime])
+        } catch {
+            unlink(spoolPath(id))
+            try? QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
+            throw error
+        }
+        if length == 0 {
+            // Nothing to send: the upload is complete at once.
+            return try append(id: id, offset: 0, checksum: nil, declaredLength: 0, remoteAddress: remoteAddress) { _ in 0 }
+        }
+        return try live(id: id)
+    }
+
+    /// One PATCH: appends the body at `offset`, then completes the upload when it is whole (or
+    /// retries a completion that failed, when an empty chunk comes at the end). `checksum` is the
+    /// chunk's algorithm and digest. `read` delivers the body (0 at its end).
+    public func append(id: String, offset: Int64, checksum: (StreamingDigest.Algorithm, [UInt8])?, declaredLength: Int64?,
+                       remoteAddress: String, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> TusUpload {
+        let before = try live(id: id)
+        guard Self.writable.contains(before.status) else { throw TusFailure.finished(status: before.status) }
+        let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw TusFailure.notFound }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw TusFailure.locked }
+        // Under the lock: the row as it stands now.
+        let upload = try live(id: id)
+        guard Self.writable.contains(upload.status) else { throw TusFailure.finished(status: upload.status) }
+        guard offset == upload.offset else { throw TusFailure.offsetConflict(current: upload.offset) }
+        guard var hash = ResumableSHA256(state: upload.sha256State) else {
+            throw ValidationError("", "The upload's saved state is damaged; start it again.")
+        }
+        guard ftruncate(fd, off_t(upload.offset)) == 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)).") }
+
+        let digest = checksum.map { StreamingDigest($0.0) }
+        var head = upload.head
+        var position = upload.offset
+        var cut = false
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        func rollBack() { _ = ftruncate(fd, off_t(upload.offset)) }
+        while true {
+            let n: Int
+            do {
+                n = try read(buffer)
+            } catch {
+                cut = true
+                break
+            }
+            if n == 0 { break }
+            guard Int64(n) <= upload.length - position else {
+                rollBack()
+                throw TusFailure.pastLength
+            }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            var written = 0
+            while written < n {
+                let w = pwrite(fd, piece.baseAddress! + written, n - written, off_t(position) + off_t(written))
+                guard w > 0 else {
+                    rollBack()
+                    throw ValidationError("", "The upload could not be stored (errno \(errno)): is the disk full?")
+                }
+                written += w
+            }
+            hash.update(piece)
+            digest?.update(piece)
+            if head.count < 16 { head += piece.prefix(16 - head.count) }
+            position += Int64(n)
+        }
+        if let declaredLength, position - upload.offset < declaredLength { cut = true }
+        if let checksum, let digest {
+            // A checksum vouches for the whole chunk: a partial one, or one that does not match, is dropped.
+            if cut { rollBack(); throw TusFailure.interrupted }
+            if digest.finish() != checksum.1 { rollBack(); throw TusFailure.checksumMismatch }
+        }
+        if position > upload.offset {
+            guard fdatasync(fd) == 0 else { rollBack(); throw ValidationError("", "The upload could not be stored (fsync errno \(errno)).") }
+            let now = env.clock.now()
+            try env.db.write {
+                try env.db.execute("""
+                    UPDATE tus_uploads SET upload_offset = $1, sha256_state = $2, head = $3, updated_at = $4, expires_at = $5 WHERE id = $6
+                    """, [position, hash.state, head, now, now + lifetime, id])
+                if let reservationID = upload.reservationID {
+                    try QuotaReservations(db: env.db, clock: env.clock).extend(reservationID: reservationID, until: now + lifetime)
+                }
+            }
+        }
+        if cut { throw TusFailure.interrupted }
+        let current = try live(id: id)
+        guard current.isComplete else { return current }
+        return try complete(current, hash: hash, remoteAddress: remoteAddress)
+    }
+
+    /// The whole file has arrived (the caller holds the spool's lock): the rest of the pipeline.
+    /// A refusal (type, malware) ends the upload as `rejected`; a storage or scanner outage leaves
+    /// it `failed` with its bytes and reservation kept, so an empty PATCH at the end retries.
+    func complete(_ upload: TusUpload, hash: ResumableSHA256, remoteAddress: String) throws -> TusUpload {
+        try setStatus(upload.id, "received", reason: nil)
+        guard let portal = try PortalStore(db: env.db, clock: env.clock).find(id: upload.portalID),
+              let account = try StorageAccountStore(db: env.db, clock: env.clock).find(id: upload.storageAccountID),
+              let reservationID = upload.reservationID else {
+            try finishRejected(upload, reason: "The portal or its storage is gone.")
+            throw UploadRefusal(.closed, "This portal cannot accept uploads right now.")
+        }
+        let pipeline = UploadPipeline(env: env, portal: portal, remoteAddress: remoteAddress)
+        let file = UploadPipeline.Spooled(path: spoolPath(upload.id), size: upload.length, sha256: Sodium.hex(hash.finish()),
+                                          head: upload.head, name: upload.fileName, contentType: upload.contentType)
+        do {
+            let received = try pipeline.complete(file, fields: upload.fields, account: account, reservationID: reservationID) { step in
+                try setStatus(upload.id, step, reason: nil)
+            }
+            try env.db.write {
+                try env.db.execute("UPDATE tus_uploads SET status = 'uploaded', file_upload_id = $1, reservation_id = NULL, updated_at = $2 WHERE id = $3",
+                                   [received.uploadID, env.clock.now(), upload.id])
+                try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
+            }
+            unlink(spoolPath(upload.id))
+        } catch let refusal as UploadRefusal {
+            if refusal.kind == .storage || refusal.kind == .scannerDown {
+                try setStatus(upload.id, "failed", reason: refusal.message)
+            } else {
+                try finishRejected(upload, reason: refusal.message)
+            }
+            throw refusal
+        }
+        return try live(id: upload.id)
+    }
+
+    private func setStatus(_ id: String, _ status: String, reason: String?) throws {
+        try env.db.execute("UPDATE tus_uploads SET status = $1, failure_reason = $2, updated_at = $3 WHERE id = $4",
+                           [status, reason, env.clock.now(), id])
+    }
+
+    /// Rejected for good: the bytes and the reservation go, the row stays to say why.
+    private func finishRejected(_ upload: TusUpload, reason: String) throws {
+        try env.db.write {
+            try env.db.execute("UPDATE tus_uploads SET status = 'rejected', failure_reason = $1, reservation_id = NULL, updated_at = $2 WHERE id = $3",
+                               [reason, env.clock.now(), upload.id])
+            if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
+        }
+        unlink(spoolPath(upload.id))
+    }
+
+    /// Termination: an unfinished upload's bytes, reservation and row go. A delivered file
+    /// belongs to the portal owner, so a finished upload cannot be terminated by its client.
+    public func terminate(id: String) throws {
+        _ = try live(id: id)
+        let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw TusFailure.locked }
+        }
+        let upload = try live(id: id)
+        guard upload.status != "uploaded" else { throw TusFailure.finished(status: upload.status) }
+        try remove(upload)
+    }
+
+    private func remove(_ upload: TusUpload) throws {
+        try env.db.write {
+            try env.db.execute("DELETE FROM tus_uploads WHERE id = $1", [upload.id])
+            if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
+        }
+        unlink(spoolPath(upload.id))
+    }
+
+    /// The expiry job: uploads left alone past their expiry go with their bytes and
+    /// reservations; spool files no row owns (a crash between creating the file and the row)
+    /// go once they are older than a lifetime.
+    @discardableResult
+    public func removeExpired() throws -> Int {
+        let expired = try env.db.query("SELECT * FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
+        for upload in expired { try remove(upload) }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names where name.hasSuffix(".part") {
+                let id = String(name.dropLast(".part".count))
+                var st = stat()
+                guard stat(directory + "/" + name, &st) == 0, Int64(st.st_mtim.tv_sec) < env.clock.now() - lifetime,
+                      try find(id: id) == nil else { continue }
+                unlink(directory + "/" + name)
+            }
+        }
+        return expired.count
+    }
+}

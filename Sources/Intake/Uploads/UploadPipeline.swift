@@ -1,0 +1,136 @@
+import Database
+import Foundation
+import Integrations
+
+/// The steps of DESIGN.md's upload pipeline for one portal, shared by the two ways a file
+/// arrives: a multipart request (`UploadSession`) and a resumable tus upload (`TusUploads`).
+/// `admit` is steps 1–3 (portal, password, client fields, account by getUploadRules, quota
+/// reservation); `complete` is steps 4–7 for a file already spooled (type by magic bytes, scan,
+/// store at the provider, record with binding, usage, audit and mail).
+public struct UploadPipeline {
+    let env: UploadEnvironment
+    let portal: Portal
+    let remoteAddress: String
+
+    public init(env: UploadEnvironment, portal: Portal, remoteAddress: String) {
+        self.env = env
+        self.portal = portal
+        self.remoteAddress = remoteAddress
+    }
+
+    /// A file received whole into a spool: its bytes are flushed and hashed.
+    public struct Spooled {
+        public let path: String
+        public let size: Int64
+        public let sha256: String
+        /// The first bytes, for the type check.
+        public let head: [UInt8]
+        public let name: String
+        public let contentType: String
+
+        public init(path: String, size: Int64, sha256: String, head: [UInt8], name: String, contentType: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+            self.head = head
+            self.name = name
+            self.contentType = contentType
+        }
+    }
+
+    /// The largest file the portal takes.
+    public var maxFileBytes: Int64 { portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes }
+
+    /// Steps 1–3: whether the portal takes an upload of `bytes` with these client fields, and the
+    /// account it goes to with a reservation of `bytes` held for `lifetime` seconds.
+    public func admit(fields: [String: String], bytes: Int64, lifetime: Int64 = QuotaReservations.lifetimeSeconds) throws
+        -> (account: StorageAccount, reservationID: Int64) {
+        guard portal.active else { throw UploadRefusal(.closed, "This portal cannot accept uploads right now.") }
+        if portal.hasPassword && !PortalAccess.isValid(fields["token"] ?? "", portalID: portal.id, now: env.clock.now(), key: env.secretKey) {
+            throw UploadRefusal(.password, "Enter the portal's password first.")
+        }
+        for (field, mode, label) in [("clientName", portal.clientNameMode, "your name"), ("clientEmail", portal.clientEmailMode, "your e-mail address")] {
+            let value = (fields[field] ?? "").trimmingSpaces()
+            if mode == .required && value.isEmpty { throw UploadRefusal(.invalid, "Enter \(label).") }
+            if value.count > 200 { throw UploadRefusal(.invalid, "Use at most 200 characters for \(label).") }
+        }
+        if let email = fields["clientEmail"], !email.trimmingSpaces().isEmpty, (try? UserRules.email(email)) == nil {
+            throw UploadRefusal(.invalid, "Enter an e-mail address like name@example.com.")
+        }
+        if (fields["clientMessage"] ?? "").count > 5000 { throw UploadRefusal(.invalid, "Use at most 5000 characters for the message.") }
+        let accounts = try StorageAccountStore(db: env.db, clock: env.clock).list(userID: portal.userID)
+        let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+        let account: StorageAccount
+        switch StorageRules.uploadDecision(portalAccountID: portal.storageAccountID, portalProvider: nil, accounts: rules) {
+        case .refuse(let message): throw UploadRefusal(.closed, message)
+        case .use(let id, _): account = accounts.first { $0.id == id }!
+        }
+        switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime) {
+        case .reserved(let id): return (account, id)
+        case .overQuota(let remaining):
+            throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
+        }
+    }
+
+    /// Steps 4–7 for one spooled file: type, scan, store, then in one transaction the record,
+    /// `size` bytes of the reservation turned into usage, the audit entry and the owner's mail.
+    /// `step` hears "scanning" and "delivering" as they begin.
+    public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64,
+                         step: (String) throws -> Void = { _ in }) throws -> ReceivedFile {
+        if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, allowedExtensions: portal.allowedExtensions) {
+            throw UploadRefusal(.type, message)
+        }
+        try step("scanning")
+        try scan(file)
+        try step("delivering")
+        // A portal from before folder names existed has none: its own name stands in.
+        var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
+        if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
+        let stored: StoredFile
+        do {
+            stored = try env.provider(account).store(spoolPath: file.path, length: file.size, fileName: file.name,
+                                                     contentType: file.contentType, folder: folder)
+        } catch let error as StorageProviderError {
+            throw UploadRefusal(.storage, "The file could not be stored: \(error.message)")
+        }
+        let id: Int64 = try env.db.write {
+            let now = env.clock.now()
+            let id = try env.db.scalar("""
+                INSERT INTO file_uploads (portal_id, user_id, storage_account_id, provider_file_id, provider_path, file_name, content_type,
+                                          size_bytes, sha256, client_name, client_email, client_message, status, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'uploaded', $13, $13) RETURNING id
+                """, [portal.id, portal.userID, account.id, stored.fileID, stored.path, file.name, file.contentType, file.size, file.sha256,
+                      fields["clientName"], fields["clientEmail"], fields["clientMessage"], now], as: Int64.self)!
+            try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
+            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
+                                                              entityType: "file_upload", entityID: String(id),
+                                                              after: [("portal", portal.slug), ("size", String(file.size)), ("sha256", file.sha256)])
+            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [portal.userID], as: String.self) {
+                let client = fields["clientName"].map { " from \($0)" } ?? ""
+                try MailOutbox(db: env.db, clock: env.clock).enqueue(
+                    to: owner, subject: "New upload to \(portal.name): \(file.name)",
+                    body: "\(file.name) (\(ByteSize(bytes: file.size)))\(client) arrived through your portal “\(portal.name)”.\nIt is stored at \(stored.path).")
+            }
+            return id
+        }
+        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider)
+    }
+
+    /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed.
+    private func scan(_ file: Spooled) throws {
+        let kind = FileTypes.kinds.first { $0.extensions.contains(FileTypes.fileExtension(file.name) ?? "") }
+        guard kind?.safe != true, let scanner = env.scanner else { return }
+        let verdict: ScanVerdict
+        do {
+            verdict = try scanner.scan(path: file.path, length: file.size)
+        } catch is ScannerUnavailable {
+            throw UploadRefusal(.scannerDown, "Files cannot be checked for viruses right now, so “\(file.name)” was not accepted. Please try again later.")
+        }
+        if case .infected(let signature) = verdict {
+            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress),
+                action: "upload.infected", entityType: "portal", entityID: String(portal.id),
+                after: [("file_name", file.name), ("signature", signature)])
+            throw UploadRefusal(.infected, "“\(file.name)” contains malware (\(signature)) and was refused.")
+        }
+    }
+}

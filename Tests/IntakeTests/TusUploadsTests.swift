@@ -1,0 +1,106 @@
+import Checksums
+import Database
+import Foundation
+@testable import Intake
+import Sodium
+import Testing
+
+@Suite("Resumable (tus) uploads: hash state, crash leftovers, refusals, expiry", .serialized)
+struct TusUploadsTests {
+    /// Appends `bytes` as one PATCH at `offset`.
+    func append(_ uploads: TusUploads, _ id: String, offset: Int64, _ bytes: ArraySlice<UInt8>) throws -> TusUpload {
+        var rest = bytes
+        return try uploads.append(id: id, offset: offset, checksum: nil, declaredLength: Int64(bytes.count), remoteAddress: "") { buffer in
+            let n = min(buffer.count, rest.count, 7_777)  // odd piece sizes, across SHA-256 blocks
+            buffer.copyBytes(from: rest.prefix(n))
+            rest = rest.dropFirst(n)
+            return n
+        }
+    }
+
+    func create(_ w: UploadSessionTests.World, _ uploads: TusUploads, name: String, length: Int) throws -> TusUpload {
+        try uploads.create(portal: w.portal, fields: ["clientName": "Ada", "token": "never stored"], fileName: name,
+                           contentType: "application/pdf", length: Int64(length), remoteAddress: "")
+    }
+
+    @Test("a saved SHA-256 state restored any number of times gives the one-shot digest; damaged state is refused")
+    func resumableHash() {
+        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var hash = ResumableSHA256()
+        var start = 0
+        for cut in [1, 63, 64, 65, 1000, 4097, 65_536, 99_999, 100_000] {
+            var restored = ResumableSHA256(state: hash.state)!
+            data[start..<cut].withUnsafeBytes { restored.update($0) }
+            hash = restored
+            start = cut
+        }
+        #expect(hash.finish() == StreamingDigest.digest(.sha256, data))
+        #expect(ResumableSHA256(state: [1, 2, 3]) == nil)
+        #expect(ResumableSHA256(state: [UInt8](repeating: 0xFF, count: ResumableSHA256.stateSize)) == nil)
+    }
+
+    @Test("bytes a crashed writer left past the recorded offset are cut off; the file arrives whole with its SHA-256; the token is not stored")
+    func crashLeftovers() throws {
+        try withDatabase { db in
+            let w = try UploadSessionTests().world(db)
+            defer { try? FileManager.default.removeItem(atPath: w.root) }
+            let uploads = TusUploads(env: w.env)
+            let bytes = Array("%PDF-1.7\n".utf8) + (0..<300_000).map { UInt8($0 % 253) }
+            let upload = try create(w, uploads, name: "report.pdf", length: bytes.count)
+            #expect(try append(uploads, upload.id, offset: 0, bytes[0..<100_000]).offset == 100_000)
+            // A writer died after writing more than it recorded.
+            let handle = try #require(FileHandle(forWritingAtPath: uploads.spoolPath(upload.id)))
+            handle.seekToEndOfFile()
+            handle.write(Data(repeating: 0xEE, count: 5000))
+            try handle.close()
+            let done = try append(uploads, upload.id, offset: 100_000, bytes[100_000...])
+            #expect(done.status == "uploaded" && done.offset == Int64(bytes.count))
+            let sha = try db.scalar("SELECT sha256 FROM file_uploads WHERE id = $1", [done.fileUploadID!], as: String.self)
+            #expect(sha == Sodium.hex(StreamingDigest.digest(.sha256, bytes)))
+            #expect(try db.scalar("SELECT client_fields FROM tus_uploads", as: String.self) == #"{"clientName":"Ada"}"#)
+            #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == bytes.count)
+            #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+        }
+    }
+
+    @Test("a file that is not what its name says is rejected at the end: bytes and reservation go, the reason stays, nothing is counted")
+    func rejectedAtCompletion() throws {
+        try withDatabase { db in
+            let w = try UploadSessionTests().world(db)
+            defer { try? FileManager.default.removeItem(atPath: w.root) }
+            let uploads = TusUploads(env: w.env)
+            let bytes: [UInt8] = [0x4D, 0x5A] + [UInt8](repeating: 0, count: 1000)
+            let upload = try create(w, uploads, name: "invoice.pdf", length: bytes.count)
+            #expect(throws: UploadRefusal.self) { try append(uploads, upload.id, offset: 0, bytes[...]) }
+            let after = try #require(try uploads.find(id: upload.id))
+            #expect(after.status == "rejected" && after.failureReason?.contains("not really a PDF") == true)
+            #expect(!FileManager.default.fileExists(atPath: uploads.spoolPath(upload.id)))
+            #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+            #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == 0)
+            #expect(throws: TusFailure.finished(status: "rejected")) { try append(uploads, upload.id, offset: Int64(bytes.count), []) }
+        }
+    }
+
+    @Test("an upload left alone past its lifetime is gone, and the job removes it with its bytes and reservation; orphan spool files go too")
+    func expiry() throws {
+        try withDatabase { db in
+            let w = try UploadSessionTests().world(db)
+            defer { try? FileManager.default.removeItem(atPath: w.root) }
+            let uploads = TusUploads(env: w.env, lifetime: 3600)
+            let upload = try create(w, uploads, name: "slow.pdf", length: 10_000)
+            _ = try append(uploads, upload.id, offset: 0, Array("%PDF-".utf8)[...])
+            let orphan = uploads.directory + "/AAAAAAAAAAAAAAAAAAAAAA.part"
+            FileManager.default.createFile(atPath: orphan, contents: Data([1]), attributes: [.modificationDate: Date(timeIntervalSince1970: 1_000)])
+
+            w.clock.advance(1800)
+            #expect(try uploads.removeExpired() == 0, "a chunk extended its life")
+            #expect(try uploads.live(id: upload.id).offset == 5)
+            w.clock.advance(3601)
+            #expect(throws: TusFailure.gone) { try uploads.live(id: upload.id) }
+            #expect(try uploads.removeExpired() == 1)
+            #expect(throws: TusFailure.notFound) { try uploads.live(id: upload.id) }
+            #expect(!FileManager.default.fileExists(atPath: uploads.spoolPath(upload.id)) && !FileManager.default.fileExists(atPath: orphan))
+            #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+        }
+    }
+}
