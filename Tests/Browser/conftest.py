@@ -41,6 +41,9 @@ class Server:
                         INTAKE_BASE_URL=self.url,
                         INTAKE_WORKERS="2",
                         INTAKE_THREADS="4",
+                        # Files above 4 MiB go resumable from the portal page, in 512 KiB chunks.
+                        INTAKE_TUS_THRESHOLD_KIB="4096",
+                        INTAKE_TUS_CHUNK_KIB="512",
                         INTAKE_PUBLIC_DIR=str(ROOT / "public"),
                         INTAKE_TEMPLATES_DIR=str(ROOT / "templates"))
         nginx_dir = pathlib.Path(self.home, "nginx")

@@ -9,9 +9,12 @@ import tempfile
 import threading
 import time
 
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from tusclient import client as tus
 
-from test_portal import make_portal
+from conftest import make_driver, screenshot
+from test_portal import make_portal, write_files
 
 
 class CuttingProxy:
@@ -175,3 +178,57 @@ def test_tuspy_resumes_an_upload_from_its_url_later(server):
     assert second.offset == 1024 * 1024
     second.upload()
     assert_arrived(server, "later.pdf", content)
+
+
+def network(driver, offline=False, upload_bytes_per_second=-1):
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": upload_bytes_per_second})
+
+
+def test_portal_page_sends_a_large_file_resumably_through_a_network_drop_and_a_pause(server):
+    make_portal(server, "big-files")
+    content = b"%PDF-1.7\n" + os.urandom(6 * 1024 * 1024)
+    driver = make_driver()
+    try:
+        driver.get(server.url + "/p/big-files")
+        driver.find_element(By.ID, "clientName").send_keys("Ada Large")
+        driver.find_element(By.ID, "files").send_keys(write_files([("large.pdf", content)]))
+        # A slow line (1 MiB/s), so there is time to fail it.
+        network(driver, upload_bytes_per_second=1024 * 1024)
+        driver.find_element(By.CSS_SELECTOR, ".upload-form button[type=submit]").click()
+        bar = driver.find_element(By.CSS_SELECTOR, ".upload-list progress")
+        state = driver.find_element(By.CSS_SELECTOR, ".upload-list .upload-state")
+        WebDriverWait(driver, 30).until(lambda d: float(bar.get_attribute("value")) > 0.2)
+
+        # The network drops: the page says so and waits; back online, it goes on from the server's offset.
+        network(driver, offline=True)
+        WebDriverWait(driver, 30).until(lambda d: "Connection lost" in state.text)
+        screenshot(driver, "portal-resumable-offline")
+        dropped_at = float(bar.get_attribute("value"))
+        network(driver, upload_bytes_per_second=1024 * 1024)
+        WebDriverWait(driver, 60).until(lambda d: float(bar.get_attribute("value")) > dropped_at + 0.1)
+
+        # Pause holds the upload where it is; resume continues it.
+        toggle = driver.find_element(By.CSS_SELECTOR, ".upload-list button")
+        toggle.click()
+        assert toggle.text == "Resume" and state.text == "Paused"
+        paused_at = float(bar.get_attribute("value"))
+        time.sleep(1.5)
+        assert abs(float(bar.get_attribute("value")) - paused_at) < 0.1
+        toggle.click()
+        network(driver)
+        WebDriverWait(driver, 60).until(lambda d: "arrived" in d.find_element(By.CSS_SELECTOR, ".upload-status").text)
+        assert "large.pdf" in driver.find_element(By.CSS_SELECTOR, ".upload-status").text
+        screenshot(driver, "portal-resumable-done")
+    finally:
+        driver.quit()
+    db = sqlite3.connect(f"{server.home}/intake.db")
+    try:
+        account, file_id, sha256 = db.execute(
+            "SELECT storage_account_id, provider_file_id, sha256 FROM file_uploads WHERE file_name = 'large.pdf'").fetchone()
+    finally:
+        db.close()
+    with open(f"{server.home}/storage/{account}/{file_id}", "rb") as f:
+        assert f.read() == content
+    assert sha256 == hashlib.sha256(content).hexdigest()

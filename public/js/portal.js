@@ -1,7 +1,8 @@
 // Intake public portal: progressive enhancement of the plain upload form.
 // Without this script the form posts every file at once and the server answers with a receipt.
 // With it: a drop zone, the portal's limits checked before sending, one request per file with
-// its own progress bar and a total, and the receipt shown in place.
+// its own progress bar and a total, and the receipt shown in place. Files above the resumable
+// threshold go through tus.js in chunks, survive dropped connections and can be paused.
 (function () {
   "use strict";
   var form = document.querySelector("form.upload-form");
@@ -11,6 +12,8 @@
   var button = form.querySelector("button[type=submit]");
   var maxBytes = Number(form.dataset.maxFileBytes || 0);
   var maxFiles = Number(form.dataset.maxFiles || 20);
+  var resumableThreshold = Number(form.dataset.resumableThreshold || 0);
+  var resumableChunk = Number(form.dataset.resumableChunk || 8388608);
   var accept = (input.getAttribute("accept") || "").split(",").filter(Boolean).map(function (s) { return s.trim().toLowerCase(); });
   var csrf = document.querySelector('meta[name="csrf-token"]');
   var chosen = [];
@@ -77,7 +80,58 @@
   zone.addEventListener("dragleave", function () { zone.classList.remove("over"); });
   zone.addEventListener("drop", function (e) { e.preventDefault(); zone.classList.remove("over"); choose(e.dataTransfer.files); });
 
+  function fields() {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name && el.type !== "file" && el.type !== "submit" && el.name !== "csrf_token" && el.value !== "") out[el.name] = el.value;
+    });
+    return out;
+  }
+
+  // A large file: resumable, in chunks, with a pause button.
+  function sendResumable(entry, done) {
+    var metadata = fields();
+    metadata.filename = entry.file.name;
+    metadata.filetype = entry.file.type || "application/octet-stream";
+    var state = document.createElement("span");
+    state.className = "upload-state";
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "button secondary";
+    toggle.textContent = "Pause";
+    toggle.setAttribute("aria-label", "Pause " + entry.file.name);
+    entry.item.appendChild(document.createTextNode(" "));
+    entry.item.appendChild(state);
+    entry.item.appendChild(document.createTextNode(" "));
+    entry.item.appendChild(toggle);
+    var upload = new window.IntakeTus.Upload(entry.file, {
+      endpoint: "/api/tus/", metadata: metadata, chunkSize: resumableChunk,
+      onProgress: function (sent, size) { entry.bar.value = size ? sent / size : 1; entry.loaded = sent; update(); },
+      onState: function (text) { state.textContent = text; },
+      onSuccess: function (info) {
+        toggle.remove();
+        state.textContent = "arrived";
+        entry.bar.value = 1;
+        done(null, info);
+      },
+      onError: function (message) { toggle.remove(); state.textContent = ""; done(message); }
+    });
+    toggle.addEventListener("click", function () {
+      if (upload.paused) {
+        upload.resume();
+        toggle.textContent = "Pause";
+        toggle.setAttribute("aria-label", "Pause " + entry.file.name);
+      } else {
+        upload.pause();
+        toggle.textContent = "Resume";
+        toggle.setAttribute("aria-label", "Resume " + entry.file.name);
+      }
+    });
+    upload.start();
+  }
+
   function send(entry, done) {
+    if (window.IntakeTus && resumableThreshold && entry.file.size > resumableThreshold) { sendResumable(entry, done); return; }
     var data = new FormData();
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.name && el.type !== "file" && el.type !== "submit") data.append(el.name, el.value);

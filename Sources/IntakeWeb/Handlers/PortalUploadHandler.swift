@@ -46,6 +46,8 @@ enum PortalUploadHandler {
                        "owner": .string(owner?.name ?? ""), "id": .int(portal.id), "maxFiles": .int(Int64(portal.maxFiles)),
                        "maxFile": .string(ByteSize(bytes: portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes).description),
                        "maxFileBytes": .int(portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes),
+                       "resumableThreshold": .int(context.services.configuration.tusThresholdBytes),
+                       "resumableChunk": .int(context.services.configuration.tusChunkBytes),
                        "accept": .string(portal.allowedExtensions.sorted().map { "." + $0 }.joined(separator: ",")),
                        "types": .string(portal.allowedExtensions.isEmpty ? "" : portal.allowedExtensions.sorted().map { "." + $0 }.joined(separator: ", ")),
                        "clientName": mode(portal.clientNameMode), "clientEmail": mode(portal.clientEmailMode), "message": .bool(portal.messageField)],
