@@ -38,11 +38,13 @@ let package = Package(
         .target(name: "Database", dependencies: ["CSQLite"]),
         .target(name: "Sodium", dependencies: ["CSodium"]),
         .target(name: "Checksums", dependencies: ["CLibCrypto"]),
+        // Linux calls glibc declares only under _GNU_SOURCE.
+        .target(name: "CSystem"),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "Integrations", dependencies: ["Curl", "Sodium"]),
 
         // The domain, the web layer and the executable.
-        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl"]),
+        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "CSystem"]),
         .target(name: "IntakeWeb", dependencies: [
             "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
             .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Checksums
+import CSystem
 import Database
 import Foundation
 import Sodium
@@ -93,6 +94,9 @@ public struct TusUploads {
     /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
     static let writable: Set<String> = ["receiving", "received", "failed"]
 
+    /// How many bytes of a chunk are written before their write-back to disk is started.
+    static let writebackStep: Int64 = 8 << 20
+
     func spoolPath(_ id: String) -> String { directory + "/" + id + ".part" }
 
     /// Ids are 128 random bits in base64url: the URL of an upload is its only key.
@@ -176,8 +180,10 @@ public struct TusUploads {
         let digest = checksum.map { StreamingDigest($0.0) }
         var head = upload.head
         var position = upload.offset
+        var flushedTo = upload.offset
         var cut = false
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        // Small enough that a piece is still in the CPU cache when it is hashed after being written.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         func rollBack() { _ = ftruncate(fd, off_t(upload.offset)) }
         while true {
@@ -207,6 +213,12 @@ public struct TusUploads {
             digest?.update(piece)
             if head.count < 16 { head += piece.prefix(16 - head.count) }
             position += Int64(n)
+            // Start writing back what is complete so far, so the flush at the end of the chunk
+            // waits for little (a chunk is only acknowledged once it is on disk).
+            if position - flushedTo >= Self.writebackStep {
+                _ = intake_start_writeback(fd, flushedTo, position - flushedTo)
+                flushedTo = position
+            }
         }
         if let declaredLength, position - upload.offset < declaredLength { cut = true }
         if let checksum, let digest {
