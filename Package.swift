@@ -41,7 +41,7 @@ let package = Package(
         // Linux calls glibc declares only under _GNU_SOURCE.
         .target(name: "CSystem"),
         .target(name: "Curl", dependencies: ["CCurl"]),
-        .target(name: "Integrations", dependencies: ["Curl", "Sodium"]),
+        .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums"]),
 
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "CSystem"]),
@@ -56,7 +56,7 @@ let package = Package(
         ]),
 
         // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client.
-        .target(name: "TestSupport", dependencies: ["Web"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Web", "Checksums", "Sodium"], path: "Sources/TestSupport"),
 
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database", "Checksums"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
     ],
     swiftLanguageModes: [.v6]
 )

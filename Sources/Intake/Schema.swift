@@ -293,6 +293,24 @@ public enum Schema {
             );
             CREATE INDEX tus_uploads_expiry ON tus_uploads (expires_at);
             """),
+        Migration(14, "background delivery", """
+            -- A received file waits in its spool until a worker delivers it to the provider. The
+            -- provider's resumable session is kept here so another process can resume it; the
+            -- lease says who is delivering it now (host:pid) and until when.
+            ALTER TABLE file_uploads ADD COLUMN spool_path TEXT;
+            ALTER TABLE file_uploads ADD COLUMN provider_session TEXT;
+            ALTER TABLE file_uploads ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE file_uploads ADD COLUMN next_attempt_at INTEGER;
+            ALTER TABLE file_uploads ADD COLUMN deliver_until INTEGER;
+            ALTER TABLE file_uploads ADD COLUMN lease_holder TEXT;
+            ALTER TABLE file_uploads ADD COLUMN lease_expires INTEGER;
+            ALTER TABLE file_uploads ADD COLUMN delivered_at INTEGER;
+            -- The folder path (a JSON array of names) the file goes to, fixed when it arrived.
+            ALTER TABLE file_uploads ADD COLUMN target_folder TEXT;
+            CREATE INDEX file_uploads_delivery ON file_uploads (next_attempt_at) WHERE status = 'delivering';
+            -- The process whose request holds a reservation (host:pid); a dead one's are dropped at once.
+            ALTER TABLE upload_reservations ADD COLUMN holder TEXT;
+            """),
     ]
 
     /// The migrator over `migrations`.

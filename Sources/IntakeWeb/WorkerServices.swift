@@ -47,7 +47,8 @@ public final class WorkerServices {
     /// account's OAuth tokens (refreshed as they near expiry, renewed once when refused).
     public func uploadEnvironment() -> UploadEnvironment {
         UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
-                          scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) }) { account in
+                          scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) },
+                          deliveryWindow: configuration.deliveryWindowSeconds) { account in
             try self.storageProvider(for: account)
         }
     }

@@ -1,4 +1,6 @@
+import Checksums
 import Foundation
+import Sodium
 import Synchronization
 
 /// A loopback stand-in for the Google Drive v3 endpoints Intake uses, speaking their documented
@@ -31,6 +33,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var parent: String
         var mimeType: String
         var total: Int
+        var fields: String?
         var bytes: [UInt8] = []
     }
 
@@ -39,6 +42,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var sessions: [String: Session] = [:]
         var chunkFailures: [ChunkFailure] = []
         var downloadFailures: [LoopbackResponse.Behaviour] = []
+        var corruptNext = 0
+        var chunkDelay: Double = 0
+        var sessionsStarted = 0
         var downloadRanges: [String?] = []
         var counter = 0
         var chunkPuts = 0
@@ -63,6 +69,15 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var items: [Item] { state.withLock { Array($0.items.values) } }
+    /// The next `count` uploads are stored with one byte changed (the checksums Drive reports are
+    /// of what it holds, so a client that checks them notices).
+    public func corruptNextUploads(_ count: Int) { state.withLock { $0.corruptNext = count } }
+    /// Every chunk is answered only after this many seconds (a slow link, to stop a worker mid-transfer).
+    public func delayChunks(_ seconds: Double) { state.withLock { $0.chunkDelay = seconds } }
+    public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
+    /// The bytes each open upload session holds so far.
+    public var sessionBytes: [Int] { state.withLock { $0.sessions.values.map(\.bytes.count) } }
+
     /// The next `alt=media` answers behave so (`.cutAfter(n)`, `.drop`), in order.
     public func failNextDownloads(_ failures: [LoopbackResponse.Behaviour]) { state.withLock { $0.downloadFailures = failures } }
     /// The `Range` header of every content request so far (nil: none).
@@ -165,7 +180,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         let id = state.withLock { s -> String in
             s.counter += 1
             let id = "upload-\(s.counter)"
-            s.sessions[id] = Session(name: name, parent: parent, mimeType: mimeType, total: total)
+            s.sessions[id] = Session(name: name, parent: parent, mimeType: mimeType, total: total, fields: request.query["fields"])
+            s.sessionsStarted += 1
             return id
         }
         return LoopbackResponse(status: 200, headers: [("Location", "\(baseURL)/upload/drive/v3/files?uploadType=resumable&upload_id=\(id)")])
@@ -209,20 +225,32 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
             s.sessions[uploadID] = session
             return .respond(session, uploadID)
         }
+        if case .respond = outcome, let delay = Optional(state.withLock { $0.chunkDelay }), delay > 0, parts[0] != "*" {
+            Thread.sleep(forTimeInterval: delay)
+        }
         switch outcome {
         case .response(let response): return response
         case .respond(let session, let uploadID):
             guard session.bytes.count == session.total else {
                 return LoopbackResponse(status: 308, headers: session.bytes.isEmpty ? [] : [("Range", "bytes=0-\(session.bytes.count - 1)")])
             }
-            let id = state.withLock { s -> String in
+            let (id, bytes) = state.withLock { s -> (String, [UInt8]) in
                 s.sessions.removeValue(forKey: uploadID)
                 s.counter += 1
                 let id = "file-\(s.counter)"
-                s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: session.bytes)
-                return id
+                var bytes = session.bytes
+                if s.corruptNext > 0, !bytes.isEmpty {
+                    s.corruptNext -= 1
+                    bytes[bytes.count / 2] ^= 0xFF
+                }
+                s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: bytes)
+                return (id, bytes)
             }
-            return json(["id": id, "size": String(session.total)])
+            // The fields the session asked for; checksums of what is stored.
+            let fields = Set((session.fields ?? "id").split(separator: ",").map(String.init))
+            let all: [String: Any] = ["id": id, "size": String(session.total), "sha256Checksum": Sodium.hex(StreamingDigest.digest(.sha256, bytes)),
+                                      "md5Checksum": Sodium.hex(StreamingDigest.digest(.md5, bytes))]
+            return json(all.filter { fields.contains($0.key) })
         }
     }
 

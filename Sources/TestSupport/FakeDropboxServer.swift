@@ -1,4 +1,6 @@
+import Checksums
 import Foundation
+import Sodium
 import Synchronization
 
 /// A loopback stand-in for the Dropbox v2 endpoints Intake uses, speaking their documented wire
@@ -26,6 +28,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         var sessions: [String: [UInt8]] = [:]
         var chunkFailures: [ChunkFailure] = []
         var downloadFailures: [LoopbackResponse.Behaviour] = []
+        var corruptNext = 0
         var downloadRanges: [String?] = []
         var counter = 0
         var chunkCalls = 0
@@ -50,6 +53,10 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var files: [File] { state.withLock { Array($0.files.values) } }
+    /// The next `count` finished uploads are stored with one byte changed (`content_hash` is of what
+    /// Dropbox holds, so a client that checks it notices).
+    public func corruptNextUploads(_ count: Int) { state.withLock { $0.corruptNext = count } }
+
     /// The next `files/download` answers behave so (`.cutAfter(n)`, `.drop`), in order.
     public func failNextDownloads(_ failures: [LoopbackResponse.Behaviour]) { state.withLock { $0.downloadFailures = failures } }
     /// The `Range` header of every download so far (nil: none).
@@ -143,7 +150,11 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         guard finish else { return LoopbackResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("null".utf8)) }
         guard let commit = argument["commit"] as? [String: Any], let path = commit["path"] as? String else { return error(400, ["error_summary": "commit"]) }
         let file = state.withLock { s -> File in
-            let bytes = s.sessions.removeValue(forKey: session) ?? []
+            var bytes = s.sessions.removeValue(forKey: session) ?? []
+            if s.corruptNext > 0, !bytes.isEmpty {
+                s.corruptNext -= 1
+                bytes[bytes.count / 2] ^= 0xFF
+            }
             var final = path
             var n = 1
             while s.files.values.contains(where: { $0.path.lowercased() == final.lowercased() }) {
@@ -156,8 +167,10 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             s.files[file.id] = file
             return file
         }
+        let hash = DropboxContentHash()
+        file.bytes.withUnsafeBytes { hash.update($0) }
         return json(["name": String(file.path.split(separator: "/").last ?? ""), "id": file.id, "path_display": file.path,
-                     "path_lower": file.path.lowercased(), "size": file.bytes.count])
+                     "path_lower": file.path.lowercased(), "size": file.bytes.count, "content_hash": Sodium.hex(hash.finish())])
     }
 
     private func json(_ object: [String: Any], status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {

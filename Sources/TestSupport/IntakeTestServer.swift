@@ -105,6 +105,19 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     /// A cookie-keeping client for this server.
     public func session() -> WebSession { WebSession(port: port) }
 
+    /// The files (not folders) left anywhere under the spool directory.
+    public var spoolFiles: [String] { Self.files(under: home + "/spool") }
+
+    /// Regular files under `path`, relative to it.
+    public static func files(under path: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }
+        var out: [String] = []
+        while let name = walker.nextObject() as? String {
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { out.append(name) }
+        }
+        return out
+    }
+
     /// A GET through nginx.
     public func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPResult {
         try HTTPClient.request(port: port, path: path, headers: headers)

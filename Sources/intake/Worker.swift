@@ -38,6 +38,7 @@ struct Worker: ParsableCommand {
             return ApplicationHandler(Application(services: services))
         }
         let code = worker.run {
+            DeliveryRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey)
             reportWorkerReady(environment: ProcessInfo.processInfo.environment)
         }
         throw ExitCode(code)

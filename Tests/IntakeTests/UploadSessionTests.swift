@@ -57,7 +57,7 @@ struct UploadSessionTests {
     }
 
     func spoolIsEmpty(_ w: World) -> Bool {
-        ((try? FileManager.default.contentsOfDirectory(atPath: w.root + "/spool")) ?? []).isEmpty
+        IntakeTestServer.files(under: w.root + "/spool").isEmpty
     }
 
     @Test("files land on disk with the same SHA-256, bound to the account; usage is their sum; mail queued; nothing left in the spool")

@@ -120,7 +120,7 @@ struct CloudUploadTests {
         #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "DISCONNECTED")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
+        #expect(server.spoolFiles.isEmpty, "\(server.spoolFiles)")
     }
 
     @Test("a 9 MiB file goes to Dropbox in an upload session; a chunk partly kept before a dropped connection resumes at incorrect_offset; the owner downloads it, also across a cut connection; delete reaches Dropbox")

@@ -64,7 +64,7 @@ struct PortalUploadTests {
         #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) == Int64(big.count + 6))
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM mail_outbox", as: Int.self) == 2)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool")) ?? []).isEmpty)
+        #expect(server.spoolFiles.isEmpty, "\(server.spoolFiles)")
 
         // The owner: the files page, a download served by nginx (X-Accel-Redirect), a delete.
         let credentials = try String(contentsOfFile: server.home + "/demo-credentials.txt", encoding: .utf8)

@@ -98,7 +98,7 @@ struct TusUploadTests {
         // Counted once: usage is the file's size; nothing is still held; the spool is gone.
         #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email = 'owner@example.com'", as: Int.self) == bytes.count)
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool/tus")) ?? []).isEmpty)
+        #expect(server.spoolFiles.isEmpty, "\(server.spoolFiles)")
         // A finished upload takes nothing more and cannot be terminated by its client.
         #expect(try patch(server, location, offset: bytes.count, []).status == 409)
         #expect(try HTTPClient.request(port: server.port, method: "DELETE", path: location, headers: [tus]).status == 409)
@@ -136,7 +136,7 @@ struct TusUploadTests {
         #expect(try HTTPClient.request(port: server.port, method: "DELETE", path: location, headers: [tus]).status == 204)
         #expect(try head(server, location).status == 404)
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: server.home + "/spool/tus")) ?? []).isEmpty)
+        #expect(server.spoolFiles.isEmpty, "\(server.spoolFiles)")
         #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email = 'owner@example.com'", as: Int.self) == 0)
 
         // Refused at creation, before a byte is sent: too large, a refused type, no such portal, bad metadata.

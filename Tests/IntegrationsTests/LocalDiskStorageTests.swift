@@ -21,7 +21,9 @@ struct LocalDiskStorageTests {
             let storage = LocalDiskStorage(root: root)
             let first = try storage.store(spoolPath: spool, length: 300_000, fileName: "report.pdf", contentType: "application/pdf", folder: ["Acme", "Ada"])
             let second = try storage.store(spoolPath: spool, length: 1000, fileName: "report.pdf", contentType: "application/pdf", folder: ["Acme", "Ada"])
-            #expect(first == StoredFile(fileID: "Intake/Acme/Ada/report.pdf", path: "Intake/Acme/Ada/report.pdf", size: 300_000))
+            let spooled = try Data(contentsOf: URL(fileURLWithPath: spool))
+            #expect(first == StoredFile(fileID: "Intake/Acme/Ada/report.pdf", path: "Intake/Acme/Ada/report.pdf", size: 300_000,
+                                        checksums: ["sha256": Sodium.hex(StreamingDigest.digest(.sha256, Array(spooled)))]), "the checksum of the file read back")
             #expect(second.fileID == "Intake/Acme/Ada/report (2).pdf")
             let stored = try Data(contentsOf: URL(fileURLWithPath: root + "/" + first.fileID))
             #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: spool))))

@@ -1,4 +1,7 @@
 import Database
+#if canImport(Glibc)
+import Glibc
+#endif
 import Integrations
 
 /// A stored file as lists show it.
@@ -80,7 +83,12 @@ public struct FileStore {
     /// The seed's cascade: the provider first, then the database (and the owner's usage). A file
     /// whose storage cannot be reached is kept, so nothing is lost silently.
     public func delete(id: Int64, provider: StorageProvider?, by actor: AuditLog.Actor) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
-        guard let file = try find(id: id) else { return (false, false) }
+        guard let file = try find(id: id),
+              let delivery = try db.queryOne("SELECT spool_path, lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]) else { return (false, false) }
+        if file.status == "delivering", let holder = try delivery.get("lease_holder", as: String?.self),
+           try delivery.get("lease_expires", as: Int64?.self) ?? 0 > clock.now(), !Deliveries.isDead(holder) {
+            throw FileBusy()
+        }
         var fromCloud = false
         if let provider, let fileID = file.providerFileID {
             try provider.delete(fileID: fileID)
@@ -88,14 +96,18 @@ public struct FileStore {
         }
         try db.write {
             try db.execute("DELETE FROM file_uploads WHERE id = $1", [id])
-            if file.status == "uploaded" {
-                try db.execute("UPDATE users SET storage_used_bytes = max(0, storage_used_bytes - $1) WHERE id = $2", [file.size, file.userID])
-            }
+            // Every recorded file counts, delivered or still waiting in its spool.
+            try db.execute("UPDATE users SET storage_used_bytes = CASE WHEN storage_used_bytes > $1 THEN storage_used_bytes - $1 ELSE 0 END WHERE id = $2",
+                           [file.size, file.userID])
             try AuditLog(db: db, clock: clock).record(actor, action: "file_upload.delete", entityType: "file_upload", entityID: String(id),
                                                       before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])
         }
+        if let spool = try delivery.get("spool_path", as: String?.self) { unlink(spool) }
         return (fromCloud, true)
     }
+
+    /// A file that a worker is delivering right now cannot be deleted under it.
+    public struct FileBusy: Error {}
 
     static func record(_ row: Row) throws -> FileRecord {
         FileRecord(id: try row.get("id"), portalID: try row.get("portal_id"), portalName: try row.get("portal_name"), userID: try row.get("user_id"),

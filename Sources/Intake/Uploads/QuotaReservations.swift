@@ -22,8 +22,9 @@ public struct QuotaReservations {
         case overQuota(remainingBytes: Int64)
     }
 
-    /// Holds `bytes` for `lifetime` seconds (a resumable upload holds them as long as it may be resumed).
-    public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds) throws -> Outcome {
+    /// Holds `bytes` for `lifetime` seconds (a resumable upload holds them as long as it may be
+    /// resumed). `holder` is the process whose request holds them, when they die with it.
+    public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds, holder: String? = nil) throws -> Outcome {
         try db.write {
             let now = clock.now()
             guard let row = try db.queryOne("""
@@ -37,8 +38,8 @@ public struct QuotaReservations {
             let remaining = max(0, quota - used - reserved)
             guard bytes <= remaining else { return .overQuota(remainingBytes: remaining) }
             let id = try db.scalar("""
-                INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id
-                """, [userID, bytes, now, now + lifetime], as: Int64.self)!
+                INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at, holder) VALUES ($1, $2, $3, $4, $5) RETURNING id
+                """, [userID, bytes, now, now + lifetime, holder], as: Int64.self)!
             return .reserved(id: id)
         }
     }
@@ -76,6 +77,17 @@ public struct QuotaReservations {
 
     public func release(reservationID: Int64) throws {
         try db.execute("DELETE FROM upload_reservations WHERE id = $1", [reservationID])
+    }
+
+    /// Crash recovery: reservations of requests whose process died (this host) go at once.
+    @discardableResult
+    public func removeAbandoned() throws -> Int {
+        let rows = try db.query("SELECT id, holder FROM upload_reservations WHERE holder IS NOT NULL")
+        var removed = 0
+        for row in rows where Deliveries.isDead(try row.get("holder", as: String.self)) {
+            removed += try db.execute("DELETE FROM upload_reservations WHERE id = $1", [try row.get("id", as: Int64.self)])
+        }
+        return removed
     }
 
     @discardableResult

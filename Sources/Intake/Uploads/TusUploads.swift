@@ -40,7 +40,8 @@ public struct TusUpload: Sendable, Equatable {
         contentType = try row.get("content_type")
         let json = try row.get("client_fields", as: String.self)
         fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]) ?? [:]
-        status = try row.get("status")
+        // Once the file is recorded, its own status (delivering, uploaded, failed) is the upload's.
+        status = try row.get("file_status", as: String?.self) ?? row.get("status")
         failureReason = try row.get("failure_reason")
         fileUploadID = try row.get("file_upload_id")
         expiresAt = try row.get("expires_at")
@@ -92,7 +93,7 @@ public struct TusUploads {
     var directory: String { env.spoolDirectory + "/tus" }
 
     /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
-    static let writable: Set<String> = ["receiving", "received", "failed"]
+    static let writable: Set<String> = ["receiving", "received", "scanning"]
 
     /// How many bytes of a chunk are written before their write-back to disk is started.
     static let writebackStep: Int64 = 8 << 20
@@ -106,7 +107,9 @@ public struct TusUploads {
 
     public func find(id: String) throws -> TusUpload? {
         guard Self.isWellFormed(id) else { return nil }
-        return try env.db.queryOne("SELECT * FROM tus_uploads WHERE id = $1", [id]).map(TusUpload.init(row:))
+        return try env.db.queryOne("""
+            SELECT t.*, f.status AS file_status FROM tus_uploads t LEFT JOIN file_uploads f ON f.id = t.file_upload_id WHERE t.id = $1
+            """, [id]).map(TusUpload.init(row:))
     }
 
     /// A live upload: expired ones are `gone` even before the job removes them.
@@ -128,7 +131,7 @@ public struct TusUploads {
         if case .refused(let message) = FileTypes.check(fileName: name, allowedExtensions: portal.allowedExtensions) {
             throw UploadRefusal(.type, message)
         }
-        let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime)
+        let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime, processBound: false)
         let id = Digest.base64URL(Sodium.randomBytes(16))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -245,8 +248,10 @@ public struct TusUploads {
     }
 
     /// The whole file has arrived (the caller holds the spool's lock): the rest of the pipeline.
-    /// A refusal (type, malware) ends the upload as `rejected`; a storage or scanner outage leaves
-    /// it `failed` with its bytes and reservation kept, so an empty PATCH at the end retries.
+    /// A refusal (type, malware, a storage that refuses for good) ends the upload as `rejected`; a
+    /// scanner outage leaves it `received` with its bytes and reservation kept, so an empty PATCH
+    /// at the end (or the recovery job) tries again. Once recorded, the file's delivery status is
+    /// the upload's.
     func complete(_ upload: TusUpload, hash: ResumableSHA256, remoteAddress: String) throws -> TusUpload {
         try setStatus(upload.id, "received", reason: nil)
         guard let portal = try PortalStore(db: env.db, clock: env.clock).find(id: upload.portalID),
@@ -263,14 +268,14 @@ public struct TusUploads {
                 try setStatus(upload.id, step, reason: nil)
             }
             try env.db.write {
-                try env.db.execute("UPDATE tus_uploads SET status = 'uploaded', file_upload_id = $1, reservation_id = NULL, updated_at = $2 WHERE id = $3",
-                                   [received.uploadID, env.clock.now(), upload.id])
+                try env.db.execute("UPDATE tus_uploads SET status = $1, file_upload_id = $2, reservation_id = NULL, updated_at = $3 WHERE id = $4",
+                                   [received.status, received.uploadID, env.clock.now(), upload.id])
                 try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
             }
             unlink(spoolPath(upload.id))
         } catch let refusal as UploadRefusal {
-            if refusal.kind == .storage || refusal.kind == .scannerDown {
-                try setStatus(upload.id, "failed", reason: refusal.message)
+            if refusal.kind == .scannerDown {
+                try setStatus(upload.id, "received", reason: refusal.message)
             } else {
                 try finishRejected(upload, reason: refusal.message)
             }
@@ -304,7 +309,7 @@ public struct TusUploads {
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw TusFailure.locked }
         }
         let upload = try live(id: id)
-        guard upload.status != "uploaded" else { throw TusFailure.finished(status: upload.status) }
+        guard upload.fileUploadID == nil else { throw TusFailure.finished(status: upload.status) }
         try remove(upload)
     }
 
@@ -316,12 +321,34 @@ public struct TusUploads {
         unlink(spoolPath(upload.id))
     }
 
+    /// Crash recovery: uploads whose last byte arrived but whose completion never finished (the
+    /// worker died while scanning, or the scanner was down) are completed now, by whoever gets
+    /// the spool's lock first.
+    @discardableResult
+    public func completeStalled(idleFor seconds: Int64 = 30) throws -> Int {
+        let now = env.clock.now()
+        let stalled = try env.db.query("""
+            SELECT id FROM tus_uploads WHERE status IN ('received', 'scanning') AND upload_offset = upload_length AND file_upload_id IS NULL
+            AND updated_at <= $1 AND expires_at > $2
+            """, [now - seconds, now]).map { try $0.get("id", as: String.self) }
+        var completed = 0
+        for id in stalled {
+            let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
+                  Self.writable.contains(upload.status), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
+            if (try? complete(upload, hash: hash, remoteAddress: "")) != nil { completed += 1 }
+        }
+        return completed
+    }
+
     /// The expiry job: uploads left alone past their expiry go with their bytes and
     /// reservations; spool files no row owns (a crash between creating the file and the row)
     /// go once they are older than a lifetime.
     @discardableResult
     public func removeExpired() throws -> Int {
-        let expired = try env.db.query("SELECT * FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
+        let expired = try env.db.query("SELECT *, NULL AS file_status FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
         for upload in expired { try remove(upload) }
         if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
             for name in names where name.hasSuffix(".part") {

@@ -1,6 +1,9 @@
 import Database
 import Foundation
 import Integrations
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The steps of DESIGN.md's upload pipeline for one portal, shared by the two ways a file
 /// arrives: a multipart request (`UploadSession`) and a resumable tus upload (`TusUploads`).
@@ -42,8 +45,9 @@ public struct UploadPipeline {
     public var maxFileBytes: Int64 { portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes }
 
     /// Steps 1–3: whether the portal takes an upload of `bytes` with these client fields, and the
-    /// account it goes to with a reservation of `bytes` held for `lifetime` seconds.
-    public func admit(fields: [String: String], bytes: Int64, lifetime: Int64 = QuotaReservations.lifetimeSeconds) throws
+    /// account it goes to with a reservation of `bytes` held for `lifetime` seconds — by this
+    /// process when `processBound` (a request's reservation dies with its worker).
+    public func admit(fields: [String: String], bytes: Int64, lifetime: Int64 = QuotaReservations.lifetimeSeconds, processBound: Bool = true) throws
         -> (account: StorageAccount, reservationID: Int64) {
         guard portal.active else { throw UploadRefusal(.closed, "This portal cannot accept uploads right now.") }
         if portal.hasPassword && !PortalAccess.isValid(fields["token"] ?? "", portalID: portal.id, now: env.clock.now(), key: env.secretKey) {
@@ -65,15 +69,19 @@ public struct UploadPipeline {
         case .refuse(let message): throw UploadRefusal(.closed, message)
         case .use(let id, _): account = accounts.first { $0.id == id }!
         }
-        switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime) {
+        switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime,
+                                                                                holder: processBound ? Deliveries.processHolder : nil) {
         case .reserved(let id): return (account, id)
         case .overQuota(let remaining):
             throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
         }
     }
 
-    /// Steps 4–7 for one spooled file: type, scan, store, then in one transaction the record,
-    /// `size` bytes of the reservation turned into usage, the audit entry and the owner's mail.
+    /// Steps 4–7 for one spooled file: type and scan; then in one transaction the record (bound
+    /// to its account for good, `delivering`, the spool moved to the deliveries folder), `size`
+    /// bytes of the reservation turned into usage, and the audit entry; then the first delivery
+    /// attempt, here in the request. A provider that refuses for good takes the file back out
+    /// (the client is told); a transient failure leaves it to the delivery runner.
     /// `step` hears "scanning" and "delivering" as they begin.
     public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64,
                          step: (String) throws -> Void = { _ in }) throws -> ReceivedFile {
@@ -86,34 +94,40 @@ public struct UploadPipeline {
         // A portal from before folder names existed has none: its own name stands in.
         var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
         if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
-        let stored: StoredFile
+        let deliveries = env.spoolDirectory + "/deliveries"
+        try FileManager.default.createDirectory(atPath: deliveries, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let spool = deliveries + "/" + UUID().uuidString.lowercased() + ".data"
+        guard rename(file.path, spool) == 0 else { throw ValidationError("", "The upload could not be kept for delivery (errno \(errno)).") }
+        let id: Int64
         do {
-            stored = try env.provider(account).store(spoolPath: file.path, length: file.size, fileName: file.name,
-                                                     contentType: file.contentType, folder: folder)
-        } catch let error as StorageProviderError {
-            throw UploadRefusal(.storage, "The file could not be stored: \(error.message)")
-        }
-        let id: Int64 = try env.db.write {
-            let now = env.clock.now()
-            let id = try env.db.scalar("""
-                INSERT INTO file_uploads (portal_id, user_id, storage_account_id, provider_file_id, provider_path, file_name, content_type,
-                                          size_bytes, sha256, client_name, client_email, client_message, status, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'uploaded', $13, $13) RETURNING id
-                """, [portal.id, portal.userID, account.id, stored.fileID, stored.path, file.name, file.contentType, file.size, file.sha256,
-                      fields["clientName"], fields["clientEmail"], fields["clientMessage"], now], as: Int64.self)!
-            try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
-            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
-                                                              entityType: "file_upload", entityID: String(id),
-                                                              after: [("portal", portal.slug), ("size", String(file.size)), ("sha256", file.sha256)])
-            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [portal.userID], as: String.self) {
-                let client = fields["clientName"].map { " from \($0)" } ?? ""
-                try MailOutbox(db: env.db, clock: env.clock).enqueue(
-                    to: owner, subject: "New upload to \(portal.name): \(file.name)",
-                    body: "\(file.name) (\(ByteSize(bytes: file.size)))\(client) arrived through your portal “\(portal.name)”.\nIt is stored at \(stored.path).")
+            id = try env.db.write {
+                let now = env.clock.now()
+                let id = try env.db.scalar("""
+                    INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, content_type, size_bytes, sha256, client_name,
+                                              client_email, client_message, status, spool_path, target_folder, deliver_until, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $14) RETURNING id
+                    """, [portal.id, portal.userID, account.id, file.name, file.contentType, file.size, file.sha256, fields["clientName"],
+                          fields["clientEmail"], fields["clientMessage"], spool,
+                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, now], as: Int64.self)!
+                try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
+                try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
+                                                                  entityType: "file_upload", entityID: String(id),
+                                                                  after: [("portal", portal.slug), ("size", String(file.size)), ("sha256", file.sha256)])
+                return id
             }
-            return id
+        } catch {
+            unlink(spool)
+            throw error
         }
-        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider)
+        let status: String
+        switch try Deliveries(env: env).attempt(id, inline: true) {
+        case .uploaded: status = "uploaded"
+        case .retrying, .busy, .failed: status = "delivering"
+        case .refused(let message):
+            try Deliveries(env: env).rollBack(id, reason: message, remoteAddress: remoteAddress)
+            throw UploadRefusal(.storage, "The file could not be stored: \(message)")
+        }
+        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider, status: status)
     }
 
     /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed.

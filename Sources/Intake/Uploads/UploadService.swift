@@ -21,6 +21,8 @@ public struct ReceivedFile: Sendable, Equatable {
     public let size: Int64
     public let sha256: String
     public let provider: StorageProviderKind
+    /// `uploaded`, or `delivering` while the provider has not taken it yet.
+    public let status: String
 }
 
 /// What the upload pipeline is built from, injected so tests swap the scanner and providers.
@@ -33,14 +35,17 @@ public struct UploadEnvironment {
     public let scanner: ClamdScanner?
     /// The provider for a storage account.
     public let provider: (StorageAccount) throws -> StorageProvider
+    /// How long deliveries are retried before a file is marked failed.
+    public let deliveryWindow: Int64
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?,
+    public init(db: Database, clock: Clock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
                 provider: @escaping (StorageAccount) throws -> StorageProvider) {
         self.db = db
         self.clock = clock
         self.secretKey = secretKey
         self.spoolDirectory = spoolDirectory
         self.scanner = scanner
+        self.deliveryWindow = deliveryWindow
         self.provider = provider
     }
 }

@@ -162,6 +162,8 @@ enum FilesHandler {
             return try store(context).delete(id: file.id, provider: try provider(context, file), by: AdminForms.actor(context))
         } catch let error as StorageProviderError {
             throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "The storage refused the deletion: \(error.message)")
+        } catch is FileStore.FileBusy {
+            throw HTTPError(.conflict, code: "file_busy", "This file is being delivered to its storage right now. Try again in a minute.")
         }
     }
 

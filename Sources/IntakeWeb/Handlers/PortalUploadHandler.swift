@@ -84,7 +84,7 @@ enum PortalUploadHandler {
                 "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
                 "storageProvider": .string(first.provider.rawValue),
                 "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
-                                             "sha256": .string($0.sha256)] }),
+                                             "sha256": .string($0.sha256), "status": .string($0.status)] }),
             ])
         } catch let refusal as UploadRefusal {
             throw HTTPError(status(refusal.kind), code: code(refusal.kind), refusal.message)

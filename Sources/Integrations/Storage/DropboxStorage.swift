@@ -29,16 +29,31 @@ public struct DropboxStorage: StorageProvider {
         calls = ProviderCalls(name: "Dropbox", client: client, retry: retry, sleep: sleep, token: token)
     }
 
-    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
+                      resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
         let path = "/" + (["Intake"] + folder + [fileName]).map(Self.component).joined(separator: "/")
+        if let id = resume?.id, resume?.provider == "dropbox", let offset = resume?.offset, offset <= length {
+            // A session from before: go on at the offset it was known to hold (incorrect_offset
+            // corrects it); a session Dropbox no longer has means starting over.
+            do {
+                return try send(session: id, from: offset, spoolPath: spoolPath, length: length, path: path, checkpoint: checkpoint)
+            } catch let error as StorageProviderError where error.sessionLost {}
+        }
         var renewed = false
         let start = try content("upload_session/start", argument: ["close": false], body: .none, renewed: &renewed)
         guard start.status == 200 else { throw failure("upload start", start) }
-        let started = try calls.object(start.body)
-        guard let session = started["session_id"] as? String else {
+        guard let session = try calls.object(start.body)["session_id"] as? String else {
             throw StorageProviderError("Dropbox started no upload session", transient: true)
         }
-        var offset: Int64 = 0
+        try checkpoint(ProviderSession(provider: "dropbox", id: session, offset: 0))
+        return try send(session: session, from: 0, spoolPath: spoolPath, length: length, path: path, checkpoint: checkpoint)
+    }
+
+    /// Appends the spool from `offset` in chunks, then finishes the session into `path`.
+    func send(session: String, from start: Int64, spoolPath: String, length: Int64, path: String,
+              checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
+        var renewed = false
+        var offset = start
         while true {
             let count = min(chunkSize, length - offset)
             let last = offset + count == length
@@ -54,13 +69,23 @@ public struct DropboxStorage: StorageProvider {
                 guard let id = json["id"] as? String else { throw StorageProviderError("Dropbox finished without a file id", transient: true) }
                 let size = (json["size"] as? NSNumber)?.int64Value ?? length
                 guard size == length else { throw StorageProviderError("Dropbox holds \(size) bytes of \(length)", transient: true) }
-                return StoredFile(fileID: id, path: String((json["path_display"] as? String ?? path).dropFirst()), size: size)
+                var checksums: [String: String] = [:]
+                if let hash = json["content_hash"] as? String { checksums["dropbox-content-hash"] = hash.lowercased() }
+                return StoredFile(fileID: id, path: String((json["path_display"] as? String ?? path).dropFirst()), size: size, checksums: checksums)
             case 200:
                 offset += count
+                try checkpoint(ProviderSession(provider: "dropbox", id: session, offset: offset))
             case 409:
                 // Part of a chunk landed before the failure: go on from what Dropbox holds.
-                guard let held = Self.correctOffset(response.body), held <= length, held != offset else { throw failure("upload", response) }
-                offset = held
+                if let held = Self.correctOffset(response.body), held <= length, held != offset {
+                    offset = held
+                    try checkpoint(ProviderSession(provider: "dropbox", id: session, offset: offset))
+                    continue
+                }
+                if Self.summary(response)?.contains("not_found") == true {
+                    throw StorageProviderError("the Dropbox upload session is gone", transient: true, sessionLost: true)
+                }
+                throw failure("upload", response)
             default:
                 throw failure("upload", response)
             }

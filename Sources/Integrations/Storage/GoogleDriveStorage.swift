@@ -29,18 +29,34 @@ public struct GoogleDriveStorage: StorageProvider {
         calls = ProviderCalls(name: "Drive", client: client, retry: retry, sleep: sleep, token: token)
     }
 
-    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
+                      resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
         let names = ["Intake"] + folder
-        var parent = "root"
-        for name in names { parent = try folderID(named: name, in: parent) }
-        let session = try startSession(fileName: fileName, contentType: contentType, length: length, parent: parent)
-        let json = try send(session: session, spoolPath: spoolPath, length: length)
-        guard let id = json["id"] as? String else { throw StorageProviderError("Drive finished the upload without a file id", transient: true) }
+        var json: [String: Any]?
+        if let url = resume?.url, resume?.provider == "drive" {
+            // A session from before: ask it what it holds and go on (a lost one means starting over).
+            do {
+                json = try send(session: url, spoolPath: spoolPath, length: length, askFirst: true)
+            } catch let error as StorageProviderError where error.sessionLost {
+                json = nil
+            }
+        }
+        if json == nil {
+            var parent = "root"
+            for name in names { parent = try folderID(named: name, in: parent) }
+            let session = try startSession(fileName: fileName, contentType: contentType, length: length, parent: parent)
+            try checkpoint(ProviderSession(provider: "drive", url: session))
+            json = try send(session: session, spoolPath: spoolPath, length: length, askFirst: false)
+        }
+        guard let json, let id = json["id"] as? String else { throw StorageProviderError("Drive finished the upload without a file id", transient: true) }
         let size = (json["size"] as? String).flatMap { Int64($0) } ?? length
         guard size == length else {
             throw StorageProviderError("Drive holds \(size) bytes of \(length)", transient: true)
         }
-        return StoredFile(fileID: id, path: (names + [fileName]).joined(separator: "/"), size: size)
+        var checksums: [String: String] = [:]
+        if let sha256 = json["sha256Checksum"] as? String { checksums["sha256"] = sha256.lowercased() }
+        if let md5 = json["md5Checksum"] as? String { checksums["md5"] = md5.lowercased() }
+        return StoredFile(fileID: id, path: (names + [fileName]).joined(separator: "/"), size: size, checksums: checksums)
     }
 
     public func delete(fileID: String) throws {
@@ -92,7 +108,7 @@ public struct GoogleDriveStorage: StorageProvider {
     func startSession(fileName: String, contentType: String, length: Int64, parent: String) throws -> String {
         let metadata = try JSONSerialization.data(withJSONObject: ["name": fileName, "parents": [parent]])
         let response = try calls.call(HTTPRequest(
-            method: "POST", url: "\(uploadURL)/files?uploadType=resumable&fields=id,size",
+            method: "POST", url: "\(uploadURL)/files?uploadType=resumable&fields=id,size,sha256Checksum,md5Checksum",
             headers: [("Content-Type", "application/json; charset=UTF-8"), ("X-Upload-Content-Type", contentType),
                       ("X-Upload-Content-Length", String(length))],
             body: .bytes(Array(metadata))))
@@ -100,12 +116,13 @@ public struct GoogleDriveStorage: StorageProvider {
         return location
     }
 
-    /// Sends the spool in chunks; returns the file's metadata from the final answer.
-    func send(session: String, spoolPath: String, length: Int64) throws -> [String: Any] {
+    /// Sends the spool in chunks; returns the file's metadata from the final answer. With
+    /// `askFirst` the session is asked what it holds before anything is sent (a resumed session).
+    func send(session: String, spoolPath: String, length: Int64, askFirst: Bool) throws -> [String: Any] {
         var offset: Int64 = 0
         var failures = 0
         var refreshed = false
-        var mustAsk = false
+        var mustAsk = askFirst
         while true {
             let response: HTTPResponse
             do {
@@ -144,7 +161,7 @@ public struct GoogleDriveStorage: StorageProvider {
                 _ = try calls.token(true)
                 mustAsk = true
             case 404, 410:
-                throw StorageProviderError("the Drive upload session expired", transient: true)
+                throw StorageProviderError("the Drive upload session expired", transient: true, sessionLost: true)
             default:
                 failures += 1
                 guard let wait = calls.retry.delay(afterAttempt: failures, status: response.status, retryAfter: response.header("retry-after"),

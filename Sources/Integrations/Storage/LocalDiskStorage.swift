@@ -1,4 +1,6 @@
+import Checksums
 import Foundation
+import Sodium
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +14,10 @@ public struct LocalDiskStorage: StorageProvider {
 
     public init(root: String) { self.root = root }
 
-    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+    /// Placing a file is one link or rename, so there is nothing to resume. The checksum is of the
+    /// file read back from its final place.
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
+                      resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
         let parts = ["Intake"] + folder.map(Self.safeName)
         let directory = ([root] + parts).joined(separator: "/")
         do {
@@ -26,10 +31,10 @@ public struct LocalDiskStorage: StorageProvider {
         // The spool is already complete and flushed: on the same file system a hard link puts it
         // in place without writing the bytes again (link(2) never replaces an existing name).
         var st = stat()
+        let relative = (parts + [name]).joined(separator: "/")
         if stat(spoolPath, &st) == 0, Int64(st.st_size) == length, link(spoolPath, final) == 0 {
             chmod(final, 0o640)
-            let relative = (parts + [name]).joined(separator: "/")
-            return StoredFile(fileID: relative, path: relative, size: length)
+            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: final)])
         }
         let temporary = directory + "/.\(name).\(getpid()).partial"
         try copy(from: spoolPath, to: temporary, length: length)
@@ -37,8 +42,14 @@ public struct LocalDiskStorage: StorageProvider {
             unlink(temporary)
             throw StorageProviderError("cannot move the file into place (errno \(errno))", transient: false)
         }
-        let relative = (parts + [name]).joined(separator: "/")
-        return StoredFile(fileID: relative, path: relative, size: length)
+        return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: final)])
+    }
+
+    /// The SHA-256 (hex) of a file as it reads back.
+    static func sha256(of path: String) throws -> String {
+        let digest = StreamingDigest(.sha256)
+        try LocalDiskStorage(root: "/").readFile(path: path, length: nil) { digest.update($0) }
+        return Sodium.hex(digest.finish())
     }
 
     public func delete(fileID: String) throws {
@@ -58,14 +69,20 @@ public struct LocalDiskStorage: StorageProvider {
     /// Reads the file in 1 MiB pieces (the web serves local files through nginx instead).
     public func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let path = resolve(fileID) else { throw StorageProviderError("not a file of this storage: \(fileID)", transient: false) }
+        try readFile(path: path, length: length, into: sink)
+    }
+
+    /// Reads `length` bytes (nil: to the end) of a file in 256 KiB pieces.
+    private func readFile(path: String, length: Int64?, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageProviderError("cannot open \(fileID) (errno \(errno))", transient: false) }
+        guard fd >= 0 else { throw StorageProviderError("cannot open \(path) (errno \(errno))", transient: false) }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var remaining = length
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        var remaining = length ?? Int64.max
         while remaining > 0 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
-            guard n > 0 else { throw StorageProviderError("\(fileID) ended \(remaining) bytes early", transient: false) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, Int(min(Int64($0.count), remaining))) }
+            if n == 0 && length == nil { return }
+            guard n > 0 else { throw StorageProviderError("\(path) ended \(remaining) bytes early", transient: false) }
             try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             remaining -= Int64(n)
         }
@@ -114,7 +131,7 @@ public struct LocalDiskStorage: StorageProvider {
         var remaining = length
         do {
             while remaining > 0 {
-                let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, min($0.count, Int(remaining))) }
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, min($0.count, Int(remaining))) }
                 guard n > 0 else { throw StorageProviderError("the spool file ended early", transient: false) }
                 var written = 0
                 while written < n {

@@ -2,8 +2,12 @@
 /// upload pipeline does not care which.
 public protocol StorageProvider {
     /// Stores `length` bytes of the spool file at `spoolPath` as `fileName` in `folder` (a path of
-    /// folder names under the provider's Intake root). Returns where it landed.
-    func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile
+    /// folder names under the provider's Intake root). Returns where it landed, with the
+    /// checksums the provider reports. A provider with resumable transfers hands `checkpoint`
+    /// where its transfer stands whenever that changes; given that state back as `resume` (after
+    /// a crash, in another process), it goes on from there instead of starting over.
+    func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
+               resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile
 
     /// Removes a stored file; a file already gone is not an error.
     func delete(fileID: String) throws
@@ -16,6 +20,31 @@ public protocol StorageProvider {
     func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
+extension StorageProvider {
+    /// A transfer from the start, its progress not kept.
+    public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
+        try store(spoolPath: spoolPath, length: length, fileName: fileName, contentType: contentType, folder: folder, resume: nil) { _ in }
+    }
+}
+
+/// Where a provider's resumable transfer stands: the Drive session URI, or the Dropbox upload
+/// session and the bytes it holds. Saved as JSON with the file's row.
+public struct ProviderSession: Codable, Sendable, Equatable {
+    public var provider: String
+    /// Drive: the resumable session URI.
+    public var url: String?
+    /// Dropbox: the upload session id, and the offset it holds.
+    public var id: String?
+    public var offset: Int64
+
+    public init(provider: String, url: String? = nil, id: String? = nil, offset: Int64 = 0) {
+        self.provider = provider
+        self.url = url
+        self.id = id
+        self.offset = offset
+    }
+}
+
 /// A file as a provider stored it.
 public struct StoredFile: Sendable, Equatable {
     /// The provider's id (Drive file id, Dropbox id, or the local path relative to the root).
@@ -23,11 +52,15 @@ public struct StoredFile: Sendable, Equatable {
     /// A human path: `Intake/Portal/Client/report.pdf`.
     public let path: String
     public let size: Int64
+    /// What the provider says the content hashes to, lower-case hex by name: `sha256`, `md5`
+    /// (Drive), `dropbox-content-hash` (Dropbox's block scheme), or `sha256` of a re-read (local disk).
+    public let checksums: [String: String]
 
-    public init(fileID: String, path: String, size: Int64) {
+    public init(fileID: String, path: String, size: Int64, checksums: [String: String] = [:]) {
         self.fileID = fileID
         self.path = path
         self.size = size
+        self.checksums = checksums
     }
 }
 
@@ -36,9 +69,12 @@ public struct StorageProviderError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// Whether trying again later may succeed.
     public let transient: Bool
-    public init(_ message: String, transient: Bool) {
+    /// The resumable session given to resume is gone at the provider: start a new one.
+    public var sessionLost = false
+    public init(_ message: String, transient: Bool, sessionLost: Bool = false) {
         self.message = message
         self.transient = transient
+        self.sessionLost = sessionLost
     }
     public var description: String { message }
 }

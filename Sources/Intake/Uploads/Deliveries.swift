@@ -1,0 +1,244 @@
+import Checksums
+import Database
+import Foundation
+import Sodium
+import Integrations
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Delivery of received files to their storage provider, apart from the request that brought
+/// them: a file is recorded `delivering` with its spool, then delivered by whoever holds its
+/// lease — the request itself first, then the delivery runner of any worker process.
+///
+/// A lease is `host:pid` with an expiry, renewed at every checkpoint of the provider transfer.
+/// A lease whose process is dead (same host) or whose time is up is free, so a crashed worker's
+/// deliveries are taken over at once; the provider's session, saved at each checkpoint, lets the
+/// next attempt resume the transfer instead of starting over. After delivery the provider's
+/// checksum is compared with the SHA-256 computed while receiving (or the MD5 or Dropbox content
+/// hash of the spool): a mismatch deletes the bad copy and is retried, never taken as success.
+/// Transient failures retry with backoff until `deliver_until`; then, or on a permanent failure,
+/// the file is `failed`, the owner is told, and the spool is kept for a retry.
+public struct Deliveries {
+    let env: UploadEnvironment
+    let holder: String
+    /// How long a lease lasts without a checkpoint.
+    public var leaseSeconds: Int64 = 60
+
+    public init(env: UploadEnvironment, holder: String = Deliveries.processHolder) {
+        self.env = env
+        self.holder = holder
+    }
+
+    /// This process, as a lease holder.
+    public static let processHolder: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(cString: name) + ":" + String(getpid())
+    }()
+
+    public enum Outcome: Equatable, Sendable {
+        case uploaded
+        /// A transient failure; another attempt is due later.
+        case retrying(String)
+        /// Given up (permanently refused, or out of time); the spool is kept.
+        case failed(String)
+        /// Someone else holds the lease.
+        case busy
+        /// The first attempt, made by the request itself, was refused for good: nothing was
+        /// marked, so the request can take the file back and tell the client.
+        case refused(String)
+    }
+
+    /// The pause before attempt `n + 1`: 5 s, doubling, at most an hour.
+    static func backoff(afterAttempt n: Int) -> Int64 { min(3600, 5 << Int64(min(n - 1, 20))) }
+
+    /// Whether a lease holder is a process of this host that no longer exists.
+    static func isDead(_ holder: String) -> Bool {
+        guard let colon = holder.lastIndex(of: ":"), let pid = Int32(holder[holder.index(after: colon)...]),
+              String(holder[..<colon]) == String(processHolder[..<processHolder.lastIndex(of: ":")!]) else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
+    }
+
+    /// Takes the lease of a file that is `delivering`, unless a live holder has it.
+    func claim(_ id: Int64) throws -> Bool {
+        try env.db.write {
+            let now = env.clock.now()
+            guard let row = try env.db.queryOne("SELECT status, lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]),
+                  try row.get("status", as: String.self) == "delivering" else { return false }
+            let current: String? = try row.get("lease_holder")
+            if let current, current != holder, (try row.get("lease_expires", as: Int64?.self) ?? 0) > now, !Self.isDead(current) { return false }
+            return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder IS $4",
+                                      [holder, now + leaseSeconds, id, current]) == 1
+        }
+    }
+
+    struct LostLease: Error {}
+
+    /// One delivery attempt of file `id`; `inline` when the request that brought it makes it.
+    @discardableResult
+    public func attempt(_ id: Int64, inline: Bool = false) throws -> Outcome {
+        guard try claim(id) else { return .busy }
+        guard let row = try env.db.queryOne("SELECT * FROM file_uploads WHERE id = $1", [id]) else { return .busy }
+        let spool: String = try row.get("spool_path", as: String?.self) ?? ""
+        let size: Int64 = try row.get("size_bytes")
+        let sha256: String = try row.get("sha256", as: String?.self) ?? ""
+        let name: String = try row.get("file_name")
+        let folder = (try row.get("target_folder", as: String?.self)).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        let session = (try row.get("provider_session", as: String?.self)).flatMap { try? JSONDecoder().decode(ProviderSession.self, from: Data($0.utf8)) }
+        do {
+            guard let accountID = try row.get("storage_account_id", as: Int64?.self),
+                  let account = try StorageAccountStore(db: env.db, clock: env.clock).find(id: accountID) else {
+                throw StorageProviderError("the storage account is gone", transient: false)
+            }
+            let provider = try env.provider(account)
+            let stored = try provider.store(spoolPath: spool, length: size, fileName: name, contentType: try row.get("content_type", as: String?.self) ?? "application/octet-stream",
+                                            folder: folder, resume: session) { progress in
+                let json = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+                guard try env.db.execute("UPDATE file_uploads SET provider_session = $1, lease_expires = $2 WHERE id = $3 AND lease_holder = $4",
+                                         [json, env.clock.now() + leaseSeconds, id, holder]) == 1 else { throw LostLease() }
+            }
+            if let mismatch = try Self.mismatch(stored, spool: spool, sha256: sha256) {
+                try? provider.delete(fileID: stored.fileID)
+                throw StorageProviderError("the copy at the provider does not match what was received (\(mismatch)); it was removed", transient: true,
+                                           sessionLost: true)
+            }
+            try delivered(id, row: row, stored: stored)
+            unlink(spool)
+            return .uploaded
+        } catch let error as StorageProviderError {
+            if inline && !error.transient {
+                try env.db.execute("UPDATE file_uploads SET lease_holder = NULL, lease_expires = NULL WHERE id = $1", [id])
+                return .refused(error.message)
+            }
+            return try failedAttempt(id, row: row, error: error)
+        } catch is LostLease {
+            return .busy
+        }
+    }
+
+    /// The checksum the provider reports that does not match the received bytes, if any.
+    static func mismatch(_ stored: StoredFile, spool: String, sha256: String) throws -> String? {
+        if let theirs = stored.checksums["sha256"] { return theirs == sha256 ? nil : "SHA-256 \(theirs) instead of \(sha256)" }
+        let md5 = stored.checksums["md5"], content = stored.checksums["dropbox-content-hash"]
+        guard md5 != nil || content != nil else { return nil }
+        let ours = try SpoolDigests.compute(path: spool, md5: md5 != nil, dropbox: content != nil)
+        if let md5, md5 != ours.md5 { return "MD5 \(md5) instead of \(ours.md5 ?? "")" }
+        if let content, content != ours.dropbox { return "content hash \(content) instead of \(ours.dropbox ?? "")" }
+        return nil
+    }
+
+    private func delivered(_ id: Int64, row: Row, stored: StoredFile) throws {
+        let now = env.clock.now()
+        let name: String = try row.get("file_name")
+        let userID: Int64 = try row.get("user_id")
+        let portalID: Int64 = try row.get("portal_id")
+        try env.db.write {
+            try env.db.execute("""
+                UPDATE file_uploads SET status = 'uploaded', provider_file_id = $1, provider_path = $2, provider_session = NULL, spool_path = NULL,
+                       lease_holder = NULL, lease_expires = NULL, failure_reason = NULL, delivered_at = $3, updated_at = $3 WHERE id = $4
+                """, [stored.fileID, stored.path, now, id])
+            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivered",
+                                                              entityType: "file_upload", entityID: String(id),
+                                                              after: [("path", stored.path), ("checksums", stored.checksums.keys.sorted().joined(separator: ","))])
+            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [userID], as: String.self),
+               let portal = try env.db.scalar("SELECT name FROM portals WHERE id = $1", [portalID], as: String.self) {
+                let client = (try row.get("client_name", as: String?.self)).map { " from \($0)" } ?? ""
+                try MailOutbox(db: env.db, clock: env.clock).enqueue(
+                    to: owner, subject: "New upload to \(portal): \(name)",
+                    body: "\(name) (\(ByteSize(bytes: try row.get("size_bytes", as: Int64.self))))\(client) arrived through your portal “\(portal)”.\nIt is stored at \(stored.path).")
+            }
+        }
+    }
+
+    private func failedAttempt(_ id: Int64, row: Row, error: StorageProviderError) throws -> Outcome {
+        let now = env.clock.now()
+        let attempts = (try row.get("delivery_attempts", as: Int.self)) + 1
+        let until: Int64 = try row.get("deliver_until", as: Int64?.self) ?? now
+        let keepSession = !error.sessionLost
+        if error.transient && now < until {
+            try env.db.execute("""
+                UPDATE file_uploads SET delivery_attempts = $1, next_attempt_at = $2, failure_reason = $3, lease_holder = NULL, lease_expires = NULL,
+                       provider_session = CASE WHEN $4 = 1 THEN provider_session END, updated_at = $5 WHERE id = $6
+                """, [attempts, now + Self.backoff(afterAttempt: attempts), error.message, keepSession ? 1 : 0, now, id])
+            return .retrying(error.message)
+        }
+        let name: String = try row.get("file_name")
+        try env.db.write {
+            try env.db.execute("""
+                UPDATE file_uploads SET status = 'failed', delivery_attempts = $1, failure_reason = $2, lease_holder = NULL, lease_expires = NULL,
+                       updated_at = $3 WHERE id = $4
+                """, [attempts, error.message, now, id])
+            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivery_failed",
+                                                              entityType: "file_upload", entityID: String(id), after: [("reason", error.message)])
+            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [try row.get("user_id", as: Int64.self)], as: String.self) {
+                try MailOutbox(db: env.db, clock: env.clock).enqueue(
+                    to: owner, subject: "A file could not be delivered: \(name)",
+                    body: "\(name) arrived, but could not be stored in your storage: \(error.message)\nIntake keeps it; retry the delivery from your files page once the storage works again.")
+            }
+        }
+        return .failed(error.message)
+    }
+
+    /// Undoes a file that was never delivered: its row, its usage and its spool go (the request
+    /// that brought it is told, so nothing is lost).
+    func rollBack(_ id: Int64, reason: String, remoteAddress: String) throws {
+        guard let row = try env.db.queryOne("SELECT user_id, size_bytes, spool_path FROM file_uploads WHERE id = $1", [id]) else { return }
+        try env.db.write {
+            try env.db.execute("DELETE FROM file_uploads WHERE id = $1", [id])
+            try env.db.execute("UPDATE users SET storage_used_bytes = CASE WHEN storage_used_bytes > $1 THEN storage_used_bytes - $1 ELSE 0 END WHERE id = $2",
+                               [try row.get("size_bytes", as: Int64.self), try row.get("user_id", as: Int64.self)])
+            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.refused",
+                                                              entityType: "file_upload", entityID: String(id), after: [("reason", reason)])
+        }
+        if let spool = try row.get("spool_path", as: String?.self) { unlink(spool) }
+    }
+
+    /// Puts a failed file back in line (the owner's "retry delivery").
+    public func retry(_ id: Int64, hours: Int64 = 24) throws -> Bool {
+        let now = env.clock.now()
+        return try env.db.execute("""
+            UPDATE file_uploads SET status = 'delivering', next_attempt_at = $1, deliver_until = $2, delivery_attempts = 0, updated_at = $1
+            WHERE id = $3 AND status = 'failed' AND spool_path IS NOT NULL
+            """, [now, now + hours * 3600, id]) == 1
+    }
+
+    /// Attempts every delivery that is due and not held by a live process; returns how many ran.
+    @discardableResult
+    public func runDue(limit: Int = 20) throws -> Int {
+        let now = env.clock.now()
+        let ids = try env.db.query("""
+            SELECT id, lease_holder, lease_expires FROM file_uploads
+            WHERE status = 'delivering' AND coalesce(next_attempt_at, 0) <= $1 ORDER BY coalesce(next_attempt_at, 0), id LIMIT $2
+            """, [now, limit]).filter { row in
+                guard let current = try? row.get("lease_holder", as: String?.self) else { return true }
+                return (try? row.get("lease_expires", as: Int64?.self) ?? 0) ?? 0 <= now || Self.isDead(current)
+            }.compactMap { try? $0.get("id", as: Int64.self) }
+        var ran = 0
+        for id in ids where try attempt(id) != .busy { ran += 1 }
+        return ran
+    }
+}
+
+/// Digests of a spool file computed in one read, for the checksums providers report.
+enum SpoolDigests {
+    static func compute(path: String, md5: Bool, dropbox: Bool) throws -> (md5: String?, dropbox: String?) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageProviderError("the spool file cannot be read (errno \(errno))", transient: false) }
+        defer { close(fd) }
+        let md5Digest = md5 ? StreamingDigest(.md5) : nil
+        let content = dropbox ? DropboxContentHash() : nil
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n >= 0 else { throw StorageProviderError("the spool file cannot be read (errno \(errno))", transient: false) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { raw in
+                let piece = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                md5Digest?.update(piece)
+                content?.update(piece)
+            }
+        }
+        return (md5Digest.map { Sodium.hex($0.finish()) }, content.map { Sodium.hex($0.finish()) })
+    }
+}

@@ -1,0 +1,39 @@
+import Database
+import Foundation
+import Intake
+import Logging
+import Templates
+
+/// The delivery thread of a worker process: every second it delivers the files that are due
+/// (new ones whose first attempt failed for a while, retries, and those a dead worker left half
+/// way, resumed from their saved provider session) and completes resumable uploads whose last
+/// chunk arrived but whose completion never finished, and drops the quota reservations of
+/// requests whose worker died. Several workers share the work by leases.
+public enum DeliveryRunner {
+    public static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) {
+        let thread = Thread {
+            var services: WorkerServices?
+            while true {
+                do {
+                    if services == nil {
+                        services = WorkerServices(configuration: configuration, database: try SQLiteDatabase(path: configuration.databasePath),
+                                                  templates: templates, logger: logger, secretKey: secretKey)
+                    }
+                    let env = services!.uploadEnvironment()
+                    try QuotaReservations(db: env.db, clock: env.clock).removeAbandoned()
+                    let delivered = try Deliveries(env: env).runDue()
+                    let completed = try TusUploads(env: env, lifetime: configuration.tusLifetimeSeconds).completeStalled()
+                    if delivered + completed > 0 {
+                        logger.info("deliveries", metadata: ["attempted": "\(delivered)", "resumable_completed": "\(completed)"])
+                    }
+                } catch {
+                    logger.error("delivery runner failed", metadata: ["error": "\(error)"])
+                    services = nil
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        thread.name = "intake-deliveries"
+        thread.start()
+    }
+}
