@@ -207,7 +207,14 @@ struct DeliveryTests {
         let sent = try CloudUploadTests.Visitor(drive.server).upload("scan.pdf", bytes)
         #expect(sent.status == 200 && sent.text.contains(#""status":"delivering""#), "\(sent.text)")
         #expect(try drive.db.scalar("SELECT failure_reason FROM file_uploads WHERE id = 1", as: String.self)?.contains("does not match") == true)
+        // The client follows the file by its receipt: on its way, then delivered; a forged receipt shows nothing.
+        let receipt = try #require(sent.text.range(of: #""receipt":""#).map { String(sent.text[$0.upperBound...].prefix { $0 != "\"" }) })
+        let page = try drive.server.get("/p/p/receipt?r=" + receipt)
+        #expect(page.status == 200 && page.text.contains("being delivered") && page.text.contains("Check again") && !page.text.contains("does not match"))
+        #expect(try drive.server.get("/api/receipts/1.AAAA").status == 404)
         #expect(try drive.waitForStatus(1, "uploaded") == "uploaded")
+        let followed = try drive.server.get("/api/receipts/" + receipt)
+        #expect(followed.text == #"{"fileName":"scan.pdf","status":"uploaded","statusText":"delivered","final":true}"#)
         let copies = drive.fake.items.filter { $0.name == "scan.pdf" }
         #expect(copies.count == 1 && copies.first.map { hex($0.bytes) } == hex(bytes), "the bad copy was removed, the good one kept")
         let once = try drive.countedOnce()

@@ -88,6 +88,43 @@
     return out;
   }
 
+  // A file the server received but has not delivered to the owner's storage yet: ask its
+  // receipt until the answer is final.
+  function follow(label, receipt) {
+    if (!receipt) return;
+    var tries = 0;
+    (function ask() {
+      var xhr = new XMLHttpRequest();
+      xhr.open("GET", "/api/receipts/" + encodeURIComponent(receipt));
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.onload = function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (ignored) {}
+        if (body.statusText) label.textContent = body.statusText;
+        if (!body.final && ++tries < 900) setTimeout(ask, 2000);
+      };
+      xhr.onerror = function () { if (++tries < 900) setTimeout(ask, 5000); };
+      xhr.send();
+    })();
+  }
+
+  function arrived(entry, status, receipt) {
+    var label = entry.item.querySelector(".upload-state");
+    if (!label) {
+      label = document.createElement("span");
+      label.className = "upload-state";
+      entry.item.appendChild(document.createTextNode(" "));
+      entry.item.appendChild(label);
+    }
+    entry.bar.value = 1;
+    if (status === "delivering") {
+      label.textContent = "received, being delivered to the owner's storage";
+      follow(label, receipt);
+    } else {
+      label.textContent = "arrived";
+    }
+  }
+
   // A large file: resumable, in chunks, with a pause button.
   function sendResumable(entry, done) {
     var metadata = fields();
@@ -110,8 +147,7 @@
       onState: function (text) { state.textContent = text; },
       onSuccess: function (info) {
         toggle.remove();
-        state.textContent = "arrived";
-        entry.bar.value = 1;
+        arrived(entry, info.status, info.receipt);
         done(null, info);
       },
       onError: function (message) { toggle.remove(); state.textContent = ""; done(message); }
@@ -148,8 +184,8 @@
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (ignored) {}
       if (xhr.status === 200 && body.success) {
-        entry.bar.value = 1;
-        entry.item.appendChild(document.createTextNode(" arrived"));
+        var file = (body.files && body.files[0]) || {};
+        arrived(entry, file.status, file.receipt);
         done(null, body);
       } else {
         done((body.error && body.error.message) || ("The upload failed (" + xhr.status + ")."));

@@ -139,7 +139,8 @@
   Upload.prototype.succeed = function (xhr) {
     this.finished = true;
     try { window.localStorage.removeItem(this.key); } catch (ignored) {}
-    this.options.onSuccess({ uploadId: xhr.getResponseHeader("Intake-Upload-Id"), fileName: this.file.name });
+    this.options.onSuccess({ uploadId: xhr.getResponseHeader("Intake-Upload-Id"), fileName: this.file.name,
+                             status: xhr.getResponseHeader("Intake-Upload-Status"), receipt: xhr.getResponseHeader("Intake-Receipt") });
   };
 
   Upload.prototype.fail = function (message) {

@@ -33,6 +33,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_TUS_THRESHOLD_KIB", defaultValue: "20480", summary: "The portal page sends files above this size (KiB) as resumable tus uploads.", secret: false),
         Key(name: "INTAKE_TUS_CHUNK_KIB", defaultValue: "8192", summary: "Chunk size (KiB) of the portal page's resumable uploads; keep it under any proxy's body limit.", secret: false),
         Key(name: "INTAKE_DELIVERY_RETRY_HOURS", defaultValue: "24", summary: "How long delivery to a provider is retried before the file is marked failed and the owner told.", secret: false),
+        Key(name: "INTAKE_FAILED_RETENTION_DAYS", defaultValue: "30", summary: "How long the bytes of a failed delivery are kept for a retry before they are removed.", secret: false),
         Key(name: "INTAKE_CLAMD_SOCKET", defaultValue: "", summary: "clamd's unix socket; empty: uploads are not scanned (the admin overview says so).", secret: false),
         Key(name: "INTAKE_SMTP_URL", defaultValue: "", summary: "Where mail goes: smtp://host:25, smtp://host:587?starttls or smtps://host:465; empty: mail stays queued.", secret: false),
         Key(name: "INTAKE_SMTP_USERNAME", defaultValue: "", summary: "SMTP user, if the server wants one.", secret: false),
@@ -84,6 +85,8 @@ public struct Configuration: Sendable {
     public var tusChunkBytes: Int64
     /// How long a file's delivery is retried (`INTAKE_DELIVERY_RETRY_HOURS`).
     public var deliveryWindowSeconds: Int64
+    /// How long a failed delivery's bytes are kept (`INTAKE_FAILED_RETENTION_DAYS`).
+    public var failedRetentionSeconds: Int64
     /// clamd's socket, or nil when scanning is off.
     public var clamdSocket: String?
     public var smtpURL: String?
@@ -219,6 +222,7 @@ public struct Configuration: Sendable {
             tusThresholdBytes: Int64(try integer("INTAKE_TUS_THRESHOLD_KIB", 20480, 0...100 * 1024 * 1024)) * 1024,
             tusChunkBytes: Int64(try integer("INTAKE_TUS_CHUNK_KIB", 8192, 64...1024 * 1024)) * 1024,
             deliveryWindowSeconds: Int64(try integer("INTAKE_DELIVERY_RETRY_HOURS", 24, 1...24 * 90)) * 3600,
+            failedRetentionSeconds: Int64(try integer("INTAKE_FAILED_RETENTION_DAYS", 30, 1...3650)) * 86400,
             clamdSocket: value("INTAKE_CLAMD_SOCKET").map { absolute($0, relativeTo: workingDirectory) },
             smtpURL: try value("INTAKE_SMTP_URL").map { url in
                 guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
@@ -261,7 +265,8 @@ public struct Configuration: Sendable {
             ("INTAKE_SMTP_PASSWORD", smtpPassword == nil ? "" : "(set, redacted)"), ("INTAKE_MAIL_FROM", mailFrom), ("INTAKE_JOBS_INTERVAL", String(jobsInterval)),
             ("INTAKE_STORAGE_DIR", storageDirectory), ("INTAKE_SPOOL_DIR", spoolDirectory),
             ("INTAKE_TUS_EXPIRY_HOURS", String(tusLifetimeSeconds / 3600)), ("INTAKE_TUS_THRESHOLD_KIB", String(tusThresholdBytes / 1024)),
-            ("INTAKE_TUS_CHUNK_KIB", String(tusChunkBytes / 1024)), ("INTAKE_DELIVERY_RETRY_HOURS", String(deliveryWindowSeconds / 3600)), ("INTAKE_CLAMD_SOCKET", clamdSocket ?? ""),
+            ("INTAKE_TUS_CHUNK_KIB", String(tusChunkBytes / 1024)), ("INTAKE_DELIVERY_RETRY_HOURS", String(deliveryWindowSeconds / 3600)),
+            ("INTAKE_FAILED_RETENTION_DAYS", String(failedRetentionSeconds / 86400)), ("INTAKE_CLAMD_SOCKET", clamdSocket ?? ""),
             ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
         ] + providerSettings
     }

@@ -4,7 +4,8 @@ import Foundation
 
 /// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
 /// mail delivery from the outbox, and removal of what expired (sessions, quota reservations,
-/// OAuth states, leases, resumable uploads left alone and their spool files). One runner per database at a time, by a lease row, so several hosts
+/// OAuth states, leases, resumable uploads left alone and their spool files, failed deliveries
+/// past their retention, spool files nothing refers to). One runner per database at a time, by a lease row, so several hosts
 /// sharing a database do not duplicate the work.
 public struct Jobs {
     let db: Database
@@ -27,6 +28,8 @@ public struct Jobs {
         public var sessionsRemoved = 0
         public var reservationsRemoved = 0
         public var resumableUploadsRemoved = 0
+        public var failedDeliveriesRemoved = 0
+        public var orphanSpoolsRemoved = 0
     }
 
     /// Takes (or renews) the lease; false when another runner holds it.
@@ -50,10 +53,12 @@ public struct Jobs {
         report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired()
         report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired()
         try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()])
-        report.resumableUploadsRemoved = try TusUploads(env: UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory,
-                                                                               scanner: nil, provider: { _ in throw ValidationError("", "no delivery here") }),
-                                                    lifetime: configuration.tusLifetimeSeconds)
-            .removeExpired()
+        // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.
+        let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
+                                        provider: { _ in throw ValidationError("", "the jobs runner does not deliver") })
+        report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired()
+        report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds)
+        report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools()
         if let url = configuration.smtpURL, let curl {
             let from = configuration.mailFrom
             let address = from.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) } ?? from

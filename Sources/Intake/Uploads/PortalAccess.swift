@@ -19,3 +19,18 @@ public enum PortalAccess {
         return Sodium.constantTimeEqual(signature, expected)
     }
 }
+
+/// What a client keeps to follow a file it sent: the upload id, signed with the secret key. It
+/// shows the file's name and delivery status, nothing else, so it needs no expiry.
+public enum UploadReceipt {
+    public static func token(uploadID: Int64, key: [UInt8]) -> String {
+        "\(uploadID)." + Digest.base64URL(Digest.hmacSHA256(key: key, Array("receipt:\(uploadID)".utf8)))
+    }
+
+    /// The upload id of a genuine token.
+    public static func uploadID(_ token: String, key: [UInt8]) -> Int64? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 2, let id = Int64(parts[0]), let signature = Digest.fromBase64URL(String(parts[1])) else { return nil }
+        return Sodium.constantTimeEqual(signature, Digest.hmacSHA256(key: key, Array("receipt:\(id)".utf8))) ? id : nil
+    }
+}

@@ -59,8 +59,16 @@ enum FilesHandler {
     static func row(_ f: FileRecord) -> TemplateValue {
         let indicator = StorageSettingsHandler.Indicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
         let available = f.storageStatus?.canAccessFiles == true && f.status == "uploaded"
+        let state: String? = switch f.status {
+        case "delivering": f.failureReason == nil ? "Being delivered" : "Delivery retrying"
+        case "failed": "Delivery failed"
+        case "uploaded": nil
+        default: f.status
+        }
         return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
                 "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
+                "state": state.map(TemplateValue.string) ?? .null, "reason": f.failureReason.map(TemplateValue.string) ?? .null,
+                "retryable": .bool(f.status == "failed"),
                 "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                 "downloadable": .bool(available)]
     }
@@ -147,6 +155,17 @@ enum FilesHandler {
         return .redirect(to: listPath(context.formFields["return_to"]))
     }
 
+    /// `POST /dashboard/files/:id/retry`: a failed delivery back in line (its bytes are kept).
+    static func retry(_ context: RequestContext) throws -> Response {
+        let file = try owned(context)
+        if try Deliveries(env: context.services.uploadEnvironment()).retry(file.id) {
+            context.flash(.success, "“\(file.fileName)” will be delivered again in a moment.")
+        } else {
+            context.flash(.error, "“\(file.fileName)” cannot be delivered again: it is not a failed delivery, or its bytes are gone.")
+        }
+        return .redirect(to: listPath(context.formFields["return_to"]))
+    }
+
     /// Where a delete goes back to: the list with the filters and page it was sent from; any other
     /// path is replaced by the plain list, so the field cannot send the owner anywhere else.
     static func listPath(_ returnTo: String?) -> String {
@@ -176,7 +195,8 @@ enum FilesHandler {
             "uploads": .array(files.map { f in
                 ["id": .string(String(f.id)), "fileName": .string(f.fileName), "size": .int(f.size), "portalId": .string(String(f.portalID)),
                  "storageAccountId": f.storageAccountID.map { .string(String($0)) } ?? .null, "storageStatus": f.storageStatus.map { .string($0.rawValue) } ?? .null,
-                 "status": .string(f.status), "sha256": f.sha256.map(JSONValue.string) ?? .null, "clientName": f.clientName.map(JSONValue.string) ?? .null,
+                 "status": .string(f.status), "failureReason": f.failureReason.map(JSONValue.string) ?? .null,
+                 "sha256": f.sha256.map(JSONValue.string) ?? .null, "clientName": f.clientName.map(JSONValue.string) ?? .null,
                  "createdAt": .int(f.createdAt)]
             }),
             "nextCursor": next.map { .string(String($0)) } ?? .null,

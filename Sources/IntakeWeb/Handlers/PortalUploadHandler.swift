@@ -64,11 +64,7 @@ enum PortalUploadHandler {
         let portal = try portal(context, slug: context.request.parameters["slug"])
         do {
             let files = try receive(context, expectedPortal: portal)
-            return try PageView.render(context, "portal/receipt", title: "Received", [
-                "portal": ["name": .string(portal.name), "slug": .string(portal.slug)],
-                "files": .list(files.map { ["name": .string($0.fileName), "size": .string(ByteSize(bytes: $0.size).description),
-                                            "sha256": .string(String($0.sha256.prefix(16)))] }),
-            ])
+            return try ReceiptHandler.page(context, portal, ReceiptHandler.entries(files, key: context.services.secretKey))
         } catch let refusal as UploadRefusal {
             return try page(context, portal, token: nil, error: refusal.message, status: status(refusal.kind))
         }
@@ -84,7 +80,8 @@ enum PortalUploadHandler {
                 "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
                 "storageProvider": .string(first.provider.rawValue),
                 "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
-                                             "sha256": .string($0.sha256), "status": .string($0.status)] }),
+                                             "sha256": .string($0.sha256), "status": .string($0.status),
+                                             "receipt": .string(UploadReceipt.token(uploadID: $0.uploadID, key: context.services.secretKey))] }),
             ])
         } catch let refusal as UploadRefusal {
             throw HTTPError(status(refusal.kind), code: code(refusal.kind), refusal.message)

@@ -70,7 +70,7 @@ enum TusHandler {
             if response.status.code >= 300 { response.headers.set("location", "/api/tus/\(upload.id)") }
             return response
         }
-        return describe(upload, into: response)
+        return describe(upload, into: response, key: context.services.secretKey)
     }
 
     /// `HEAD /api/tus/:id`: where the upload stands.
@@ -78,7 +78,7 @@ enum TusHandler {
         if let mismatch = versionMismatch(context) { return mismatch }
         do {
             let upload = try uploads(context).live(id: context.request.parameters["id"] ?? "")
-            var response = describe(upload, into: Response(status: .ok))
+            var response = describe(upload, into: Response(status: .ok), key: context.services.secretKey)
             response.headers.set("upload-length", String(upload.length))
             let metadata = ["filename": upload.fileName, "filetype": upload.contentType].merging(upload.fields) { a, _ in a }
             response.headers.set("upload-metadata", metadata.sorted { $0.key < $1.key }
@@ -141,12 +141,12 @@ enum TusHandler {
         do {
             let upload = try uploads.append(id: id, offset: offset, checksum: checksum, declaredLength: request.body.declaredLength,
                                             remoteAddress: request.remoteAddress) { try request.body.read(into: $0) }
-            return describe(upload, into: response)
+            return describe(upload, into: response, key: context.services.secretKey)
         } catch let failure as TusFailure {
             return answer(failure)
         } catch let refusal as UploadRefusal {
             var response = failure(PortalUploadHandler.status(refusal.kind), refusal.message)
-            if let upload = try? uploads.find(id: id) { response = describe(upload, into: response) }
+            if let upload = try? uploads.find(id: id) { response = describe(upload, into: response, key: context.services.secretKey) }
             return response
         } catch {
             context.services.logger.error("tus append failed", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
@@ -155,12 +155,15 @@ enum TusHandler {
     }
 
     /// The tus headers of an upload, plus Intake's status of it.
-    static func describe(_ upload: TusUpload, into response: Response) -> Response {
+    static func describe(_ upload: TusUpload, into response: Response, key: [UInt8]) -> Response {
         var response = response
         response.headers.set("upload-offset", String(upload.offset))
         response.headers.set("upload-expires", httpDate(upload.expiresAt))
         response.headers.set("intake-upload-status", upload.status)
-        if let id = upload.fileUploadID { response.headers.set("intake-upload-id", String(id)) }
+        if let id = upload.fileUploadID {
+            response.headers.set("intake-upload-id", String(id))
+            response.headers.set("intake-receipt", UploadReceipt.token(uploadID: id, key: key))
+        }
         response.headers.set("cache-control", "no-store")
         return tagged(response)
     }
