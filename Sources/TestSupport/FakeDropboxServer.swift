@@ -12,6 +12,8 @@ import Synchronization
 /// only part of a chunk and then drop it (so only `incorrect_offset` tells the client).
 public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
+        /// This chunk goes through as usual (to fail a later one).
+        case pass
         case status(Int)
         case drop
         case keepOnlyThenDrop(Int)
@@ -29,6 +31,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         var chunkFailures: [ChunkFailure] = []
         var downloadFailures: [LoopbackResponse.Behaviour] = []
         var corruptNext = 0
+        var sessionsStarted = 0
         var downloadRanges: [String?] = []
         var counter = 0
         var chunkCalls = 0
@@ -53,6 +56,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
     public var files: [File] { state.withLock { Array($0.files.values) } }
+    public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
     /// The next `count` finished uploads are stored with one byte changed (`content_hash` is of what
     /// Dropbox holds, so a client that checks it notices).
     public func corruptNextUploads(_ count: Int) { state.withLock { $0.corruptNext = count } }
@@ -108,6 +112,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
                 s.counter += 1
                 let id = "session-\(s.counter)"
                 s.sessions[id] = request.body
+                s.sessionsStarted += 1
                 return id
             }
             return json(["session_id": id])
@@ -133,6 +138,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             }
             if !s.chunkFailures.isEmpty {
                 switch s.chunkFailures.removeFirst() {
+                case .pass: break
                 case .status(let status):
                     return error(status, ["error_summary": "too_many_requests/"], headers: status == 429 ? [("Retry-After", "2")] : [])
                 case .drop: return LoopbackResponse(behaviour: .drop)

@@ -1,6 +1,8 @@
+import Checksums
 import Curl
 import Foundation
 import Integrations
+import Sodium
 import Synchronization
 import Testing
 import TestSupport
@@ -67,5 +69,21 @@ struct DropboxStorageTests {
     @Test("downloads stream the content, resume with Range after a cut, renew a refused token; a deleted file has no size")
     func download() throws {
         try fixture(valid: ["token-1", "token-2"]).checkDownloads()
+    }
+
+    @Test("a transfer stopped after its first chunk is resumed from the saved session and offset, no new session; the content hash reported")
+    func resumesSavedSession() throws {
+        let f = try fixture()
+        let bytes = randomBytes(Int(Self.chunk) * 3)
+        let checkpoints = Checkpoints()
+        f.fake.failNextChunks([.pass, .status(400)])
+        #expect(throws: StorageProviderError.self) { try f.store(bytes, as: "r.bin", checkpoints: checkpoints) }
+        let saved = try #require(checkpoints.all.last)
+        #expect(saved.provider == "dropbox" && saved.offset == Self.chunk)
+        let stored = try f.store(bytes, as: "r.bin", resume: saved)
+        #expect(f.fake.file(stored)?.bytes == bytes && f.fake.sessionsStarted == 1)
+        let hash = DropboxContentHash()
+        bytes.withUnsafeBytes { hash.update($0) }
+        #expect(stored.checksums["dropbox-content-hash"] == Sodium.hex(hash.finish()))
     }
 }

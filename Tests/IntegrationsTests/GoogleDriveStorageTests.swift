@@ -1,6 +1,8 @@
+import Checksums
 import Curl
 import Foundation
 import Integrations
+import Sodium
 import Synchronization
 import Testing
 import TestSupport
@@ -91,5 +93,21 @@ struct GoogleDriveStorageTests {
         let trashed = try h.store([1, 2], as: "t.txt")
         h.fake.trash(trashed.fileID)
         #expect(try h.provider.size(fileID: trashed.fileID) == nil)
+    }
+
+    @Test("a transfer stopped after its first chunk is resumed from the saved session: Drive is asked what it holds, no new session, the checksums reported")
+    func resumesSavedSession() throws {
+        let h = try harness()
+        let bytes = randomBytes(Int(Self.chunk) * 3)
+        let checkpoints = Checkpoints()
+        h.fake.failNextChunks([.keepOnly(Int(Self.chunk)), .status(400)])
+        #expect(throws: StorageProviderError.self) { try h.store(bytes, as: "r.bin", checkpoints: checkpoints) }
+        let saved = try #require(checkpoints.all.last)
+        #expect(saved.provider == "drive" && saved.url?.contains("upload_id=") == true)
+        let stored = try h.store(bytes, as: "r.bin", resume: saved)
+        #expect(h.fake.bytes(of: stored) == bytes)
+        #expect(h.fake.sessionsStarted == 1 && h.fake.statusQueries == 1)
+        #expect(stored.checksums["sha256"] == Sodium.hex(StreamingDigest.digest(.sha256, bytes)))
+        #expect(stored.checksums["md5"] == Sodium.hex(StreamingDigest.digest(.md5, bytes)))
     }
 }

@@ -20,6 +20,11 @@ final class Tokens: Sendable {
     }
 }
 
+/// The transfer states a provider reported, in order.
+final class Checkpoints {
+    var all: [ProviderSession] = []
+}
+
 /// The pauses a provider asked for, in order.
 final class Pauses: Sendable {
     let values = Mutex<[Double]>([])
@@ -65,12 +70,15 @@ final class ProviderFixture<Fake: StoppableFake> {
         spools.forEach { try? FileManager.default.removeItem(atPath: $0) }
     }
 
-    /// Stores `bytes` (written to a spool file first) as `name` in `folder`.
-    func store(_ bytes: [UInt8], as name: String, contentType: String = "text/plain", folder: [String] = []) throws -> StoredFile {
+    /// Stores `bytes` (written to a spool file first) as `name` in `folder`, resuming `resume`;
+    /// every checkpoint the provider reports is appended to `checkpoints`.
+    func store(_ bytes: [UInt8], as name: String, contentType: String = "text/plain", folder: [String] = [],
+               resume: ProviderSession? = nil, checkpoints: Checkpoints? = nil) throws -> StoredFile {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString)").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         spools.append(path)
-        return try provider.store(spoolPath: path, length: Int64(bytes.count), fileName: name, contentType: contentType, folder: folder)
+        return try provider.store(spoolPath: path, length: Int64(bytes.count), fileName: name, contentType: contentType, folder: folder,
+                                  resume: resume) { session in checkpoints?.all.append(session) }
     }
 
     /// The stored file's bytes as `download` streams them.
