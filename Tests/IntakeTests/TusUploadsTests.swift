@@ -103,4 +103,19 @@ struct TusUploadsTests {
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         }
     }
+
+    @Test("one address may hold at most 20 unfinished uploads open on a portal; finishing or cancelling one makes room")
+    func openUploadsPerAddress() throws {
+        try withDatabase { db in
+            let w = try UploadSessionTests().world(db)
+            defer { try? FileManager.default.removeItem(atPath: w.root) }
+            let uploads = TusUploads(env: w.env)
+            let open = try (0..<TusUploads.maxOpenPerAddress).map { _ in try create(w, uploads, name: "a.pdf", length: 1000) }
+            #expect(throws: UploadRefusal(.tooMany, "You have 20 unfinished uploads to this portal. Finish or cancel some before starting more.")) {
+                try create(w, uploads, name: "a.pdf", length: 1000)
+            }
+            try uploads.terminate(id: open[0].id)
+            #expect(try create(w, uploads, name: "a.pdf", length: 1000).offset == 0)
+        }
+    }
 }

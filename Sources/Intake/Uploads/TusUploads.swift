@@ -95,6 +95,9 @@ public struct TusUploads {
     /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
     static let writable: Set<String> = ["receiving", "received", "scanning"]
 
+    /// How many unfinished uploads one address may hold open on one portal.
+    public static let maxOpenPerAddress = 20
+
     /// How many bytes of a chunk are written before their write-back to disk is started.
     static let writebackStep: Int64 = 8 << 20
 
@@ -130,6 +133,13 @@ public struct TusUploads {
         }
         if case .refused(let message) = FileTypes.check(fileName: name, allowedExtensions: portal.allowedExtensions) {
             throw UploadRefusal(.type, message)
+        }
+        // Each open upload holds quota for a day: one address cannot hold a portal's owner hostage.
+        let unfinished = try env.db.scalar("""
+            SELECT count(*) FROM tus_uploads WHERE portal_id = $1 AND remote_address = $2 AND status = 'receiving' AND expires_at > $3
+            """, [portal.id, remoteAddress, env.clock.now()], as: Int.self) ?? 0
+        guard unfinished < Self.maxOpenPerAddress else {
+            throw UploadRefusal(.tooMany, "You have \(unfinished) unfinished uploads to this portal. Finish or cancel some before starting more.")
         }
         let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime, processBound: false)
         let id = Digest.base64URL(Sodium.randomBytes(16))

@@ -4,7 +4,7 @@ import Integrations
 
 /// An upload refused, with the status family and the message for the client.
 public struct UploadRefusal: Error, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case closed, password, invalid, tooLarge, type, overQuota, infected, scannerDown, storage }
+    public enum Kind: String, Sendable { case closed, password, invalid, tooLarge, type, overQuota, infected, scannerDown, storage, tooMany }
     public let kind: Kind
     public let message: String
     public var description: String { message }

@@ -96,6 +96,7 @@ enum PortalUploadHandler {
         case .tooLarge, .overQuota: return .payloadTooLarge
         case .infected: return .unprocessableContent
         case .storage: return HTTPStatus(502, "Bad Gateway")
+        case .tooMany: return HTTPStatus(429, "Too Many Requests")
         }
     }
 
@@ -110,6 +111,7 @@ enum PortalUploadHandler {
         case .infected: return "infected"
         case .scannerDown: return "scanner_unavailable"
         case .storage: return "storage_failed"
+        case .tooMany: return "too_many_uploads"
         }
     }
 
