@@ -7,68 +7,6 @@ import Sodium
 import Glibc
 #endif
 
-/// A resumable upload as the database holds it.
-public struct TusUpload: Sendable, Equatable {
-    public let id: String
-    public let portalID: Int64
-    public let storageAccountID: Int64
-    public let reservationID: Int64?
-    public let length: Int64
-    public let offset: Int64
-    public let sha256State: [UInt8]
-    public let head: [UInt8]
-    public let fileName: String
-    public let contentType: String
-    /// The client's fields (name, e-mail, message); never the portal token.
-    public let fields: [String: String]
-    /// receiving → received → scanning → delivering → uploaded, or rejected / failed.
-    public let status: String
-    public let failureReason: String?
-    public let fileUploadID: Int64?
-    public let expiresAt: Int64
-
-    init(row: Row) throws {
-        id = try row.get("id")
-        portalID = try row.get("portal_id")
-        storageAccountID = try row.get("storage_account_id")
-        reservationID = try row.get("reservation_id")
-        length = try row.get("upload_length")
-        offset = try row.get("upload_offset")
-        sha256State = try row.get("sha256_state")
-        head = try row.get("head")
-        fileName = try row.get("file_name")
-        contentType = try row.get("content_type")
-        let json = try row.get("client_fields", as: String.self)
-        fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]) ?? [:]
-        // Once the file is recorded, its own status (delivering, uploaded, failed) is the upload's.
-        status = try row.get("file_status", as: String?.self) ?? row.get("status")
-        failureReason = try row.get("failure_reason")
-        fileUploadID = try row.get("file_upload_id")
-        expiresAt = try row.get("expires_at")
-    }
-
-    public var isComplete: Bool { offset == length }
-}
-
-/// Why a tus request cannot be served; the web layer turns each into its status.
-public enum TusFailure: Error, Equatable {
-    case notFound
-    /// The upload expired (410).
-    case gone
-    /// The client's `Upload-Offset` is not where the upload stands (409).
-    case offsetConflict(current: Int64)
-    /// Another request is writing to this upload right now (423).
-    case locked
-    /// The chunk's `Upload-Checksum` does not match what arrived; nothing of it was kept (460).
-    case checksumMismatch
-    /// More bytes than `Upload-Length` (413).
-    case pastLength
-    /// The upload is finished: nothing more can be written, and it cannot be terminated.
-    case finished(status: String)
-    /// The client went away mid-chunk; what arrived is kept unless a checksum had to vouch for it.
-    case interrupted
-}
-
 /// Resumable uploads (tus 1.0) into portals: creation (checked and reserved against quota up
 /// front), appends from any worker process, completion through the `UploadPipeline`,
 /// termination and expiry.
@@ -323,52 +261,11 @@ public struct TusUploads {
         try remove(upload)
     }
 
-    private func remove(_ upload: TusUpload) throws {
+    func remove(_ upload: TusUpload) throws {
         try env.db.write {
             try env.db.execute("DELETE FROM tus_uploads WHERE id = $1", [upload.id])
             if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
         }
         unlink(spoolPath(upload.id))
-    }
-
-    /// Crash recovery: uploads whose last byte arrived but whose completion never finished (the
-    /// worker died while scanning, or the scanner was down) are completed now, by whoever gets
-    /// the spool's lock first.
-    @discardableResult
-    public func completeStalled(idleFor seconds: Int64 = 30) throws -> Int {
-        let now = env.clock.now()
-        let stalled = try env.db.query("""
-            SELECT id FROM tus_uploads WHERE status IN ('received', 'scanning') AND upload_offset = upload_length AND file_upload_id IS NULL
-            AND updated_at <= $1 AND expires_at > $2
-            """, [now - seconds, now]).map { try $0.get("id", as: String.self) }
-        var completed = 0
-        for id in stalled {
-            let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
-                  Self.writable.contains(upload.status), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
-            if (try? complete(upload, hash: hash, remoteAddress: "")) != nil { completed += 1 }
-        }
-        return completed
-    }
-
-    /// The expiry job: uploads left alone past their expiry go with their bytes and
-    /// reservations; spool files no row owns (a crash between creating the file and the row)
-    /// go once they are older than a lifetime.
-    @discardableResult
-    public func removeExpired() throws -> Int {
-        let expired = try env.db.query("SELECT *, NULL AS file_status FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
-        for upload in expired { try remove(upload) }
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
-            for name in names where name.hasSuffix(".part") {
-                let id = String(name.dropLast(".part".count))
-                var st = stat()
-                guard stat(directory + "/" + name, &st) == 0, Int64(st.st_mtim.tv_sec) < env.clock.now() - lifetime,
-                      try find(id: id) == nil else { continue }
-                unlink(directory + "/" + name)
-            }
-        }
-        return expired.count
     }
 }

@@ -1,0 +1,51 @@
+import Checksums
+import Database
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What keeps resumable uploads from piling up or hanging: completing the ones a dead worker left
+/// half done, and removing the ones left alone past their expiry.
+extension TusUploads {
+    /// Crash recovery: uploads whose last byte arrived but whose completion never finished (the
+    /// worker died while scanning, or the scanner was down) are completed now, by whoever gets
+    /// the spool's lock first.
+    @discardableResult
+    public func completeStalled(idleFor seconds: Int64 = 30) throws -> Int {
+        let now = env.clock.now()
+        let stalled = try env.db.query("""
+            SELECT id FROM tus_uploads WHERE status IN ('received', 'scanning') AND upload_offset = upload_length AND file_upload_id IS NULL
+            AND updated_at <= $1 AND expires_at > $2
+            """, [now - seconds, now]).map { try $0.get("id", as: String.self) }
+        var completed = 0
+        for id in stalled {
+            let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
+                  Self.writable.contains(upload.status), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
+            if (try? complete(upload, hash: hash, remoteAddress: "")) != nil { completed += 1 }
+        }
+        return completed
+    }
+
+    /// The expiry job: uploads left alone past their expiry go with their bytes and
+    /// reservations; spool files no row owns (a crash between creating the file and the row)
+    /// go once they are older than a lifetime.
+    @discardableResult
+    public func removeExpired() throws -> Int {
+        let expired = try env.db.query("SELECT *, NULL AS file_status FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
+        for upload in expired { try remove(upload) }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names where name.hasSuffix(".part") {
+                let id = String(name.dropLast(".part".count))
+                var st = stat()
+                guard stat(directory + "/" + name, &st) == 0, Int64(st.st_mtim.tv_sec) < env.clock.now() - lifetime,
+                      try find(id: id) == nil else { continue }
+                unlink(directory + "/" + name)
+            }
+        }
+        return expired.count
+    }
+}
