@@ -1,3 +1,4 @@
+import Database
 import Foundation
 import Testing
 import TestSupport
@@ -93,6 +94,17 @@ struct PeopleTests {
         #expect(overview.status == 200 && overview.text.contains("Operator overview"))
         #expect(overview.text.contains(#"<span class="stat-value">0</span> <span class="stat-label">portals</span>"#))
         #expect(overview.text.contains("Virus scanning is off"))
+        #expect(overview.text.contains(#"<span class="stat-value">0</span> <span class="stat-label">failed deliveries</span>"#))
+        #expect(!overview.text.contains("could not be delivered"))
+        // A delivery that gave up is an operator's concern too.
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        try db.executeScript("""
+            INSERT INTO portals (user_id, name, slug, created_at, updated_at) VALUES (1, 'P', 'p', 0, 0);
+            INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, status, created_at, updated_at) VALUES (1, 1, 'a.pdf', 10, 'failed', 0, 0);
+            """)
+        let troubled = try admin.get("/admin").text
+        #expect(troubled.contains(#"<span class="stat-value">1</span> <span class="stat-label">failed deliveries</span>"#))
+        #expect(troubled.contains("1 file(s) could not be delivered"))
         let users = try admin.get("/admin/users?q=user")
         #expect(users.status == 200 && users.text.contains("user@example.com") && !users.text.contains("root@example.com"))
     }

@@ -9,6 +9,8 @@ enum AdminOverviewHandler {
         let db = context.services.database
         let portals = try db.scalar("SELECT count(*) FROM portals", as: Int.self) ?? 0
         let files = try db.queryOne("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM file_uploads WHERE status = 'uploaded'")!
+        let delivering = try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'delivering'", as: Int64.self) ?? 0
+        let failed = try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'failed'", as: Int64.self) ?? 0
         return try PageView.render(context, "admin/index", title: "Admin", [
             "counts": [
                 "users": .int(Int64(counts.total)),
@@ -18,7 +20,10 @@ enum AdminOverviewHandler {
                 "portals": .int(Int64(portals)),
                 "files": .int(try files.get("n", as: Int64.self)),
                 "bytes": .string(ByteSize(bytes: try files.get("bytes", as: Int64.self)).description),
+                "delivering": .int(delivering),
+                "failed": .int(failed),
             ],
+            "deliveryTrouble": .bool(failed > 0),
             "scanning": .bool(context.services.configuration.clamdSocket != nil),
         ])
     }
