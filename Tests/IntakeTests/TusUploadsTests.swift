@@ -1,6 +1,7 @@
 import Checksums
 import Database
 import Foundation
+import Integrations
 @testable import Intake
 import Sodium
 import Testing
@@ -116,6 +117,31 @@ struct TusUploadsTests {
             }
             try uploads.terminate(id: open[0].id)
             #expect(try create(w, uploads, name: "a.pdf", length: 1000).offset == 0)
+        }
+    }
+
+    @Test("with the scanner down the last chunk is kept but not accepted (fail closed); the recovery pass completes it once scanning works")
+    func stalledCompletion() throws {
+        try withDatabase { db in
+            let down = try UploadSessionTests().world(db, scanner: ClamdScanner(socketPath: "/nonexistent/clamd.sock"))
+            defer { try? FileManager.default.removeItem(atPath: down.root) }
+            let uploads = TusUploads(env: down.env)
+            let bytes = Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 1, count: 20_000)
+            let upload = try create(down, uploads, name: "scan.pdf", length: bytes.count)
+            #expect(throws: UploadRefusal.self) { try append(uploads, upload.id, offset: 0, bytes[...]) }
+            let waiting = try #require(try uploads.find(id: upload.id))
+            #expect(waiting.status == "received" && waiting.isComplete && waiting.failureReason?.contains("viruses") == true)
+            #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 0, "nothing unscanned is accepted")
+
+            // The scanner is back (here: none configured); the recovery pass finishes the upload once it has sat idle.
+            let recovered = TusUploads(env: UploadEnvironment(db: db, clock: down.clock, secretKey: down.env.secretKey,
+                                                             spoolDirectory: down.env.spoolDirectory, scanner: nil, provider: down.env.provider))
+            #expect(try recovered.completeStalled() == 0, "not while it may still be in hand")
+            down.clock.advance(31)
+            #expect(try recovered.completeStalled() == 1)
+            #expect(try uploads.find(id: upload.id)?.status == "uploaded")
+            #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [down.ownerID], as: Int.self) == bytes.count)
+            #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         }
     }
 }
