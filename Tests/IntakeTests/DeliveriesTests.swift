@@ -102,13 +102,16 @@ struct DeliveriesTests {
         }
     }
 
-    @Test("a live holder's lease is respected; a dead process's lease is taken over at once")
+    @Test("a live holder's lease is respected, also by another thread of the same process; a dead process's lease is taken over at once")
     func leases() throws {
         try withDatabase { db in
             let s = try setup(db)
             defer { try? FileManager.default.removeItem(atPath: s.world.root) }
             s.storage.failures.withLock { $0 = [StorageProviderError("timeout", transient: true)] }
             let file = try receive(s, pdf)
+            let first = Deliveries(env: s.env), second = Deliveries(env: s.env)
+            #expect(try first.claim(file.uploadID))
+            #expect(try second.attempt(file.uploadID) == .busy, "one process, two holders")
             let host = String(Deliveries.processHolder.split(separator: ":").dropLast().joined(separator: ":"))
             // A child that has exited: its pid is dead.
             var pid: pid_t = 0

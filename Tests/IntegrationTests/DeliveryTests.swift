@@ -183,7 +183,7 @@ struct DeliveryTests {
             if holder != nil, (setup.fake.sessionBytes.max() ?? 0) >= 8 * Self.mib { break }
             usleep(100_000)
         }
-        let pid = try #require(holder.flatMap { $0.split(separator: ":").last }.flatMap { Int32($0) })
+        let pid = try #require(holder.map { $0.split(separator: ":") }.flatMap { $0.count > 1 ? Int32($0[1]) : nil }, "holder is host:pid:token")
         #expect(setup.server.workerPIDs().contains(pid))
         #expect(kill(pid, SIGKILL) == 0)
         setup.fake.delayChunks(0)

@@ -25,17 +25,22 @@ public struct Deliveries {
     /// How long a lease lasts without a checkpoint.
     public var leaseSeconds: Int64 = 60
 
-    public init(env: UploadEnvironment, holder: String = Deliveries.processHolder) {
+    /// Each instance is a holder of its own (`host:pid:random`): two threads of one process must
+    /// not both think they hold the same lease.
+    public init(env: UploadEnvironment) {
         self.env = env
-        self.holder = holder
+        holder = Self.processHolder + ":" + Sodium.hex(Sodium.randomBytes(6))
     }
 
-    /// This process, as a lease holder.
-    public static let processHolder: String = {
+    /// This host's name, as leases and reservations record it.
+    static let processHost: String = {
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)
-        return String(cString: name) + ":" + String(getpid())
+        return String(cString: name)
     }()
+
+    /// This process: `host:pid`.
+    public static let processHolder = processHost + ":" + String(getpid())
 
     public enum Outcome: Equatable, Sendable {
         case uploaded
@@ -53,10 +58,10 @@ public struct Deliveries {
     /// The pause before attempt `n + 1`: 5 s, doubling, at most an hour.
     static func backoff(afterAttempt n: Int) -> Int64 { min(3600, 5 << Int64(min(n - 1, 20))) }
 
-    /// Whether a lease holder is a process of this host that no longer exists.
+    /// Whether a holder (`host:pid[:…]`) is a process of this host that no longer exists.
     static func isDead(_ holder: String) -> Bool {
-        guard let colon = holder.lastIndex(of: ":"), let pid = Int32(holder[holder.index(after: colon)...]),
-              String(holder[..<colon]) == String(processHolder[..<processHolder.lastIndex(of: ":")!]) else { return false }
+        let parts = holder.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, String(parts[0]) == processHost, let pid = Int32(parts[1]) else { return false }
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 

@@ -94,21 +94,25 @@ public struct UploadPipeline {
         // A portal from before folder names existed has none: its own name stands in.
         var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
         if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
-        let deliveries = env.spoolDirectory + "/deliveries"
-        try FileManager.default.createDirectory(atPath: deliveries, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let spool = deliveries + "/" + UUID().uuidString.lowercased() + ".data"
+        let waiting = env.spoolDirectory + "/deliveries"
+        try FileManager.default.createDirectory(atPath: waiting, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let spool = waiting + "/" + UUID().uuidString.lowercased() + ".data"
         guard rename(file.path, spool) == 0 else { throw ValidationError("", "The upload could not be kept for delivery (errno \(errno)).") }
+        // The row is born leased to this request, so no delivery thread takes it first.
+        let deliveries = Deliveries(env: env)
         let id: Int64
         do {
             id = try env.db.write {
                 let now = env.clock.now()
                 let id = try env.db.scalar("""
                     INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, content_type, size_bytes, sha256, client_name,
-                                              client_email, client_message, status, spool_path, target_folder, deliver_until, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $14) RETURNING id
+                                              client_email, client_message, status, spool_path, target_folder, deliver_until, lease_holder,
+                                              lease_expires, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $16, $16) RETURNING id
                     """, [portal.id, portal.userID, account.id, file.name, file.contentType, file.size, file.sha256, fields["clientName"],
                           fields["clientEmail"], fields["clientMessage"], spool,
-                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, now], as: Int64.self)!
+                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, deliveries.holder,
+                          now + deliveries.leaseSeconds, now], as: Int64.self)!
                 try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
                 try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
                                                                   entityType: "file_upload", entityID: String(id),
@@ -120,11 +124,11 @@ public struct UploadPipeline {
             throw error
         }
         let status: String
-        switch try Deliveries(env: env).attempt(id, inline: true) {
+        switch try deliveries.attempt(id, inline: true) {
         case .uploaded: status = "uploaded"
         case .retrying, .busy, .failed: status = "delivering"
         case .refused(let message):
-            try Deliveries(env: env).rollBack(id, reason: message, remoteAddress: remoteAddress)
+            try deliveries.rollBack(id, reason: message, remoteAddress: remoteAddress)
             throw UploadRefusal(.storage, "The file could not be stored: \(message)")
         }
         return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider, status: status)
