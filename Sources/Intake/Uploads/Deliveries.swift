@@ -73,8 +73,13 @@ public struct Deliveries {
                   try row.get("status", as: String.self) == "delivering" else { return false }
             let current: String? = try row.get("lease_holder")
             if let current, current != holder, (try row.get("lease_expires", as: Int64?.self) ?? 0) > now, !Self.isDead(current) { return false }
-            return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder IS $4",
-                                      [holder, now + leaseSeconds, id, current]) == 1
+            // Compare-and-set on the holder seen above (portable SQL: no `IS $n`).
+            if let current {
+                return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder = $4",
+                                          [holder, now + leaseSeconds, id, current]) == 1
+            }
+            return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder IS NULL",
+                                      [holder, now + leaseSeconds, id]) == 1
         }
     }
 
