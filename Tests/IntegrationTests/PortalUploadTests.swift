@@ -74,6 +74,12 @@ struct PortalUploadTests {
         try owner.post("/login", form: [("email", "owner@example.com"), ("password", String(password))])
         let list = try owner.get("/dashboard/files").text
         #expect(list.contains("big report.pdf") && list.contains("notes.txt") && list.contains("Demo uploads"))
+        // Filters by status and storage: both delivered to the one local account.
+        #expect(list.contains(#"<option value="delivering">Being delivered</option>"#) && list.contains(#"<option value="1">Local disk</option>"#))
+        #expect(try owner.get("/dashboard/files?status=delivering").text.contains("No files match."))
+        let delivered = try owner.get("/dashboard/files?status=uploaded&account=1").text
+        #expect(delivered.contains("big report.pdf") && delivered.contains(#"<option value="uploaded" selected>Delivered</option>"#))
+        #expect(try owner.get("/dashboard/files?account=99").text.contains("No files match."))
         let download = try owner.get("/api/uploads/1/download")
         #expect(download.status == 200 && download.body == big)
         #expect(download.headers["content-disposition"] == "attachment; filename=\"big report.pdf\"; filename*=UTF-8''big%20report.pdf")

@@ -8,13 +8,18 @@ import Web
 enum FilesHandler {
     static func store(_ context: RequestContext) -> FileStore { FileStore(db: context.services.database, clock: context.services.clock) }
 
+    /// The statuses a file can be filtered by, as the form offers them.
+    static let statuses: [(value: String, label: String)] = [
+        ("", "All files"), ("uploaded", "Delivered"), ("delivering", "Being delivered"), ("failed", "Delivery failed"),
+    ]
+
     static func filter(_ query: FormFields) throws -> FileStore.Filter {
         var f = FileStore.Filter()
         f.portalID = query["portal"].flatMap { Int64($0) }
         f.accountID = query["account"].flatMap { Int64($0) }
         f.client = query["client"].map { String($0.prefix(100)) }
         f.search = query["q"].map { String($0.prefix(100)) }
-        f.status = query["status"].flatMap { ["uploaded", "failed", "rejected", "receiving", "delivering"].contains($0) ? $0 : nil }
+        f.status = query["status"].flatMap { statuses.map(\.value).contains($0) && !$0.isEmpty ? $0 : nil }
         f.from = try query["from"].flatMap(day)
         f.to = try query["to"].flatMap(day).map { $0 + 86400 }
         return f
@@ -40,6 +45,7 @@ enum FilesHandler {
         let (files, next) = try store(context).list(userID: context.user!.id, filter: try filter(query),
                                                     before: query["before"].flatMap { Int64($0) }, limit: 50)
         let portals = try PortalStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
+        let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
         var nextLink: TemplateValue = .null
         if let next {
             let kept = query.filter { $0.name != "before" }.map { "\($0.name)=\(URLEncodedForm.encode($0.value))" }
@@ -50,6 +56,13 @@ enum FilesHandler {
             "returnTo": .string(here), "files": .list(files.map(row)), "hasFiles": .bool(!files.isEmpty), "next": nextLink,
             "filters": ["q": .string(query["q"] ?? ""), "client": .string(query["client"] ?? ""), "from": .string(query["from"] ?? ""),
                         "to": .string(query["to"] ?? "")],
+            "statuses": .list(statuses.map { s in
+                ["value": .string(s.value), "label": .string(s.label), "selected": .bool((query["status"] ?? "") == s.value)]
+            }),
+            "accounts": .list(accounts.map { a in
+                ["id": .int(a.id), "name": .string(StorageSettingsHandler.label(a.provider) + (a.email.map { " (\($0))" } ?? "")),
+                 "selected": .bool(query["account"] == String(a.id))]
+            }),
             "portals": .list(portals.map { p in
                 ["id": .int(p.portal.id), "name": .string(p.portal.name), "selected": .bool(query["portal"] == String(p.portal.id))]
             }),
