@@ -13,10 +13,15 @@ import Synchronization
 /// a chunk; downloads can be cut short or answered with a status, and items can be trashed.
 public final class FakeDriveServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
+        /// This chunk goes through as usual (to fail a later one).
+        case pass
         case status(Int)
         case drop
         /// Keep only this many bytes of the chunk, then answer 308 as if the rest was lost.
         case keepOnly(Int)
+        /// Take the whole chunk (finishing the file if it is the last), then drop the connection:
+        /// the answer is lost, not the bytes.
+        case answerLost
     }
 
     public struct Item: Sendable {
@@ -44,6 +49,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var downloadFailures: [LoopbackResponse.Behaviour] = []
         var corruptNext = 0
         var chunkDelay: Double = 0
+        /// Finished sessions: Drive answers them with the file's metadata, as it does for a
+        /// client that lost the final answer.
+        var completed: [String: (fileID: String, fields: String?)] = [:]
         var sessionsStarted = 0
         var downloadRanges: [String?] = []
         var counter = 0
@@ -193,9 +201,15 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         }
         let spec = range.dropFirst("bytes ".count)
         let parts = spec.split(separator: "/", maxSplits: 1)
-        enum Outcome { case response(LoopbackResponse), respond(Session, String) }
+        enum Outcome { case response(LoopbackResponse), respond(Session, String), respondThenDrop(Session, String) }
         let outcome: Outcome = state.withLock { s in
-            guard var session = s.sessions[uploadID] else { return .response(error(404, "notFound", "upload session not found")) }
+            guard let session = s.sessions[uploadID] else {
+                if let done = s.completed[uploadID], let item = s.items[done.fileID] {
+                    if parts.first == "*" { s.statusQueries += 1 }
+                    return .response(metadata(item, fields: done.fields))
+                }
+                return .response(error(404, "notFound", "upload session not found"))
+            }
             guard parts.count == 2, Int(parts[1]) == session.total else { return .response(error(400, "badRequest", "total mismatch")) }
             if parts[0] == "*" {
                 s.statusQueries += 1
@@ -209,6 +223,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
             }
             if !s.chunkFailures.isEmpty {
                 switch s.chunkFailures.removeFirst() {
+                case .pass:
+                    s.sessions[uploadID]!.bytes += request.body
+                    return .respond(s.sessions[uploadID]!, uploadID)
                 case .status(429):
                     var response = error(429, "rateLimitExceeded", "Rate Limit Exceeded")
                     response.headers.append(("Retry-After", "2"))
@@ -216,42 +233,59 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
                 case .status(let status): return .response(error(status, "backendError", "Backend Error"))
                 case .drop: return .response(LoopbackResponse(behaviour: .drop))
                 case .keepOnly(let count):
-                    session.bytes += request.body.prefix(count)
-                    s.sessions[uploadID] = session
-                    return .respond(session, uploadID)
+                    s.sessions[uploadID]!.bytes += request.body.prefix(count)
+                    return .respond(s.sessions[uploadID]!, uploadID)
+                case .answerLost:
+                    s.sessions[uploadID]!.bytes += request.body
+                    return .respondThenDrop(s.sessions[uploadID]!, uploadID)
                 }
             }
-            session.bytes += request.body
-            s.sessions[uploadID] = session
-            return .respond(session, uploadID)
+            // In place: a copy of the session would copy every byte it holds, at every chunk.
+            s.sessions[uploadID]!.bytes += request.body
+            return .respond(s.sessions[uploadID]!, uploadID)
         }
         if case .respond = outcome, let delay = Optional(state.withLock { $0.chunkDelay }), delay > 0, parts[0] != "*" {
             Thread.sleep(forTimeInterval: delay)
         }
         switch outcome {
         case .response(let response): return response
+        case .respondThenDrop(let session, let uploadID):
+            var response = answer(session, uploadID)
+            response.behaviour = .drop
+            return response
         case .respond(let session, let uploadID):
-            guard session.bytes.count == session.total else {
-                return LoopbackResponse(status: 308, headers: session.bytes.isEmpty ? [] : [("Range", "bytes=0-\(session.bytes.count - 1)")])
-            }
-            let (id, bytes) = state.withLock { s -> (String, [UInt8]) in
-                s.sessions.removeValue(forKey: uploadID)
-                s.counter += 1
-                let id = "file-\(s.counter)"
-                var bytes = session.bytes
-                if s.corruptNext > 0, !bytes.isEmpty {
-                    s.corruptNext -= 1
-                    bytes[bytes.count / 2] ^= 0xFF
-                }
-                s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: bytes)
-                return (id, bytes)
-            }
-            // The fields the session asked for; checksums of what is stored.
-            let fields = Set((session.fields ?? "id").split(separator: ",").map(String.init))
-            let all: [String: Any] = ["id": id, "size": String(session.total), "sha256Checksum": Sodium.hex(StreamingDigest.digest(.sha256, bytes)),
-                                      "md5Checksum": Sodium.hex(StreamingDigest.digest(.md5, bytes))]
-            return json(all.filter { fields.contains($0.key) })
+            return answer(session, uploadID)
         }
+    }
+
+    /// 308 with the bytes held, or the finished file's metadata.
+    private func answer(_ session: Session, _ uploadID: String) -> LoopbackResponse {
+        guard session.bytes.count == session.total else {
+            return LoopbackResponse(status: 308, headers: session.bytes.isEmpty ? [] : [("Range", "bytes=0-\(session.bytes.count - 1)")])
+        }
+        let item = state.withLock { s -> Item in
+            s.sessions.removeValue(forKey: uploadID)
+            s.counter += 1
+            let id = "file-\(s.counter)"
+            var bytes = session.bytes
+            if s.corruptNext > 0, !bytes.isEmpty {
+                s.corruptNext -= 1
+                bytes[bytes.count / 2] ^= 0xFF
+            }
+            s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: bytes)
+            s.completed[uploadID] = (id, session.fields)
+            return s.items[id]!
+        }
+        return metadata(item, fields: session.fields)
+    }
+
+    /// A stored file as a finished upload answers: the fields the session asked for, with the
+    /// checksums of what Drive holds.
+    private func metadata(_ item: Item, fields: String?) -> LoopbackResponse {
+        let asked = Set((fields ?? "id").split(separator: ",").map(String.init))
+        let all: [String: Any] = ["id": item.id, "size": String(item.bytes.count), "sha256Checksum": Sodium.hex(StreamingDigest.digest(.sha256, item.bytes)),
+                                  "md5Checksum": Sodium.hex(StreamingDigest.digest(.md5, item.bytes))]
+        return json(all.filter { asked.contains($0.key) })
     }
 
     static func unescape(_ text: String) -> String {

@@ -110,4 +110,14 @@ struct GoogleDriveStorageTests {
         #expect(stored.checksums["sha256"] == Sodium.hex(StreamingDigest.digest(.sha256, bytes)))
         #expect(stored.checksums["md5"] == Sodium.hex(StreamingDigest.digest(.md5, bytes)))
     }
+
+    @Test("the answer to the last chunk is lost: the session, asked, answers with the finished file — one copy, not two")
+    func lostFinalAnswer() throws {
+        let h = try harness()
+        let bytes = randomBytes(Int(Self.chunk) * 2)
+        h.fake.failNextChunks([.pass, .answerLost])
+        let stored = try h.store(bytes, as: "once.bin")
+        #expect(h.fake.bytes(of: stored) == bytes)
+        #expect(h.fake.items.filter { $0.name == "once.bin" }.count == 1 && h.fake.sessionsStarted == 1 && h.fake.statusQueries == 1)
+    }
 }
