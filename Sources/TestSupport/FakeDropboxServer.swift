@@ -17,6 +17,9 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         case status(Int)
         case drop
         case keepOnlyThenDrop(Int)
+        /// Take the whole chunk (committing the file if it is the finish), then drop the
+        /// connection: the answer is lost, not the bytes.
+        case answerLost
     }
 
     public struct File: Sendable {
@@ -79,14 +82,18 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
                 return error(400, ["error_summary": "bad json"])
             }
             let delete = request.path.hasSuffix("delete_v2")
-            let found = state.withLock { s in delete ? s.files.removeValue(forKey: id) : s.files[id] }
+            // By id (`id:…`) or by path, case-insensitively, as Dropbox takes either.
+            let found = state.withLock { s -> File? in
+                guard let key = s.files[id] != nil ? id : s.files.values.first(where: { $0.path.lowercased() == id.lowercased() })?.id else { return nil }
+                return delete ? s.files.removeValue(forKey: key) : s.files[key]
+            }
             guard let found else {
                 let tag = delete ? "path_lookup" : "path"
                 return error(409, ["error_summary": "\(tag)/not_found/", "error": [".tag": tag, tag: [".tag": "not_found"]]])
             }
-            let metadata: [String: Any] = [".tag": "file", "id": found.id, "path_display": found.path, "size": found.bytes.count,
-                                           "name": String(found.path.split(separator: "/").last ?? "")]
-            return json(delete ? ["metadata": metadata] : metadata)
+            var described = metadata(found)
+            described[".tag"] = "file"
+            return json(delete ? ["metadata": described] : described)
         }
         guard let header = request.headers["dropbox-api-arg"], header.unicodeScalars.allSatisfy({ $0.isASCII }),
               let argument = try? JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any] else {
@@ -126,6 +133,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
     private func chunk(_ request: LoopbackRequest, _ argument: [String: Any], finish: Bool) -> LoopbackResponse {
         guard let cursor = argument["cursor"] as? [String: Any], let session = cursor["session_id"] as? String,
               let offset = (cursor["offset"] as? NSNumber)?.intValue else { return error(400, ["error_summary": "cursor"]) }
+        var answerLost = false
         let outcome: LoopbackResponse? = state.withLock { s in
             s.chunkCalls += 1
             guard var held = s.sessions[session] else {
@@ -146,6 +154,8 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
                     held += request.body.prefix(count)
                     s.sessions[session] = held
                     return LoopbackResponse(behaviour: .drop)
+                case .answerLost:
+                    answerLost = true
                 }
             }
             held += request.body
@@ -153,7 +163,13 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             return nil
         }
         if let outcome { return outcome }
-        guard finish else { return LoopbackResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("null".utf8)) }
+        var response = finish ? commit(session, argument) : LoopbackResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("null".utf8))
+        if answerLost { response.behaviour = .drop }
+        return response
+    }
+
+    /// `finish`: the session's bytes become a file at the commit path (renamed if taken).
+    private func commit(_ session: String, _ argument: [String: Any]) -> LoopbackResponse {
         guard let commit = argument["commit"] as? [String: Any], let path = commit["path"] as? String else { return error(400, ["error_summary": "commit"]) }
         let file = state.withLock { s -> File in
             var bytes = s.sessions.removeValue(forKey: session) ?? []
@@ -173,10 +189,15 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             s.files[file.id] = file
             return file
         }
+        return json(metadata(file))
+    }
+
+    /// A file's metadata as Dropbox describes it, with the content hash of what it holds.
+    private func metadata(_ file: File) -> [String: Any] {
         let hash = DropboxContentHash()
         file.bytes.withUnsafeBytes { hash.update($0) }
-        return json(["name": String(file.path.split(separator: "/").last ?? ""), "id": file.id, "path_display": file.path,
-                     "path_lower": file.path.lowercased(), "size": file.bytes.count, "content_hash": Sodium.hex(hash.finish())])
+        return ["name": String(file.path.split(separator: "/").last ?? ""), "id": file.id, "path_display": file.path,
+                "path_lower": file.path.lowercased(), "size": file.bytes.count, "content_hash": Sodium.hex(hash.finish())]
     }
 
     private func json(_ object: [String: Any], status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {

@@ -86,4 +86,14 @@ struct DropboxStorageTests {
         bytes.withUnsafeBytes { hash.update($0) }
         #expect(stored.checksums["dropbox-content-hash"] == Sodium.hex(hash.finish()))
     }
+
+    @Test("the answer to finish is lost: the file found at its path with the same content hash is taken — one copy, not two")
+    func lostFinishAnswer() throws {
+        let f = try fixture()
+        let bytes = randomBytes(Int(Self.chunk) + 1000)
+        f.fake.failNextChunks([.pass, .answerLost])
+        let stored = try f.store(bytes, as: "once.bin")
+        #expect(f.fake.file(stored)?.bytes == bytes)
+        #expect(f.fake.files.count == 1 && f.fake.sessionsStarted == 1, "\(f.fake.files.map(\.path))")
+    }
 }

@@ -1,5 +1,10 @@
+import Checksums
 import Curl
 import Foundation
+import Sodium
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Dropbox (API v2) as a `StorageProvider`.
 ///
@@ -82,7 +87,11 @@ public struct DropboxStorage: StorageProvider {
                     try checkpoint(ProviderSession(provider: "dropbox", id: session, offset: offset))
                     continue
                 }
-                if Self.summary(response)?.contains("not_found") == true {
+                let summary = Self.summary(response) ?? ""
+                if summary.contains("not_found") || summary.contains("closed") {
+                    // The session is gone. If it is gone because our finish went through and only
+                    // its answer was lost, the file is already there: take it, never a second copy.
+                    if last, let stored = try committed(at: path, spoolPath: spoolPath, length: length) { return stored }
                     throw StorageProviderError("the Dropbox upload session is gone", transient: true, sessionLost: true)
                 }
                 throw failure("upload", response)
@@ -90,6 +99,29 @@ public struct DropboxStorage: StorageProvider {
                 throw failure("upload", response)
             }
         }
+    }
+
+    /// The file at `path`, if it holds exactly the spool's bytes (same size and content hash).
+    func committed(at path: String, spoolPath: String, length: Int64) throws -> StoredFile? {
+        let body = try JSONSerialization.data(withJSONObject: ["path": path])
+        let response = try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/files/get_metadata", headers: [("Content-Type", "application/json")],
+                                                  body: .bytes(Array(body))))
+        guard response.status == 200, let json = try? calls.object(response.body), json[".tag"] as? String == "file",
+              (json["size"] as? NSNumber)?.int64Value == length, let id = json["id"] as? String,
+              let theirs = (json["content_hash"] as? String)?.lowercased() else { return nil }
+        let ours = DropboxContentHash()
+        let fd = open(spoolPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { if n < 0 { return nil }; break }
+            buffer.withUnsafeBytes { ours.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        guard Sodium.hex(ours.finish()) == theirs else { return nil }
+        return StoredFile(fileID: id, path: String((json["path_display"] as? String ?? path).dropFirst()), size: length,
+                          checksums: ["dropbox-content-hash": theirs])
     }
 
     public func delete(fileID: String) throws {
