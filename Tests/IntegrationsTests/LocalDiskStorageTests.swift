@@ -33,6 +33,18 @@ struct LocalDiskStorageTests {
         }
     }
 
+    @Test("a delivery retried after a crash finds the spool already linked in place and takes it: one file, not two")
+    func retriedDelivery() throws {
+        try withRoot { root, spool in
+            let storage = LocalDiskStorage(root: root)
+            let other = try storage.store(spoolPath: spool, length: 10, fileName: "report.pdf", contentType: "application/pdf", folder: ["A"])
+            let first = try storage.store(spoolPath: spool, length: 300_000, fileName: "report.pdf", contentType: "application/pdf", folder: ["A"])
+            let again = try storage.store(spoolPath: spool, length: 300_000, fileName: "report.pdf", contentType: "application/pdf", folder: ["A"])
+            #expect(other.fileID == "Intake/A/report.pdf" && first.fileID == "Intake/A/report (2).pdf" && again == first)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/Intake/A").sorted() == ["report (2).pdf", "report.pdf"])
+        }
+    }
+
     @Test("hostile names stay inside the root")
     func names() throws {
         try withRoot { root, spool in

@@ -26,6 +26,11 @@ public struct LocalDiskStorage: StorageProvider {
         } catch {
             throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
         }
+        // A delivery retried after a crash finds the spool already linked in place: that is the file.
+        if let placed = linked(spoolPath, as: Self.safeName(fileName), in: directory, length: length) {
+            let relative = (parts + [placed]).joined(separator: "/")
+            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: directory + "/" + placed)])
+        }
         let name = try uniqueName(Self.safeName(fileName), in: directory)
         let final = directory + "/" + name
         // The spool is already complete and flushed: on the same file system a hard link puts it
@@ -107,18 +112,30 @@ public struct LocalDiskStorage: StorageProvider {
         return name.isEmpty ? "file" : name
     }
 
-    private func uniqueName(_ name: String, in directory: String) throws -> String {
-        let url = URL(fileURLWithPath: name)
-        let ext = url.pathExtension
-        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
-        var candidate = name
-        var n = 1
-        while FileManager.default.fileExists(atPath: directory + "/" + candidate) {
-            n += 1
-            candidate = ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)"
-            if n > 10_000 { throw StorageProviderError("too many files named \(name)", transient: false) }
+    /// The name under which the spool itself (the same inode) is already in `directory`, if any.
+    private func linked(_ spoolPath: String, as name: String, in directory: String, length: Int64) -> String? {
+        var spool = stat()
+        guard stat(spoolPath, &spool) == 0, Int64(spool.st_size) == length, spool.st_nlink > 1 else { return nil }
+        for candidate in candidates(name).prefix(10_000) {
+            var st = stat()
+            guard stat(directory + "/" + candidate, &st) == 0 else { return nil }
+            if st.st_dev == spool.st_dev && st.st_ino == spool.st_ino { return candidate }
         }
-        return candidate
+        return nil
+    }
+
+    /// `name`, `name (2)`, `name (3)` … with the extension kept last.
+    private func candidates(_ name: String) -> some Sequence<String> {
+        let ext = URL(fileURLWithPath: name).pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        return (1...).lazy.map { n in n == 1 ? name : ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)" }
+    }
+
+    private func uniqueName(_ name: String, in directory: String) throws -> String {
+        for candidate in candidates(name).prefix(10_000) where !FileManager.default.fileExists(atPath: directory + "/" + candidate) {
+            return candidate
+        }
+        throw StorageProviderError("too many files named \(name)", transient: false)
     }
 
     private func copy(from source: String, to destination: String, length: Int64) throws {
