@@ -22,8 +22,11 @@ import Glibc
 public struct Deliveries {
     let env: UploadEnvironment
     let holder: String
-    /// How long a lease lasts without a checkpoint.
-    public var leaseSeconds: Int64 = 60
+    /// How long a lease lasts without a checkpoint: longer than one chunk can take on a slow
+    /// link (8 MiB at 1 Mbit/s is over a minute), since a second deliverer must never write into
+    /// the same provider session. A dead process on this host frees its leases at once anyway;
+    /// this is how long another host waits for a host that vanished.
+    public var leaseSeconds: Int64 = 600
 
     /// Each instance is a holder of its own (`host:pid:random`): two threads of one process must
     /// not both think they hold the same lease.

@@ -195,7 +195,7 @@ enum FilesHandler {
         } catch let error as StorageProviderError {
             throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "The storage refused the deletion: \(error.message)")
         } catch is FileStore.FileBusy {
-            throw HTTPError(.conflict, code: "file_busy", "This file is being delivered to its storage right now. Try again in a minute.")
+            throw HTTPError(.conflict, code: "file_busy", "This file is being delivered to its storage right now. Try again once it is delivered.")
         }
     }
 
