@@ -104,6 +104,7 @@ struct GoogleDriveStorageTests {
         #expect(throws: StorageProviderError.self) { try h.store(bytes, as: "r.bin", checkpoints: checkpoints) }
         let saved = try #require(checkpoints.all.last)
         #expect(saved.provider == "drive" && saved.url?.contains("upload_id=") == true)
+        #expect(checkpoints.all.map(\.offset) == [0, Self.chunk], "the session at its start, then each chunk Drive took")
         let stored = try h.store(bytes, as: "r.bin", resume: saved)
         #expect(h.fake.bytes(of: stored) == bytes)
         #expect(h.fake.sessionsStarted == 1 && h.fake.statusQueries == 1)

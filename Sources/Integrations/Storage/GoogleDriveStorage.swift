@@ -36,7 +36,7 @@ public struct GoogleDriveStorage: StorageProvider {
         if let url = resume?.url, resume?.provider == "drive" {
             // A session from before: ask it what it holds and go on (a lost one means starting over).
             do {
-                json = try send(session: url, spoolPath: spoolPath, length: length, askFirst: true)
+                json = try send(session: url, spoolPath: spoolPath, length: length, askFirst: true, checkpoint: checkpoint)
             } catch let error as StorageProviderError where error.sessionLost {
                 json = nil
             }
@@ -46,7 +46,7 @@ public struct GoogleDriveStorage: StorageProvider {
             for name in names { parent = try folderID(named: name, in: parent) }
             let session = try startSession(fileName: fileName, contentType: contentType, length: length, parent: parent)
             try checkpoint(ProviderSession(provider: "drive", url: session))
-            json = try send(session: session, spoolPath: spoolPath, length: length, askFirst: false)
+            json = try send(session: session, spoolPath: spoolPath, length: length, askFirst: false, checkpoint: checkpoint)
         }
         guard let json, let id = json["id"] as? String else { throw StorageProviderError("Drive finished the upload without a file id", transient: true) }
         let size = (json["size"] as? String).flatMap { Int64($0) } ?? length
@@ -118,7 +118,9 @@ public struct GoogleDriveStorage: StorageProvider {
 
     /// Sends the spool in chunks; returns the file's metadata from the final answer. With
     /// `askFirst` the session is asked what it holds before anything is sent (a resumed session).
-    func send(session: String, spoolPath: String, length: Int64, askFirst: Bool) throws -> [String: Any] {
+    /// Each chunk Drive takes is reported to `checkpoint` (which keeps the caller's lease alive).
+    func send(session: String, spoolPath: String, length: Int64, askFirst: Bool,
+              checkpoint: (ProviderSession) throws -> Void = { _ in }) throws -> [String: Any] {
         var offset: Int64 = 0
         var failures = 0
         var refreshed = false
@@ -156,6 +158,7 @@ public struct GoogleDriveStorage: StorageProvider {
                 }
                 offset = held
                 mustAsk = false
+                try checkpoint(ProviderSession(provider: "drive", url: session, offset: held))
             case 401 where !refreshed:
                 refreshed = true
                 _ = try calls.token(true)
