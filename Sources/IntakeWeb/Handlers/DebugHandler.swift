@@ -24,25 +24,17 @@ enum DebugHandler {
         var parser = try MultipartParser(boundary: boundary)
         struct Summary { var name: String; var filename: String?; var size: Int64 = 0; var hash: UInt64 = 0xcbf2_9ce4_8422_2325 }
         var parts: [Summary] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try request.body.read(into: $0) }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { raw in
-                try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                    switch event {
-                    case .partBegin(let part): parts.append(Summary(name: part.name, filename: part.filename))
-                    case .body(let bytes):
-                        var h = parts[parts.count - 1].hash
-                        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-                        parts[parts.count - 1].hash = h
-                        parts[parts.count - 1].size += Int64(bytes.count)
-                    case .partEnd: break
-                    }
-                }
+        try parser.parse(request.body) { event in
+            switch event {
+            case .partBegin(let part): parts.append(Summary(name: part.name, filename: part.filename))
+            case .body(let bytes):
+                var h = parts[parts.count - 1].hash
+                for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                parts[parts.count - 1].hash = h
+                parts[parts.count - 1].size += Int64(bytes.count)
+            case .partEnd: break
             }
         }
-        try parser.finish()
         return .json(["parts": .array(parts.map { p in
             ["name": .string(p.name), "filename": p.filename.map(JSONValue.string) ?? .null,
              "size": .int(p.size), "fnv1a64": .string(String(p.hash, radix: 16))]

@@ -149,41 +149,33 @@ enum PortalUploadHandler {
             return made
         }
 
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try request.body.read(into: $0) }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { raw in
-                try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                    switch event {
-                    case .partBegin(let part):
-                        if part.isFile {
-                            inFile = true
-                            guard !(part.filename ?? "").isEmpty else { inFile = false; fieldName = nil; return }  // an empty file input
-                            try openSession().beginFile(name: part.filename ?? "file", contentType: part.contentType)
-                        } else {
-                            inFile = false
-                            fieldName = part.name
-                            fieldBytes.removeAll(keepingCapacity: true)
-                        }
-                    case .body(let bytes):
-                        if inFile { try session?.fileChunk(bytes) } else { fieldBytes.append(contentsOf: bytes) }
-                    case .partEnd:
-                        if inFile {
-                            try session?.endFile()
-                        } else if let name = fieldName {
-                            guard let value = String(validating: fieldBytes, as: UTF8.self) else {
-                                throw HTTPError.badRequest("The field \(name) is not valid UTF-8.")
-                            }
-                            if let session { try session.field(name, value) } else { fields.append((name, value)) }
-                        }
-                        inFile = false
-                        fieldName = nil
-                    }
+        try parser.parse(request.body) { event in
+            switch event {
+            case .partBegin(let part):
+                if part.isFile {
+                    inFile = true
+                    guard !(part.filename ?? "").isEmpty else { inFile = false; fieldName = nil; return }  // an empty file input
+                    try openSession().beginFile(name: part.filename ?? "file", contentType: part.contentType)
+                } else {
+                    inFile = false
+                    fieldName = part.name
+                    fieldBytes.removeAll(keepingCapacity: true)
                 }
+            case .body(let bytes):
+                if inFile { try session?.fileChunk(bytes) } else { fieldBytes.append(contentsOf: bytes) }
+            case .partEnd:
+                if inFile {
+                    try session?.endFile()
+                } else if let name = fieldName {
+                    guard let value = String(validating: fieldBytes, as: UTF8.self) else {
+                        throw HTTPError.badRequest("The field \(name) is not valid UTF-8.")
+                    }
+                    if let session { try session.field(name, value) } else { fields.append((name, value)) }
+                }
+                inFile = false
+                fieldName = nil
             }
         }
-        try parser.finish()
         guard let session else {
             if context.csrfInBody { try CSRFProtection.verifyField(fields.last { $0.0 == CSRFProtection.fieldName }?.1, context) }
             throw UploadRefusal(.invalid, "Choose at least one file.")

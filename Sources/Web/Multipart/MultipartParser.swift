@@ -138,6 +138,17 @@ public struct MultipartParser {
         }
     }
 
+    /// Parses a whole request body, read in 64 KiB pieces, and checks that it ended properly.
+    public mutating func parse(_ body: RequestBody, _ handle: (MultipartEvent) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try body.read(into: $0) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { raw in try feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), handle) }
+        }
+        try finish()
+    }
+
     /// Declares the end of the body: an error unless the close delimiter was read.
     public func finish() throws {
         switch state {
