@@ -130,6 +130,7 @@ struct TusUploadTests {
         slow.start()
         usleep(1_500_000)
         #expect(try patch(server, location, offset: 40_000, bytes[40_000..<41_000]).status == 423)
+        #expect(try HTTPClient.request(port: server.port, method: "DELETE", path: location, headers: [tus]).status == 423, "nor terminated under it")
         #expect(try waitForOffset(server, location, 60_000) == 60_000)
 
         // Termination: the bytes, the reservation and the upload go.

@@ -251,11 +251,10 @@ public struct TusUploads {
     /// belongs to the portal owner, so a finished upload cannot be terminated by its client.
     public func terminate(id: String) throws {
         _ = try live(id: id)
+        // The lock is held until the upload is gone, so no writer starts in between.
         let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw TusFailure.locked }
-        }
+        defer { if fd >= 0 { close(fd) } }
+        if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 { throw TusFailure.locked }
         let upload = try live(id: id)
         guard upload.fileUploadID == nil else { throw TusFailure.finished(status: upload.status) }
         try remove(upload)
