@@ -196,16 +196,10 @@ public struct Deliveries {
     /// Undoes a file that was never delivered: its row, its usage and its spool go (the request
     /// that brought it is told, so nothing is lost).
     func rollBack(_ id: Int64, reason: String, remoteAddress: String) throws {
-        guard let row = try env.db.queryOne("SELECT user_id, size_bytes, spool_path FROM file_uploads WHERE id = $1", [id]) else { return }
-        try env.db.write {
-            try env.db.execute("DELETE FROM file_uploads WHERE id = $1", [id])
-            try env.db.execute("UPDATE users SET storage_used_bytes = CASE WHEN storage_used_bytes > $1 THEN storage_used_bytes - $1 ELSE 0 END WHERE id = $2",
-                               [try row.get("size_bytes", as: Int64.self), try row.get("user_id", as: Int64.self)])
-            try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.refused",
-                                                              entityType: "file_upload", entityID: String(id), after: [("reason", reason)])
-        }
-        if let spool = try row.get("spool_path", as: String?.self) { unlink(spool) }
+        try FileStore(db: env.db, clock: env.clock).removeRecord(id, actor: AuditLog.Actor(userID: nil, remoteAddress: remoteAddress),
+                                                                 action: "upload.refused", after: [("reason", reason)])
     }
+
 
     /// Puts a failed file back in line (the owner's "retry delivery").
     public func retry(_ id: Int64, hours: Int64 = 24) throws -> Bool {

@@ -86,7 +86,7 @@ public struct FileStore {
     /// whose storage cannot be reached is kept, so nothing is lost silently.
     public func delete(id: Int64, provider: StorageProvider?, by actor: AuditLog.Actor) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
         guard let file = try find(id: id),
-              let delivery = try db.queryOne("SELECT spool_path, lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]) else { return (false, false) }
+              let delivery = try db.queryOne("SELECT lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]) else { return (false, false) }
         if file.status == "delivering", let holder = try delivery.get("lease_holder", as: String?.self),
            try delivery.get("lease_expires", as: Int64?.self) ?? 0 > clock.now(), !Deliveries.isDead(holder) {
             throw FileBusy()
@@ -96,16 +96,23 @@ public struct FileStore {
             try provider.delete(fileID: fileID)
             fromCloud = true
         }
+        try removeRecord(id, actor: actor, action: "file_upload.delete",
+                         before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])
+        return (fromCloud, true)
+    }
+
+    /// Forgets a recorded file: in one transaction its row goes, its size leaves the owner's
+    /// usage (every recorded file counts, delivered or still waiting in its spool) and the audit
+    /// entry says why; then its spool, if it still has one.
+    func removeRecord(_ id: Int64, actor: AuditLog.Actor, action: String, before: [(String, String?)]? = nil, after: [(String, String?)]? = nil) throws {
+        guard let row = try db.queryOne("SELECT user_id, size_bytes, spool_path FROM file_uploads WHERE id = $1", [id]) else { return }
         try db.write {
             try db.execute("DELETE FROM file_uploads WHERE id = $1", [id])
-            // Every recorded file counts, delivered or still waiting in its spool.
             try db.execute("UPDATE users SET storage_used_bytes = CASE WHEN storage_used_bytes > $1 THEN storage_used_bytes - $1 ELSE 0 END WHERE id = $2",
-                           [file.size, file.userID])
-            try AuditLog(db: db, clock: clock).record(actor, action: "file_upload.delete", entityType: "file_upload", entityID: String(id),
-                                                      before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])
+                           [try row.get("size_bytes", as: Int64.self), try row.get("user_id", as: Int64.self)])
+            try AuditLog(db: db, clock: clock).record(actor, action: action, entityType: "file_upload", entityID: String(id), before: before, after: after)
         }
-        if let spool = try delivery.get("spool_path", as: String?.self) { unlink(spool) }
-        return (fromCloud, true)
+        if let spool = try row.get("spool_path", as: String?.self) { unlink(spool) }
     }
 
     /// A file that a worker is delivering right now cannot be deleted under it.
