@@ -112,6 +112,9 @@ struct DeliveriesTests {
             let first = Deliveries(env: s.env), second = Deliveries(env: s.env)
             #expect(try first.claim(file.uploadID))
             #expect(try second.attempt(file.uploadID) == .busy, "one process, two holders")
+            #expect(throws: FileStore.FileBusy.self, "nor deleted under its deliverer") {
+                try FileStore(db: db, clock: s.world.clock).delete(id: file.uploadID, provider: nil, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+            }
             let host = String(Deliveries.processHolder.split(separator: ":").dropLast().joined(separator: ":"))
             // A child that has exited: its pid is dead.
             var pid: pid_t = 0

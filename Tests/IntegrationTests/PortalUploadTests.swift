@@ -84,6 +84,23 @@ struct PortalUploadTests {
         #expect(download.status == 200 && download.body == big)
         #expect(download.headers["content-disposition"] == "attachment; filename=\"big report.pdf\"; filename*=UTF-8''big%20report.pdf")
         #expect(try HTTPClient.request(port: server.port, path: "/_files/1/Intake/Demo%20uploads/notes.txt").status == 404, "the internal location is not reachable")
+        // A delivery that gave up: shown with its reason and "Retry delivery"; retried, it arrives.
+        let placed = server.home + "/storage/1/Intake/Demo uploads/big report.pdf"
+        let kept = server.home + "/spool/kept.data"
+        try FileManager.default.moveItem(atPath: placed, toPath: kept)
+        try db.execute("UPDATE file_uploads SET status = 'failed', failure_reason = 'Drive answered 503', spool_path = $1, provider_file_id = NULL WHERE id = 1",
+                       [kept])
+        let failed = try owner.get("/dashboard/files").text
+        #expect(failed.contains("Delivery failed") && failed.contains("Drive answered 503") && failed.contains("/dashboard/files/1/retry"))
+        #expect(try owner.post("/dashboard/files/1/retry", form: [("return_to", "/dashboard/files?status=failed")]).headers["location"]
+                == "/dashboard/files?status=failed")
+        for _ in 0..<50 where try db.scalar("SELECT status FROM file_uploads WHERE id = 1", as: String.self) != "uploaded" { usleep(100_000) }
+        #expect(try db.scalar("SELECT status FROM file_uploads WHERE id = 1", as: String.self) == "uploaded")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: placed)) == Data(big) && !FileManager.default.fileExists(atPath: kept))
+        let again = try owner.post("/dashboard/files/1/retry", form: [])
+        let flashed = try owner.get("/dashboard/files").text
+        #expect(again.status == 303 && flashed.contains("cannot be delivered again"), "only a failed delivery is retried")
+
         try server.createUser(email: "someone@example.com")
         let stranger = server.session()
         try stranger.get("/login")
