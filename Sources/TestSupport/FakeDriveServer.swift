@@ -244,9 +244,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
             s.sessions[uploadID]!.bytes += request.body
             return .respond(s.sessions[uploadID]!, uploadID)
         }
-        if case .respond = outcome, let delay = Optional(state.withLock { $0.chunkDelay }), delay > 0, parts[0] != "*" {
-            Thread.sleep(forTimeInterval: delay)
-        }
+        let delay = state.withLock { $0.chunkDelay }
+        if case .respond = outcome, delay > 0, parts[0] != "*" { Thread.sleep(forTimeInterval: delay) }
         switch outcome {
         case .response(let response): return response
         case .respondThenDrop(let session, let uploadID):
