@@ -7,15 +7,16 @@ import Glibc
 
 /// Local-disk storage under one root (`$INTAKE_HOME/storage/<account>`), for a single machine.
 /// A spool on the same file system is hard-linked into place; otherwise it is copied under a
-/// temporary name and renamed, so a crash never leaves half a file under the final name. Names
-/// are made safe and unique.
-public struct LocalDiskStorage: StorageProvider {
+/// private temporary name and that copy is linked, so a crash never leaves half a file under the
+/// final name. Names are made safe, and claimed atomically (see `claim`).
+public struct LocalDiskStorage: StorageProvider, Sendable {
     public let root: String
 
     public init(root: String) { self.root = root }
 
-    /// Placing a file is one link or rename, so there is nothing to resume. The checksum is of the
-    /// file read back from its final place.
+    /// Placing a file is one `link(2)`, which never replaces a name: a name taken by another
+    /// upload at the same moment fails with `EEXIST` and the next candidate is tried, so two
+    /// uploads can never land on one name. The checksum is of the file read back from its place.
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
                       resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
         let parts = ["Intake"] + folder.map(Self.safeName)
@@ -26,28 +27,57 @@ public struct LocalDiskStorage: StorageProvider {
         } catch {
             throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
         }
+        let names = Self.names(for: Self.safeName(fileName), spool: spoolPath)
+        func stored(_ name: String) throws -> StoredFile {
+            let relative = (parts + [name]).joined(separator: "/")
+            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: directory + "/" + name)])
+        }
         // A delivery retried after a crash finds the spool already linked in place: that is the file.
-        if let placed = linked(spoolPath, as: Self.safeName(fileName), in: directory, length: length) {
-            let relative = (parts + [placed]).joined(separator: "/")
-            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: directory + "/" + placed)])
-        }
-        let name = try uniqueName(Self.safeName(fileName), in: directory)
-        let final = directory + "/" + name
+        if let placed = linked(spoolPath, names: names, in: directory, length: length) { return try stored(placed) }
         // The spool is already complete and flushed: on the same file system a hard link puts it
-        // in place without writing the bytes again (link(2) never replaces an existing name).
+        // in place without writing the bytes again. Otherwise a private copy is linked instead.
         var st = stat()
-        let relative = (parts + [name]).joined(separator: "/")
-        if stat(spoolPath, &st) == 0, Int64(st.st_size) == length, link(spoolPath, final) == 0 {
-            chmod(final, 0o640)
-            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: final)])
+        if stat(spoolPath, &st) == 0, Int64(st.st_size) == length, let name = try claim(spoolPath, names: names, in: directory) {
+            chmod(directory + "/" + name, 0o640)
+            return try stored(name)
         }
-        let temporary = directory + "/.\(name).\(getpid()).partial"
+        let temporary = directory + "/." + Digest.base64URL(Sodium.randomBytes(12)) + ".partial"
         try copy(from: spoolPath, to: temporary, length: length)
-        guard rename(temporary, final) == 0 else {
-            unlink(temporary)
-            throw StorageProviderError("cannot move the file into place (errno \(errno))", transient: false)
+        defer { unlink(temporary) }
+        guard let name = try claim(temporary, names: names, in: directory) else {
+            throw StorageProviderError("cannot link the file into place (errno \(errno))", transient: false)
         }
-        return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: final)])
+        return try stored(name)
+    }
+
+    /// Links `source` under the first free name of `names` and returns it; nil when linking is
+    /// impossible here (another file system). `link(2)` is atomic and fails with `EEXIST` rather
+    /// than replace a name, so a name is claimed or not, never shared.
+    private func claim(_ source: String, names: [String], in directory: String) throws -> String? {
+        for name in names {
+            if link(source, directory + "/" + name) == 0 { return name }
+            switch errno {
+            case EEXIST: continue
+            case EXDEV, EPERM, EMLINK: return nil
+            default: throw StorageProviderError("cannot place the file (errno \(errno))", transient: errno == ENOSPC || errno == EIO)
+            }
+        }
+        throw StorageProviderError("no free name for \(names.first ?? "the file") after \(names.count) tries", transient: true)
+    }
+
+    /// The names to try, in order: the name itself; then `name (suffix).ext`, where the suffix
+    /// comes from the spool file's own (random) name, so a retried delivery looks in the same two
+    /// places; then a few random suffixes. Constant work however many copies of a name exist.
+    static func names(for name: String, spool: String) -> [String] {
+        let ext = URL(fileURLWithPath: name).pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        func suffixed(_ bytes: [UInt8]) -> String {
+            let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+            let suffix = String(bytes.prefix(6).map { alphabet[Int($0) % alphabet.count] })
+            return ext.isEmpty ? "\(stem) (\(suffix))" : "\(stem) (\(suffix)).\(ext)"
+        }
+        let own = StreamingDigest.digest(.sha256, Array(URL(fileURLWithPath: spool).lastPathComponent.utf8))
+        return [name, suffixed(own)] + (0..<6).map { _ in suffixed(Sodium.randomBytes(6)) }
     }
 
     /// The SHA-256 (hex) of a file as it reads back.
@@ -113,29 +143,14 @@ public struct LocalDiskStorage: StorageProvider {
     }
 
     /// The name under which the spool itself (the same inode) is already in `directory`, if any.
-    private func linked(_ spoolPath: String, as name: String, in directory: String, length: Int64) -> String? {
+    private func linked(_ spoolPath: String, names: [String], in directory: String, length: Int64) -> String? {
         var spool = stat()
         guard stat(spoolPath, &spool) == 0, Int64(spool.st_size) == length, spool.st_nlink > 1 else { return nil }
-        for candidate in candidates(name).prefix(10_000) {
+        for candidate in names.prefix(2) {
             var st = stat()
-            guard stat(directory + "/" + candidate, &st) == 0 else { return nil }
-            if st.st_dev == spool.st_dev && st.st_ino == spool.st_ino { return candidate }
+            if stat(directory + "/" + candidate, &st) == 0, st.st_dev == spool.st_dev, st.st_ino == spool.st_ino { return candidate }
         }
         return nil
-    }
-
-    /// `name`, `name (2)`, `name (3)` … with the extension kept last.
-    private func candidates(_ name: String) -> some Sequence<String> {
-        let ext = URL(fileURLWithPath: name).pathExtension
-        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
-        return (1...).lazy.map { n in n == 1 ? name : ext.isEmpty ? "\(stem) (\(n))" : "\(stem) (\(n)).\(ext)" }
-    }
-
-    private func uniqueName(_ name: String, in directory: String) throws -> String {
-        for candidate in candidates(name).prefix(10_000) where !FileManager.default.fileExists(atPath: directory + "/" + candidate) {
-            return candidate
-        }
-        throw StorageProviderError("too many files named \(name)", transient: false)
     }
 
     private func copy(from source: String, to destination: String, length: Int64) throws {
