@@ -6,11 +6,30 @@ public struct Migration: Sendable {
     public let name: String
     /// The statements, written in portable SQL where possible.
     public let sql: String
+    /// Runs after `sql`, in the same transaction, for a change that SQL text alone cannot say
+    /// (rebuilding a table from its own recorded definition).
+    public let body: (@Sendable (Database) throws -> Void)?
+    /// Whether the change rebuilds tables that others refer to. SQLite cannot drop a referenced
+    /// table with foreign keys on without cascading the drop into its children, so they are
+    /// switched off around this migration (outside its transaction, as SQLite requires) and every
+    /// reference is checked with `PRAGMA foreign_key_check` before it commits.
+    public let rebuildsTables: Bool
 
     public init(_ version: Int, _ name: String, _ sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.body = nil
+        self.rebuildsTables = false
+    }
+
+    /// A migration done in code, `rebuildsTables` when it replaces tables others refer to.
+    public init(_ version: Int, _ name: String, rebuildsTables: Bool, _ body: @escaping @Sendable (Database) throws -> Void) {
+        self.version = version
+        self.name = name
+        self.sql = ""
+        self.body = body
+        self.rebuildsTables = rebuildsTables
     }
 }
 
@@ -39,12 +58,20 @@ public struct Migrator: Sendable {
         try createTable(db)
         var applied: [Int] = []
         for migration in migrations {
+            if migration.rebuildsTables {
+                try db.executeScript("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;")
+            }
+            defer { if migration.rebuildsTables { try? db.executeScript("PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON;") } }
             let done: Bool = try db.write {
                 if try db.scalar("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version], as: Int.self) != nil {
                     return false
                 }
                 do {
                     try db.executeScript(migration.sql)
+                    try migration.body?(db)
+                    if migration.rebuildsTables, let broken = try db.query("PRAGMA foreign_key_check").first {
+                        throw DatabaseError(.migration, "a reference no longer holds: \(broken.values)")
+                    }
                 } catch {
                     throw DatabaseError(.migration, "migration \(migration.version) (\(migration.name)) failed: \(error)")
                 }

@@ -311,6 +311,18 @@ public enum Schema {
             -- The process whose request holds a reservation (host:pid); a dead one's are dropped at once.
             ALTER TABLE upload_reservations ADD COLUMN holder TEXT;
             """),
+        // A plain rowid gives a deleted row's id to the next row, and these ids reach URLs,
+        // receipts and mail: an old link would then show someone else's row.
+        Migration(15, "ids are never reused", rebuildsTables: true) { db in
+            for table in ["users", "tariff_plans", "storage_accounts", "portals", "file_uploads"] {
+                try TableRebuild.rebuild(db, table: table, change: TableRebuild.autoincrementID)
+            }
+        },
+        Migration(16, "receipt secrets", """
+            -- A receipt names a file by its id and this per-file random secret (signed with the
+            -- site's key), so a receipt can never name another file. Files from before have none.
+            ALTER TABLE file_uploads ADD COLUMN receipt_secret TEXT;
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -24,6 +24,8 @@ public struct FileRecord: Sendable, Equatable {
     /// Why the last delivery attempt failed (while `delivering` or `failed`).
     public let failureReason: String?
     public let createdAt: Int64
+    /// What the file's receipts are signed over (nil for files from before receipt secrets).
+    public let receiptSecret: String?
 }
 
 /// Files of an owner: the filtered list (paged by id, newest first), and delete with cascade.
@@ -82,6 +84,13 @@ public struct FileStore {
         try db.queryOne(Self.select + " WHERE f.id = $1", [id]).map(Self.record)
     }
 
+    /// The file a receipt token names, if the token is genuine for the file that has its id now.
+    public func find(receipt token: String, key: [UInt8]) throws -> FileRecord? {
+        guard let id = UploadReceipt.uploadID(token), let file = try find(id: id),
+              UploadReceipt.isGenuine(token, uploadID: id, secret: file.receiptSecret, key: key) else { return nil }
+        return file
+    }
+
     /// The seed's cascade: the provider first, then the database (and the owner's usage). A file
     /// whose storage cannot be reached is kept, so nothing is lost silently.
     public func delete(id: Int64, provider: StorageProvider?, by actor: AuditLog.Actor) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
@@ -126,6 +135,6 @@ public struct FileStore {
                    providerFileID: try row.get("provider_file_id"), fileName: try row.get("file_name"), contentType: try row.get("content_type"),
                    size: try row.get("size_bytes"), sha256: try row.get("sha256"), clientName: try row.get("client_name"),
                    clientEmail: try row.get("client_email"), status: try row.get("status"), failureReason: try row.get("failure_reason"),
-                   createdAt: try row.get("created_at"))
+                   createdAt: try row.get("created_at"), receiptSecret: try row.get("receipt_secret"))
     }
 }

@@ -19,6 +19,8 @@ public struct TusUpload: Sendable, Equatable {
     public let status: String
     public let failureReason: String?
     public let fileUploadID: Int64?
+    /// The recorded file's receipt secret, once there is one.
+    public let receiptSecret: String?
     public let expiresAt: Int64
 
     init(row: Row) throws {
@@ -38,6 +40,7 @@ public struct TusUpload: Sendable, Equatable {
         status = try row.get("file_status", as: String?.self) ?? row.get("status")
         failureReason = try row.get("failure_reason")
         fileUploadID = try row.get("file_upload_id")
+        receiptSecret = try row.get("receipt_secret")
         expiresAt = try row.get("expires_at")
     }
 

@@ -35,7 +35,7 @@ extension TusUploads {
     /// go once they are older than a lifetime.
     @discardableResult
     public func removeExpired() throws -> Int {
-        let expired = try env.db.query("SELECT *, NULL AS file_status FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
+        let expired = try env.db.query("SELECT *, NULL AS file_status, NULL AS receipt_secret FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
         for upload in expired { try remove(upload) }
         if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
             for name in names where name.hasSuffix(".part") {

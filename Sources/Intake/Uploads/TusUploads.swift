@@ -49,7 +49,7 @@ public struct TusUploads {
     public func find(id: String) throws -> TusUpload? {
         guard Self.isWellFormed(id) else { return nil }
         return try env.db.queryOne("""
-            SELECT t.*, f.status AS file_status FROM tus_uploads t LEFT JOIN file_uploads f ON f.id = t.file_upload_id WHERE t.id = $1
+            SELECT t.*, f.status AS file_status, f.receipt_secret AS receipt_secret FROM tus_uploads t LEFT JOIN file_uploads f ON f.id = t.file_upload_id WHERE t.id = $1
             """, [id]).map(TusUpload.init(row:))
     }
 

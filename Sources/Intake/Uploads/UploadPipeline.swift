@@ -100,6 +100,7 @@ public struct UploadPipeline {
         guard rename(file.path, spool) == 0 else { throw ValidationError("", "The upload could not be kept for delivery (errno \(errno)).") }
         // The row is born leased to this request, so no delivery thread takes it first.
         let deliveries = Deliveries(env: env)
+        let receiptSecret = UploadReceipt.newSecret()
         let id: Int64
         do {
             id = try env.db.write {
@@ -107,12 +108,12 @@ public struct UploadPipeline {
                 let id = try env.db.scalar("""
                     INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, content_type, size_bytes, sha256, client_name,
                                               client_email, client_message, status, spool_path, target_folder, deliver_until, lease_holder,
-                                              lease_expires, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $16, $16) RETURNING id
+                                              lease_expires, receipt_secret, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id
                     """, [portal.id, portal.userID, account.id, file.name, file.contentType, file.size, file.sha256, fields["clientName"],
                           fields["clientEmail"], fields["clientMessage"], spool,
                           String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, deliveries.holder,
-                          now + deliveries.leaseSeconds, now], as: Int64.self)!
+                          now + deliveries.leaseSeconds, receiptSecret, now], as: Int64.self)!
                 try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
                 try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
                                                                   entityType: "file_upload", entityID: String(id),
@@ -131,7 +132,8 @@ public struct UploadPipeline {
             try deliveries.rollBack(id, reason: message, remoteAddress: remoteAddress)
             throw UploadRefusal(.storage, "The file could not be stored: \(message)")
         }
-        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider, status: status)
+        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider, status: status,
+                            receipt: UploadReceipt.token(uploadID: id, secret: receiptSecret, key: env.secretKey))
     }
 
     /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed.

@@ -23,6 +23,8 @@ public struct ReceivedFile: Sendable, Equatable {
     public let provider: StorageProviderKind
     /// `uploaded`, or `delivering` while the provider has not taken it yet.
     public let status: String
+    /// The token the client keeps to follow the file (`UploadReceipt`).
+    public let receipt: String
 }
 
 /// What the upload pipeline is built from, injected so tests swap the scanner and providers.

@@ -64,7 +64,7 @@ enum PortalUploadHandler {
         let portal = try portal(context, slug: context.request.parameters["slug"])
         do {
             let files = try receive(context, expectedPortal: portal)
-            return try ReceiptHandler.page(context, portal, ReceiptHandler.entries(files, key: context.services.secretKey))
+            return try ReceiptHandler.page(context, portal, ReceiptHandler.entries(files))
         } catch let refusal as UploadRefusal {
             return try page(context, portal, token: nil, error: refusal.message, status: status(refusal.kind))
         }
@@ -81,7 +81,7 @@ enum PortalUploadHandler {
                 "storageProvider": .string(first.provider.rawValue),
                 "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
                                              "sha256": .string($0.sha256), "status": .string($0.status),
-                                             "receipt": .string(UploadReceipt.token(uploadID: $0.uploadID, key: context.services.secretKey))] }),
+                                             "receipt": .string($0.receipt)] }),
             ])
         } catch let refusal as UploadRefusal {
             throw HTTPError(status(refusal.kind), code: code(refusal.kind), refusal.message)

@@ -39,14 +39,13 @@ enum ReceiptHandler {
         ])
     }
 
-    static func entries(_ files: [ReceivedFile], key: [UInt8]) -> [Entry] {
-        files.map { Entry(token: UploadReceipt.token(uploadID: $0.uploadID, key: key), name: $0.fileName, size: $0.size, sha256: $0.sha256, status: $0.status) }
+    static func entries(_ files: [ReceivedFile]) -> [Entry] {
+        files.map { Entry(token: $0.receipt, name: $0.fileName, size: $0.size, sha256: $0.sha256, status: $0.status) }
     }
 
     /// The file behind a token, if the token is genuine (and, given a portal, the file is its).
     static func lookup(_ context: RequestContext, token: String, portalID: Int64? = nil) throws -> Entry? {
-        guard let id = UploadReceipt.uploadID(token, key: context.services.secretKey),
-              let file = try FileStore(db: context.services.database, clock: context.services.clock).find(id: id),
+        guard let file = try FileStore(db: context.services.database, clock: context.services.clock).find(receipt: token, key: context.services.secretKey),
               portalID == nil || file.portalID == portalID else { return nil }
         return Entry(token: token, name: file.fileName, size: file.size, sha256: file.sha256 ?? "", status: file.status)
     }

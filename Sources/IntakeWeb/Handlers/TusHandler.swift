@@ -162,7 +162,7 @@ enum TusHandler {
         response.headers.set("intake-upload-status", upload.status)
         if let id = upload.fileUploadID {
             response.headers.set("intake-upload-id", String(id))
-            response.headers.set("intake-receipt", UploadReceipt.token(uploadID: id, key: key))
+            response.headers.set("intake-receipt", UploadReceipt.token(uploadID: id, secret: upload.receiptSecret, key: key))
         }
         response.headers.set("cache-control", "no-store")
         return tagged(response)

@@ -1,0 +1,81 @@
+import Database
+import Foundation
+import Intake
+import Testing
+
+@Suite("Schema migrations")
+struct SchemaTests {
+    /// A database migrated up to `version` only.
+    func withDatabase(migratedTo version: Int, _ body: (SQLiteDatabase) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try SQLiteDatabase(path: dir.appendingPathComponent("intake.db").path)
+        try Migrator(Schema.migrations.filter { $0.version <= version }).migrate(db, now: "test")
+        try body(db)
+    }
+
+    func seed(_ db: Database) throws {
+        try db.executeScript("""
+            INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at)
+                VALUES (1, 'a@example.com', 'a@example.com', 'A', 'x', 'user', 0, 0), (2, 'b@example.com', 'b@example.com', 'B', 'x', 'user', 0, 0);
+            INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'01', 2, 'c', 0, 0, 9);
+            INSERT INTO storage_accounts (id, user_id, provider, provider_account_id, display_name, created_at, updated_at)
+                VALUES (1, 1, 'local', 'disk', 'Local disk', 0, 0);
+            INSERT INTO portals (id, user_id, name, slug, storage_account_id, created_at, updated_at) VALUES (1, 1, 'P', 'p', 1, 0, 0);
+            INSERT INTO file_uploads (id, portal_id, user_id, storage_account_id, file_name, size_bytes, status, created_at, updated_at)
+                VALUES (1, 1, 1, 1, 'one.pdf', 1, 'uploaded', 0, 0), (2, 1, 1, 1, 'two.pdf', 2, 'uploaded', 0, 0);
+            """)
+    }
+
+    @Test("ids are never reused: after the migration a deleted row's id goes to no new row, in every table whose id reaches a URL")
+    func idsNeverReused() throws {
+        try withDatabase(migratedTo: 14) { db in
+            try seed(db)
+            try Schema.migrator.migrate(db, now: "test")
+            // The rows, their references and the rules on them came through the rebuild.
+            #expect(try db.query("SELECT id, file_name FROM file_uploads ORDER BY id").map { try $0.get("file_name", as: String.self) } == ["one.pdf", "two.pdf"])
+            #expect(throws: DatabaseError.self) { try db.execute("UPDATE file_uploads SET storage_account_id = 2 WHERE id = 1") }
+            #expect(throws: DatabaseError.self) { try db.execute("INSERT INTO portals (user_id, name, slug, created_at, updated_at) VALUES (99, 'X', 'x', 0, 0)") }
+            #expect(try db.query("PRAGMA foreign_key_check").isEmpty)
+            #expect(try db.scalar("PRAGMA foreign_keys", as: Int.self) == 1)
+            try db.execute("DELETE FROM users WHERE id = 2")
+            #expect(try db.scalar("SELECT count(*) FROM sessions", as: Int.self) == 0, "cascades still hold")
+
+            for (table, insert) in [
+                ("file_uploads", "INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, size_bytes, status, created_at, updated_at) VALUES (1, 1, 1, 'n', 1, 'uploaded', 0, 0)"),
+                ("portals", "INSERT INTO portals (user_id, name, slug, created_at, updated_at) VALUES (1, 'Q', 'q' || random(), 0, 0)"),
+                ("users", "INSERT INTO users (email, email_normalized, name, password_hash, role, created_at, updated_at) VALUES ('c', 'c' || random(), 'C', 'x', 'user', 0, 0)"),
+                ("storage_accounts", "INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, created_at, updated_at) VALUES (1, 'local', 'd' || random(), 'L', 0, 0)"),
+                ("tariff_plans", "INSERT INTO tariff_plans (name, monthly_price_minor, currency, storage_bytes, max_file_bytes, max_portals, created_at, updated_at) VALUES ('t' || random(), 0, 'USD', 1, 1, 1, 0, 0)"),
+            ] {
+                let first = try #require(try db.scalar(insert + " RETURNING id", as: Int64.self))
+                try db.execute("DELETE FROM \(table) WHERE id = \(first)")
+                let second = try #require(try db.scalar(insert + " RETURNING id", as: Int64.self))
+                #expect(second > first, "\(table) gave id \(first) again")
+            }
+        }
+    }
+}
+
+@Suite("Upload receipts")
+struct UploadReceiptTests {
+    let key = Array(repeating: UInt8(7), count: 32)
+
+    @Test("a receipt is genuine only for the file whose secret it was made with, even under the same id")
+    func secretBound() {
+        let a = UploadReceipt.newSecret(), b = UploadReceipt.newSecret()
+        #expect(a != b && a.count == 22)
+        let token = UploadReceipt.token(uploadID: 9, secret: a, key: key)
+        #expect(UploadReceipt.uploadID(token) == 9)
+        #expect(UploadReceipt.isGenuine(token, uploadID: 9, secret: a, key: key))
+        #expect(!UploadReceipt.isGenuine(token, uploadID: 9, secret: b, key: key), "another file that got id 9")
+        #expect(!UploadReceipt.isGenuine(token, uploadID: 9, secret: nil, key: key))
+        #expect(!UploadReceipt.isGenuine(token, uploadID: 9, secret: a, key: Array(repeating: 8, count: 32)))
+        // A file from before receipt secrets keeps its old receipt; a new file never accepts one of those.
+        let legacy = UploadReceipt.token(uploadID: 9, secret: nil, key: key)
+        #expect(UploadReceipt.isGenuine(legacy, uploadID: 9, secret: nil, key: key))
+        #expect(!UploadReceipt.isGenuine(legacy, uploadID: 9, secret: a, key: key))
+        for forged in ["", "9", "9.", "x.AAAA", "-1.AAAA", "9.AAAA.BBBB"] { #expect(!UploadReceipt.isGenuine(forged, uploadID: 9, secret: a, key: key)) }
+    }
+}
