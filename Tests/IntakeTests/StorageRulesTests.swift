@@ -23,13 +23,17 @@ struct StorageRulesTests {
     static let uploadCases = [
         UploadCase(name: "rule 1: the portal's active account", portalAccount: 2, portalProvider: .googleDrive, accounts: [drive, drive2, box],
                    expected: .use(accountID: 2, rule: 1)),
-        UploadCase(name: "rule 1 fails (inactive) → rule 2: another active account of the provider", portalAccount: 3, portalProvider: nil,
-                   accounts: [driveOff, drive2, box], expected: .use(accountID: 2, rule: 2)),
-        UploadCase(name: "rule 1 fails (not the user's) → rule 2", portalAccount: 99, portalProvider: .dropbox, accounts: [drive, box],
-                   expected: .use(accountID: 5, rule: 2)),
+        UploadCase(name: "the portal's account inactive: refused, never another account of the provider", portalAccount: 3, portalProvider: nil,
+                   accounts: [driveOff, drive2, box], expected: .refuse("This portal cannot accept uploads right now.")),
+        UploadCase(name: "the portal's account in error: refused, never another provider", portalAccount: 6, portalProvider: .dropbox,
+                   accounts: [drive, boxError], expected: .refuse("This portal cannot accept uploads right now.")),
+        UploadCase(name: "the portal's account is not the user's: refused", portalAccount: 99, portalProvider: .dropbox, accounts: [drive, box],
+                   expected: .refuse("This portal cannot accept uploads right now.")),
         UploadCase(name: "no portal account → rule 2 by the portal's provider", portalAccount: nil, portalProvider: .dropbox,
                    accounts: [drive, box], expected: .use(accountID: 5, rule: 2)),
-        UploadCase(name: "rule 3: any active account when none of the provider is", portalAccount: 4, portalProvider: nil,
+        UploadCase(name: "the portal's account disconnected: refused, no fallback", portalAccount: 4, portalProvider: nil,
+                   accounts: [driveGone, box], expected: .refuse("This portal cannot accept uploads right now.")),
+        UploadCase(name: "rule 3: no portal account, none of the provider active → any active account", portalAccount: nil, portalProvider: .googleDrive,
                    accounts: [driveGone, box], expected: .use(accountID: 5, rule: 3)),
         UploadCase(name: "rule 3 picks the lowest id", portalAccount: nil, portalProvider: nil, accounts: [box, drive2, drive],
                    expected: .use(accountID: 1, rule: 3)),
@@ -67,9 +71,13 @@ struct StorageRulesTests {
         #expect(disconnected.ownerMessage?.contains("reconnect") == true)
         let byOwner = StorageRules.acceptance(portalActive: false, inactiveReason: nil, portalAccountID: 1, portalProvider: nil, accounts: [Self.drive])
         #expect(byOwner.ownerMessage == "You switched this portal off.")
-        let fallback = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 3, portalProvider: nil, accounts: [Self.driveOff, Self.box])
-        #expect(fallback.accepts && fallback.ownerMessage?.contains("another active account (#5)") == true)
-        let none = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 3, portalProvider: nil, accounts: [Self.driveOff])
+        let paused = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 3, portalProvider: nil, accounts: [Self.driveOff, Self.box])
+        #expect(!paused.accepts && paused.ownerMessage == "Its storage account is paused; reactivate it on the Storage page.", "no fallback to another account")
+        let failing = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 6, portalProvider: nil, accounts: [Self.boxError, Self.drive])
+        #expect(!failing.accepts && failing.ownerMessage?.contains("has an error") == true)
+        let fallback = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: nil, portalProvider: nil, accounts: [Self.driveOff, Self.box])
+        #expect(fallback.accepts && fallback.ownerMessage == "It has no storage account of its own; files go to your active account #5.")
+        let none = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: nil, portalProvider: nil, accounts: [Self.driveOff])
         #expect(!none.accepts && none.ownerMessage?.contains("No active storage account") == true)
     }
 

@@ -247,8 +247,16 @@ public struct PortalStore {
     }
 
     /// The owner switches a portal off or on (only the owner's switch: automatic ones are marked).
+    /// A portal whose storage account takes no uploads cannot be switched on: it would accept
+    /// nothing (the reason is the error's message).
     public func setActive(id: Int64, active: Bool, by actor: AuditLog.Actor) throws {
         try db.write {
+            if active, let portal = try find(id: id), let accountID = portal.storageAccountID {
+                let status = try StorageAccountStore(db: db, clock: clock).find(id: accountID)?.status
+                guard status == .active else {
+                    throw ValidationError("", "“\(portal.name)” cannot be switched on. " + StorageRules.accountMessage(status))
+                }
+            }
             try db.execute("UPDATE portals SET active = $1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2 WHERE id = $3",
                            [active, clock.now(), id])
             try AuditLog(db: db, clock: clock).record(actor, action: active ? "portal.activate" : "portal.deactivate", entityType: "portal",

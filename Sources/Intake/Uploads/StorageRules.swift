@@ -21,20 +21,23 @@ public enum StorageRules {
         case refuse(String)
     }
 
-    /// `getUploadRules`: 1. the portal's own account, if it is the user's and ACTIVE; 2. else an
-    /// ACTIVE account of the portal's provider; 3. else any ACTIVE account; 4. else refuse.
-    /// Lowest id first among equals, so the choice is stable.
+    /// `getUploadRules`: 1. a portal with an account uses it if it is the user's and ACTIVE, and
+    /// takes no uploads otherwise (INACTIVE, DISCONNECTED or ERROR: never another account, let
+    /// alone another provider); a portal without an account: 2. an ACTIVE account of the portal's
+    /// provider; 3. else any ACTIVE account; 4. else refuse. Lowest id first among equals, so the
+    /// choice is stable.
     public static func uploadDecision(portalAccountID: Int64?, portalProvider: StorageProviderKind?, accounts: [Account]) -> UploadDecision {
-        let active = accounts.filter { $0.status.canCreateUploads }.sorted { $0.id < $1.id }
-        if let portalAccountID, let own = accounts.first(where: { $0.id == portalAccountID }), own.status.canCreateUploads {
+        let refusal = UploadDecision.refuse("This portal cannot accept uploads right now.")
+        if let portalAccountID {
+            guard let own = accounts.first(where: { $0.id == portalAccountID }), own.status.canCreateUploads else { return refusal }
             return .use(accountID: own.id, rule: 1)
         }
-        let provider = portalProvider ?? portalAccountID.flatMap { id in accounts.first { $0.id == id }?.provider }
-        if let provider, let sameProvider = active.first(where: { $0.provider == provider }) {
+        let active = accounts.filter { $0.status.canCreateUploads }.sorted { $0.id < $1.id }
+        if let portalProvider, let sameProvider = active.first(where: { $0.provider == portalProvider }) {
             return .use(accountID: sameProvider.id, rule: 2)
         }
         if let any = active.first { return .use(accountID: any.id, rule: 3) }
-        return .refuse("This portal cannot accept uploads right now.")
+        return refusal
     }
 
     /// Whether a stored file can be downloaded, and through which account.
@@ -87,10 +90,25 @@ public enum StorageRules {
             return Acceptance(accepts: true, clientMessage: nil, ownerMessage: nil)
         case .use(let id, _):
             return Acceptance(accepts: true, clientMessage: nil,
-                              ownerMessage: "Its own storage account cannot take uploads; files go to another active account (#\(id)) for now.")
+                              ownerMessage: "It has no storage account of its own; files go to your active account #\(id).")
         case .refuse:
+            if let portalAccountID {
+                let status = accounts.first { $0.id == portalAccountID }?.status
+                return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: accountMessage(status))
+            }
             return Acceptance(accepts: false, clientMessage: cannot,
                               ownerMessage: "No active storage account: connect or reactivate one on the Storage page.")
+        }
+    }
+
+    /// Why a portal's own account takes no uploads, for the owner.
+    public static func accountMessage(_ status: StorageAccountStatus?) -> String {
+        switch status {
+        case .inactive?: return "Its storage account is paused; reactivate it on the Storage page."
+        case .disconnected?: return "Its storage account is disconnected; reconnect it on the Storage page."
+        case .error?: return "Its storage account has an error; check it again or reconnect it on the Storage page."
+        case .active?: return "Its storage account is active."
+        case nil: return "Its storage account no longer exists; choose another one for the portal."
         }
     }
 

@@ -80,7 +80,12 @@ enum PortalsHandler {
 
     static func toggle(_ context: RequestContext) throws -> Response {
         let portal = try owned(context)
-        try store(context).setActive(id: portal.id, active: !portal.active, by: AdminForms.actor(context))
+        do {
+            try store(context).setActive(id: portal.id, active: !portal.active, by: AdminForms.actor(context))
+        } catch let refusal as ValidationError {
+            context.flash(.error, refusal.message)
+            return .redirect(to: "/dashboard/portals")
+        }
         context.flash(.success, portal.active ? "“\(portal.name)” no longer accepts uploads." : "“\(portal.name)” accepts uploads again.")
         return .redirect(to: "/dashboard/portals")
     }
