@@ -10,6 +10,9 @@ static inline CURLcode ccurl_setopt_ptr(CURL *_Nonnull h, CURLoption o, const vo
 static inline CURLcode ccurl_setopt_off(CURL *_Nonnull h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_setopt_write(CURL *_Nonnull h, size_t (*_Nonnull f)(char *_Nonnull, size_t, size_t, void *_Nullable)) { return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f); }
 static inline CURLcode ccurl_setopt_read(CURL *_Nonnull h, size_t (*_Nonnull f)(char *_Nonnull, size_t, size_t, void *_Nullable)) { return curl_easy_setopt(h, CURLOPT_READFUNCTION, f); }
+/// CURLOPT_SEEKFUNCTION: how libcurl rewinds an upload body to send it again (after a reused
+/// connection died under the request); without it a body from a read callback cannot be resent.
+static inline CURLcode ccurl_setopt_seek(CURL *_Nonnull h, int (*_Nonnull f)(void *_Nullable, curl_off_t, int)) { return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, f); }
 static inline CURLcode ccurl_setopt_header(CURL *_Nonnull h, size_t (*_Nonnull f)(char *_Nonnull, size_t, size_t, void *_Nullable)) { return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f); }
 
 /// curl_easy_getinfo is variadic too.

@@ -79,16 +79,21 @@ public final class CurlClient {
         try CurlError.check(ccurl_setopt_header(handle, Self.headerCallback), "curl_easy_setopt(HEADERFUNCTION)")
         try set(CURLOPT_HEADERDATA, UnsafeRawPointer(pointer))
 
-        switch request.body {
-        case .none:
+        if case .none = request.body, !Self.sendsContent(request.method) {
             if request.method == "HEAD" { try set(CURLOPT_NOBODY, 1) }
             else if request.method != "GET" { try set(CURLOPT_CUSTOMREQUEST, request.method) }
-        case .bytes, .file:
+        } else {
+            // An upload of a known length, so curl sends `Content-Length` (0 for a POST or PUT
+            // without a body) and no `Content-Type` of its own. The seek callback lets curl send
+            // the body again when a reused connection dies under the request ("Connection died,
+            // retrying a fresh connect"); without it that is CURLE_SEND_FAIL_REWIND.
             try set(CURLOPT_UPLOAD, 1)
             try CurlError.check(ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(transfer.uploadLength)),
                                 "curl_easy_setopt(INFILESIZE_LARGE)")
             try CurlError.check(ccurl_setopt_read(handle, Self.readCallback), "curl_easy_setopt(READFUNCTION)")
             try set(CURLOPT_READDATA, UnsafeRawPointer(pointer))
+            try CurlError.check(ccurl_setopt_seek(handle, Self.seekCallback), "curl_easy_setopt(SEEKFUNCTION)")
+            try set(CURLOPT_SEEKDATA, UnsafeRawPointer(pointer))
             try set(CURLOPT_CUSTOMREQUEST, request.method)
         }
 
@@ -101,6 +106,12 @@ public final class CurlClient {
         try CurlError.check(ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "curl_easy_getinfo(RESPONSE_CODE)")
         return HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)
     }
+
+    /// Methods whose request content has a meaning: without a body they still say
+    /// `Content-Length: 0` ("a user agent SHOULD send Content-Length in a request when the method
+    /// defines a meaning for enclosed content", RFC 9110 §8.6), and front ends such as Google's
+    /// answer 411 without it.
+    static func sendsContent(_ method: String) -> Bool { ["POST", "PUT", "PATCH"].contains(method) }
 
     private func set(_ option: CURLoption, _ value: Int) throws {
         try CurlError.check(ccurl_setopt_long(handle, option, value), "curl_easy_setopt(\(option.rawValue))")
@@ -134,6 +145,13 @@ public final class CurlClient {
         buffer, size, count, user in
         let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
         return transfer.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+    }
+
+    /// "libcurl currently only passes SEEK_SET" (CURLOPT_SEEKFUNCTION): `offset` is from the body's start.
+    private static let seekCallback: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, Int32) -> Int32 = {
+        user, offset, origin in
+        let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+        return origin == SEEK_SET && transfer.seek(to: Int64(offset)) ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL
     }
 }
 
@@ -215,6 +233,14 @@ private final class Transfer {
         }
         guard let colon = text.firstIndex(of: ":") else { return }
         headers.append((text[..<colon].lowercased(), String(text[text.index(after: colon)...]).trimmingCharacters(in: " \t")))
+    }
+
+    /// Where the next `read` starts, from the body's start (both sources are read by position,
+    /// so going back costs nothing).
+    func seek(to offset: Int64) -> Bool {
+        guard offset >= 0 && offset <= uploadLength else { return false }
+        uploaded = offset
+        return true
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {

@@ -16,10 +16,16 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(function) failed: \(message) (curl code \(code))" }
 
     /// Whether trying again may help: the connection or the transfer failed, not the request.
-    public var isTransient: Bool {
+    public var isTransient: Bool { Self.isTransient(code) }
+
+    /// `isTransient` for a raw `CURLcode`. CURLE_SEND_FAIL_REWIND is among them: the answer was
+    /// lost on a reused connection and the body could not be sent again — the request may well
+    /// pass on the next try.
+    static func isTransient(_ code: Int32) -> Bool {
         switch CURLcode(rawValue: UInt32(code)) {
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_SEND_ERROR,
-             CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+             CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+             CURLE_SEND_FAIL_REWIND:
             return true
         default:
             return false

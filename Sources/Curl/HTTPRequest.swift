@@ -39,6 +39,12 @@ public struct HTTPResponse: Sendable {
     public let headers: [(String, String)]
     public let body: [UInt8]
 
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     public func header(_ name: String) -> String? {
         let key = name.lowercased()
         return headers.last { $0.0 == key }?.1

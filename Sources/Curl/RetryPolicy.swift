@@ -47,18 +47,20 @@ public struct RetryPolicy: Sendable {
 }
 
 extension CurlClient {
-    /// Sends `request`, collecting the body, retrying under `policy`. `sleep` is injected so tests
-    /// need not wait.
+    /// Sends `request`, collecting the body, retrying under `policy`. `throttled` tells a rate
+    /// limit the server words with another status than 429 (Google's 403 `userRateLimitExceeded`),
+    /// which is then waited for and retried as a 429 is. `sleep` is injected so tests need not wait.
     public func send(_ request: HTTPRequest, retry policy: RetryPolicy = RetryPolicy(),
-                     sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws -> HTTPResponse {
+                     sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+                     throttled: (HTTPResponse) -> Bool = { _ in false }) throws -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let response = try perform(request)
-                guard let wait = policy.delay(afterAttempt: attempt, status: response.status, retryAfter: response.header("retry-after"),
-                                              transientError: false, random: Double.random(in: 0..<1), now: Date()),
-                      policy.retryStatuses.contains(response.status) else {
+                let status = throttled(response) ? 429 : response.status
+                guard let wait = policy.delay(afterAttempt: attempt, status: status, retryAfter: response.header("retry-after"),
+                                              transientError: false, random: Double.random(in: 0..<1), now: Date()) else {
                     return response
                 }
                 sleep(wait)

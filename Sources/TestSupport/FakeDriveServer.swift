@@ -9,13 +9,31 @@ import Synchronization
 /// `Content-Range`, answered 308 with `Range` until the last one, `bytes */N` status queries) and
 /// `files.get` (metadata with `fields`, or the content with `alt=media` and `Range`) and
 /// `files.delete`. Bearer tokens are checked by the test's `authorize`. Switches make the next
-/// chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep only part of
-/// a chunk; downloads can be cut short or answered with a status, and items can be trashed.
+/// chunks fail with a status (429 with `Retry-After: 2`), one of Drive's documented 403 refusals,
+/// drop the connection, or keep only part of a chunk; downloads can be cut short or answered with
+/// a status, and items can be trashed. Like Google's front end, it answers 411 to a `POST` or
+/// `PUT` without `Content-Length`, body or not.
 public final class FakeDriveServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
+    /// The 403 reasons of Drive's "Resolve errors" guide that Intake tells apart, each answered
+    /// with the body Google sends for it.
+    public enum Forbidden: String, Sendable {
+        /// Per-user quota: back off and retry.
+        case userRateLimitExceeded
+        /// Drive's own rate limit: back off and retry.
+        case rateLimitExceeded
+        /// The Drive is full.
+        case storageQuotaExceeded
+        /// The grant lacks a scope the call needs (the newer shape, with `status` and `details`).
+        case insufficientPermissions
+    }
+
     public enum ChunkFailure: Sendable {
         /// This chunk goes through as usual (to fail a later one).
         case pass
         case status(Int)
+        /// 403 with Drive's body for the reason, and `Retry-After` when given.
+        case forbidden(Forbidden, retryAfter: Int? = nil)
+        /// Read the chunk, then close the connection without answering (nothing is kept).
         case drop
         /// Keep only this many bytes of the chunk, then answer 308 as if the rest was lost.
         case keepOnly(Int)
@@ -46,6 +64,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var items: [String: Item] = [:]
         var sessions: [String: Session] = [:]
         var chunkFailures: [ChunkFailure] = []
+        var sessionStartRefusals: [Forbidden] = []
         var downloadFailures: [LoopbackResponse.Behaviour] = []
         var corruptNext = 0
         var chunkDelay: Double = 0
@@ -58,15 +77,17 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var chunkPuts = 0
         var statusQueries = 0
         var unauthorized = 0
+        var lengthRefusals = 0
     }
 
     private let state = Mutex(State())
     private let authorize: @Sendable (String) -> Bool
     private var server: LoopbackHTTPServer!
 
-    public init(authorize: @escaping @Sendable (String) -> Bool) throws {
+    /// `keepAlive`: connections serve request after request (see `LoopbackHTTPServer`).
+    public init(keepAlive: Bool = false, authorize: @escaping @Sendable (String) -> Bool) throws {
         self.authorize = authorize
-        server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+        server = try LoopbackHTTPServer(keepAlive: keepAlive) { [unowned self] request in self.handle(request) }
     }
 
     public func stop() { server.stop() }
@@ -76,6 +97,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     public var uploadURL: String { server.baseURL + "/upload/drive/v3" }
 
     public func failNextChunks(_ failures: [ChunkFailure]) { state.withLock { $0.chunkFailures = failures } }
+    /// The next resumable session starts are refused with these 403s, in order (Drive checks the
+    /// declared size against the quota before any byte is sent).
+    public func refuseNextSessionStarts(_ reasons: [Forbidden]) { state.withLock { $0.sessionStartRefusals = reasons } }
     public var items: [Item] { state.withLock { Array($0.items.values) } }
     /// The next `count` uploads are stored with one byte changed (the checksums Drive reports are
     /// of what it holds, so a client that checks them notices).
@@ -95,6 +119,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     public var chunkPuts: Int { state.withLock { $0.chunkPuts } }
     public var statusQueries: Int { state.withLock { $0.statusQueries } }
     public var unauthorizedCalls: Int { state.withLock { $0.unauthorized } }
+    /// Requests refused with 411 for want of `Content-Length`.
+    public var lengthRefusals: Int { state.withLock { $0.lengthRefusals } }
 
     /// The names from the Drive's root down to an item: `["Intake", "Portal", "file.pdf"]`.
     public func path(of id: String) -> [String] {
@@ -110,6 +136,10 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     }
 
     private func handle(_ request: LoopbackRequest) -> LoopbackResponse {
+        if request.lacksLength {
+            state.withLock { $0.lengthRefusals += 1 }
+            return .lengthRequired(request)
+        }
         let bearer = request.headers["authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         guard let bearer, authorize(bearer) else {
             state.withLock { $0.unauthorized += 1 }
@@ -183,6 +213,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
               let total = request.headers["x-upload-content-length"].flatMap({ Int($0) }) else {
             return error(400, "parseError", "Parse Error")
         }
+        if let refusal = state.withLock({ $0.sessionStartRefusals.isEmpty ? nil : $0.sessionStartRefusals.removeFirst() }) {
+            return forbidden(refusal)
+        }
         let parent = (body["parents"] as? [String])?.first ?? "root"
         let mimeType = request.headers["x-upload-content-type"] ?? "application/octet-stream"
         let id = state.withLock { s -> String in
@@ -231,6 +264,10 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
                     response.headers.append(("Retry-After", "2"))
                     return .response(response)
                 case .status(let status): return .response(error(status, "backendError", "Backend Error"))
+                case .forbidden(let reason, let retryAfter):
+                    var response = forbidden(reason)
+                    if let retryAfter { response.headers.append(("Retry-After", String(retryAfter))) }
+                    return .response(response)
                 case .drop: return .response(LoopbackResponse(behaviour: .drop))
                 case .keepOnly(let count):
                     s.sessions[uploadID]!.bytes += request.body.prefix(count)
@@ -304,5 +341,28 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     /// Drive's error shape: `{"error":{"code":…,"message":…,"errors":[{"reason":…}]}}`.
     private func error(_ status: Int, _ reason: String, _ message: String) -> LoopbackResponse {
         json(["error": ["code": status, "message": message, "errors": [["reason": reason, "message": message]]]], status: status)
+    }
+
+    /// A 403 as Google words it (https://developers.google.com/drive/api/guides/handle-errors):
+    /// the rate limits and the full Drive in the classic shape (`errors[]` with `domain` and
+    /// `reason`), the missing scope in the newer one that adds `status` and `details[].reason`.
+    private func forbidden(_ reason: Forbidden) -> LoopbackResponse {
+        let body: [String: Any]
+        switch reason {
+        case .userRateLimitExceeded, .rateLimitExceeded:
+            let message = reason == .userRateLimitExceeded
+                ? "User Rate Limit Exceeded. Rate of requests for user exceed configured project quota." : "Rate Limit Exceeded"
+            body = ["errors": [["domain": "usageLimits", "reason": reason.rawValue, "message": message]], "code": 403, "message": message]
+        case .storageQuotaExceeded:
+            let message = "The user's Drive storage quota has been exceeded."
+            body = ["errors": [["domain": "usageLimits", "reason": reason.rawValue, "message": message]], "code": 403, "message": message]
+        case .insufficientPermissions:
+            body = ["code": 403, "message": "Request had insufficient authentication scopes.",
+                    "errors": [["message": "Insufficient Permission", "domain": "global", "reason": reason.rawValue]],
+                    "status": "PERMISSION_DENIED",
+                    "details": [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                                 "domain": "googleapis.com", "metadata": ["service": "drive.googleapis.com"]]]]
+        }
+        return json(["error": body], status: 403)
     }
 }

@@ -9,7 +9,9 @@ import Synchronization
 /// `files/get_metadata`, `files/delete_v2` on the API host and `files/download` (with `Range`) on the
 /// content host. Bearer tokens are checked by the test's `authorize`. Switches
 /// make the next chunks fail with a status (429 with `Retry-After: 2`), drop the connection, or keep
-/// only part of a chunk and then drop it (so only `incorrect_offset` tells the client).
+/// only part of a chunk and then drop it (so only `incorrect_offset` tells the client). Like the
+/// front ends some deployments sit behind, it answers 411 to a `POST` without `Content-Length`,
+/// body or not.
 public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum ChunkFailure: Sendable {
         /// This chunk goes through as usual (to fail a later one).
@@ -39,6 +41,7 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
         var counter = 0
         var chunkCalls = 0
         var incorrectOffsets = 0
+        var lengthRefusals = 0
     }
 
     private let state = Mutex(State())
@@ -47,10 +50,11 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
     private var server: LoopbackHTTPServer!
 
     /// `identity`: the fake Dropbox OAuth server that answers `users/get_current_account` on this host.
-    public init(identity: FakeOAuthServer? = nil, authorize: @escaping @Sendable (String) -> Bool) throws {
+    /// `keepAlive`: connections serve request after request (see `LoopbackHTTPServer`).
+    public init(identity: FakeOAuthServer? = nil, keepAlive: Bool = false, authorize: @escaping @Sendable (String) -> Bool) throws {
         self.authorize = authorize
         self.identity = identity
-        server = try LoopbackHTTPServer { [unowned self] request in self.handle(request) }
+        server = try LoopbackHTTPServer(keepAlive: keepAlive) { [unowned self] request in self.handle(request) }
     }
 
     public func stop() { server.stop() }
@@ -70,8 +74,14 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
     public var downloadRanges: [String?] { state.withLock { $0.downloadRanges } }
     public var chunkCalls: Int { state.withLock { $0.chunkCalls } }
     public var incorrectOffsets: Int { state.withLock { $0.incorrectOffsets } }
+    /// Requests refused with 411 for want of `Content-Length`.
+    public var lengthRefusals: Int { state.withLock { $0.lengthRefusals } }
 
     private func handle(_ request: LoopbackRequest) -> LoopbackResponse {
+        if request.lacksLength {
+            state.withLock { $0.lengthRefusals += 1 }
+            return .lengthRequired(request)
+        }
         if request.path == "/2/users/get_current_account", let identity { return identity.handle(request) }
         guard let bearer = request.headers["authorization"], bearer.hasPrefix("Bearer "), authorize(String(bearer.dropFirst(7))) else {
             return error(401, ["error_summary": "expired_access_token/", "error": [".tag": "expired_access_token"]])

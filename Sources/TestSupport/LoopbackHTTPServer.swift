@@ -15,6 +15,12 @@ public struct LoopbackRequest: Sendable {
 
     /// The body as an urlencoded form.
     public var form: [String: String] { LoopbackHTTPServer.decodeForm(String(decoding: body, as: UTF8.self)) }
+
+    /// A `POST` or `PUT` that declares no length — neither `Content-Length` nor a chunked body —
+    /// which some front ends (Google's among them) refuse with 411 even when there is no body.
+    public var lacksLength: Bool {
+        (method == "POST" || method == "PUT") && headers["content-length"] == nil && headers["transfer-encoding"] == nil
+    }
 }
 
 /// What the loopback server does in answer.
@@ -55,22 +61,32 @@ public struct LoopbackResponse: Sendable {
                                 body: Array(bytes[first...last]))
     }
 
+    /// 411 as a front end answers it, before the API sees the request.
+    public static func lengthRequired(_ request: LoopbackRequest) -> LoopbackResponse {
+        LoopbackResponse(status: 411, headers: [("Content-Type", "text/html; charset=UTF-8")],
+                         body: Array("<p><b>411.</b> <ins>That’s an error.</ins></p><p>\(request.method) requests require a <code>Content-length</code> header.</p>".utf8))
+    }
+
     public static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> LoopbackResponse {
         LoopbackResponse(status: status, headers: headers + [("Content-Type", "application/json")], body: Array(text.utf8))
     }
 }
 
-/// A small HTTP/1.1 server on 127.0.0.1 and a free port, one thread per connection,
-/// `Connection: close`: the base of the tests' fake Google and Dropbox servers. It reads
-/// `Content-Length` and chunked bodies.
+/// A small HTTP/1.1 server on 127.0.0.1 and a free port, one thread per connection: the base of
+/// the tests' fake Google and Dropbox servers. It reads `Content-Length` and chunked bodies. By
+/// default every answer says `Connection: close`; with `keepAlive` a connection serves request
+/// after request, as real front ends do, so a client reuses it — and a `.drop` then happens on a
+/// connection the client believed alive (where libcurl resends the request on a new one).
 public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags guarded by lock
     public let port: UInt16
     private let fd: Int32
+    private let keepAlive: Bool
     private let handler: @Sendable (LoopbackRequest) -> LoopbackResponse
     private let lock = NSLock()
     private var running = true
 
-    public init(handler: @escaping @Sendable (LoopbackRequest) -> LoopbackResponse) throws {
+    public init(keepAlive: Bool = false, handler: @escaping @Sendable (LoopbackRequest) -> LoopbackResponse) throws {
+        self.keepAlive = keepAlive
         self.handler = handler
         (fd, port) = try LoopbackListener.open(backlog: 128, what: "loopback server")
         let thread = Thread { [self] in acceptLoop() }
@@ -106,25 +122,33 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
         defer { close(client) }
         var tv = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        guard let request = readRequest(client) else { return }
-        let response = handler(request)
-        var sent = response.body.count
-        switch response.behaviour {
-        case .drop: return
-        case .delay(let seconds): Thread.sleep(forTimeInterval: seconds)
-        case .cutAfter(let count): sent = min(count, sent)
-        case .respond: break
+        var pending: [UInt8] = []
+        while let request = readRequest(client, pending: &pending) {
+            let response = handler(request)
+            var sent = response.body.count
+            var keep = keepAlive && request.headers["connection"]?.lowercased() != "close"
+            switch response.behaviour {
+            case .drop: return
+            case .delay(let seconds): Thread.sleep(forTimeInterval: seconds)
+            case .cutAfter(let count):
+                sent = min(count, sent)
+                keep = false
+            case .respond: break
+            }
+            var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+            for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+            head += "Content-Length: \(response.body.count)\r\nConnection: \(keep ? "keep-alive" : "close")\r\n\r\n"
+            guard (try? HTTPClient.send(client, Array(head.utf8) + (request.method == "HEAD" ? [] : response.body.prefix(sent)))) != nil, keep else { return }
         }
-        var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
-        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        try? HTTPClient.send(client, Array(head.utf8) + (request.method == "HEAD" ? [] : response.body.prefix(sent)))
     }
 
-    private func readRequest(_ client: Int32) -> LoopbackRequest? {
-        var data: [UInt8] = []
+    /// One request from the connection; `pending` holds what was read past the previous one and
+    /// keeps what is read past this one.
+    private func readRequest(_ client: Int32, pending: inout [UInt8]) -> LoopbackRequest? {
+        var data = pending
+        pending = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        var headerEnd: Int?
+        var headerEnd = HTTPClient.find(data, Array("\r\n\r\n".utf8))
         while headerEnd == nil {
             let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return nil }
@@ -150,10 +174,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
         }
         if let length = headers["content-length"].flatMap(Int.init) {
             guard fill(until: { body.count >= length }) else { return nil }
+            pending = Array(body[length...])
             body = Array(body.prefix(length))
         } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
             guard fill(until: { HTTPClient.find(body, Array("0\r\n\r\n".utf8)) != nil }), let decoded = try? HTTPClient.dechunk(body) else { return nil }
             body = decoded
+        } else {
+            pending = body
+            body = []
         }
         let target = String(requestLine[1])
         let path = String(target.split(separator: "?", maxSplits: 1)[0])
@@ -172,6 +200,6 @@ public final class LoopbackHTTPServer: @unchecked Sendable {  // fd and flags gu
 
     static func reason(_ status: Int) -> String {
         [200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 416: "Range Not Satisfiable", 302: "Found", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
-         404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Status"
+         403: "Forbidden", 404: "Not Found", 411: "Length Required", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Status"
     }
 }

@@ -1,4 +1,4 @@
-import Curl
+@testable import Curl
 import Foundation
 import Synchronization
 import Testing
@@ -46,6 +46,49 @@ struct CurlClientTests {
         #expect(Array(put.body.suffix(8)) == (1000..<1008).map { UInt8($0 % 251) }, "the bytes start at the offset")
     }
 
+    @Test("a POST or PUT without a body says Content-Length: 0 (and no Content-Type); a GET or DELETE says neither")
+    func bodilessLength() throws {
+        let server = try LoopbackHTTPServer { request in
+            request.lacksLength
+                ? .lengthRequired(request)
+                : LoopbackResponse(body: Array("\(request.headers["content-length"] ?? "-") \(request.headers["content-type"] ?? "-") \(request.headers["transfer-encoding"] ?? "-")".utf8))
+        }
+        defer { server.stop() }
+        let client = try CurlClient()
+        for method in ["POST", "PUT"] {
+            let response = try client.perform(HTTPRequest(method: method, url: server.baseURL + "/rpc"))
+            #expect(response.status == 200 && response.text == "0 - -", "\(method): \(response.status) \(response.text)")
+        }
+        for method in ["GET", "DELETE"] {
+            let response = try client.perform(HTTPRequest(method: method, url: server.baseURL + "/rpc"))
+            #expect(response.status == 200 && response.text == "- - -", "\(method): \(response.status) \(response.text)")
+        }
+    }
+
+    @Test("a kept-alive connection closed after the server read the body: libcurl rewinds the body and resends it on a new connection", arguments: ["file", "bytes"])
+    func rewind(kind: String) throws {
+        let dropped = Calls()
+        let server = try LoopbackHTTPServer(keepAlive: true) { request in
+            if request.path == "/flaky" && dropped.value == 0 {
+                _ = dropped.next()
+                return LoopbackResponse(behaviour: .drop)
+            }
+            return LoopbackResponse(body: request.body)
+        }
+        defer { server.stop() }
+        let content = (0..<300_000).map { UInt8($0 % 251) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)").path
+        try Data(content).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let client = try CurlClient()
+        // The first answer leaves the connection open, so the next request reuses it.
+        #expect(try client.perform(HTTPRequest(method: "POST", url: server.baseURL + "/warm", body: .bytes([1]))).status == 200)
+        let body: HTTPRequest.Body = kind == "file" ? .file(path: path, offset: 1000, length: 200_000) : .bytes(Array(content[1000..<201_000]))
+        let response = try client.perform(HTTPRequest(method: "PUT", url: server.baseURL + "/flaky", body: body))
+        #expect(dropped.value == 1)
+        #expect(response.status == 200 && response.body == Array(content[1000..<201_000]), "the whole body again, from its start")
+    }
+
     @Test("a download streams to the caller in pieces; an error answer is collected, never streamed; a failing sink stops the transfer with its own error")
     func streaming() throws {
         struct Full: Error {}
@@ -82,6 +125,24 @@ struct CurlClientTests {
         var slept: [Double] = []
         let response = try CurlClient().send(HTTPRequest(url: server.baseURL + "/x")) { slept.append($0) }
         #expect(response.status == 200 && calls.value == 3 && slept == [7, 7])
+    }
+
+    @Test("an answer the caller reads as a rate limit (Google's 403 userRateLimitExceeded) is waited for like 429; other 403s are returned at once")
+    func throttled() throws {
+        let calls = Calls()
+        let server = try LoopbackHTTPServer { request in
+            if request.path == "/denied" { return .json(#"{"error":"forbidden"}"#, status: 403) }
+            return calls.next() < 3 ? .json(#"{"error":"userRateLimitExceeded"}"#, status: 403, headers: calls.value == 2 ? [("Retry-After", "5")] : [])
+                                    : .json("{}")
+        }
+        defer { server.stop() }
+        var slept: [Double] = []
+        let limited = { (response: HTTPResponse) in response.text.contains("RateLimit") }
+        let response = try CurlClient().send(HTTPRequest(url: server.baseURL + "/x"), sleep: { slept.append($0) }, throttled: limited)
+        #expect(response.status == 200 && calls.value == 3 && slept.count == 2 && slept.last == 5)
+        slept = []
+        let denied = try CurlClient().send(HTTPRequest(url: server.baseURL + "/denied"), sleep: { slept.append($0) }, throttled: limited)
+        #expect(denied.status == 403 && slept.isEmpty)
     }
 
     @Test("503 and dropped connections back off exponentially with jitter; a 400 is not retried")
@@ -136,6 +197,15 @@ struct CurlClientTests {
         let delay = RetryPolicy().delay(afterAttempt: attempt, status: status, retryAfter: retryAfter, transientError: transient,
                                         random: 0.999_999, now: now)
         if let expected { #expect(delay.map { abs($0 - expected) < 0.001 } == true, "got \(String(describing: delay))") } else { #expect(delay == nil) }
+    }
+
+    @Test("transport failures that another try may cure are transient; a refused request or a local failure is not", arguments: [
+        (7, true), (28, true), (55, true), (56, true), (52, true), (18, true), (6, true), (92, true),
+        (65, true),  // CURLE_SEND_FAIL_REWIND: the body could not be sent again after a lost answer
+        (1, false), (3, false), (23, false), (26, false), (60, false), (47, false),
+    ] as [(Int32, Bool)])
+    func transientCodes(code: Int32, transient: Bool) {
+        #expect(CurlError.isTransient(code) == transient)
     }
 
     @Test("logs never show tokens in URLs")

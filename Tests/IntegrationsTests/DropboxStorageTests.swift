@@ -13,8 +13,8 @@ struct DropboxStorageTests {
     static let chunk: Int64 = 4 * 1024 * 1024
     typealias Fixture = ProviderFixture<FakeDropboxServer>
 
-    func fixture(valid: Set<String> = ["token-1"]) throws -> Fixture {
-        try Fixture(valid: valid, fake: { try FakeDropboxServer(authorize: $0) }) { dropbox, client, retry, sleep, token in
+    func fixture(valid: Set<String> = ["token-1"], keepAlive: Bool = false) throws -> Fixture {
+        try Fixture(valid: valid, fake: { try FakeDropboxServer(keepAlive: keepAlive, authorize: $0) }) { dropbox, client, retry, sleep, token in
             DropboxStorage(apiURL: dropbox.url, contentURL: dropbox.url, client: client, chunkSize: Self.chunk, retry: retry,
                            sleep: sleep, token: token)
         }
@@ -95,5 +95,24 @@ struct DropboxStorageTests {
         let stored = try f.store(bytes, as: "once.bin")
         #expect(f.fake.file(stored)?.bytes == bytes)
         #expect(f.fake.files.count == 1 && f.fake.sessionsStarted == 1, "\(f.fake.files.map(\.path))")
+    }
+
+    @Test("upload_session/start (no body) and an empty file's finish say Content-Length: 0, which some front ends require (411 without)")
+    func bodilessCallsSayLength() throws {
+        let f = try fixture()
+        let stored = try f.store([1, 2, 3], as: "small.txt")
+        let empty = try f.store([], as: "empty.txt")
+        #expect(f.fake.file(stored)?.bytes == [1, 2, 3] && f.fake.file(empty)?.bytes == [])
+        #expect(f.fake.sessionsStarted == 2 && f.fake.lengthRefusals == 0)
+    }
+
+    @Test("a kept-alive connection dropped after the chunk was read: libcurl rewinds the spool and sends the chunk again itself")
+    func rewindsAfterDroppedAnswer() throws {
+        let f = try fixture(keepAlive: true)
+        let bytes = randomBytes(Int(Self.chunk) * 2 + 10)
+        f.fake.failNextChunks([.pass, .drop])
+        let stored = try f.store(bytes, as: "rewound.bin")
+        #expect(f.fake.file(stored)?.bytes == bytes)
+        #expect(f.fake.chunkCalls == 4 && f.fake.incorrectOffsets == 0 && f.pauses.all.isEmpty)
     }
 }

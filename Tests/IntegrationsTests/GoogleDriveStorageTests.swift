@@ -1,7 +1,7 @@
 import Checksums
 import Curl
 import Foundation
-import Integrations
+@testable import Integrations
 import Sodium
 import Synchronization
 import Testing
@@ -14,8 +14,8 @@ struct GoogleDriveStorageTests {
 
     typealias Harness = ProviderFixture<FakeDriveServer>
 
-    func harness(valid: Set<String> = ["token-1"]) throws -> Harness {
-        try Harness(valid: valid, fake: { try FakeDriveServer(authorize: $0) }) { drive, client, retry, sleep, token in
+    func harness(valid: Set<String> = ["token-1"], keepAlive: Bool = false) throws -> Harness {
+        try Harness(valid: valid, fake: { try FakeDriveServer(keepAlive: keepAlive, authorize: $0) }) { drive, client, retry, sleep, token in
             GoogleDriveStorage(apiURL: drive.apiURL, uploadURL: drive.uploadURL, client: client, chunkSize: Self.chunk, retry: retry,
                                sleep: sleep, token: token)
         }
@@ -120,5 +120,100 @@ struct GoogleDriveStorageTests {
         let stored = try h.store(bytes, as: "once.bin")
         #expect(h.fake.bytes(of: stored) == bytes)
         #expect(h.fake.items.filter { $0.name == "once.bin" }.count == 1 && h.fake.sessionsStarted == 1 && h.fake.statusQueries == 1)
+    }
+
+    @Test("403 userRateLimitExceeded and rateLimitExceeded on a chunk are waited out like 429 (Retry-After honoured) and the same session goes on")
+    func rateLimited403() throws {
+        let h = try harness()
+        let bytes = randomBytes(Int(Self.chunk) * 3)
+        h.fake.failNextChunks([.forbidden(.userRateLimitExceeded), .pass, .forbidden(.rateLimitExceeded, retryAfter: 3)])
+        let stored = try h.store(bytes, as: "limited.bin")
+        #expect(h.fake.bytes(of: stored) == bytes)
+        // Each refusal is followed by a status query, then the chunk again: 3 chunks + 2 repeats.
+        #expect(h.fake.sessionsStarted == 1 && h.fake.statusQueries == 2 && h.fake.chunkPuts == 5)
+        let pauses = h.pauses.all
+        #expect(pauses.count == 2 && pauses.last == 3, "backoff for the first, the 3 seconds Drive asked for the second: \(pauses)")
+        #expect(h.tokens.refreshes.withLock { $0 } == 0)
+    }
+
+    @Test("a rate limit that outlasts the retries is a temporary failure (the file is kept for later), never a final one")
+    func rateLimitOutlastsRetries() throws {
+        let h = try harness()
+        h.fake.failNextChunks(Array(repeating: .forbidden(.userRateLimitExceeded), count: 20))
+        let error = try #require(throws: StorageProviderError.self) { try h.store(randomBytes(1000), as: "later.bin") }
+        #expect(error.transient && !error.sessionLost, "\(error)")
+        #expect(h.pauses.all.count == RetryPolicy().maxAttempts - 1)
+    }
+
+    @Test("403 storageQuotaExceeded is final at once, says the owner's Google Drive is full, and asks for no new token")
+    func storageFull() throws {
+        let h = try harness()
+        h.fake.failNextChunks([.forbidden(.storageQuotaExceeded)])
+        let error = try #require(throws: StorageProviderError.self) { try h.store(randomBytes(1000), as: "full.bin") }
+        #expect(!error.transient && error.message.contains("Google Drive is full"), "\(error)")
+        #expect(h.pauses.all.isEmpty && h.fake.chunkPuts == 1 && h.tokens.refreshes.withLock { $0 } == 0)
+    }
+
+    @Test("403 insufficientPermissions (the newer error shape) is final and says the account must be reconnected")
+    func insufficientPermissions() throws {
+        let h = try harness()
+        h.fake.failNextChunks([.forbidden(.insufficientPermissions)])
+        let error = try #require(throws: StorageProviderError.self) { try h.store(randomBytes(1000), as: "scope.bin") }
+        #expect(!error.transient && error.message.contains("reconnect"), "\(error)")
+        #expect(h.pauses.all.isEmpty && h.fake.chunkPuts == 1 && h.tokens.refreshes.withLock { $0 } == 0)
+    }
+
+    @Test("the status query (PUT with Content-Range: bytes */N and no body) says Content-Length: 0, which Google's front end requires (411 without)")
+    func statusQueryLength() throws {
+        let h = try harness()
+        let bytes = randomBytes(Int(Self.chunk) + 10)
+        h.fake.failNextChunks([.drop])
+        let stored = try h.store(bytes, as: "asked.bin")
+        #expect(h.fake.bytes(of: stored) == bytes)
+        #expect(h.fake.statusQueries == 1 && h.fake.lengthRefusals == 0)
+    }
+
+    @Test("a kept-alive connection dropped after the chunk was read: libcurl rewinds the spool and sends the chunk again itself")
+    func rewindsAfterDroppedAnswer() throws {
+        let h = try harness(keepAlive: true)
+        let bytes = randomBytes(Int(Self.chunk) * 3)
+        h.fake.failNextChunks([.pass, .drop])
+        let stored = try h.store(bytes, as: "rewound.bin")
+        #expect(h.fake.bytes(of: stored) == bytes)
+        // The dropped chunk came twice, the second time complete; nothing had to be asked or waited for.
+        #expect(h.fake.chunkPuts == 4 && h.fake.statusQueries == 0 && h.pauses.all.isEmpty)
+    }
+
+    @Test("a session start refused with 403 userRateLimitExceeded is retried after a pause; one refused with storageQuotaExceeded is final, with the same message")
+    func sessionStartRefusals() throws {
+        let h = try harness()
+        h.fake.refuseNextSessionStarts([.userRateLimitExceeded])
+        let stored = try h.store([1, 2, 3], as: "late.txt")
+        #expect(h.fake.bytes(of: stored) == [1, 2, 3] && h.pauses.all.count == 1)
+        h.fake.refuseNextSessionStarts([.storageQuotaExceeded])
+        let error = try #require(throws: StorageProviderError.self) { try h.store([4], as: "full.txt") }
+        #expect(!error.transient && error.message.contains("Google Drive is full") && h.pauses.all.count == 1, "\(error)")
+    }
+
+    @Test("403 bodies read by every reason they give, old shape and new", arguments: [
+        (403, #"{"error":{"errors":[{"domain":"usageLimits","reason":"userRateLimitExceeded","message":"User Rate Limit Exceeded"}],"code":403,"message":"User Rate Limit Exceeded"}}"#, "rate"),
+        (403, #"{"error":{"errors":[{"domain":"usageLimits","reason":"rateLimitExceeded","message":"Rate Limit Exceeded"}],"code":403,"message":"Rate Limit Exceeded"}}"#, "rate"),
+        (403, #"{"error":{"code":403,"message":"Quota exceeded","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED"}]}}"#, "rate"),
+        (403, #"{"error":{"errors":[{"domain":"usageLimits","reason":"storageQuotaExceeded","message":"The user's Drive storage quota has been exceeded."}],"code":403}}"#, "full"),
+        (403, #"{"error":{"code":403,"errors":[{"domain":"global","reason":"insufficientPermissions"}],"status":"PERMISSION_DENIED","details":[{"reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}}"#, "reconnect"),
+        (403, #"{"error":{"code":403,"status":"PERMISSION_DENIED","details":[{"reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}}"#, "reconnect"),
+        (403, #"{"error":{"errors":[{"domain":"global","reason":"insufficientFilePermissions"}],"code":403,"status":"PERMISSION_DENIED"}}"#, "-"),
+        (403, "<html>Forbidden</html>", "-"),
+        (429, #"{"error":{"errors":[{"domain":"usageLimits","reason":"rateLimitExceeded"}],"code":429}}"#, "-"),
+    ] as [(Int, String, String)])
+    func refusals(status: Int, body: String, expected: String) {
+        let refusal = GoogleDriveStorage.refusal(HTTPResponse(status: status, headers: [], body: Array(body.utf8)))
+        let read: String = switch refusal {
+        case .rateLimited?: "rate"
+        case .storageFull?: "full"
+        case .reconnect?: "reconnect"
+        case nil: "-"
+        }
+        #expect(read == expected)
     }
 }

@@ -31,7 +31,7 @@ public struct DropboxStorage: StorageProvider {
         self.apiURL = apiURL
         self.contentURL = contentURL
         self.chunkSize = chunkSize
-        calls = ProviderCalls(name: "Dropbox", client: client, retry: retry, sleep: sleep, token: token)
+        calls = ProviderCalls(name: "Dropbox", client: client, retry: retry, sleep: sleep, token: token, errors: ProviderErrors(detail: Self.summary))
     }
 
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
@@ -149,7 +149,7 @@ public struct DropboxStorage: StorageProvider {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: ["path": fileID]), as: UTF8.self)
         let request = HTTPRequest(method: "POST", url: "\(contentURL)/files/download", headers: [("Dropbox-API-Arg", Self.headerSafe(json))],
                                   body: .bytes([]))
-        try calls.download(request, length: length, what: "download", detail: Self.summary, into: sink)
+        try calls.download(request, length: length, what: "download", into: sink)
     }
 
     // MARK: Calls
@@ -187,7 +187,7 @@ public struct DropboxStorage: StorageProvider {
     }
 
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
-        calls.failure(what, response, detail: Self.summary(response))
+        calls.failure(what, response)
     }
 
     /// Dropbox's reason: `error_summary`.

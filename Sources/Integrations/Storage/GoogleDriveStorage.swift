@@ -6,9 +6,11 @@ import Foundation
 /// Folders are found by name (or created) under an "Intake" folder in the Drive's root. Files go
 /// up with the resumable upload protocol: one session per file, then chunks of a multiple of
 /// 256 KiB (8 MiB by default) sent straight from the spool. After a chunk fails (a dropped
-/// connection, 5xx, 429) the session is asked how much it holds (`Content-Range: bytes */N`,
-/// answered by 308 with `Range`) and sending resumes from there, never from the start. A 401 gets
-/// one fresh access token. https://developers.google.com/drive/api/guides/manage-uploads#resumable
+/// connection, 5xx, 429 or a 403 rate limit) the session is asked how much it holds
+/// (`Content-Range: bytes */N`, answered by 308 with `Range`) and sending resumes from there, never
+/// from the start. A 401 gets one fresh access token. Other 403s are read by their reason: a full
+/// Drive, or a grant the owner must reconnect (`Refusal`).
+/// https://developers.google.com/drive/api/guides/manage-uploads#resumable
 public struct GoogleDriveStorage: StorageProvider {
     public static let folderMimeType = "application/vnd.google-apps.folder"
     public static let defaultChunkSize: Int64 = 8 * 1024 * 1024
@@ -26,7 +28,8 @@ public struct GoogleDriveStorage: StorageProvider {
         self.apiURL = apiURL
         self.uploadURL = uploadURL
         self.chunkSize = chunkSize
-        calls = ProviderCalls(name: "Drive", client: client, retry: retry, sleep: sleep, token: token)
+        calls = ProviderCalls(name: "Drive", client: client, retry: retry, sleep: sleep, token: token,
+                              errors: ProviderErrors(detail: Self.reason, throttled: { Self.refusal($0) == .rateLimited }, failure: Self.failure))
     }
 
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
@@ -79,7 +82,7 @@ public struct GoogleDriveStorage: StorageProvider {
     /// `files.get` with `alt=media`: the content itself.
     public func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try calls.download(HTTPRequest(url: "\(apiURL)/files/\(FormEncoding.encode(fileID))?alt=media"), length: length, what: "download",
-                           detail: Self.reason, into: sink)
+                           into: sink)
     }
 
     // MARK: Folders
@@ -167,7 +170,7 @@ public struct GoogleDriveStorage: StorageProvider {
                 throw StorageProviderError("the Drive upload session expired", transient: true, sessionLost: true)
             default:
                 failures += 1
-                guard let wait = calls.retry.delay(afterAttempt: failures, status: response.status, retryAfter: response.header("retry-after"),
+                guard let wait = calls.retry.delay(afterAttempt: failures, status: calls.retryStatus(response), retryAfter: response.header("retry-after"),
                                              transientError: false, random: Double.random(in: 0..<1), now: Date()) else {
                     throw failure("upload", response)
                 }
@@ -191,12 +194,66 @@ public struct GoogleDriveStorage: StorageProvider {
     // MARK: Calls
 
     private func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
-        calls.failure(what, response, detail: Self.reason(response))
+        calls.failure(what, response)
     }
 
-    /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`.
+    /// Drive's reason: `{"error":{"errors":[{"reason":…}]}}`, or in the newer shape without
+    /// `errors`, `{"error":{"details":[{"reason":…}]}}`.
     static func reason(_ response: HTTPResponse) -> String? {
-        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        return ((json?["error"] as? [String: Any])?["errors"] as? [[String: Any]])?.first?["reason"] as? String
+        let error = errorObject(response)
+        return (error?["errors"] as? [[String: Any]])?.first?["reason"] as? String
+            ?? (error?["details"] as? [[String: Any]])?.lazy.compactMap { $0["reason"] as? String }.first
+    }
+
+    /// What a 403 from Drive means, read from every reason its body gives: the classic
+    /// `errors[].reason`, and the newer `status` and `details[].reason`
+    /// (https://developers.google.com/drive/api/guides/handle-errors).
+    enum Refusal: Equatable {
+        /// `userRateLimitExceeded`, `rateLimitExceeded`: "use an exponential backoff algorithm and
+        /// try again later", as for 429.
+        case rateLimited
+        /// `storageQuotaExceeded`: the owner's Drive is full; no retry helps until space is freed.
+        case storageFull
+        /// `insufficientPermissions` (`ACCESS_TOKEN_SCOPE_INSUFFICIENT`): the grant does not cover
+        /// the call, and a new access token from it would not either; the owner must reconnect.
+        case reconnect
+    }
+
+    static let rateLimitReasons: Set<String> = ["userRateLimitExceeded", "rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"]
+    static let reconnectReasons: Set<String> = ["insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "UNAUTHENTICATED"]
+
+    /// The refusal a 403 stands for; nil for any other answer, and for a 403 with another reason
+    /// (`insufficientFilePermissions`, `domainPolicy`, …: final, with the reason quoted).
+    static func refusal(_ response: HTTPResponse) -> Refusal? {
+        guard response.status == 403, let error = errorObject(response) else { return nil }
+        var reasons = Set(((error["errors"] as? [[String: Any]]) ?? []).compactMap { $0["reason"] as? String })
+        reasons.formUnion(((error["details"] as? [[String: Any]]) ?? []).compactMap { $0["reason"] as? String })
+        if let status = error["status"] as? String { reasons.insert(status) }
+        if !reasons.isDisjoint(with: rateLimitReasons) { return .rateLimited }
+        if reasons.contains("storageQuotaExceeded") { return .storageFull }
+        if !reasons.isDisjoint(with: reconnectReasons) { return .reconnect }
+        return nil
+    }
+
+    /// The failure a refusal is, worded for the client who sent the file and for the owner.
+    static func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError? {
+        let google = reason(response).map { " (Google: \($0))" } ?? ""
+        switch refusal(response) {
+        case .rateLimited?:
+            return StorageProviderError("Google Drive is limiting how fast this account may upload\(google); the file is kept and sent again later",
+                                        transient: true)
+        case .storageFull?:
+            return StorageProviderError("The owner's Google Drive is full\(google), so the file cannot be stored there until space is freed in it",
+                                        transient: false)
+        case .reconnect?:
+            return StorageProviderError("Google Drive no longer lets Intake store files in this account\(google); the owner must reconnect it on the Storage page",
+                                        transient: false)
+        case nil:
+            return nil
+        }
+    }
+
+    private static func errorObject(_ response: HTTPResponse) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["error"] as? [String: Any]
     }
 }

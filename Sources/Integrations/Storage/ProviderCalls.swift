@@ -1,6 +1,18 @@
 import Curl
 import Foundation
 
+/// How one provider reads its error answers beyond the status.
+struct ProviderErrors {
+    /// The provider's own reason, quoted in messages (Drive's `errors[].reason`, Dropbox's `error_summary`).
+    let detail: (HTTPResponse) -> String?
+    /// A rate limit worded with another status than 429 (Drive's 403 `userRateLimitExceeded`):
+    /// waited for and retried as a 429 is, and temporary when the retries run out.
+    var throttled: (HTTPResponse) -> Bool = { _ in false }
+    /// A failure the provider's answer says more about than its status (a full Drive, a grant
+    /// to reconnect), worded for the client and the owner; nil for the usual "HTTP status (reason)".
+    var failure: (_ what: String, HTTPResponse) -> StorageProviderError? = { _, _ in nil }
+}
+
 /// What the cloud providers share: libcurl, the retry policy, the account's bearer token (one
 /// renewal after a 401), their JSON answers and how a failure is told.
 struct ProviderCalls {
@@ -11,8 +23,10 @@ struct ProviderCalls {
     let sleep: @Sendable (Double) -> Void
     /// The current access token; with `true`, a new one (the provider said 401).
     let token: (_ renew: Bool) throws -> String
+    let errors: ProviderErrors
 
-    /// Sends with the bearer token; 429, 5xx and dropped connections are retried by the policy.
+    /// Sends with the bearer token; 429 (or what `errors.throttled` says is one), 5xx and dropped
+    /// connections are retried by the policy.
     /// After a 401 one more try with a new token, unless `renewed` says that was done already.
     func call(_ request: HTTPRequest, renewed: inout Bool) throws -> HTTPResponse {
         var response = try attempt(request, token: try token(false))
@@ -33,7 +47,7 @@ struct ProviderCalls {
         var request = request
         request.headers.append(("Authorization", "Bearer \(token)"))
         do {
-            return try client.send(request, retry: retry, sleep: sleep)
+            return try client.send(request, retry: retry, sleep: sleep, throttled: errors.throttled)
         } catch let error as CurlError {
             throw StorageProviderError("\(name): curl code \(error.code)", transient: true)
         }
@@ -44,8 +58,7 @@ struct ProviderCalls {
     /// the first byte not yet delivered, answered by 206; a provider that ignores the range is a
     /// failure, never a repeat of bytes already sent. Error answers are read, not streamed: 401
     /// gets one new token, 429 and 5xx wait as the policy says. An empty file needs no call.
-    func download(_ request: HTTPRequest, length: Int64, what: String, detail: (HTTPResponse) -> String?,
-                  into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func download(_ request: HTTPRequest, length: Int64, what: String, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         var delivered: Int64 = 0
         var renewed = false
         var failures = 0
@@ -89,16 +102,23 @@ struct ProviderCalls {
                 renewed = true
                 _ = try token(true)
             default:
-                try pause(status: response.status, retryAfter: response.header("retry-after"), transient: false,
-                          or: failure(what, response, detail: detail(response)))
+                try pause(status: retryStatus(response), retryAfter: response.header("retry-after"), transient: false,
+                          or: failure(what, response))
             }
         }
     }
 
-    /// A failed call: 5xx, 429 and 401 may pass later; `detail` is the provider's own reason.
-    func failure(_ what: String, _ response: HTTPResponse, detail: String?) -> StorageProviderError {
-        let transient = response.status >= 500 || response.status == 429 || response.status == 401
-        return StorageProviderError("\(name) \(what): HTTP \(response.status)\(detail.map { " (\($0))" } ?? "")", transient: transient)
+    /// A failed call, as the provider words it when it has words of its own; otherwise 5xx, 429
+    /// (or a rate limit worded otherwise) and 401 may pass later, with the provider's reason quoted.
+    func failure(_ what: String, _ response: HTTPResponse) -> StorageProviderError {
+        if let own = errors.failure(what, response) { return own }
+        let transient = response.status >= 500 || response.status == 429 || response.status == 401 || errors.throttled(response)
+        return StorageProviderError("\(name) \(what): HTTP \(response.status)\(errors.detail(response).map { " (\($0))" } ?? "")", transient: transient)
+    }
+
+    /// The status the retry policy is to see: 429 for a rate limit worded with another.
+    func retryStatus(_ response: HTTPResponse) -> Int {
+        errors.throttled(response) ? 429 : response.status
     }
 
     func object(_ body: [UInt8]) throws -> [String: Any] {
