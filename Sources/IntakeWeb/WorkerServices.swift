@@ -96,7 +96,29 @@ public final class WorkerServices {
     /// Access tokens, refreshed under a lease held in this thread's name.
     public func accessTokens() throws -> AccessTokens {
         AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, curl: try curl(),
-                     holder: "\(ProcessIdentity.current)-\(ObjectIdentifier(self).hashValue)")
+                     holder: "\(ProcessIdentity.current)-\(ObjectIdentifier(self).hashValue)", onStatusChange: storageStatusLog)
+    }
+
+    /// Storage accounts, their status changes logged.
+    public var storageAccounts: StorageAccountStore { StorageAccountStore(db: database, clock: clock, onStatusChange: storageStatusLog) }
+    /// The storage account manager, its status changes logged.
+    public var storageAccountManager: StorageAccountManager {
+        StorageAccountManager(db: database, clock: clock, onStatusChange: storageStatusLog)
+    }
+
+    /// One log line per storage account status change, beside its audit entry: the account, the
+    /// states before and after, the event and the reason (Intake's words and providers' error
+    /// codes, never a token), and what it did to the account's portals.
+    public var storageStatusLog: (StorageAccountStatusChange) -> Void {
+        let logger = self.logger
+        return { change in
+            logger.notice("storage account status changed", metadata: [
+                "storage_account_id": "\(change.accountID)", "provider": "\(change.provider.rawValue)",
+                "from": "\(change.result.from.rawValue)", "to": "\(change.result.to.rawValue)", "event": "\(change.event.rawValue)",
+                "reason": "\(change.reason ?? "-")", "portals_deactivated": "\(change.result.deactivatedPortals)",
+                "portals_reactivated": "\(change.result.reactivatedPortals)",
+            ])
+        }
     }
     public var sessions: SessionStore { SessionStore(db: database, clock: clock, policy: sessionPolicy) }
 }

@@ -4,15 +4,34 @@ import Synchronization
 /// A loopback stand-in for Google's or Dropbox's OAuth endpoints, speaking their documented
 /// wire protocol: the authorization redirect (consent is given at once, or refused by a switch),
 /// the token endpoint (authorization_code with PKCE S256 checked, refresh_token), and the
-/// identity call (Google `userinfo`, Dropbox `users/get_current_account`). Switches make it
-/// expire tokens, revoke a refresh token, answer 429/500/503 or drop the connection.
+/// identity call (Google `userinfo`, Dropbox `users/get_current_account`), and revocation
+/// (Google `POST /revoke` with a `token` form field, Dropbox `POST /2/auth/token/revoke` with the
+/// bearer token and no body), each revocation recorded. Switches make it expire tokens, revoke a
+/// refresh token, answer 429/500/503, refuse a grant or drop the connection.
 public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum Kind: Sendable { case google, dropbox }
 
     /// A failure the token endpoint gives to its next calls, in order.
     public enum Failure: Sendable {
         case status(Int, retryAfter: Int?)
+        /// An RFC 6749 §5.2 error body (`{"error":"invalid_grant"}`) with this status.
+        case oauthError(Int, String)
         case drop
+    }
+
+    /// One call to the revocation endpoint, as received.
+    public struct Revocation: Sendable, Equatable {
+        public let path: String
+        /// The token sent: Google's `token` form field, or Dropbox's bearer token.
+        public let token: String
+        /// What the fake had issued it as: "refresh", "access", or "unknown".
+        public let issuedAs: String
+        /// The account it was issued to, when known.
+        public let accountID: String?
+        /// The request's `Content-Type`, and the names of the form fields (Google) or the body's size (Dropbox).
+        public let contentType: String?
+        public let formFields: [String]
+        public let bodyBytes: Int
     }
 
     public struct Account: Sendable {
@@ -31,6 +50,8 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         var refreshTokens: [String: Account] = [:]
         var accessTokens: [String: (account: Account, expiresAt: Date)] = [:]
         var tokenFailures: [Failure] = []
+        var revokeFailures: [Failure] = []
+        var revocations: [Revocation] = []
         var tokenCalls = 0
         var refreshCalls = 0
         var denyConsent = false
@@ -62,9 +83,22 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
     public var tokenURL: String { baseURL + (kind == .google ? "/token" : "/oauth2/token") }
     /// Google's userinfo URL, or Dropbox's API base.
     public var identityURL: String { baseURL + (kind == .google ? "/v1/userinfo" : "/2") }
+    /// Google's revocation endpoint, or Dropbox's `auth/token/revoke` under its API base.
+    public var revocationURL: String { baseURL + (kind == .google ? "/revoke" : "/2/auth/token/revoke") }
 
     // Switches.
     public func failNextTokenCalls(_ failures: [Failure]) { state.withLock { $0.tokenFailures = failures } }
+    /// The next calls to the revocation endpoint fail so, in order (and revoke nothing).
+    public func failNextRevokeCalls(_ failures: [Failure]) { state.withLock { $0.revokeFailures = failures } }
+    /// Every call the revocation endpoint answered or failed, in order.
+    public var revocations: [Revocation] { state.withLock { $0.revocations } }
+    /// The refresh and access tokens of the account that are still good.
+    public func liveRefreshTokens(accountID: String) -> [String] {
+        state.withLock { $0.refreshTokens.filter { $0.value.id == accountID }.map(\.key).sorted() }
+    }
+    public func liveAccessTokens(accountID: String) -> [String] {
+        state.withLock { $0.accessTokens.filter { $0.value.account.id == accountID && $0.value.expiresAt > Date() }.map(\.key).sorted() }
+    }
     public func denyConsent(_ deny: Bool) { state.withLock { $0.denyConsent = deny } }
     public func setAccessTokenLifetime(_ seconds: Int) { state.withLock { $0.accessTokenLifetime = seconds } }
     public func rotateRefreshTokens(_ rotate: Bool) { state.withLock { $0.rotateRefreshTokens = rotate } }
@@ -94,6 +128,8 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         case ("GET", "/o/oauth2/v2/auth"), ("GET", "/oauth2/authorize"): return authorize(request)
         case ("POST", "/token"), ("POST", "/oauth2/token"): return tokenEndpoint(request)
         case ("GET", "/v1/userinfo"), ("POST", "/2/users/get_current_account"): return identity(request)
+        case ("POST", "/revoke") where kind == .google: return revoke(request)
+        case ("POST", "/2/auth/token/revoke") where kind == .dropbox: return revoke(request)
         default: return .json(#"{"error":"not_found"}"#, status: 404)
         }
     }
@@ -123,6 +159,8 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         case .drop?: return LoopbackResponse(behaviour: .drop)
         case .status(let status, let retryAfter)?:
             return .json(#"{"error":"temporarily_unavailable"}"#, status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        case .oauthError(let status, let error)?:
+            return .json(#"{"error":"\#(error)"}"#, status: status)
         case nil: break
         }
         let form = request.form
@@ -186,6 +224,52 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         return kind == .google
             ? .json(#"{"sub":"\#(a.id)","email":"\#(a.email)","email_verified":true,"name":"\#(a.name)"}"#)
             : .json(#"{"account_id":"\#(a.id)","email":"\#(a.email)","name":{"display_name":"\#(a.name)"}}"#)
+    }
+
+    /// Google (https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke):
+    /// `POST /revoke`, `Content-Type: application/x-www-form-urlencoded`, `token=` an access or
+    /// refresh token; 200 when revoked, 400 `invalid_token` for a token it does not know. Dropbox
+    /// (`/2/auth/token/revoke`): the access token as bearer, no body; 200 `null`, 401 for a bad token.
+    /// Either way the whole grant goes: every token of the account.
+    private func revoke(_ request: LoopbackRequest) -> LoopbackResponse {
+        let token: String
+        if kind == .google {
+            token = request.form["token"] ?? ""
+        } else {
+            let bearer = request.headers["authorization"] ?? ""
+            token = bearer.hasPrefix("Bearer ") ? String(bearer.dropFirst(7)) : ""
+        }
+        let failure: Failure? = state.withLock { s in
+            let issued: (String, Account?) = s.refreshTokens[token].map { ("refresh", $0) }
+                ?? s.accessTokens[token].map { ("access", $0.account) } ?? ("unknown", nil)
+            let fields = kind == .google ? String(decoding: request.body, as: UTF8.self).split(separator: "&")
+                .map { String($0.prefix { $0 != "=" }) } : []
+            s.revocations.append(Revocation(path: request.path, token: token, issuedAs: issued.0, accountID: issued.1?.id,
+                                            contentType: request.headers["content-type"], formFields: fields, bodyBytes: request.body.count))
+            return s.revokeFailures.isEmpty ? nil : s.revokeFailures.removeFirst()
+        }
+        switch failure {
+        case .drop?: return LoopbackResponse(behaviour: .drop)
+        case .status(let status, let retryAfter)?:
+            return .json(#"{"error":"temporarily_unavailable"}"#, status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        case .oauthError(let status, let error)?:
+            return .json(#"{"error":"\#(error)"}"#, status: status)
+        case nil: break
+        }
+        if kind == .dropbox && !request.body.isEmpty {
+            return .json(#"{"error_summary":"bad_request","error":{".tag":"bad_request"}}"#, status: 400)
+        }
+        let account: Account? = state.withLock { s in
+            guard let account = s.refreshTokens[token] ?? s.accessTokens[token].flatMap({ $0.expiresAt > Date() ? $0.account : nil }) else { return nil }
+            s.refreshTokens = s.refreshTokens.filter { $0.value.id != account.id }
+            s.accessTokens = s.accessTokens.filter { $0.value.account.id != account.id }
+            return account
+        }
+        guard account != nil else {
+            return kind == .google ? .json(#"{"error":"invalid_token","error_description":"Token expired or revoked"}"#, status: 400)
+                                   : .json(#"{"error_summary":"invalid_access_token/","error":{".tag":"invalid_access_token"}}"#, status: 401)
+        }
+        return kind == .google ? .json("{}") : .json("null")
     }
 
     static func challenge(_ verifier: String) -> String {

@@ -48,11 +48,45 @@ def test_each_state_has_its_indicator_and_the_buttons_work(browser, server):
     assert "refresh failed" in account_item(browser, "error@gmail.com").text
     screenshot(browser, "storage-states")
 
-    click_and_wait(browser, account_item(browser, "active@gmail.com").find_element(By.XPATH, ".//button[normalize-space()='Disconnect']"))
-    assert "switched off" in browser.find_element(By.CSS_SELECTOR, ".flash").text
-    assert account_item(browser, "active@gmail.com").find_element(By.CSS_SELECTOR, ".status-label").text == "Inactive"
+    # The seeded OAuth accounts hold no tokens: no grant is called valid.
+    for email in ("active@gmail.com", "inactive@gmail.com", "disconnected@gmail.com", "error@gmail.com"):
+        assert "none held (reconnect)" in account_item(browser, email).text, email
 
-    click_and_wait(browser, account_item(browser, "disconnected@gmail.com").find_element(By.XPATH, ".//button[normalize-space()='Reactivate']"))
-    assert "switched on" in browser.find_element(By.CSS_SELECTOR, ".flash").text
-    assert account_item(browser, "disconnected@gmail.com").find_element(By.CSS_SELECTOR, ".status-label").text == "Connected"
+    def buttons(email):
+        return [b.text for b in account_item(browser, email).find_elements(By.CSS_SELECTOR, "button")]
+
+    def button(email, label):
+        return account_item(browser, email).find_element(By.XPATH, f".//button[normalize-space()='{label}']")
+
+    def flash():
+        return browser.find_element(By.CSS_SELECTOR, ".flash").text
+
+    def label(email):
+        return account_item(browser, email).find_element(By.CSS_SELECTOR, ".status-label").text
+
+    # Each state offers what it allows, and each button says what it does to portals and files.
+    assert buttons("active@gmail.com") == ["Pause uploads", "Disconnect"]
+    assert buttons("inactive@gmail.com") == ["Reactivate", "Disconnect"]
+    assert buttons("error@gmail.com") == ["Check again", "Reconnect", "Disconnect"]
+    assert buttons("disconnected@gmail.com") == ["Reconnect"]
+    active = account_item(browser, "active@gmail.com").text
+    assert "its files stay reachable" in active and "its files become unavailable here until you reconnect" in active
+
+    click_and_wait(browser, button("active@gmail.com", "Pause uploads"))
+    assert "paused" in flash()
+    assert label("active@gmail.com") == "Inactive"
+
+    click_and_wait(browser, button("inactive@gmail.com", "Reactivate"))
+    assert "active again" in flash()
+    assert label("inactive@gmail.com") == "Connected"
+
+    # Check again needs the provider; with no grant held the owner is told to reconnect, nothing changes.
+    click_and_wait(browser, button("error@gmail.com", "Check again"))
+    assert "Reconnect it" in flash()
+    assert label("error@gmail.com") == "Unavailable"
+
+    click_and_wait(browser, button("active@gmail.com", "Disconnect"))
+    assert "disconnected" in flash()
+    assert label("active@gmail.com") == "Unavailable"
+    assert buttons("active@gmail.com") == ["Reconnect"]
     screenshot(browser, "storage-after-buttons")

@@ -30,7 +30,7 @@ struct AccessTokenTests {
         try Schema.migrator.migrate(db, now: "t")
         let fake = try FakeOAuthServer(kind: .google)
         let provider = OAuthProvider.google(clientID: fake.clientID, clientSecret: fake.clientSecret, authorizationURL: fake.authorizationURL,
-                                            tokenURL: fake.tokenURL, userinfoURL: fake.identityURL)
+                                            tokenURL: fake.tokenURL, userinfoURL: fake.identityURL, revocationURL: fake.revocationURL)
         let oauth = OAuthClient(provider: provider, sleep: { _ in })
         let pkce = PKCE()
         let redirect = try CurlClient().perform(HTTPRequest(url: oauth.authorizationURL(state: "s", pkce: pkce, redirectURI: "http://x/cb")))
@@ -58,9 +58,10 @@ struct AccessTokenTests {
         try body(setup)
     }
 
-    func tokens(_ s: Setup, _ clock: Clock, holder: String = "t", retry: RetryPolicy = RetryPolicy()) throws -> AccessTokens {
+    func tokens(_ s: Setup, _ clock: Clock, holder: String = "t", retry: RetryPolicy = RetryPolicy(),
+                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) throws -> AccessTokens {
         AccessTokens(db: try SQLiteDatabase(path: s.path), clock: clock, secretKey: key, providers: [.google: s.provider],
-                     curl: try CurlClient(), holder: holder, retry: retry)
+                     curl: try CurlClient(), holder: holder, retry: retry, onStatusChange: onStatusChange)
     }
 
     @Test("tokens are sealed at rest; a fresh token is used as it is; one near expiry is refreshed")
@@ -114,7 +115,7 @@ struct AccessTokenTests {
             #expect(try db.scalar("SELECT active FROM portals", as: Int.self) == 0)
             #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'storage_account.status'", as: Int.self) == 1)
             let again = try StorageAccountStore(db: db, clock: clock).createOrGet(
-                userID: s.userID, provider: .googleDrive, providerAccountID: "acct-1", email: nil, displayName: "Drive", by: actor)
+                userID: s.userID, provider: .googleDrive, providerAccountID: "acct-1", email: nil, displayName: "Drive", reconnected: true, by: actor)
             #expect(again.reactivated && again.account.status == .active)
             #expect(try db.scalar("SELECT active FROM portals", as: Int.self) == 1)
         }

@@ -6,18 +6,22 @@ struct StorageAccountStatusTests {
     typealias S = StorageAccountStatus
     typealias E = StorageAccountEvent
 
-    /// Every state × event of the seed's diagram, with the expected outcome (nil: refused).
+    /// Every state × event of the seed's diagram as issue 12 amends it (Pause and Disconnect are
+    /// two actions; DISCONNECTED comes back only through the provider), with the expected
+    /// outcome (nil: refused).
     static let table: [(S, E, S?)] = [
-        (.active, .ownerDeactivates, .inactive), (.inactive, .ownerDeactivates, .disconnected),
+        (.active, .ownerDeactivates, .inactive), (.inactive, .ownerDeactivates, nil),
         (.disconnected, .ownerDeactivates, nil), (.error, .ownerDeactivates, nil),
         (.active, .ownerReactivates, nil), (.inactive, .ownerReactivates, .active),
-        (.disconnected, .ownerReactivates, .active), (.error, .ownerReactivates, nil),
+        (.disconnected, .ownerReactivates, nil), (.error, .ownerReactivates, nil),
+        (.active, .ownerDisconnects, .disconnected), (.inactive, .ownerDisconnects, .disconnected),
+        (.disconnected, .ownerDisconnects, .disconnected), (.error, .ownerDisconnects, .disconnected),
         (.active, .accessRevoked, .disconnected), (.inactive, .accessRevoked, .disconnected),
         (.disconnected, .accessRevoked, .disconnected), (.error, .accessRevoked, .disconnected),
         (.active, .temporaryFailure, .error), (.inactive, .temporaryFailure, nil),
         (.disconnected, .temporaryFailure, nil), (.error, .temporaryFailure, .error),
         (.active, .providerReachable, .active), (.inactive, .providerReachable, nil),
-        (.disconnected, .providerReachable, nil), (.error, .providerReachable, .active),
+        (.disconnected, .providerReachable, .active), (.error, .providerReachable, .active),
         (.active, .reconnected, .active), (.inactive, .reconnected, .active),
         (.disconnected, .reconnected, .active), (.error, .reconnected, .active),
     ]
@@ -36,6 +40,24 @@ struct StorageAccountStatusTests {
         } else {
             #expect(throws: StorageAccountTransitions.Refused(from: from, event: event)) { try StorageAccountTransitions.next(from, event) }
         }
+    }
+
+    /// What is known of the grant, for every state, with and without a refresh token held.
+    static let grants: [(Bool, S?, OAuthGrantState)] = [
+        (true, .active, .valid), (true, .inactive, .valid), (true, .error, .unchecked), (true, .disconnected, .refused), (true, nil, .unchecked),
+        (false, .active, .none), (false, .inactive, .none), (false, .error, .none), (false, .disconnected, .none), (false, nil, .none),
+    ]
+
+    @Test("the grant state: valid only while the provider's last answer honoured it", arguments: grants.indices)
+    func grant(_ i: Int) {
+        let (held, status, expected) = Self.grants[i]
+        #expect(OAuthGrantState.of(refreshTokenHeld: held, status: status) == expected, "\(held) \(String(describing: status))")
+    }
+
+    @Test("no grant state but valid is labelled valid")
+    func grantLabels() {
+        #expect(OAuthGrantState.allCases.filter { $0.label.hasPrefix("valid") } == [.valid])
+        #expect(OAuthGrantState.refused.label.contains("reconnect") && OAuthGrantState.none.label.contains("reconnect"))
     }
 
     @Test("what each state allows")

@@ -64,7 +64,7 @@ struct StorageAccountStoreTests {
         }
     }
 
-    @Test("a disconnected account is reactivated by createOrGet unless respectDisconnected")
+    @Test("createOrGet leaves a disconnected account as it is, unless the owner has just reconnected it")
     func reactivation() throws {
         try withDatabase { db in
             let clock = ManualClock()
@@ -74,10 +74,10 @@ struct StorageAccountStoreTests {
                                                 displayName: "D", by: actor).account
             try store.handleStatusChange(accountID: account.id, event: .accessRevoked, reason: "revoked", by: actor)
             let kept = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-2", email: nil,
-                                             displayName: "D", respectDisconnected: true, by: actor)
+                                             displayName: "D", by: actor)
             #expect(!kept.created && !kept.reactivated && kept.account.status == .disconnected)
             let again = try store.createOrGet(userID: user.id, provider: .googleDrive, providerAccountID: "g-2", email: nil,
-                                              displayName: "D", by: actor)
+                                              displayName: "D", reconnected: true, by: actor)
             #expect(!again.created && again.reactivated && again.account.status == .active)
         }
     }

@@ -36,7 +36,7 @@ struct StorageAPITests {
         defer { server.stop(); fake.stop() }
         let accounts = try browser.get("/api/storage/accounts", headers: [("Accept", "application/json")])
         #expect(accounts.status == 200)
-        #expect(accounts.text.hasPrefix(#"{"accounts":[{"provider":"google","providerAccountId":"acct-1","email":"owner@example.com","name":"Olive Owner","isConnected":true,"storageAccountId":"1","storageStatus":"ACTIVE","isAuthAccount":false,"hasValidOAuth":true}]}"#))
+        #expect(accounts.text.hasPrefix(#"{"accounts":[{"provider":"google","providerAccountId":"acct-1","email":"owner@example.com","name":"Olive Owner","isConnected":true,"storageAccountId":"1","storageStatus":"ACTIVE","isAuthAccount":false,"hasValidOAuth":true,"oauthStatus":"valid"}]}"#))
         let overview = try browser.get("/api/v1/storage").text
         #expect(overview.contains(#""activeStorageAccounts":[{"id":"1","provider":"google_drive""#))
         #expect(overview.contains(#""fallbackInfo":{"accountsCreated":0,"accountsReactivated":0,"accountsValidated":1,"errors":[]}"#))

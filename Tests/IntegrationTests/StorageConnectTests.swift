@@ -11,7 +11,7 @@ struct StorageConnectTests {
         fake.kind == .google
             ? ["INTAKE_GOOGLE_CLIENT_ID": fake.clientID, "INTAKE_GOOGLE_CLIENT_SECRET": fake.clientSecret,
                "INTAKE_GOOGLE_AUTH_URL": fake.authorizationURL, "INTAKE_GOOGLE_TOKEN_URL": fake.tokenURL,
-               "INTAKE_GOOGLE_USERINFO_URL": fake.identityURL]
+               "INTAKE_GOOGLE_USERINFO_URL": fake.identityURL, "INTAKE_GOOGLE_REVOKE_URL": fake.revocationURL]
             : ["INTAKE_DROPBOX_APP_KEY": fake.clientID, "INTAKE_DROPBOX_APP_SECRET": fake.clientSecret,
                "INTAKE_DROPBOX_AUTH_URL": fake.authorizationURL, "INTAKE_DROPBOX_TOKEN_URL": fake.tokenURL,
                "INTAKE_DROPBOX_API_URL": fake.identityURL]

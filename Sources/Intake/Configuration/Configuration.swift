@@ -46,13 +46,14 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_GOOGLE_AUTH_URL", defaultValue: "https://accounts.google.com/o/oauth2/v2/auth", summary: "Google's authorization endpoint.", secret: false),
         Key(name: "INTAKE_GOOGLE_TOKEN_URL", defaultValue: "https://oauth2.googleapis.com/token", summary: "Google's token endpoint.", secret: false),
         Key(name: "INTAKE_GOOGLE_USERINFO_URL", defaultValue: "https://openidconnect.googleapis.com/v1/userinfo", summary: "Google's userinfo endpoint.", secret: false),
+        Key(name: "INTAKE_GOOGLE_REVOKE_URL", defaultValue: "https://oauth2.googleapis.com/revoke", summary: "Google's token revocation endpoint (Disconnect revokes the grant there).", secret: false),
         Key(name: "INTAKE_GOOGLE_API_URL", defaultValue: "https://www.googleapis.com/drive/v3", summary: "Google Drive API.", secret: false),
         Key(name: "INTAKE_GOOGLE_UPLOAD_URL", defaultValue: "https://www.googleapis.com/upload/drive/v3", summary: "Google Drive upload API.", secret: false),
         Key(name: "INTAKE_DROPBOX_APP_KEY", defaultValue: "", summary: "Dropbox app key; empty: Dropbox is shown as not configured.", secret: false),
         Key(name: "INTAKE_DROPBOX_APP_SECRET", defaultValue: "", summary: "Dropbox app secret (or INTAKE_DROPBOX_APP_SECRET_FILE).", secret: true),
         Key(name: "INTAKE_DROPBOX_AUTH_URL", defaultValue: "https://www.dropbox.com/oauth2/authorize", summary: "Dropbox's authorization endpoint.", secret: false),
         Key(name: "INTAKE_DROPBOX_TOKEN_URL", defaultValue: "https://api.dropboxapi.com/oauth2/token", summary: "Dropbox's token endpoint.", secret: false),
-        Key(name: "INTAKE_DROPBOX_API_URL", defaultValue: "https://api.dropboxapi.com/2", summary: "Dropbox API.", secret: false),
+        Key(name: "INTAKE_DROPBOX_API_URL", defaultValue: "https://api.dropboxapi.com/2", summary: "Dropbox API (Disconnect revokes the grant at its /auth/token/revoke).", secret: false),
         Key(name: "INTAKE_DROPBOX_CONTENT_URL", defaultValue: "https://content.dropboxapi.com/2", summary: "Dropbox content (upload/download) API.", secret: false),
         Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
@@ -192,7 +193,7 @@ public struct Configuration: Sendable {
         let google = OAuthProvider.google(
             clientID: try setting("INTAKE_GOOGLE_CLIENT_ID"), clientSecret: try setting("INTAKE_GOOGLE_CLIENT_SECRET"),
             authorizationURL: try setting("INTAKE_GOOGLE_AUTH_URL"), tokenURL: try setting("INTAKE_GOOGLE_TOKEN_URL"),
-            userinfoURL: try setting("INTAKE_GOOGLE_USERINFO_URL"))
+            userinfoURL: try setting("INTAKE_GOOGLE_USERINFO_URL"), revocationURL: try setting("INTAKE_GOOGLE_REVOKE_URL"))
         let driveAPI = try setting("INTAKE_GOOGLE_API_URL")
         let driveUpload = try setting("INTAKE_GOOGLE_UPLOAD_URL")
         let dropbox = OAuthProvider.dropbox(

@@ -9,7 +9,9 @@ import Sodium
 /// account at a time across every process (a lease row in the database), the others wait and
 /// reuse its result. A rotated refresh token is stored. `invalid_grant` or a revocation makes the
 /// account's storage accounts DISCONNECTED; network errors and 5xx make them ERROR with the
-/// reason; a success brings ERROR back to ACTIVE and records `last_accessed_at`.
+/// reason; a success brings ERROR (and DISCONNECTED) back to ACTIVE and records `last_accessed_at`.
+/// `confirmGrant` asks the provider on demand (Check again, Reactivate); `disconnect` revokes the
+/// grant at the provider and forgets the tokens.
 public final class AccessTokens {
     let db: Database
     let clock: Clock
@@ -19,6 +21,8 @@ public final class AccessTokens {
     /// Who holds a lease: this process and thread, for the lease row.
     let holder: String
     let retry: RetryPolicy
+    /// Hears of every storage account status change this makes (the worker logs them).
+    let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
     /// Refresh when the token has less than this left.
     public static let refreshMargin: Int64 = 300
@@ -26,7 +30,7 @@ public final class AccessTokens {
     public static let leaseSeconds: Int64 = 30
 
     public init(db: Database, clock: Clock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], curl: CurlClient,
-                holder: String, retry: RetryPolicy = RetryPolicy()) {
+                holder: String, retry: RetryPolicy = RetryPolicy(), onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
         self.key = secretKey
@@ -34,6 +38,7 @@ public final class AccessTokens {
         self.curl = curl
         self.holder = holder
         self.retry = retry
+        self.onStatusChange = onStatusChange
     }
 
     static func context(_ id: Int64, _ which: String) -> String { "oauth_account:\(id):\(which)" }
@@ -71,10 +76,124 @@ public final class AccessTokens {
         while true {
             if let token = try freshToken(id) { return token }
             if try acquireLease(id) {
-                defer { try? db.execute("DELETE FROM oauth_refresh_leases WHERE oauth_account_id = $1 AND holder = $2", [id, holder]) }
+                defer { releaseLease(id) }
                 // Someone may have refreshed between our look and our lease.
                 if let token = try freshToken(id) { return token }
-                return try refresh(id, actor: actor)
+                return try refresh(id, actor: actor).token
+            }
+            guard Date() < deadline else { throw OAuthError.temporary("another refresh of this account did not finish") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Asks the provider now whether the grant still holds: a token refresh under the lease,
+    /// whatever the access token's age (Check again, Reactivate, fix storage). A success brings the
+    /// storage accounts behind it back to ACTIVE from ERROR or DISCONNECTED (not a paused one) and
+    /// answers what that did, by storage account id; a refusal makes them DISCONNECTED and a
+    /// network error or 5xx ERROR (a DISCONNECTED one stays so), and is thrown.
+    @discardableResult
+    public func confirmGrant(oauthAccountID id: Int64, actor: AuditLog.Actor) throws -> [Int64: PortalManagementResult] {
+        try withLease(id) { try refresh(id, actor: actor).changes }
+    }
+
+    /// Whether a refresh token is held for the OAuth account: without one, only the OAuth flow
+    /// can bring access back.
+    public func holdsGrant(oauthAccountID id: Int64) throws -> Bool {
+        try db.scalar("SELECT refresh_token_sealed IS NOT NULL FROM oauth_accounts WHERE id = $1", [id], as: Bool.self) ?? false
+    }
+
+    /// What the provider made of a disconnect.
+    public enum Revocation: Sendable, Equatable {
+        /// The provider revoked the grant.
+        case revoked
+        /// The provider no longer knew the token: the grant was gone already.
+        case alreadyGone
+        /// Intake held no token to revoke.
+        case nothingHeld
+        /// The provider could not be reached, or refused: the grant may still live there.
+        case notTold(String)
+
+        /// Whether the provider knows that Intake's access is over.
+        public var providerTold: Bool {
+            if case .notTold = self { return false }
+            return true
+        }
+    }
+
+    /// The owner's Disconnect (issue 12 item 8): revokes the grant at the provider, then — in one
+    /// transaction — forgets the tokens and moves the storage account to DISCONNECTED (its
+    /// portals switched off automatically, an audit entry). A provider that cannot be told does
+    /// not stop the disconnect here: the answer says so, and the reason recorded with the
+    /// account says so too. Holds the refresh lease throughout, so no refresh stores new tokens
+    /// behind it. A transition the diagram refuses is thrown before the provider is called.
+    public func disconnect(_ account: StorageAccount, reason: String, actor: AuditLog.Actor) throws -> (result: PortalManagementResult, revocation: Revocation) {
+        _ = try StorageAccountTransitions.next(account.status, .ownerDisconnects)
+        let store = StorageAccountStore(db: db, clock: clock, onStatusChange: onStatusChange)
+        guard let id = try oauthAccountID(for: account) else {
+            return (try store.handleStatusChange(accountID: account.id, event: .ownerDisconnects, reason: reason, by: actor), .nothingHeld)
+        }
+        return try withLease(id) {
+            let revocation = revokeAtProvider(id)
+            var recorded = reason
+            if case .notTold(let why) = revocation { recorded += "; the provider could not be told (\(why))" }
+            let result = try db.write {
+                try db.execute("""
+                    UPDATE oauth_accounts SET access_token_sealed = NULL, refresh_token_sealed = NULL, access_token_expires_at = NULL,
+                        updated_at = $1 WHERE id = $2
+                    """, [clock.now(), id])
+                return try store.handleStatusChange(accountID: account.id, event: .ownerDisconnects, reason: recorded, by: actor)
+            }
+            return (result, revocation)
+        }
+    }
+
+    /// Revokes with the token the provider takes: Google the refresh token (that ends the whole
+    /// grant), or the access token when no refresh token is held; Dropbox an access token as
+    /// bearer, a short-lived one from the refresh token when the stored one has expired.
+    private func revokeAtProvider(_ id: Int64) -> Revocation {
+        do {
+            guard let row = try db.queryOne("""
+                SELECT provider, access_token_sealed, access_token_expires_at, refresh_token_sealed FROM oauth_accounts WHERE id = $1
+                """, [id]) else { return .nothingHeld }
+            let kindText: String = try row.get("provider")
+            guard let kind = OAuthProvider.Kind(rawValue: kindText), let provider = providers[kind], provider.isConfigured else {
+                return .notTold("\(kindText) is not configured")
+            }
+            let refresh = try (row.get("refresh_token_sealed", as: [UInt8]?.self)).map {
+                try SecretBox.openText($0, key: key, context: Self.context(id, "refresh_token"))
+            }
+            var access: String?
+            if let sealed: [UInt8] = try row.get("access_token_sealed"), let expires: Int64 = try row.get("access_token_expires_at"), expires > clock.now() {
+                access = try SecretBox.openText(sealed, key: key, context: Self.context(id, "access_token"))
+            }
+            let client = OAuthClient(provider: provider, retry: retry)
+            var token: String?
+            switch kind {
+            case .google:
+                token = refresh ?? access
+            case .dropbox:
+                token = access
+                if token == nil, let refresh {
+                    token = try client.refresh(refreshToken: refresh, client: curl).accessToken
+                }
+            }
+            guard let token else { return .nothingHeld }
+            try client.revoke(token: token, client: curl)
+            return .revoked
+        } catch OAuthError.revoked {
+            return .alreadyGone
+        } catch {
+            return .notTold("\(error)")
+        }
+    }
+
+    /// Runs `body` holding this account's refresh lease, waiting for another holder to finish.
+    private func withLease<T>(_ id: Int64, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(Double(Self.leaseSeconds))
+        while true {
+            if try acquireLease(id) {
+                defer { releaseLease(id) }
+                return try body()
             }
             guard Date() < deadline else { throw OAuthError.temporary("another refresh of this account did not finish") }
             Thread.sleep(forTimeInterval: 0.05)
@@ -108,6 +227,10 @@ public final class AccessTokens {
         return try SecretBox.openText(sealed, key: key, context: Self.context(id, "access_token"))
     }
 
+    private func releaseLease(_ id: Int64) {
+        _ = try? db.execute("DELETE FROM oauth_refresh_leases WHERE oauth_account_id = $1 AND holder = $2", [id, holder])
+    }
+
     private func acquireLease(_ id: Int64) throws -> Bool {
         try db.write {
             let now = clock.now()
@@ -119,7 +242,7 @@ public final class AccessTokens {
         }
     }
 
-    private func refresh(_ id: Int64, actor: AuditLog.Actor) throws -> String {
+    private func refresh(_ id: Int64, actor: AuditLog.Actor) throws -> (token: String, changes: [Int64: PortalManagementResult]) {
         let row = try db.queryOne("SELECT user_id, provider, provider_account_id, refresh_token_sealed FROM oauth_accounts WHERE id = $1", [id])!
         let kindText: String = try row.get("provider")
         guard let kind = OAuthProvider.Kind(rawValue: kindText), let provider = providers[kind], provider.isConfigured else {
@@ -132,13 +255,13 @@ public final class AccessTokens {
         let refreshToken = try SecretBox.openText(sealed, key: key, context: Self.context(id, "refresh_token"))
         do {
             let grant = try OAuthClient(provider: provider, retry: retry).refresh(refreshToken: refreshToken, client: curl)
-            try db.write {
+            let changes = try db.write {
                 try saveTokens(id: id, grant: grant, now: clock.now())
                 try db.execute("UPDATE storage_accounts SET last_accessed_at = $1 WHERE user_id = $2 AND provider_account_id = $3",
                                [clock.now(), try row.get("user_id", as: Int64.self), try row.get("provider_account_id", as: String.self)])
-                try changeStorageStatus(row, .providerReachable, reason: nil, actor: actor)
+                return try changeStorageStatus(row, .providerReachable, reason: nil, actor: actor)
             }
-            return grant.accessToken
+            return (grant.accessToken, changes)
         } catch let error as OAuthError {
             switch error {
             case .revoked(let code): try changeStorageStatus(row, .accessRevoked, reason: "refresh refused: \(code)", actor: actor)
@@ -149,18 +272,23 @@ public final class AccessTokens {
         }
     }
 
-    /// Applies `event` to every storage account behind this OAuth account, where the diagram allows.
-    private func changeStorageStatus(_ oauthRow: Row, _ event: StorageAccountEvent, reason: String?, actor: AuditLog.Actor) throws {
-        let store = StorageAccountStore(db: db, clock: clock)
+    /// Applies `event` to every storage account behind this OAuth account, where the diagram
+    /// allows; answers what it did, by storage account id.
+    @discardableResult
+    private func changeStorageStatus(_ oauthRow: Row, _ event: StorageAccountEvent, reason: String?,
+                                     actor: AuditLog.Actor) throws -> [Int64: PortalManagementResult] {
+        let store = StorageAccountStore(db: db, clock: clock, onStatusChange: onStatusChange)
         let ids = try db.query("SELECT id FROM storage_accounts WHERE user_id = $1 AND provider_account_id = $2 AND provider <> 'local'",
                                [try oauthRow.get("user_id", as: Int64.self), try oauthRow.get("provider_account_id", as: String.self)])
             .map { try $0.get("id", as: Int64.self) }
+        var changes: [Int64: PortalManagementResult] = [:]
         for storageID in ids {
             do {
-                try store.handleStatusChange(accountID: storageID, event: event, reason: reason, by: actor)
+                changes[storageID] = try store.handleStatusChange(accountID: storageID, event: event, reason: reason, by: actor)
             } catch is StorageAccountTransitions.Refused {
                 // Not every state takes every event (an INACTIVE account stays so on a hiccup).
             }
         }
+        return changes
     }
 }

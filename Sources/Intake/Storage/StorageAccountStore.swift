@@ -42,14 +42,28 @@ public struct PortalManagementResult: Sendable, Equatable {
     public let reactivatedPortals: Int
 }
 
+/// A status change as reported to the operator's log (the audit table records the same, with the
+/// actor): which account, from and to which state, on what event and why. Reasons are Intake's
+/// own words and providers' error codes, never a token.
+public struct StorageAccountStatusChange: Sendable, Equatable {
+    public let accountID: Int64
+    public let provider: StorageProviderKind
+    public let event: StorageAccountEvent
+    public let reason: String?
+    public let result: PortalManagementResult
+}
+
 /// Storage accounts, and the one place their status changes (`handleStatusChange`).
 public struct StorageAccountStore {
     let db: Database
     let clock: Clock
+    let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
-    public init(db: Database, clock: Clock) {
+    /// `onStatusChange` hears of every status change once it is written (the worker logs it).
+    public init(db: Database, clock: Clock, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
+        self.onStatusChange = onStatusChange
     }
 
     public func find(id: Int64) throws -> StorageAccount? {
@@ -61,10 +75,13 @@ public struct StorageAccountStore {
     }
 
     /// The seed's `createOrGetStorageAccount`: the account for (user, provider account, provider),
-    /// created if missing. A DISCONNECTED account is reactivated unless `respectDisconnected`.
+    /// created if missing. An existing account's state is left as it is, unless `reconnected`: the
+    /// owner has just been through the OAuth flow for it and its new tokens are stored, so a
+    /// DISCONNECTED or ERROR account comes back (a paused one stays the owner's choice). Nothing
+    /// else revives a disconnected account without asking the provider (issue 12 item 7).
     /// Safe under concurrent callers in different processes: the unique key decides, not a lock.
     public func createOrGet(userID: Int64, provider: StorageProviderKind, providerAccountID: String, email: String?,
-                            displayName: String, respectDisconnected: Bool = false,
+                            displayName: String, reconnected: Bool = false,
                             by actor: AuditLog.Actor) throws -> (account: StorageAccount, created: Bool, reactivated: Bool) {
         try db.write {
             let now = clock.now()
@@ -81,7 +98,7 @@ public struct StorageAccountStore {
                                                           entityID: String(account.id), after: [("provider", provider.rawValue), ("status", "ACTIVE")])
                 return (account, true, false)
             }
-            if account.status == .disconnected && !respectDisconnected {
+            if reconnected && (account.status == .disconnected || account.status == .error) {
                 _ = try handleStatusChange(accountID: account.id, event: .reconnected, reason: "reconnected", by: actor)
                 account = try find(id: account.id)!
                 return (account, false, true)
@@ -93,11 +110,12 @@ public struct StorageAccountStore {
     /// The seed's `handleStorageAccountStatusChange`, the only way a status changes: the
     /// transition is checked against the diagram; leaving ACTIVE switches off the account's
     /// active portals (marked as switched off automatically); returning to ACTIVE switches back
-    /// on only those; and an audit entry is written — all in one transaction.
+    /// on only those; and an audit entry is written — all in one transaction. Once written, the
+    /// change is reported to `onStatusChange` (one log line).
     @discardableResult
     public func handleStatusChange(accountID: Int64, event: StorageAccountEvent, reason: String?,
                                    by actor: AuditLog.Actor) throws -> PortalManagementResult {
-        try db.write {
+        let (result, change) = try db.write { () throws -> (PortalManagementResult, StorageAccountStatusChange?) in
             guard let account = try find(id: accountID) else { throw ValidationError("", "There is no such storage account.") }
             let next = try StorageAccountTransitions.next(account.status, event)
             let now = clock.now()
@@ -116,14 +134,16 @@ public struct StorageAccountStore {
                     WHERE storage_account_id = $2 AND auto_deactivated = 1
                     """, [now, accountID])
             }
-            if account.status != next {
-                try AuditLog(db: db, clock: clock).record(
-                    actor, action: "storage_account.status", entityType: "storage_account", entityID: String(accountID),
-                    before: [("status", account.status.rawValue)],
-                    after: [("status", next.rawValue), ("event", event.rawValue), ("reason", reason),
-                            ("portals_deactivated", String(deactivated)), ("portals_reactivated", String(reactivated))])
-            }
-            return PortalManagementResult(from: account.status, to: next, deactivatedPortals: deactivated, reactivatedPortals: reactivated)
+            let result = PortalManagementResult(from: account.status, to: next, deactivatedPortals: deactivated, reactivatedPortals: reactivated)
+            guard account.status != next else { return (result, nil) }
+            try AuditLog(db: db, clock: clock).record(
+                actor, action: "storage_account.status", entityType: "storage_account", entityID: String(accountID),
+                before: [("status", account.status.rawValue)],
+                after: [("status", next.rawValue), ("event", event.rawValue), ("reason", reason),
+                        ("portals_deactivated", String(deactivated)), ("portals_reactivated", String(reactivated))])
+            return (result, StorageAccountStatusChange(accountID: accountID, provider: account.provider, event: event, reason: reason, result: result))
         }
+        if let change { onStatusChange?(change) }
+        return result
     }
 }

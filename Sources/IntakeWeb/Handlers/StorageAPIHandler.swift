@@ -12,27 +12,21 @@ enum StorageAPIHandler {
     }
 
     static func accountList(_ context: RequestContext) throws -> [JSONValue] {
-        let rows = try context.services.database.query("""
-            SELECT o.provider, o.provider_account_id, o.email, o.name, o.refresh_token_sealed IS NOT NULL AS has_refresh,
-                   s.id AS storage_id, s.status
-            FROM oauth_accounts o
-            LEFT JOIN storage_accounts s ON s.user_id = o.user_id AND s.provider_account_id = o.provider_account_id
-                 AND s.provider = CASE o.provider WHEN 'google' THEN 'google_drive' ELSE 'dropbox' END
-            WHERE o.user_id = $1 ORDER BY o.id
-            """, [context.user!.id])
-        return try rows.map { row in
-            let status: String? = try row.get("status")
-            let storageID: Int64? = try row.get("storage_id")
-            return [
-                "provider": .string(try row.get("provider")),
-                "providerAccountId": .string(try row.get("provider_account_id")),
-                "email": (try row.get("email", as: String?.self)).map(JSONValue.string) ?? .null,
-                "name": (try row.get("name", as: String?.self)).map(JSONValue.string) ?? .null,
-                "isConnected": .bool(status == "ACTIVE"),
-                "storageAccountId": storageID.map { .string(String($0)) } ?? .null,
-                "storageStatus": status.map(JSONValue.string) ?? .null,
+        try context.services.storageAccountManager.connections(userID: context.user!.id).map { c in
+            [
+                "provider": .string(c.provider.rawValue),
+                "providerAccountId": .string(c.providerAccountID),
+                "email": c.email.map(JSONValue.string) ?? .null,
+                "name": c.name.map(JSONValue.string) ?? .null,
+                "isConnected": .bool(c.storageStatus == .active),
+                "storageAccountId": c.storageAccountID.map { .string(String($0)) } ?? .null,
+                "storageStatus": c.storageStatus.map { .string($0.rawValue) } ?? .null,
                 "isAuthAccount": false,
-                "hasValidOAuth": .bool(try row.get("has_refresh", as: Bool.self)),
+                // True only while the provider's last answer honoured the grant (issue 12 item 6).
+                "hasValidOAuth": .bool(c.grant == .valid),
+                // What is known of the grant: valid, unchecked (the provider could not be asked),
+                // refused (by the provider: reconnect) or none (none held: reconnect).
+                "oauthStatus": .string(c.grant.rawValue),
             ]
         }
     }
@@ -41,9 +35,9 @@ enum StorageAPIHandler {
     /// reactivating a disconnected one), with what that did.
     static func overview(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let summary = try StorageAccountManager(db: services.database, clock: services.clock)
+        let summary = try services.storageAccountManager
             .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: true, by: AdminForms.actor(context))
-        let active = try StorageAccountStore(db: services.database, clock: services.clock).list(userID: context.user!.id).filter { $0.status == .active }
+        let active = try services.storageAccounts.list(userID: context.user!.id).filter { $0.status == .active }
         return .json([
             "accounts": .array(try accountList(context)),
             "activeStorageAccounts": .array(active.map { a in
@@ -55,24 +49,62 @@ enum StorageAPIHandler {
         ])
     }
 
-    /// `POST /api/storage/deactivate` `{"provider":"google_drive"}` (or `"storageAccountId"`).
+    /// `POST /api/storage/deactivate` `{"provider":"google_drive"}` (or `"storageAccountId"`), with
+    /// `"action"`: `"pause"` (the default; INACTIVE, files stay reachable) or `"disconnect"` (the
+    /// grant revoked at the provider and its tokens dropped: DISCONNECTED; `providerRevoked` says
+    /// whether the provider could be told).
     static func deactivate(_ context: RequestContext) throws -> Response {
-        let result = try change(context, .ownerDeactivates)
-        return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
+        let services = context.services
+        let body = try jsonBody(context)
+        let account = try account(context, body)
+        switch body["action"] as? String ?? "pause" {
+        case "pause":
+            let result = try transition {
+                try services.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates, reason: "paused by its owner",
+                                                                by: AdminForms.actor(context))
+            }
+            return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
+        case "disconnect":
+            let done = try transition {
+                try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            }
+            let message = StorageSettingsHandler.disconnectMessage(context, account, done.result, done.revocation)
+            return .json(["message": .string(done.revocation.providerTold ? "Storage account disconnected successfully" : message),
+                          "deactivatedPortals": .int(Int64(done.result.deactivatedPortals)),
+                          "providerRevoked": .bool(done.revocation.providerTold)])
+        default:
+            throw HTTPError.badRequest("action must be pause or disconnect.", code: "invalid_action")
+        }
     }
 
-    /// `POST /api/storage/reactivate`.
+    /// `POST /api/storage/reactivate`: a paused account at once; a DISCONNECTED or ERROR one only
+    /// if a token refresh succeeds now (409 `reconnect_required` when the provider refuses or no
+    /// grant is held, 503 `provider_unavailable` when it cannot be reached; nothing changes).
     static func reactivate(_ context: RequestContext) throws -> Response {
-        let result = try change(context, .ownerReactivates)
-        return .json(["message": "Storage account reactivated successfully", "reactivatedPortals": .int(Int64(result.reactivatedPortals))])
+        let services = context.services
+        let account = try account(context, try jsonBody(context))
+        let outcome = try transition {
+            try services.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+        }
+        switch outcome {
+        case .reactivated(let result):
+            return .json(["message": "Storage account reactivated successfully", "reactivatedPortals": .int(Int64(result.reactivatedPortals))])
+        case .reconnectRequired(let why):
+            throw HTTPError(.conflict, code: "reconnect_required", StorageSettingsHandler.reconnectMessage(account, why))
+        case .providerUnavailable(let why):
+            throw HTTPError(.serviceUnavailable, code: "provider_unavailable",
+                            "\(account.displayName) was not reactivated: \(why). Nothing was changed; try again shortly.")
+        }
     }
 
-    /// `POST /api/storage/fix-accounts`.
+    /// `POST /api/storage/fix-accounts`: missing storage accounts created; a disconnected one
+    /// comes back only if its provider still honours the grant (otherwise it is listed in
+    /// `errors`, with the advice to reconnect).
     static func fix(_ context: RequestContext) throws -> Response {
         let services = context.services
         let before = try portalStates(context)
-        let summary = try StorageAccountManager(db: services.database, clock: services.clock)
-            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: false, by: AdminForms.actor(context))
+        let summary = try services.storageAccountManager.ensureStorageAccounts(
+            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         let moved = try changes(before, try portalStates(context))
         return .json(["message": "Storage accounts fixed successfully", "summary": [
             "created": .int(Int64(summary.created)), "reactivated": .int(Int64(summary.reactivated)), "validated": .int(Int64(summary.validated)),
@@ -84,7 +116,7 @@ enum StorageAPIHandler {
     static func sync(_ context: RequestContext) throws -> Response {
         let services = context.services
         let before = try portalStates(context)
-        _ = try StorageAccountManager(db: services.database, clock: services.clock).syncOAuthStatus(
+        _ = try services.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
             curl: try services.curl(), by: AdminForms.actor(context))
         let moved = try changes(before, try portalStates(context))
@@ -118,28 +150,28 @@ enum StorageAPIHandler {
 
     // MARK: helpers
 
-    private static func change(_ context: RequestContext, _ event: StorageAccountEvent) throws -> PortalManagementResult {
-        let services = context.services
-        let body = try jsonBody(context)
-        let store = StorageAccountStore(db: services.database, clock: services.clock)
-        let mine = try store.list(userID: context.user!.id)
-        let account: StorageAccount
+    /// The user's storage account the body names (`storageAccountId`, or the only one of `provider`).
+    private static func account(_ context: RequestContext, _ body: [String: Any]) throws -> StorageAccount {
+        let mine = try context.services.storageAccounts.list(userID: context.user!.id)
         if let id = (body["storageAccountId"] as? String).flatMap(Int64.init) ?? (body["storageAccountId"] as? Int).map(Int64.init) {
             guard let found = mine.first(where: { $0.id == id }) else { throw HTTPError(.notFound, code: "not_found", "There is no such storage account.") }
-            account = found
-        } else {
-            guard let raw = body["provider"] as? String, let kind = StorageProviderKind(rawValue: raw) else {
-                throw HTTPError.badRequest("Send provider (google_drive, dropbox or local) or storageAccountId.", code: "invalid_provider")
-            }
-            let matching = mine.filter { $0.provider == kind }
-            guard let only = matching.first else { throw HTTPError(.notFound, code: "not_found", "No \(raw) storage account is connected.") }
-            guard matching.count == 1 else {
-                throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
-            }
-            account = only
+            return found
         }
+        guard let raw = body["provider"] as? String, let kind = StorageProviderKind(rawValue: raw) else {
+            throw HTTPError.badRequest("Send provider (google_drive, dropbox or local) or storageAccountId.", code: "invalid_provider")
+        }
+        let matching = mine.filter { $0.provider == kind }
+        guard let only = matching.first else { throw HTTPError(.notFound, code: "not_found", "No \(raw) storage account is connected.") }
+        guard matching.count == 1 else {
+            throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
+        }
+        return only
+    }
+
+    /// A change the state diagram refuses is a 409 `invalid_transition`.
+    private static func transition<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try store.handleStatusChange(accountID: account.id, event: event, reason: "by its owner", by: AdminForms.actor(context))
+            return try body()
         } catch let refused as StorageAccountTransitions.Refused {
             throw HTTPError(.conflict, code: "invalid_transition", "\(refused).")
         }

@@ -3,34 +3,41 @@ import Intake
 import Templates
 import Web
 
-/// `/dashboard/settings`: the user's connected storage, with connect, disconnect, reactivate,
-/// fix storage and sync OAuth status, each a CSRF-protected form post answered with a flash.
+/// `/dashboard/settings`: the user's connected storage, each account with what is known of its
+/// OAuth grant and the actions its state allows — Pause uploads, Reactivate, Disconnect, Check
+/// again, Reconnect — plus connect, fix storage and sync OAuth status; each a CSRF-protected form
+/// post answered with a flash.
 enum StorageSettingsHandler {
     static func show(_ context: RequestContext) throws -> Response {
         let services = context.services
         let user = context.user!
-        let accounts = try StorageAccountStore(db: services.database, clock: services.clock).list(userID: user.id)
-        let oauth = try services.database.query("""
-            SELECT provider, provider_account_id, refresh_token_sealed IS NOT NULL AS has_refresh FROM oauth_accounts WHERE user_id = $1
-            """, [user.id])
-        var oauthValid: [String: Bool] = [:]
-        for row in oauth {
-            oauthValid[try row.get("provider_account_id", as: String.self)] = try row.get("has_refresh", as: Bool.self)
+        let accounts = try services.storageAccounts.list(userID: user.id)
+        var grants: [Int64: OAuthGrantState] = [:]
+        for connection in try services.storageAccountManager.connections(userID: user.id) {
+            if let id = connection.storageAccountID { grants[id] = connection.grant }
         }
         let providers = services.configuration.oauthProviders
         return try PageView.render(context, "dashboard/settings", title: "Storage", [
             "accounts": .list(accounts.map { account in
-                let linked = account.provider == .local || oauthValid[account.providerAccountID] != nil
-                let indicator = Indicator(status: account.status, legacy: !linked)
+                let isLocal = account.provider == .local
+                let grant = grants[account.id]
+                let indicator = Indicator(status: account.status, legacy: !isLocal && grant == nil)
+                let status = account.status
                 return [
                     "id": .int(account.id), "name": .string(account.displayName), "email": account.email.map { .string($0) } ?? .null,
                     "provider": .string(label(account.provider)),
-                    "oauthValid": .bool(account.provider == .local || oauthValid[account.providerAccountID] == true),
-                    "isLocal": .bool(account.provider == .local),
-                    "status": .string(account.status.rawValue), "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
+                    "providerKind": .string(account.provider == .dropbox ? "dropbox" : "google"),
+                    "grant": .string((grant ?? .none).label),
+                    "isLocal": .bool(isLocal),
+                    "status": .string(status.rawValue), "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                     "lastError": account.lastError.map { .string($0) } ?? .null,
-                    "canDisconnect": .bool(account.status == .active || account.status == .inactive),
-                    "canReactivate": .bool(account.status == .inactive || account.status == .disconnected),
+                    "canPause": .bool(status == .active),
+                    "canDisconnect": .bool(!isLocal && status != .disconnected),
+                    // A disconnected cloud account can be tried again only while a refused grant is still held.
+                    "canReactivate": .bool(status == .inactive || (status == .disconnected && (isLocal || grant == .refused))),
+                    "reactivateAsks": .bool(!isLocal && status == .disconnected),
+                    "canCheckAgain": .bool(status == .error),
+                    "canReconnect": .bool(!isLocal && (status == .disconnected || status == .error)),
                 ]
             }),
             "hasAccounts": .bool(!accounts.isEmpty),
@@ -65,7 +72,8 @@ enum StorageSettingsHandler {
         }
     }
 
-    /// `POST /dashboard/settings/connect`: starts the OAuth flow for `provider`.
+    /// `POST /dashboard/settings/connect`: starts the OAuth flow for `provider` (Connect, and
+    /// Reconnect on an account that is disconnected or in error).
     static func connect(_ context: RequestContext) throws -> Response {
         let services = context.services
         guard let kind = OAuthProvider.Kind(rawValue: context.formFields["provider"] ?? ""), let provider = services.configuration.oauthProviders[kind] else {
@@ -85,35 +93,92 @@ enum StorageSettingsHandler {
         context.services.configuration.baseURL + "/oauth/\(kind.rawValue)/callback"
     }
 
+    /// `POST /dashboard/settings/accounts/:id/deactivate` with `action`: `pause` (Pause uploads:
+    /// INACTIVE, files stay reachable; the default) or `disconnect` (the grant revoked at the
+    /// provider and its tokens dropped: DISCONNECTED).
     static func deactivate(_ context: RequestContext) throws -> Response {
-        try change(context, .ownerDeactivates) { "Storage account switched off; \($0.deactivatedPortals) portal(s) stopped accepting uploads." }
-    }
-
-    static func reactivate(_ context: RequestContext) throws -> Response {
-        try change(context, .ownerReactivates) { "Storage account switched on; \($0.reactivatedPortals) portal(s) accept uploads again." }
-    }
-
-    private static func change(_ context: RequestContext, _ event: StorageAccountEvent, message: (PortalManagementResult) -> String) throws -> Response {
         let services = context.services
-        let store = StorageAccountStore(db: services.database, clock: services.clock)
-        // Another user's account id is a 404, the same as one that does not exist.
-        guard let account = try store.find(id: try AdminForms.id(context)), account.userID == context.user!.id else {
-            throw HTTPError(.notFound, code: "not_found", "There is no such storage account.")
-        }
+        let account = try ownAccount(context)
         do {
-            let result = try store.handleStatusChange(accountID: account.id, event: event, reason: "by its owner", by: AdminForms.actor(context))
-            context.flash(.success, message(result))
+            switch context.formFields["action"] ?? "pause" {
+            case "pause":
+                let result = try services.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
+                                                                             reason: "paused by its owner", by: AdminForms.actor(context))
+                context.flash(.success, "Uploads to \(account.displayName) paused; \(result.deactivatedPortals) portal(s) stopped accepting uploads. Its files stay reachable.")
+            case "disconnect":
+                let done = try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                let message = disconnectMessage(context, account, done.result, done.revocation)
+                context.flash(done.revocation.providerTold ? .success : .error, message)
+            default:
+                throw HTTPError.badRequest("Choose pause or disconnect.")
+            }
         } catch let refused as StorageAccountTransitions.Refused {
             context.flash(.error, "This cannot be done now: \(refused).")
         }
         return .redirect(to: "/dashboard/settings")
     }
 
-    /// `POST /dashboard/settings/fix`: storage accounts for OAuth accounts that lack one.
+    /// `POST /dashboard/settings/accounts/:id/reactivate`: Reactivate a paused account, or — for a
+    /// DISCONNECTED account still holding its grant, and as Check again for one in ERROR — ask the
+    /// provider (a token refresh) and bring it back only if the provider answers yes.
+    static func reactivate(_ context: RequestContext) throws -> Response {
+        let services = context.services
+        let account = try ownAccount(context)
+        do {
+            switch try services.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context)) {
+            case .reactivated(let result):
+                context.flash(.success, "\(account.displayName) is active again; \(result.reactivatedPortals) portal(s) switched off with it accept uploads again and its files are reachable.")
+            case .reconnectRequired(let why):
+                context.flash(.error, reconnectMessage(account, why))
+            case .providerUnavailable(let why):
+                context.flash(.error, "\(account.displayName) was not reactivated: \(why). Nothing was changed; try Check again later.")
+            }
+        } catch let refused as StorageAccountTransitions.Refused {
+            context.flash(.error, "This cannot be done now: \(refused).")
+        }
+        return .redirect(to: "/dashboard/settings")
+    }
+
+    /// The user's own storage account named by the path; another user's is a 404, the same as one
+    /// that does not exist.
+    private static func ownAccount(_ context: RequestContext) throws -> StorageAccount {
+        guard let account = try context.services.storageAccounts.find(id: try AdminForms.id(context)), account.userID == context.user!.id else {
+            throw HTTPError(.notFound, code: "not_found", "There is no such storage account.")
+        }
+        return account
+    }
+
+    /// What the owner is told when a disconnected account cannot come back without the OAuth flow.
+    static func reconnectMessage(_ account: StorageAccount, _ why: String) -> String {
+        "\(account.displayName) cannot be reactivated: \(why). Nothing was changed. Reconnect it (sign in to \(label(account.provider)) again) to use it again."
+    }
+
+    /// What the owner is told after a disconnect; a provider that could not be told is logged.
+    static func disconnectMessage(_ context: RequestContext, _ account: StorageAccount, _ result: PortalManagementResult,
+                                  _ revocation: AccessTokens.Revocation) -> String {
+        let provider = label(account.provider)
+        let portals = "\(result.deactivatedPortals) portal(s) stopped accepting uploads and its files are unavailable until you reconnect."
+        switch revocation {
+        case .revoked, .alreadyGone:
+            return "\(account.displayName) disconnected: \(provider) revoked Intake's access and Intake forgot its tokens; \(portals)"
+        case .nothingHeld:
+            return "\(account.displayName) disconnected; \(portals)"
+        case .notTold(let why):
+            context.services.logger.warning("storage disconnect: the provider could not be told to revoke access", metadata: [
+                "request_id": "\(context.request.id)", "storage_account_id": "\(account.id)", "provider": "\(account.provider.rawValue)",
+                "reason": "\(why)",
+            ])
+            return "\(account.displayName) disconnected here and Intake forgot its tokens, but \(provider) could not be told to revoke access (\(why)); "
+                + "you can remove Intake in your \(provider) account's security settings. \(portals)"
+        }
+    }
+
+    /// `POST /dashboard/settings/fix`: storage accounts for OAuth accounts that lack one; a
+    /// disconnected account comes back only if its provider still honours the grant.
     static func fix(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let summary = try StorageAccountManager(db: services.database, clock: services.clock)
-            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: false, by: AdminForms.actor(context))
+        let summary = try services.storageAccountManager.ensureStorageAccounts(
+            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         context.flash(summary.errors.isEmpty ? .success : .error,
                       "Storage checked: \(summary.created) created, \(summary.reactivated) reactivated, \(summary.validated) fine"
                           + (summary.errors.isEmpty ? "." : "; problems: \(summary.errors.joined(separator: "; "))"))
@@ -123,7 +188,7 @@ enum StorageSettingsHandler {
     /// `POST /dashboard/settings/sync`: asks each provider whether access still holds.
     static func sync(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let result = try StorageAccountManager(db: services.database, clock: services.clock).syncOAuthStatus(
+        let result = try services.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
             curl: try services.curl(), by: AdminForms.actor(context))
         if result.failures.isEmpty {
@@ -176,9 +241,12 @@ enum OAuthCallbackHandler {
         try services.database.write {
             _ = try services.accessTokens().store(userID: user.id, provider: kind, identity: identity, grant: grant,
                                                   scopes: grant.scope ?? provider.scopes.joined(separator: " "))
-            let result = try StorageAccountStore(db: services.database, clock: services.clock).createOrGet(
+            // The owner has just been through the OAuth flow and its tokens are stored: a
+            // disconnected account (or one in error) comes back.
+            let result = try services.storageAccounts.createOrGet(
                 userID: user.id, provider: StorageAccountManager.storageKind(kind), providerAccountID: identity.accountID,
-                email: identity.email, displayName: name + (identity.email.map { " (\($0))" } ?? ""), by: AdminForms.actor(context))
+                email: identity.email, displayName: name + (identity.email.map { " (\($0))" } ?? ""), reconnected: true,
+                by: AdminForms.actor(context))
             context.flash(.success, result.created ? "\(name) connected." : result.reactivated ? "\(name) reconnected; its portals accept uploads again." : "\(name) is connected.")
         }
         return .redirect(to: "/dashboard/settings")

@@ -64,6 +64,26 @@ public struct OAuthClient {
         }
     }
 
+    /// Revokes the grant behind `token` at the provider, so Intake's access ends there too.
+    /// Google (RFC 7009 style, https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke):
+    /// `POST` the access or refresh token as the `token` form field; revoking a refresh token
+    /// revokes the whole grant. Dropbox (`auth/token/revoke`): the access token as bearer and no
+    /// body; it disables that token, its refresh token and every token issued from it.
+    /// Throws `.revoked` when the provider says the token is already invalid (the grant is gone
+    /// anyway), `.temporary` when it cannot be reached, `.refused` otherwise.
+    public func revoke(token: String, client: CurlClient) throws {
+        guard !provider.revocationURL.isEmpty else { throw OAuthError.refused(status: 0, error: "no revocation endpoint configured") }
+        let request: HTTPRequest
+        switch provider.kind {
+        case .google:
+            request = HTTPRequest.form(url: provider.revocationURL, [("token", token)])
+        case .dropbox:
+            request = HTTPRequest(method: "POST", url: provider.revocationURL, headers: [("Authorization", "Bearer \(token)")])
+        }
+        let response = try send(request, client)
+        guard response.status == 200 else { throw classify(response) }
+    }
+
     private func token(_ client: CurlClient, _ fields: [(String, String)]) throws -> TokenGrant {
         let request = HTTPRequest.form(url: provider.tokenURL,
                                        fields + [("client_id", provider.clientID), ("client_secret", provider.clientSecret)],

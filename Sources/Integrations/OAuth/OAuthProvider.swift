@@ -13,34 +13,40 @@ public struct OAuthProvider: Sendable {
     public let tokenURL: String
     /// Google's userinfo endpoint, or Dropbox's API base (`…/2`).
     public let identityURL: String
+    /// Where a grant is revoked: Google's revocation endpoint, or Dropbox's `…/2/auth/token/revoke`.
+    /// Empty: not configured, so a disconnect cannot tell the provider.
+    public let revocationURL: String
     public let scopes: [String]
     /// Extra authorization parameters (`access_type=offline`, `token_access_type=offline`, …).
     public let extraParameters: [(String, String)]
 
     public init(kind: Kind, clientID: String, clientSecret: String, authorizationURL: String, tokenURL: String,
-                identityURL: String, scopes: [String], extraParameters: [(String, String)]) {
+                identityURL: String, revocationURL: String = "", scopes: [String], extraParameters: [(String, String)]) {
         self.kind = kind
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.authorizationURL = authorizationURL
         self.tokenURL = tokenURL
         self.identityURL = identityURL
+        self.revocationURL = revocationURL
         self.scopes = scopes
         self.extraParameters = extraParameters
     }
 
     /// Google: sign-in scopes plus `drive.file`; offline access with a consent prompt so a
-    /// refresh token is issued.
-    public static func google(clientID: String, clientSecret: String, authorizationURL: String, tokenURL: String, userinfoURL: String) -> OAuthProvider {
+    /// refresh token is issued. `revocationURL` is Google's `…/revoke` (empty: not configured).
+    public static func google(clientID: String, clientSecret: String, authorizationURL: String, tokenURL: String, userinfoURL: String,
+                              revocationURL: String = "") -> OAuthProvider {
         OAuthProvider(kind: .google, clientID: clientID, clientSecret: clientSecret, authorizationURL: authorizationURL, tokenURL: tokenURL,
-                      identityURL: userinfoURL, scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/drive.file"],
+                      identityURL: userinfoURL, revocationURL: revocationURL, scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/drive.file"],
                       extraParameters: [("access_type", "offline"), ("prompt", "consent")])
     }
 
-    /// Dropbox: offline access (a refresh token) and the scopes an upload portal needs.
+    /// Dropbox: offline access (a refresh token) and the scopes an upload portal needs. Tokens are
+    /// revoked at the API's `auth/token/revoke`.
     public static func dropbox(appKey: String, appSecret: String, authorizationURL: String, tokenURL: String, apiURL: String) -> OAuthProvider {
         OAuthProvider(kind: .dropbox, clientID: appKey, clientSecret: appSecret, authorizationURL: authorizationURL, tokenURL: tokenURL,
-                      identityURL: apiURL, scopes: ["account_info.read", "files.content.write", "files.content.read", "files.metadata.read"],
+                      identityURL: apiURL, revocationURL: apiURL + "/auth/token/revoke", scopes: ["account_info.read", "files.content.write", "files.content.read", "files.metadata.read"],
                       extraParameters: [("token_access_type", "offline")])
     }
 
