@@ -65,8 +65,14 @@ enum StorageAPIHandler {
             }
             return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
         case "disconnect":
-            let done = try transition {
-                try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            let done: (result: PortalManagementResult, revocation: AccessTokens.Revocation)
+            do {
+                done = try transition {
+                    try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                }
+            } catch let error as OAuthError {
+                // Only when the account's refresh lease could not be had: nothing was changed.
+                throw HTTPError(.serviceUnavailable, code: "busy", "\(account.displayName) was not disconnected: \(error). Nothing was changed; try again.")
             }
             let message = StorageSettingsHandler.disconnectMessage(context, account, done.result, done.revocation)
             return .json(["message": .string(done.revocation.providerTold ? "Storage account disconnected successfully" : message),

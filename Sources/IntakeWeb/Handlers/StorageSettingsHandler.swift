@@ -114,6 +114,9 @@ enum StorageSettingsHandler {
             }
         } catch let refused as StorageAccountTransitions.Refused {
             context.flash(.error, "This cannot be done now: \(refused).")
+        } catch let error as OAuthError {
+            // Only when the account's refresh lease could not be had: nothing was changed.
+            context.flash(.error, "\(account.displayName) was not disconnected: \(error). Nothing was changed; try again.")
         }
         return .redirect(to: "/dashboard/settings")
     }
