@@ -39,6 +39,7 @@ public struct HTTPResponse: Sendable {
     public let headers: [(String, String)]
     public let body: [UInt8]
 
+    /// A response as received (or, in tests, as a provider would answer).
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers

@@ -219,7 +219,9 @@ public struct GoogleDriveStorage: StorageProvider {
         case reconnect
     }
 
+    /// The reasons of `Refusal.rateLimited`, old shape and new (`details[].reason`, `status`).
     static let rateLimitReasons: Set<String> = ["userRateLimitExceeded", "rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"]
+    /// The reasons of `Refusal.reconnect`, old shape and new.
     static let reconnectReasons: Set<String> = ["insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "UNAUTHENTICATED"]
 
     /// The refusal a 403 stands for; nil for any other answer, and for a 403 with another reason

@@ -23,6 +23,7 @@ struct ProviderCalls {
     let sleep: @Sendable (Double) -> Void
     /// The current access token; with `true`, a new one (the provider said 401).
     let token: (_ renew: Bool) throws -> String
+    /// How this provider's error answers are read.
     let errors: ProviderErrors
 
     /// Sends with the bearer token; 429 (or what `errors.throttled` says is one), 5xx and dropped
