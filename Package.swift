@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums"]),
 
         // The domain, the web layer and the executable.
-        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "CSystem"]),
+        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "CSystem",
+                                               .product(name: "Logging", package: "swift-log")]),
         .target(name: "IntakeWeb", dependencies: [
             "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
             .product(name: "Logging", package: "swift-log"),

@@ -6,6 +6,8 @@
 #include <fcgiapp.h>
 #include <signal.h>
 #include <pthread.h>
+#include <poll.h>
+#include <string.h>
 
 /// FCGX_Request is a plain struct that libfcgi fills in place; Swift allocates it and hands
 /// libfcgi a stable pointer. This returns its size so the wrapper can assert nothing drifted.
@@ -18,6 +20,39 @@ static inline char *_Nullable *_Nullable cfcgi_request_params(FCGX_Request *_Non
 /// The input and output streams of the current request (NULL outside a request).
 static inline FCGX_Stream *_Nullable cfcgi_request_in(FCGX_Request *_Nonnull r) { return r->in; }
 static inline FCGX_Stream *_Nullable cfcgi_request_out(FCGX_Request *_Nonnull r) { return r->out; }
+
+/// The socket of the current request, to ask whether more input is waiting.
+static inline int cfcgi_request_fd(FCGX_Request *_Nonnull r) { return r->ipcFd; }
+
+/// Reads up to `n` bytes of the request body, blocking only until some arrive. FCGX_GetStr
+/// blocks until all `n` bytes or the end, so a client that sends a few bytes and stalls would
+/// hold the request before the handler could refuse it; this is FCGX_GetStr's own loop
+/// (fcgiapp.c: copy what is buffered, else `fillBuffProc`, which reads the next records) with
+/// one change: once it has bytes, it reads more only while the socket already holds some (poll
+/// with no wait), so a streaming upload still fills large reads. Returns the bytes moved; a
+/// failure is left in the stream (FCGX_GetError), as FCGX_GetStr leaves it.
+static inline int cfcgi_read_some(FCGX_Stream *_Nonnull s, int fd, char *_Nonnull buffer, int n) {
+    int moved = 0;
+    if (s->isClosed || !s->isReader || n <= 0) return 0;
+    for (;;) {
+        if (s->rdNext != s->stop) {
+            int m = (int)(s->stop - s->rdNext);
+            if (m > n - moved) m = n - moved;
+            memcpy(buffer + moved, s->rdNext, (size_t)m);
+            moved += m;
+            s->rdNext += m;
+            if (moved == n) return moved;
+        }
+        if (s->isClosed || !s->isReader) return moved;
+        if (moved > 0) {
+            struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+            if (poll(&p, 1, 0) <= 0) return moved;
+        }
+        s->fillBuffProc(s);
+        if (s->isClosed) return moved;
+        s->stopUnget = s->rdNext;
+    }
+}
 
 /// A signal handler that only tells libfcgi to stop accepting: FCGX_ShutdownPending sets a flag
 /// that OS_Accept checks, and the handler is installed without SA_RESTART so that a blocked

@@ -4,16 +4,21 @@ import Web
 import Glibc
 #endif
 
-/// The request body as libfcgi's input stream delivers it (`FCGX_GetStr`), read on demand.
+/// The request body as libfcgi's input stream delivers it, read on demand: each read returns as
+/// soon as some bytes are there (`cfcgi_read_some`), so a handler sees the start of a body that
+/// stalls, and can refuse it, instead of waiting for a full buffer.
 final class FastCGIBodyStream: RequestBodyStream {
     private let stream: UnsafeMutablePointer<FCGX_Stream>
+    private let socket: Int32
 
-    init(_ stream: UnsafeMutablePointer<FCGX_Stream>) { self.stream = stream }
+    init(_ stream: UnsafeMutablePointer<FCGX_Stream>, socket: Int32) {
+        self.stream = stream
+        self.socket = socket
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        // FCGX_GetStr blocks until `n` bytes or the end of the stream; fewer than asked means the end.
-        let n = FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(clamping: buffer.count), stream)
+        let n = cfcgi_read_some(stream, socket, base.assumingMemoryBound(to: CChar.self), Int32(clamping: buffer.count))
         // Bytes that arrived before the connection failed are still the client's: hand them over,
         // and report the failure at the next read (a resumable upload keeps what arrived).
         if n > 0 { return Int(n) }

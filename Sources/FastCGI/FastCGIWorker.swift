@@ -170,7 +170,7 @@ public final class FastCGIWorker: Sendable {
     private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>, _ handler: FastCGIHandler) {
         let started = monotonicSeconds()
         guard let input = cfcgi_request_in(raw), let output = cfcgi_request_out(raw) else { return }
-        let request = Self.makeRequest(raw, body: FastCGIBodyStream(input))
+        let request = Self.makeRequest(raw, body: FastCGIBodyStream(input, socket: cfcgi_request_fd(raw)))
         let writer = FastCGIResponseWriter(output)
         var response: Response
         do {

@@ -323,6 +323,21 @@ public enum Schema {
             -- site's key), so a receipt can never name another file. Files from before have none.
             ALTER TABLE file_uploads ADD COLUMN receipt_secret TEXT;
             """),
+        Migration(17, "notification preferences", """
+            -- How an owner hears of uploads: a mail each, a daily digest, or nothing; a portal may
+            -- choose otherwise (NULL: as its owner chose).
+            ALTER TABLE users ADD COLUMN upload_notifications TEXT NOT NULL DEFAULT 'each' CHECK (upload_notifications IN ('each', 'daily', 'none'));
+            ALTER TABLE users ADD COLUMN digest_started_at INTEGER;
+            ALTER TABLE portals ADD COLUMN upload_notifications TEXT CHECK (upload_notifications IS NULL OR upload_notifications IN ('each', 'daily', 'none'));
+            -- Deliveries waiting for their owner's next daily digest.
+            CREATE TABLE upload_digest_items (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                line TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX upload_digest_items_user ON upload_digest_items (user_id, id);
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -58,6 +58,8 @@ public final class Application {
         add(.get, "/dashboard", .signedIn, DashboardHandler.show)
         add(.get, "/dashboard/portals", .signedIn, PortalsHandler.list)
         add(.post, "/dashboard/portals", .signedIn, PortalsHandler.create)
+        add(.get, "/dashboard/portals/:id", .signedIn, PortalEditHandler.show)
+        add(.post, "/dashboard/portals/:id", .signedIn, PortalEditHandler.save)
         add(.post, "/dashboard/portals/:id/toggle", .signedIn, PortalsHandler.toggle)
         add(.post, "/dashboard/portals/:id/delete", .signedIn, PortalsHandler.delete)
         add(.get, "/api/portals", .signedIn, PortalsHandler.apiList)
@@ -69,11 +71,13 @@ public final class Application {
         add(.post, "/dashboard/files/:id/delete", .signedIn, FilesHandler.formDelete)
         add(.post, "/dashboard/files/:id/retry", .signedIn, FilesHandler.retry)
         add(.get, "/api/uploads/:id/download", .signedIn, FilesHandler.download)
+        add(.get, "/api/uploads/:id", .signedIn, FilesHandler.apiShow)
         add(.delete, "/api/uploads/:id", .signedIn, FilesHandler.apiDelete)
         add(.get, "/api/v1/uploads", .signedIn, FilesHandler.apiList)
         add(.get, "/account", .signedIn, AccountHandler.show)
         add(.post, "/account/profile", .signedIn, AccountHandler.saveProfile)
         add(.post, "/account/password", .signedIn, AccountHandler.savePassword)
+        add(.post, "/account/notifications", .signedIn, AccountHandler.saveNotifications)
         add(.get, "/dashboard/settings", .signedIn, StorageSettingsHandler.show)
         add(.post, "/dashboard/settings/connect", .signedIn, StorageSettingsHandler.connect)
         add(.post, "/dashboard/settings/accounts/:id/deactivate", .signedIn, StorageSettingsHandler.deactivate)
@@ -179,6 +183,7 @@ public final class Application {
                 context.session = session
                 context.user = user
                 context.csrfToken = session.csrfToken
+                context.csrfTokenSent = true
             } else {
                 context.setCookie(SetCookie(name: sessionCookie, value: "", maxAge: 0, secure: secure))
             }
@@ -188,6 +193,7 @@ public final class Application {
             if let existing = request.cookies[csrfCookie], existing.utf8.count == 43,
                existing.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) {
                 context.csrfToken = existing
+                context.csrfTokenSent = true
             } else {
                 context.csrfToken = Digest.base64URL(Sodium.randomBytes(32))
                 context.setCookie(SetCookie(name: csrfCookie, value: context.csrfToken, secure: secure))

@@ -13,6 +13,9 @@ public final class RequestContext {
     /// The token forms and scripts must send back: the session's, or for a visitor the
     /// double-submit cookie's.
     public internal(set) var csrfToken: String = ""
+    /// Whether `csrfToken` came with the request (a session, or the visitor's cookie) rather
+    /// than being made for it now: only then can the request carry a matching token.
+    var csrfTokenSent = false
     /// The urlencoded body, read once by the CSRF check for unsafe requests.
     public internal(set) var form: FormFields?
     /// A message carried over a redirect.

@@ -67,6 +67,22 @@ public enum HTTPClient {
         shutdown(fd, Int32(SHUT_RDWR))
     }
 
+    /// Declares a body of `declaredLength` bytes, sends only `sent`, and waits (at most `timeout`
+    /// seconds) for an answer without sending more: a server that refuses early answers at once.
+    /// Returns the answer and how long it took.
+    public static func answerBeforeBody(port: UInt16, method: String = "POST", path: String, headers: [(String, String)], declaredLength: Int64,
+                                        sent: [UInt8], timeout: Double = 10) throws -> (result: HTTPResult, seconds: Double) {
+        let fd = try connect(port: port, timeout: timeout)
+        defer { close(fd) }
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "Content-Length: \(declaredLength)\r\n\r\n"
+        let started = Date()
+        try send(fd, Array(text.utf8) + sent)
+        let result = try readResponse(fd)
+        return (result, Date().timeIntervalSince(started))
+    }
+
     /// Opens a TCP connection to loopback with send and receive timeouts.
     public static func connect(port: UInt16, timeout: Double) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

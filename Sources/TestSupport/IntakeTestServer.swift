@@ -33,7 +33,8 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         return packageRoot + "/.build/debug/intake"
     }()
 
-    /// Starts both processes and waits until `/healthz` answers through nginx.
+    /// Starts both processes and waits until `/healthz` answers through nginx. `extraEnvironment`
+    /// adds or overrides variables; an empty value removes one.
     public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, extraEnvironment: [String: String] = [:]) throws {
         home = try Self.makeTemporaryDirectory()
         port = FreePort.find()
@@ -48,7 +49,8 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         env["INTAKE_PUBLIC_DIR"] = Self.packageRoot + "/public"
         env["INTAKE_TEMPLATES_DIR"] = Self.packageRoot + "/templates"
         env["INTAKE_LOG_LEVEL"] = "info"
-        for (k, v) in extraEnvironment { env[k] = v }
+        // An empty value removes the variable (to test the defaults, e.g. no INTAKE_BASE_URL).
+        for (k, v) in extraEnvironment { env[k] = v.isEmpty ? nil : v }
         environment = env
         serveLog = home + "/serve.log"
 

@@ -17,6 +17,10 @@ struct JobsCommand: ParsableCommand {
             let report = try Jobs(db: db, clock: SystemClock(), holder: JobRunner.holder, configuration: config).runOnce(curl: try CurlClient())
             print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
                                 : "another runner holds the jobs lease; nothing done")
+            for failure in report.failures {
+                FileHandle.standardError.write(Data("job \(failure.job) failed: \(failure.error)\n".utf8))
+            }
+            if !report.failures.isEmpty { throw ExitCode(1) }
         }
     }
 }
@@ -37,6 +41,9 @@ enum JobRunner {
                     }
                     let report = try jobs!.runOnce(curl: curl)
                     if report.mailSent > 0 { logger.info("mail sent", metadata: ["count": "\(report.mailSent)"]) }
+                    for failure in report.failures {
+                        logger.error("background job failed", metadata: ["job": "\(failure.job)", "error": "\(failure.error)"])
+                    }
                 } catch {
                     logger.error("background jobs failed", metadata: ["error": "\(error)"])
                     jobs = nil

@@ -156,6 +156,15 @@ struct MultipartParserTests {
         #expect(try parse(many, limits: MultipartLimits(maxParts: 5)).count == 5)
         #expect(throws: MultipartError.self) { try parse(many, limits: MultipartLimits(maxParts: 4)) }
 
+        // Header lines per part: the blank line that ends the block does not count.
+        func lines(_ n: Int) -> [UInt8] {
+            bytes("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n" + (1..<n).map { "X-\($0): y\r\n" }.joined() + "\r\nv\r\n--XyZ--")
+        }
+        #expect(try parse(lines(3), limits: MultipartLimits(maxHeaderLines: 3)).count == 1)
+        let tooMany = try #require(throws: MultipartError.self) { try parse(lines(4), limits: MultipartLimits(maxHeaderLines: 3)) }
+        #expect(tooMany.status == .payloadTooLarge && tooMany.reason == "more than 3 header lines in one part")
+        #expect(throws: MultipartError.self) { try parse(lines(70)) }
+
         let field = bytes("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n" + String(repeating: "v", count: 101) + "\r\n--XyZ--")
         #expect(throws: MultipartError.self) { try parse(field, limits: MultipartLimits(maxFieldBytes: 100)) }
         // A file part is not a field: its size is for the upload pipeline to judge.

@@ -16,7 +16,7 @@ public struct Configuration: Sendable {
     public static let keys: [Key] = [
         Key(name: "INTAKE_HOME", defaultValue: "./var", summary: "Folder for the database, socket, key file, spools and nginx's runtime files.", secret: false),
         Key(name: "INTAKE_DATABASE", defaultValue: "$INTAKE_HOME/intake.db", summary: "SQLite database file.", secret: false),
-        Key(name: "INTAKE_BASE_URL", defaultValue: "http://127.0.0.1:8080", summary: "The public URL of the site (links, cookies, CSRF origin, OAuth redirects).", secret: false),
+        Key(name: "INTAKE_BASE_URL", defaultValue: "http://127.0.0.1:$INTAKE_HTTP_PORT", summary: "The public URL of the site (links, cookies, CSRF origin, OAuth redirects).", secret: false),
         Key(name: "INTAKE_LISTEN", defaultValue: "$INTAKE_HOME/intake.sock", summary: "FastCGI socket: a unix socket path, or 127.0.0.1:PORT.", secret: false),
         Key(name: "INTAKE_HTTP_PORT", defaultValue: "8080", summary: "Loopback port of the development nginx.", secret: false),
         Key(name: "INTAKE_WORKERS", defaultValue: "2", summary: "Worker processes started by `intake serve`.", secret: false),
@@ -134,7 +134,9 @@ public struct Configuration: Sendable {
         }
 
         let home = path("INTAKE_HOME", "./var")
-        let baseURL = value("INTAKE_BASE_URL") ?? "http://127.0.0.1:8080"
+        let httpPort = try integer("INTAKE_HTTP_PORT", 8080, 1...65535)
+        // Without an explicit base URL the site is the development nginx, on whatever port it has.
+        let baseURL = value("INTAKE_BASE_URL") ?? "http://127.0.0.1:\(httpPort)"
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://"), !baseURL.hasSuffix("/") || baseURL.count > 8 else {
             throw ConfigurationError(key: "INTAKE_BASE_URL", message: "must start with http:// or https://, got '\(baseURL)'")
         }
@@ -206,7 +208,7 @@ public struct Configuration: Sendable {
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
             baseURL: withoutTrailingSlash(baseURL),
             listen: value("INTAKE_LISTEN").map { $0.contains("/") ? absolute($0, relativeTo: workingDirectory) : $0 } ?? home + "/intake.sock",
-            httpPort: try integer("INTAKE_HTTP_PORT", 8080, 1...65535),
+            httpPort: httpPort,
             workers: try integer("INTAKE_WORKERS", 2, 1...64),
             threads: try integer("INTAKE_THREADS", 8, 1...256),
             shutdownGrace: shutdownGrace,

@@ -30,6 +30,15 @@ public struct Jobs {
         public var resumableUploadsRemoved = 0
         public var failedDeliveriesRemoved = 0
         public var orphanSpoolsRemoved = 0
+        public var digestsSent = 0
+        /// Jobs that failed this pass, by name, with why; the others still ran.
+        public var failures: [(job: String, error: String)] = []
+
+        public static func == (a: Report, b: Report) -> Bool {
+            a.leader == b.leader && a.mailSent == b.mailSent && a.sessionsRemoved == b.sessionsRemoved && a.reservationsRemoved == b.reservationsRemoved
+                && a.resumableUploadsRemoved == b.resumableUploadsRemoved && a.failedDeliveriesRemoved == b.failedDeliveriesRemoved
+                && a.orphanSpoolsRemoved == b.orphanSpoolsRemoved && a.digestsSent == b.digestsSent && a.failures.map(\.job) == b.failures.map(\.job)
+        }
     }
 
     /// Takes (or renews) the lease; false when another runner holds it.
@@ -45,20 +54,30 @@ public struct Jobs {
         }
     }
 
-    /// One pass of every job.
+    /// One pass of every job. Each job runs on its own: one that fails is reported (and logged
+    /// by the caller) without keeping the others from running.
     public func runOnce(curl: CurlClient?) throws -> Report {
         var report = Report()
         guard try lead() else { return report }
         report.leader = true
-        report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired()
-        report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired()
-        try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()])
+        func run(_ job: String, _ body: () throws -> Void) {
+            do { try body() } catch { report.failures.append((job, "\(error)")) }
+        }
+        run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
+        run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired() }
+        run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
         // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.
         let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
                                         provider: { _ in throw ValidationError("", "the jobs runner does not deliver") })
-        report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired()
-        report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds)
-        report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools()
+        run("resumable_uploads") { report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired() }
+        run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
+        run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }
+        run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }
+        run("mail") { try sendMail(curl: curl, report: &report) }
+        return report
+    }
+
+    private func sendMail(curl: CurlClient?, report: inout Report) throws {
         if let url = configuration.smtpURL, let curl {
             let from = configuration.mailFrom
             let address = from.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) } ?? from
@@ -69,6 +88,5 @@ public struct Jobs {
                                   username: configuration.smtpUsername, password: configuration.smtpPassword)
             }
         }
-        return report
     }
 }

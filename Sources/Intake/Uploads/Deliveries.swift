@@ -1,5 +1,6 @@
 import Checksums
 import Database
+import Logging
 import Foundation
 import Sodium
 import Integrations
@@ -57,6 +58,9 @@ public struct Deliveries {
         /// marked, so the request can take the file back and tell the client.
         case refused(String)
     }
+
+    /// Where delivery attempts are logged (the executable configures the handler and level).
+    static let log = Logger(label: "intake.deliveries")
 
     /// The pause before attempt `n + 1`: 5 s, doubling, at most an hour.
     static func backoff(afterAttempt n: Int) -> Int64 { min(3600, 5 << Int64(min(n - 1, 20))) }
@@ -121,6 +125,7 @@ public struct Deliveries {
             return .uploaded
         } catch let error as StorageProviderError {
             if inline && !error.transient {
+                Self.log.warning("upload refused by its storage", metadata: ["upload_id": "\(id)", "reason": "\(error.message)"])
                 try env.db.execute("UPDATE file_uploads SET lease_holder = NULL, lease_expires = NULL WHERE id = $1", [id])
                 return .refused(error.message)
             }
@@ -151,15 +156,18 @@ public struct Deliveries {
                 UPDATE file_uploads SET status = 'uploaded', provider_file_id = $1, provider_path = $2, provider_session = NULL, spool_path = NULL,
                        lease_holder = NULL, lease_expires = NULL, failure_reason = NULL, delivered_at = $3, updated_at = $3 WHERE id = $4
                 """, [stored.fileID, stored.path, now, id])
+            if let accountID = try row.get("storage_account_id", as: Int64?.self) {
+                try StorageAccountStore(db: env.db, clock: env.clock).recordAccess(id: accountID)
+            }
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivered",
                                                               entityType: "file_upload", entityID: String(id),
                                                               after: [("path", stored.path), ("checksums", stored.checksums.keys.sorted().joined(separator: ","))])
-            if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [userID], as: String.self),
-               let portal = try env.db.scalar("SELECT name FROM portals WHERE id = $1", [portalID], as: String.self) {
+            if let portal = try env.db.scalar("SELECT name FROM portals WHERE id = $1", [portalID], as: String.self) {
                 let client = (try row.get("client_name", as: String?.self)).map { " from \($0)" } ?? ""
-                try MailOutbox(db: env.db, clock: env.clock).enqueue(
-                    to: owner, subject: "New upload to \(portal): \(name)",
-                    body: "\(name) (\(ByteSize(bytes: try row.get("size_bytes", as: Int64.self))))\(client) arrived through your portal “\(portal)”.\nIt is stored at \(stored.path).")
+                try UploadNotifications(db: env.db, clock: env.clock).delivered(
+                    userID: userID, portalID: portalID, subject: "New upload to \(portal): \(name)",
+                    line: "\(name) (\(ByteSize(bytes: try row.get("size_bytes", as: Int64.self))))\(client) arrived through your portal “\(portal)”.",
+                    details: "It is stored at \(stored.path).")
             }
         }
     }
@@ -174,8 +182,12 @@ public struct Deliveries {
                 UPDATE file_uploads SET delivery_attempts = $1, next_attempt_at = $2, failure_reason = $3, lease_holder = NULL, lease_expires = NULL,
                        provider_session = CASE WHEN $4 = 1 THEN provider_session END, updated_at = $5 WHERE id = $6
                 """, [attempts, now + Self.backoff(afterAttempt: attempts), error.message, keepSession ? 1 : 0, now, id])
+            Self.log.warning("delivery attempt failed", metadata: ["upload_id": "\(id)", "attempt": "\(attempts)", "reason": "\(error.message)",
+                                                                "next_attempt_in_s": "\(Self.backoff(afterAttempt: attempts))"])
             return .retrying(error.message)
         }
+        Self.log.error("delivery failed for good; the owner is told", metadata: ["upload_id": "\(id)", "attempts": "\(attempts)",
+                                                                                  "reason": "\(error.message)"])
         let name: String = try row.get("file_name")
         try env.db.write {
             try env.db.execute("""

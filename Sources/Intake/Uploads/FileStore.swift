@@ -104,6 +104,7 @@ public struct FileStore {
         if let provider, let fileID = file.providerFileID {
             try provider.delete(fileID: fileID)
             fromCloud = true
+            if let accountID = file.storageAccountID { try StorageAccountStore(db: db, clock: clock).recordAccess(id: accountID) }
         }
         try removeRecord(id, actor: actor, action: "file_upload.delete",
                          before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])

@@ -25,6 +25,8 @@ public struct Portal: Sendable, Equatable {
     public var maxFiles: Int
     public var active: Bool
     public var inactiveReason: String?
+    /// How the owner hears of this portal's files; nil: as the owner chose for all portals.
+    public var notifications: NotificationMode?
 
     init(row: Row) throws {
         id = try row.get("id")
@@ -44,6 +46,7 @@ public struct Portal: Sendable, Equatable {
         maxFiles = try row.get("max_files")
         active = try row.get("active")
         inactiveReason = try row.get("inactive_reason")
+        notifications = (try row.get("upload_notifications", as: String?.self)).flatMap(NotificationMode.init)
     }
 }
 
@@ -64,6 +67,8 @@ public struct PortalInput: Sendable, Equatable {
     public var allowedExtensions: Set<String> = []
     public var maxFiles = 20
     public var active = true
+    /// nil: the owner's choice.
+    public var notifications: NotificationMode?
 
     public init(name: String, slug: String) {
         self.name = name
@@ -130,6 +135,17 @@ public struct PortalStore {
                       [userID], as: Int64.self) ?? PortalRules.defaultMaxFileBytes
     }
 
+    /// The largest file a portal takes now: its own limit, never above its owner's plan (a plan
+    /// can shrink after the portal was saved, and a portal without a limit has the plan's).
+    public func fileLimit(of portal: Portal) throws -> Int64 {
+        min(portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes, try planFileLimit(userID: portal.userID))
+    }
+
+    /// How many portals the owner's plan allows; nil without a plan.
+    public func planPortalLimit(userID: Int64) throws -> Int? {
+        try db.scalar("SELECT p.max_portals FROM users u JOIN tariff_plans p ON p.id = u.plan_id WHERE u.id = $1", [userID], as: Int.self)
+    }
+
     /// Checks every field; returns the errors by field (empty: fine) and the normalised input.
     public func validate(_ input: PortalInput, userID: Int64, existing: Portal?) throws -> (PortalInput, FieldErrors) {
         var errors = FieldErrors()
@@ -177,17 +193,25 @@ public struct PortalStore {
         guard errors.isEmpty else { return .failure(errors) }
         let hash = try input.password.flatMap { $0.isEmpty ? nil : try PasswordHash.hash($0) }
         return try db.write {
+            // Counted inside the write transaction, so parallel creations cannot pass the limit together.
+            if let limit = try planPortalLimit(userID: userID),
+               let count = try db.scalar("SELECT count(*) FROM portals WHERE user_id = $1", [userID], as: Int.self), count >= limit {
+                var full = FieldErrors()
+                full["form"] = "Your plan allows \(limit) portal\(limit == 1 ? "" : "s") and you have \(count). Delete one, or ask for a larger plan."
+                return .failure(full)
+            }
             let now = clock.now()
             let id: Int64
             do {
                 id = try db.scalar("""
                     INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, client_subfolders, password_hash,
                                          client_name_mode, client_email_mode, message_field, max_file_bytes, allowed_extensions, max_files,
-                                         active, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id
+                                         active, upload_notifications, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id
                     """, [userID, input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           hash, input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
-                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, now], as: Int64.self)!
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, input.notifications?.rawValue, now],
+                        as: Int64.self)!
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
                 taken["slug"] = "This address is taken; choose another."
@@ -216,10 +240,10 @@ public struct PortalStore {
                 try db.execute("""
                     UPDATE portals SET name = $1, slug = $2, description = $3, storage_account_id = $4, folder_name = $5, client_subfolders = $6,
                            client_name_mode = $7, client_email_mode = $8, message_field = $9, max_file_bytes = $10, allowed_extensions = $11,
-                           max_files = $12, updated_at = $13 WHERE id = $14
+                           max_files = $12, updated_at = $13, upload_notifications = $15 WHERE id = $14
                     """, [input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
-                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id])
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id, input.notifications?.rawValue])
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
                 taken["slug"] = "This address is taken; choose another."

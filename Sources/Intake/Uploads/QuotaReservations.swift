@@ -27,21 +27,27 @@ public struct QuotaReservations {
     public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds, holder: String? = nil) throws -> Outcome {
         try db.write {
             let now = clock.now()
-            guard let row = try db.queryOne("""
-                SELECT u.quota_bytes, u.storage_used_bytes,
-                       (SELECT coalesce(sum(bytes), 0) FROM upload_reservations r WHERE r.user_id = u.id AND r.expires_at > $2) AS reserved
-                FROM users u WHERE u.id = $1
-                """, [userID, now]) else { throw ValidationError("", "There is no such user.") }
-            let quota: Int64 = try row.get("quota_bytes")
-            let used: Int64 = try row.get("storage_used_bytes")
-            let reserved: Int64 = try row.get("reserved")
-            let remaining = max(0, quota - used - reserved)
+            let remaining = try self.remaining(userID: userID)
             guard bytes <= remaining else { return .overQuota(remainingBytes: remaining) }
             let id = try db.scalar("""
                 INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at, holder) VALUES ($1, $2, $3, $4, $5) RETURNING id
                 """, [userID, bytes, now, now + lifetime, holder], as: Int64.self)!
             return .reserved(id: id)
         }
+    }
+
+    /// The bytes still free: quota minus usage minus live reservations (inside a write
+    /// transaction, the figure a reservation can rely on; outside one, a snapshot).
+    public func remaining(userID: Int64) throws -> Int64 {
+        guard let row = try db.queryOne("""
+            SELECT u.quota_bytes, u.storage_used_bytes,
+                   (SELECT coalesce(sum(bytes), 0) FROM upload_reservations r WHERE r.user_id = u.id AND r.expires_at > $2) AS reserved
+            FROM users u WHERE u.id = $1
+            """, [userID, clock.now()]) else { throw ValidationError("", "There is no such user.") }
+        let quota: Int64 = try row.get("quota_bytes")
+        let used: Int64 = try row.get("storage_used_bytes")
+        let reserved: Int64 = try row.get("reserved")
+        return max(0, quota - used - reserved)
     }
 
     /// Turns a reservation into usage of `actualBytes` (the caller runs this inside the

@@ -65,9 +65,10 @@ public struct TusUploads {
     public func create(portal: Portal, fields: [String: String], fileName: String, contentType: String, length: Int64,
                        remoteAddress: String) throws -> TusUpload {
         let pipeline = UploadPipeline(env: env, portal: portal, remoteAddress: remoteAddress)
-        let name = fileName.trimmingSpaces().isEmpty ? "file" : String(fileName.prefix(255))
-        guard length <= pipeline.maxFileBytes else {
-            throw UploadRefusal(.tooLarge, "“\(name)” is larger than \(ByteSize(bytes: pipeline.maxFileBytes)).")
+        let name = ClientFileName.clean(fileName)
+        let limit = try pipeline.maxFileBytes()
+        guard length <= limit else {
+            throw UploadRefusal(.tooLarge, "“\(name)” is larger than \(ByteSize(bytes: limit)).")
         }
         if case .refused(let message) = FileTypes.check(fileName: name, allowedExtensions: portal.allowedExtensions) {
             throw UploadRefusal(.type, message)

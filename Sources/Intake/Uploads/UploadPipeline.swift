@@ -41,8 +41,30 @@ public struct UploadPipeline {
         }
     }
 
-    /// The largest file the portal takes.
-    public var maxFileBytes: Int64 { portal.maxFileBytes ?? PortalRules.defaultMaxFileBytes }
+    /// The largest file the portal takes: its own limit, never above the owner's plan.
+    public func maxFileBytes() throws -> Int64 {
+        try PortalStore(db: env.db, clock: env.clock).fileLimit(of: portal)
+    }
+
+    /// Refuses, before any of it is read, a request body declared larger than the portal could
+    /// ever take (every file it allows at its largest) or than the owner's storage has room for.
+    public func checkDeclaredLength(_ bytes: Int64) throws {
+        let maxFile = try maxFileBytes()
+        guard bytes <= Self.maxRequestBytes(maxFiles: portal.maxFiles, maxFileBytes: maxFile) else {
+            throw UploadRefusal(.tooLarge, "This upload is larger than the portal accepts (at most \(portal.maxFiles) files of \(ByteSize(bytes: maxFile)) each).")
+        }
+        let remaining = try QuotaReservations(db: env.db, clock: env.clock).remaining(userID: portal.userID)
+        guard bytes <= remaining else {
+            throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
+        }
+    }
+
+    /// The largest request body that could carry an upload the portal accepts: every file it
+    /// allows at its largest, and room for the form fields and part headers. A request that
+    /// declares more is refused before any of it is read.
+    public static func maxRequestBytes(maxFiles: Int, maxFileBytes: Int64) -> Int64 {
+        Int64(maxFiles) * (maxFileBytes + 16 * 1024) + 1024 * 1024
+    }
 
     /// Steps 1–3: whether the portal takes an upload of `bytes` with these client fields, and the
     /// account it goes to with a reservation of `bytes` held for `lifetime` seconds — by this

@@ -66,6 +66,7 @@ public final class UploadSession {
     private var reservationID: Int64?
     private var spool: SpoolWriter?
     private var current: (name: String, contentType: String)?
+    private var fileLimit: Int64?
     public private(set) var received: [ReceivedFile] = []
 
     public init(env: UploadEnvironment, portal: Portal, declaredLength: Int64, remoteAddress: String) {
@@ -88,8 +89,10 @@ public final class UploadSession {
             (account, reservationID) = try pipeline.admit(fields: fields, bytes: declaredLength)
         }
         guard received.count < portal.maxFiles else { throw UploadRefusal(.invalid, "Send at most \(portal.maxFiles) files at a time.") }
-        spool = try SpoolWriter(directory: env.spoolDirectory, limit: min(pipeline.maxFileBytes, declaredLength))
-        current = (name.isEmpty ? "file" : name, contentType ?? "application/octet-stream")
+        let limit = try fileLimit ?? pipeline.maxFileBytes()
+        fileLimit = limit
+        spool = try SpoolWriter(directory: env.spoolDirectory, limit: min(limit, declaredLength))
+        current = (ClientFileName.clean(name), contentType ?? "application/octet-stream")
     }
 
     public func fileChunk(_ bytes: UnsafeRawBufferPointer) throws {

@@ -21,6 +21,17 @@ enum AccountHandler {
         return .redirect(to: "/account")
     }
 
+    /// `POST /account/notifications`: how the owner hears of uploads (portals may choose otherwise).
+    static func saveNotifications(_ context: RequestContext) throws -> Response {
+        guard let mode = NotificationMode(rawValue: context.formFields["upload_notifications"] ?? "") else {
+            throw HTTPError(.unprocessableContent, code: "invalid", "Choose how you want to hear of uploads.")
+        }
+        try UploadNotifications(db: context.services.database, clock: context.services.clock)
+            .setOwnerMode(userID: context.user!.id, mode, by: AdminForms.actor(context))
+        context.flash(.success, "Your notification preference was saved.")
+        return .redirect(to: "/account")
+    }
+
     static func savePassword(_ context: RequestContext) throws -> Response {
         let services = context.services
         let user = context.user!
@@ -49,7 +60,9 @@ enum AccountHandler {
     }
 
     private static func page(_ context: RequestContext, profile: FormState, password: FormState, status: HTTPStatus) throws -> Response {
-        try PageView.render(context, "account", title: "Account", status: status, [
+        let mode = try UploadNotifications(db: context.services.database, clock: context.services.clock).ownerMode(userID: context.user!.id)
+        return try PageView.render(context, "account", title: "Account", status: status, [
+            "notifications": NotificationsView.options(selected: mode.rawValue, inherit: nil),
             "profile": profile.templateValue,
             "password": password.templateValue,
             "minimumPasswordLength": .int(Int64(UserRules.minimumPasswordLength)),

@@ -35,7 +35,7 @@ enum AdminQuotasHandler {
             "rows": .list(rows.map(row)),
             "hasRows": .bool(!rows.isEmpty),
             "total": .int(Int64(total)),
-            "page": .int(Int64(pageNumber)),
+            "pageNumber": .int(Int64(pageNumber)),
             "pages": .int(Int64(pages)),
             "previous": pageNumber > 1 ? .string(link(page: pageNumber - 1)) : .null,
             "next": pageNumber < pages ? .string(link(page: pageNumber + 1)) : .null,

@@ -109,6 +109,7 @@ enum FilesHandler {
             guard let fileID = file.providerFileID, file.status == "uploaded", let account = accounts.first(where: { $0.id == accountID }) else {
                 throw HTTPError(.conflict, code: "file_unavailable", "This file did not finish uploading, so there is nothing to download.")
             }
+            try StorageAccountStore(db: context.services.database, clock: context.services.clock).recordAccess(id: accountID)
             var response = Response(status: .ok)
             response.headers.set("content-type", file.contentType ?? "application/octet-stream")
             response.headers.set("content-disposition", contentDisposition(file.fileName))
@@ -140,8 +141,10 @@ enum FilesHandler {
         }
     }
 
-    /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 §4.3).
-    static func contentDisposition(_ name: String) -> String {
+    /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 §4.3), of the
+    /// name made safe again (files recorded before names were cleaned may carry a path).
+    static func contentDisposition(_ raw: String) -> String {
+        let name = ClientFileName.clean(raw)
         let ascii = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
         return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(URLEncodedForm.encode(name))"
     }
@@ -157,7 +160,13 @@ enum FilesHandler {
     static func apiDelete(_ context: RequestContext) throws -> Response {
         let file = try owned(context)
         let result = try delete(context, file)
-        return .json(["success": true, "deletedFromCloud": .bool(result.deletedFromCloud), "deletedFromDatabase": .bool(result.deletedFromDatabase)])
+        return .json(["success": true, "message": "File deleted successfully", "deletedFromCloud": .bool(result.deletedFromCloud),
+                      "deletedFromDatabase": .bool(result.deletedFromDatabase)])
+    }
+
+    /// `GET /api/uploads/:id`: one file, in the shape of the list's entries.
+    static func apiShow(_ context: RequestContext) throws -> Response {
+        .json(json(try owned(context)))
     }
 
     /// `POST /dashboard/files/:id/delete`.
@@ -205,14 +214,18 @@ enum FilesHandler {
         let (files, next) = try store(context).list(userID: context.user!.id, filter: try filter(query),
                                                     before: query["cursor"].flatMap { Int64($0) }, limit: min(200, Int(query["limit"] ?? "50") ?? 50))
         return .json([
-            "uploads": .array(files.map { f in
-                ["id": .string(String(f.id)), "fileName": .string(f.fileName), "size": .int(f.size), "portalId": .string(String(f.portalID)),
-                 "storageAccountId": f.storageAccountID.map { .string(String($0)) } ?? .null, "storageStatus": f.storageStatus.map { .string($0.rawValue) } ?? .null,
-                 "status": .string(f.status), "failureReason": f.failureReason.map(JSONValue.string) ?? .null,
-                 "sha256": f.sha256.map(JSONValue.string) ?? .null, "clientName": f.clientName.map(JSONValue.string) ?? .null,
-                 "createdAt": .int(f.createdAt)]
-            }),
+            "uploads": .array(files.map(json)),
             "nextCursor": next.map { .string(String($0)) } ?? .null,
         ])
+    }
+
+    /// A file as the API shows it.
+    static func json(_ f: FileRecord) -> JSONValue {
+        ["id": .string(String(f.id)), "fileName": .string(f.fileName), "size": .int(f.size), "portalId": .string(String(f.portalID)),
+         "storageAccountId": f.storageAccountID.map { .string(String($0)) } ?? .null, "storageStatus": f.storageStatus.map { .string($0.rawValue) } ?? .null,
+         "storageProvider": f.provider.map { .string($0.rawValue) } ?? .null,
+         "status": .string(f.status), "failureReason": f.failureReason.map(JSONValue.string) ?? .null,
+         "sha256": f.sha256.map(JSONValue.string) ?? .null, "clientName": f.clientName.map(JSONValue.string) ?? .null,
+         "createdAt": .int(f.createdAt)]
     }
 }

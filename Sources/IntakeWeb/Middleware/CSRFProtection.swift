@@ -25,7 +25,11 @@ enum CSRFProtection {
         if sent == nil { sent = request.headers[headerName] }
         if sent == nil, request.mediaType == "multipart/form-data" {
             // A browser's file form cannot set headers: the token is the body's first field, and
-            // the handler must call `verifyField` before it reads any file.
+            // the handler must call `verifyField` before it reads any file. A request without
+            // the cookie that token must match can never pass: refused before its body is read.
+            guard context.csrfTokenSent else {
+                throw failure("This form has expired or did not come from this site, so nothing was uploaded. Reload the page and try again.")
+            }
             context.csrfInBody = true
             return
         }
@@ -41,6 +45,9 @@ enum CSRFProtection {
             throw failure("This request came from another site (\(origin.prefix(100))) and was refused. Nothing was changed.")
         }
     }
+
+    /// The longest token field read: ours are 43 characters.
+    static let maxFieldBytes = 256
 
     /// The check for a token that came as a multipart field.
     static func verifyField(_ sent: String?, _ context: RequestContext) throws {

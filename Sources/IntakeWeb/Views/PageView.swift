@@ -8,6 +8,8 @@ import Web
 enum PageView {
     static func render(_ context: RequestContext, _ template: String, title: String, status: HTTPStatus = .ok,
                        _ data: [String: TemplateValue] = [:]) throws -> Response {
+        // `page` is the shared data's name: a view model's own `page` would be silently replaced.
+        precondition(data["page"] == nil, "\(template): a view model must not name a value 'page'")
         var values = data
         values["page"] = .map(shared(context, title: title))
         let bytes = try context.services.templates.render(template, .map(values))

@@ -6,12 +6,15 @@ public struct MultipartLimits: Sendable {
     public var maxParts: Int
     /// The most bytes in the body of a part that is not a file (no `filename`).
     public var maxFieldBytes: Int
+    /// The most header lines in one part (a browser sends two or three).
+    public var maxHeaderLines: Int
 
     /// Limits with working defaults.
-    public init(maxHeaderBytes: Int = 16 * 1024, maxParts: Int = 1000, maxFieldBytes: Int = 1024 * 1024) {
+    public init(maxHeaderBytes: Int = 16 * 1024, maxParts: Int = 1000, maxFieldBytes: Int = 1024 * 1024, maxHeaderLines: Int = 32) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxParts = maxParts
         self.maxFieldBytes = maxFieldBytes
+        self.maxHeaderLines = maxHeaderLines
     }
 
     public static let `default` = MultipartLimits()

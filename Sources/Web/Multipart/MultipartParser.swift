@@ -41,6 +41,8 @@ public struct MultipartParser {
     /// A prefix of `delimiter` seen at the end of the previous piece (it may yet turn out to be data).
     private var held: [UInt8]
     private var headerBlock: [UInt8] = []
+    /// Lines (LF) in `headerBlock` so far, the blank line that ends it included.
+    private var headerLines = 0
     private var headerStart: Int64 = 0
     private var offset: Int64 = 0           // bytes of the body consumed so far
     private var partCount = 0
@@ -117,6 +119,7 @@ public struct MultipartParser {
                     throw MultipartError("more than \(limits.maxParts) parts", at: offset, status: .payloadTooLarge)
                 }
                 headerBlock.removeAll(keepingCapacity: true)
+                headerLines = 0
                 headerStart = offset
                 state = .headers
             case .headers:
@@ -126,6 +129,10 @@ public struct MultipartParser {
                 offset += 1
                 if headerBlock.count > limits.maxHeaderBytes {
                     throw MultipartError("part headers longer than \(limits.maxHeaderBytes) bytes", at: offset, status: .payloadTooLarge)
+                }
+                if c == 10 { headerLines += 1 }
+                if headerLines > limits.maxHeaderLines + 1 {
+                    throw MultipartError("more than \(limits.maxHeaderLines) header lines in one part", at: offset, status: .payloadTooLarge)
                 }
                 if c == 10, endsHeaderBlock() {
                     let part = try MultipartPart.parse(headerBlock: headerBlock, offset: headerStart)
