@@ -13,6 +13,13 @@ struct ConfigurationTests {
         #expect(c.currency.code == "USD" && !c.debugRoutes && !c.isHTTPS)
     }
 
+    @Test("without an explicit base URL the site follows the development port; an explicit one stays")
+    func basePort() throws {
+        #expect(try Configuration.load(["INTAKE_HTTP_PORT": "8585"], workingDirectory: "/").baseURL == "http://127.0.0.1:8585")
+        #expect(try Configuration.load(["INTAKE_HTTP_PORT": "8585", "INTAKE_BASE_URL": "https://files.example"], workingDirectory: "/").baseURL
+                == "https://files.example")
+    }
+
     @Test("a wrong value names its variable", arguments: [
         ("INTAKE_WORKERS", "0"), ("INTAKE_THREADS", "many"), ("INTAKE_HTTP_PORT", "70000"), ("INTAKE_BASE_URL", "ftp://x"),
         ("INTAKE_SECRET_KEY", "short"), ("INTAKE_LOG_LEVEL", "loud"), ("INTAKE_SHUTDOWN_GRACE", "-1"),

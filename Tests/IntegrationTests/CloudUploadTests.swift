@@ -105,7 +105,7 @@ struct CloudUploadTests {
         #expect(gone.status == 404 && gone.text.contains("gone_from_storage") && gone.text.contains("no longer in Google Drive"), "\(gone.status) \(gone.text)")
 
         // Deleted: gone from Drive, then from the list.
-        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"message":"File deleted successfully","deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(!drive.items.contains { $0.id == item.id })
         #expect(try owner.get("/api/uploads/1/download").status == 404)
         #expect(try deleteAsOwner(server, owner, id: 2).contains(#""success":true"#))
@@ -148,7 +148,7 @@ struct CloudUploadTests {
         dropbox.failNextDownloads([.cutAfter(1_000_000), .drop])
         try checkDownload(owner, id: 1, scan)
         #expect(dropbox.downloadRanges == [nil, "bytes=1000000-", "bytes=1000000-"])
-        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"message":"File deleted successfully","deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(dropbox.files.isEmpty)
     }
 }

@@ -109,7 +109,7 @@ struct PortalUploadTests {
         try owner.get("/dashboard/files")
         let deleted = try HTTPClient.request(port: server.port, method: "DELETE", path: "/api/uploads/2",
                                              headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!)])
-        #expect(deleted.text == #"{"success":true,"deletedFromCloud":true,"deletedFromDatabase":true}"#)
+        #expect(deleted.text == #"{"success":true,"message":"File deleted successfully","deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(!FileManager.default.fileExists(atPath: server.home + "/storage/1/Intake/Demo uploads/notes.txt"))
         #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) == Int64(big.count))
         let api = try owner.get("/api/v1/uploads")
