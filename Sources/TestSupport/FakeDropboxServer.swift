@@ -82,7 +82,8 @@ public final class FakeDropboxServer: @unchecked Sendable {  // `server` is set 
             state.withLock { $0.lengthRefusals += 1 }
             return .lengthRequired(request)
         }
-        if request.path == "/2/users/get_current_account", let identity { return identity.handle(request) }
+        // The account and its grant live at the OAuth fake, as at Dropbox they share the API host.
+        if request.path == "/2/users/get_current_account" || request.path == "/2/auth/token/revoke", let identity { return identity.handle(request) }
         guard let bearer = request.headers["authorization"], bearer.hasPrefix("Bearer "), authorize(String(bearer.dropFirst(7))) else {
             return error(401, ["error_summary": "expired_access_token/", "error": [".tag": "expired_access_token"]])
         }

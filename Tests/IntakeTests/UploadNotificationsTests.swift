@@ -1,3 +1,4 @@
+import Foundation
 import Database
 import Testing
 @testable import Intake
@@ -65,6 +66,30 @@ struct UploadNotificationsTests {
             #expect(try mail(db) == ["New upload to Tax: a.pdf"])
             #expect(try db.scalar("SELECT count(*) FROM upload_digest_items", as: Int.self) == 0)
             #expect(try db.scalar("SELECT action FROM audit_log WHERE entity_type = 'user'", as: String.self) == "user.notifications")
+        }
+    }
+}
+
+@Suite("Background jobs")
+struct JobsTests {
+    @Test("one job that fails is reported by name and the others still run")
+    func failingJobAlone() throws {
+        try withDatabase { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-jobs-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let configuration = try Configuration.load(["INTAKE_HOME": dir], workingDirectory: "/")
+            let clock = ManualClock()
+            try db.executeScript("""
+                INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at)
+                    VALUES (1, 'a@example.com', 'a@example.com', 'A', 'x', 'user', 0, 0);
+                INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'01', 1, 'c', 0, 0, 1);
+                DROP TABLE oauth_states;
+                """)
+            let report = try Jobs(db: db, clock: clock, holder: "test", configuration: configuration).runOnce(curl: nil)
+            #expect(report.leader && report.failures.map(\.job) == ["oauth_states"])
+            #expect(report.failures.first?.error.contains("oauth_states") == true)
+            #expect(report.sessionsRemoved == 1, "the jobs before it ran")
+            #expect(try db.scalar("SELECT count(*) FROM sessions", as: Int.self) == 0)
         }
     }
 }

@@ -123,6 +123,39 @@ struct CloudUploadTests {
         #expect(server.spoolFiles.isEmpty, "\(server.spoolFiles)")
     }
 
+    @Test("Drive's 403s through nginx: a rate limit is waited out; a full Drive refuses the file, keeps the account active and tells the owner; a missing scope disconnects the account")
+    func driveRefusals() throws {
+        let driveBox = Mutex<FakeDriveServer?>(nil)
+        let (server, google, _) = try StorageAPITests().connected(extraEnvironment: { google in
+            let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
+            driveBox.withLock { $0 = drive }
+            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
+        })
+        let drive = try #require(driveBox.withLock { $0 })
+        defer { server.stop(); google.stop(); drive.stop() }
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let visitor = try Visitor(server)
+        let bytes = Array("%PDF-1.7\n".utf8) + Array(repeating: UInt8(1), count: 100_000)
+
+        drive.failNextChunks([.forbidden(.userRateLimitExceeded, retryAfter: 1)])
+        let limited = try visitor.upload("limited.pdf", bytes)
+        #expect(limited.status == 200 && drive.items.contains { $0.name == "limited.pdf" }, "\(limited.text)")
+
+        drive.refuseNextSessionStarts([.storageQuotaExceeded])
+        let full = try visitor.upload("full.pdf", bytes)
+        #expect(full.status == 502 && full.text.contains("Google Drive is full"), "\(full.status) \(full.text)")
+        #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "ACTIVE")
+        #expect(try db.scalar("SELECT count(*) FROM mail_outbox WHERE subject = 'Your storage is full: files cannot be delivered'", as: Int.self) == 1)
+        #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 1, "the refused file is not kept")
+
+        drive.refuseNextSessionStarts([.insufficientPermissions])
+        let scope = try visitor.upload("scope.pdf", bytes)
+        #expect(scope.status == 502 && scope.text.contains("reconnect"), "\(scope.status) \(scope.text)")
+        #expect(try db.scalar("SELECT status FROM storage_accounts", as: String.self) == "DISCONNECTED")
+        #expect(try db.scalar("SELECT active FROM portals WHERE id = 1", as: Int.self) == 0, "its portal stops taking uploads")
+        #expect(server.serveLogText().contains("storage account refused for the whole account"))
+    }
+
     @Test("a 9 MiB file goes to Dropbox in an upload session; a chunk partly kept before a dropped connection resumes at incorrect_offset; the owner downloads it, also across a cut connection; delete reaches Dropbox")
     func dropboxUpload() throws {
         let box = Mutex<FakeDropboxServer?>(nil)

@@ -207,6 +207,9 @@ struct DeliveryTests {
         let sent = try CloudUploadTests.Visitor(drive.server).upload("scan.pdf", bytes)
         #expect(sent.status == 200 && sent.text.contains(#""status":"delivering""#), "\(sent.text)")
         #expect(try drive.db.scalar("SELECT failure_reason FROM file_uploads WHERE id = 1", as: String.self)?.contains("does not match") == true)
+        // Operators see the failed attempt in the log, by upload id and reason (never a token).
+        let logged = drive.server.serveLogText().split(separator: "\n").first { $0.contains("delivery attempt failed") } ?? ""
+        #expect(logged.contains("upload_id=1") && logged.contains("does not match") && logged.contains("attempt=1"), "\(logged)")
         // The client follows the file by its receipt: on its way, then delivered; a forged receipt shows nothing.
         let receipt = try #require(sent.text.range(of: #""receipt":""#).map { String(sent.text[$0.upperBound...].prefix { $0 != "\"" }) })
         let page = try drive.server.get("/p/p/receipt?r=" + receipt)

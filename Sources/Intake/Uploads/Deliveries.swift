@@ -124,6 +124,7 @@ public struct Deliveries {
             unlink(spool)
             return .uploaded
         } catch let error as StorageProviderError {
+            try accountProblem(error, row: row)
             if inline && !error.transient {
                 Self.log.warning("upload refused by its storage", metadata: ["upload_id": "\(id)", "reason": "\(error.message)"])
                 try env.db.execute("UPDATE file_uploads SET lease_holder = NULL, lease_expires = NULL WHERE id = $1", [id])
@@ -133,6 +134,32 @@ public struct Deliveries {
         } catch is LostLease {
             return .busy
         }
+    }
+
+    /// A refusal that concerns the whole account: a grant that no longer covers storing files
+    /// disconnects the account (its portals stop, the owner reconnects); a full storage leaves
+    /// the account active and tells the owner, at most once an hour.
+    private func accountProblem(_ error: StorageProviderError, row: Row) throws {
+        guard let problem = error.accountProblem, let accountID = try row.get("storage_account_id", as: Int64?.self) else { return }
+        let system = AuditLog.Actor(userID: nil, remoteAddress: "")
+        switch problem {
+        case .reconnect:
+            let store = StorageAccountStore(db: env.db, clock: env.clock)
+            guard try store.find(id: accountID)?.status != .disconnected else { return }
+            try store.handleStatusChange(accountID: accountID, event: .accessRevoked, reason: error.message, by: system)
+        case .full:
+            let userID: Int64 = try row.get("user_id")
+            let subject = "Your storage is full: files cannot be delivered"
+            try env.db.write {
+                guard let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [userID], as: String.self),
+                      try env.db.scalar("SELECT count(*) FROM mail_outbox WHERE to_address = $1 AND subject = $2 AND created_at > $3",
+                                        [owner, subject, env.clock.now() - 3600], as: Int.self) == 0 else { return }
+                try MailOutbox(db: env.db, clock: env.clock).enqueue(
+                    to: owner, subject: subject,
+                    body: "\(error.message).\nClients' files cannot be stored until you free space there; the account stays connected.")
+            }
+        }
+        Self.log.warning("storage account refused for the whole account", metadata: ["storage_account_id": "\(accountID)", "problem": "\(problem)"])
     }
 
     /// The checksum the provider reports that does not match the received bytes, if any.

@@ -246,10 +246,10 @@ public struct GoogleDriveStorage: StorageProvider {
                                         transient: true)
         case .storageFull?:
             return StorageProviderError("The owner's Google Drive is full\(google), so the file cannot be stored there until space is freed in it",
-                                        transient: false)
+                                        transient: false, accountProblem: .full)
         case .reconnect?:
             return StorageProviderError("Google Drive no longer lets Intake store files in this account\(google); the owner must reconnect it on the Storage page",
-                                        transient: false)
+                                        transient: false, accountProblem: .reconnect)
         case nil:
             return nil
         }

@@ -71,10 +71,22 @@ public struct StorageProviderError: Error, CustomStringConvertible, Sendable {
     public let transient: Bool
     /// The resumable session given to resume is gone at the provider: start a new one.
     public var sessionLost = false
-    public init(_ message: String, transient: Bool, sessionLost: Bool = false) {
+    /// What the failure says about the whole account, beyond this file.
+    public var accountProblem: AccountProblem?
+
+    /// A refusal that concerns the account, not the file.
+    public enum AccountProblem: Sendable, Equatable {
+        /// The owner's storage is full: the account stays usable, the owner must free space.
+        case full
+        /// The grant no longer covers storing files: the account needs the owner to reconnect it.
+        case reconnect
+    }
+
+    public init(_ message: String, transient: Bool, sessionLost: Bool = false, accountProblem: AccountProblem? = nil) {
         self.message = message
         self.transient = transient
         self.sessionLost = sessionLost
+        self.accountProblem = accountProblem
     }
     public var description: String { message }
 }
