@@ -150,19 +150,23 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         return LoopbackResponse(status: 302, headers: [("Location", redirect + "?code=" + code + stateParameter)])
     }
 
+    /// The answer a planned failure gives, at the token and revocation endpoints alike.
+    private static func answer(_ failure: Failure) -> LoopbackResponse {
+        switch failure {
+        case .drop: return LoopbackResponse(behaviour: .drop)
+        case .status(let status, let retryAfter):
+            return .json(#"{"error":"temporarily_unavailable"}"#, status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        case .oauthError(let status, let error):
+            return .json(#"{"error":"\#(error)"}"#, status: status)
+        }
+    }
+
     private func tokenEndpoint(_ request: LoopbackRequest) -> LoopbackResponse {
         let failure: Failure? = state.withLock { s in
             s.tokenCalls += 1
             return s.tokenFailures.isEmpty ? nil : s.tokenFailures.removeFirst()
         }
-        switch failure {
-        case .drop?: return LoopbackResponse(behaviour: .drop)
-        case .status(let status, let retryAfter)?:
-            return .json(#"{"error":"temporarily_unavailable"}"#, status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
-        case .oauthError(let status, let error)?:
-            return .json(#"{"error":"\#(error)"}"#, status: status)
-        case nil: break
-        }
+        if let failure { return Self.answer(failure) }
         let form = request.form
         guard form["client_id"] == clientID, form["client_secret"] == clientSecret else {
             return .json(#"{"error":"invalid_client"}"#, status: 401)
@@ -248,14 +252,7 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
                                             contentType: request.headers["content-type"], formFields: fields, bodyBytes: request.body.count))
             return s.revokeFailures.isEmpty ? nil : s.revokeFailures.removeFirst()
         }
-        switch failure {
-        case .drop?: return LoopbackResponse(behaviour: .drop)
-        case .status(let status, let retryAfter)?:
-            return .json(#"{"error":"temporarily_unavailable"}"#, status: status, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
-        case .oauthError(let status, let error)?:
-            return .json(#"{"error":"\#(error)"}"#, status: status)
-        case nil: break
-        }
+        if let failure { return Self.answer(failure) }
         if kind == .dropbox && !request.body.isEmpty {
             return .json(#"{"error_summary":"bad_request","error":{".tag":"bad_request"}}"#, status: 400)
         }

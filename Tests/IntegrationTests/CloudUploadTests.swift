@@ -32,6 +32,17 @@ struct CloudUploadTests {
         }
     }
 
+    /// An owner with a Google Drive account connected, Drive answered by a fake that checks the fake Google's tokens.
+    func connectedDrive() throws -> (IntakeTestServer, FakeOAuthServer, WebSession, FakeDriveServer) {
+        let driveBox = Mutex<FakeDriveServer?>(nil)
+        let (server, google, owner) = try StorageAPITests().connected(extraEnvironment: { google in
+            let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
+            driveBox.withLock { $0 = drive }
+            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
+        })
+        return (server, google, owner, try #require(driveBox.withLock { $0 }))
+    }
+
     func scan() -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
         return Array("%PDF-1.7\n".utf8) + (0..<(9 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -61,13 +72,7 @@ struct CloudUploadTests {
 
     @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; the owner downloads it, also across a cut connection; delete reaches Drive; a file trashed in Drive is a clear 404; a revoked grant refuses the next upload cleanly")
     func driveUpload() throws {
-        let driveBox = Mutex<FakeDriveServer?>(nil)
-        let (server, google, owner) = try StorageAPITests().connected(extraEnvironment: { google in
-            let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
-            driveBox.withLock { $0 = drive }
-            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
-        })
-        let drive = try #require(driveBox.withLock { $0 })
+        let (server, google, owner, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
         let db = try SQLiteDatabase(path: server.home + "/intake.db")
         let visitor = try Visitor(server)
@@ -125,13 +130,7 @@ struct CloudUploadTests {
 
     @Test("Drive's 403s through nginx: a rate limit is waited out; a full Drive refuses the file, keeps the account active and tells the owner; a missing scope disconnects the account")
     func driveRefusals() throws {
-        let driveBox = Mutex<FakeDriveServer?>(nil)
-        let (server, google, _) = try StorageAPITests().connected(extraEnvironment: { google in
-            let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
-            driveBox.withLock { $0 = drive }
-            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
-        })
-        let drive = try #require(driveBox.withLock { $0 })
+        let (server, google, _, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
         let db = try SQLiteDatabase(path: server.home + "/intake.db")
         let visitor = try Visitor(server)

@@ -7,15 +7,7 @@ import TestSupport
 @Suite("Public portal uploads through nginx into local disk", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct PortalUploadTests {
     func multipart(boundary: String, fields: [(String, String)], files: [(String, [UInt8])]) -> [UInt8] {
-        var body: [UInt8] = []
-        for (name, value) in fields {
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
-        }
-        for (name, bytes) in files {
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
-            body += bytes + Array("\r\n".utf8)
-        }
-        return body + Array("--\(boundary)--\r\n".utf8)
+        DemoSite.multipart(boundary: boundary, fields: fields, files: files)
     }
 
     @Test("the demo portal takes a plain form post and a script upload; the bytes on disk match; without the token nothing is stored")

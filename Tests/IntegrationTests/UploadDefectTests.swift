@@ -59,26 +59,48 @@ struct DemoSite: @unchecked Sendable {  // its sessions are used from one thread
 @Suite("Defects found by users: lost uploads, receipt leaks, hanging and hostile uploads", .serialized,
        .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct UploadDefectTests {
-    @Test("32 clients uploading same.pdf at once through nginx: every row has a file of its own holding exactly what its client sent")
-    func concurrentSameName() throws {
-        let site = try DemoSite(workers: 4, threads: 8)
+    /// Where local-disk storage lives: beside the spool (files are hard-linked into place), or on
+    /// another file system (tmpfs: files are copied, flushed, then linked — a much wider window).
+    enum StoragePlacement: String, CaseIterable, Sendable { case beside, otherFileSystem }
+
+    @Test("32 clients uploading same.pdf at once through nginx: every row has a file of its own holding exactly what its client sent",
+          arguments: StoragePlacement.allCases)
+    func concurrentSameName(_ placement: StoragePlacement) throws {
+        var storage: String?
+        if placement == .otherFileSystem {
+            var template = Array("/dev/shm/intake-storage-XXXXXX".utf8CString)
+            storage = try #require(mkdtemp(&template).map { String(cString: $0) })
+        }
+        defer { if let storage { try? FileManager.default.removeItem(atPath: storage) } }
+        let site = try DemoSite(workers: 4, threads: 8, extraEnvironment: storage.map { ["INTAKE_STORAGE_DIR": $0] } ?? [:])
         defer { site.server.stop() }
+        let storageRoot = (storage ?? site.server.home + "/storage") + "/1/"
         let sent = Mutex<[(id: String, sha256: String)]>([])
         let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 32) { client in
-            var rng = SystemRandomNumberGenerator()
-            for round in 0..<5 {
-                let bytes = Array("%PDF-1.7\n% client \(client) round \(round)\n".utf8) + (0..<(48 * 1024 + client * 512)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                do {
-                    let answer = try site.upload([("same.pdf", bytes)])
-                    guard answer.status == 200, let id = DemoSite.string("uploadId", in: answer.text) else {
-                        failures.withLock { $0.append("\(answer.status) \(answer.text.prefix(200))") }
-                        continue
-                    }
-                    sent.withLock { $0.append((id, Sodium.hex(StreamingDigest.digest(.sha256, bytes)))) }
-                } catch { failures.withLock { $0.append("\(error)") } }
+        // 32 threads of their own (concurrentPerform would run only as many as there are cores).
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for client in 0..<32 {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                start.wait()
+                var rng = SystemRandomNumberGenerator()
+                for round in 0..<5 {
+                    let bytes = Array("%PDF-1.7\n% client \(client) round \(round)\n".utf8) + (0..<(48 * 1024 + client * 512)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    do {
+                        let answer = try site.upload([("same.pdf", bytes)])
+                        guard answer.status == 200, let id = DemoSite.string("uploadId", in: answer.text) else {
+                            failures.withLock { $0.append("\(answer.status) \(answer.text.prefix(200))") }
+                            continue
+                        }
+                        sent.withLock { $0.append((id, Sodium.hex(StreamingDigest.digest(.sha256, bytes)))) }
+                    } catch { failures.withLock { $0.append("\(error)") } }
+                }
             }
         }
+        for _ in 0..<32 { start.signal() }
+        done.wait()
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(3))")
         let answers = sent.withLock { $0 }
         #expect(answers.count == 160)
@@ -92,11 +114,11 @@ struct UploadDefectTests {
             paths.insert(path)
             #expect(try row.get("status", as: String.self) == "uploaded")
             #expect(answers.first { $0.id == String(id) }?.sha256 == recorded, "row \(id) records what its client sent")
-            let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: site.server.home + "/storage/1/" + path)))
+            let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: storageRoot + path)))
             #expect(Sodium.hex(StreamingDigest.digest(.sha256, stored)) == recorded, "row \(id): \(path) holds its own bytes")
         }
         #expect(paths.count == 160, "no two rows share a stored file")
-        #expect(IntakeTestServer.files(under: site.server.home + "/storage/1/Intake/Demo uploads").count == 160)
+        #expect(IntakeTestServer.files(under: storageRoot + "Intake/Demo uploads").count == 160, "and no leftovers")
     }
 
     @Test("an old receipt never shows another client's file: upload as A, the owner deletes it, B uploads, A's receipt is gone")
