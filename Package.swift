@@ -10,7 +10,7 @@ let package = Package(
     name: "Intake",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "intake", targets: ["intake"]),
+        .executable(name: "intake", targets: ["IntakeCommand"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "Web", targets: ["Web"]),
     ],
@@ -50,7 +50,7 @@ let package = Package(
             "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "intake", dependencies: [
+        .executableTarget(name: "IntakeCommand", dependencies: [
             "Intake", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
