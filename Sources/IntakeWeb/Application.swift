@@ -179,7 +179,7 @@ public final class Application {
         let request = context.request
         let sessionCookie = CookieNames.session(secure: secure)
         if let token = request.cookies[sessionCookie] {
-            if let (session, user) = try services.sessions.resolve(token: token) {
+            if let (session, user) = try services.stores.sessions.resolve(token: token) {
                 context.session = session
                 context.user = user
                 context.csrfToken = session.csrfToken

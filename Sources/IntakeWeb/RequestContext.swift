@@ -30,6 +30,9 @@ public final class RequestContext {
         self.request = request
     }
 
+    /// The domain's stores for this request (this thread's database connection).
+    public var stores: Stores { services.stores }
+
     /// The form fields of this post (read by the CSRF check), or an empty set.
     public var formFields: FormFields { form ?? FormFields() }
 

@@ -31,7 +31,11 @@ public final class WorkerServices {
         self.sessionPolicy = sessionPolicy
     }
 
-    public var users: UserStore { UserStore(db: database, clock: clock) }
+    /// The domain's stores over this thread's connection; storage account changes are logged.
+    public var stores: Stores {
+        Stores(db: database, clock: clock, secretKey: secretKey, currency: configuration.currency, sessionPolicy: sessionPolicy,
+               onStatusChange: storageStatusLog)
+    }
 
     /// This thread's libcurl handle, made on first use and kept for connection reuse.
     private var curlClient: CurlClient?
@@ -99,12 +103,6 @@ public final class WorkerServices {
                      holder: "\(ProcessIdentity.current)-\(ObjectIdentifier(self).hashValue)", onStatusChange: storageStatusLog)
     }
 
-    /// Storage accounts, their status changes logged.
-    public var storageAccounts: StorageAccountStore { StorageAccountStore(db: database, clock: clock, onStatusChange: storageStatusLog) }
-    /// The storage account manager, its status changes logged.
-    public var storageAccountManager: StorageAccountManager {
-        StorageAccountManager(db: database, clock: clock, onStatusChange: storageStatusLog)
-    }
 
     /// One log line per storage account status change, beside its audit entry: the account, the
     /// states before and after, the event and the reason (Intake's words and providers' error
@@ -120,7 +118,6 @@ public final class WorkerServices {
             ])
         }
     }
-    public var sessions: SessionStore { SessionStore(db: database, clock: clock, policy: sessionPolicy) }
 }
 
 /// This process, for lease holders.

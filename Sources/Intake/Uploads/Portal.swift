@@ -121,6 +121,13 @@ public struct PortalStore {
         try db.queryOne("SELECT * FROM portals WHERE slug = $1", [slug]).map(Portal.init)
     }
 
+    /// Whether each of the owner's portals is switched on, by id (to report what a change did).
+    public func activeStates(userID: Int64) throws -> [Int64: Bool] {
+        var states: [Int64: Bool] = [:]
+        for row in try db.query("SELECT id, active FROM portals WHERE user_id = $1", [userID]) { states[try row.get("id")] = try row.get("active") }
+        return states
+    }
+
     /// The owner's portals with how many files each received.
     public func list(userID: Int64) throws -> [(portal: Portal, uploads: Int)] {
         try db.query("""

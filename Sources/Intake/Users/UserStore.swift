@@ -34,6 +34,11 @@ public struct UserStore {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE id = $1", [id]).map(User.init)
     }
 
+    /// The tariff plan the user is on, if any.
+    public func planID(userID: Int64) throws -> Int64? {
+        try db.scalar("SELECT plan_id FROM users WHERE id = $1", [userID], as: Int64?.self) ?? nil
+    }
+
     /// The user with this e-mail (any case) and their password hash.
     public func findForSignIn(email: String) throws -> (user: User, passwordHash: String)? {
         guard let row = try db.queryOne("SELECT \(User.columns), password_hash FROM users WHERE email_normalized = $1",

@@ -12,7 +12,7 @@ enum AccountHandler {
         let user = context.user!
         let name = context.formFields["name"] ?? ""
         do {
-            try context.services.users.updateName(id: user.id, to: name)
+            try context.services.stores.users.updateName(id: user.id, to: name)
         } catch let error as ValidationError {
             return try page(context, profile: FormState(values: ["name": name], errors: [error.field: error.message]),
                             password: FormState(), status: .unprocessableContent)
@@ -26,7 +26,7 @@ enum AccountHandler {
         guard let mode = NotificationMode(rawValue: context.formFields["upload_notifications"] ?? "") else {
             throw HTTPError(.unprocessableContent, code: "invalid", "Choose how you want to hear of uploads.")
         }
-        try UploadNotifications(db: context.services.database, clock: context.services.clock)
+        try context.stores.notifications
             .setOwnerMode(userID: context.user!.id, mode, by: AdminForms.actor(context))
         context.flash(.success, "Your notification preference was saved.")
         return .redirect(to: "/account")
@@ -39,7 +39,7 @@ enum AccountHandler {
         let current = form["current_password"] ?? ""
         let new = form["new_password"] ?? ""
         var errors: [String: String] = [:]
-        let stored = try services.users.findForSignIn(email: user.email)
+        let stored = try services.stores.users.findForSignIn(email: user.email)
         if !PasswordHash.verify(current, against: stored?.passwordHash ?? PasswordHash.decoy) {
             errors["current_password"] = "This is not your current password."
         }
@@ -51,16 +51,16 @@ enum AccountHandler {
             return try page(context, profile: FormState(values: ["name": user.name]), password: FormState(errors: errors),
                             status: .unprocessableContent)
         }
-        try services.users.setPassword(id: user.id, to: new, field: "new_password")
+        try services.stores.users.setPassword(id: user.id, to: new, field: "new_password")
         // Every session ends, this one included; this browser gets a fresh one at once.
-        try services.sessions.revokeAll(userID: user.id)
+        try services.stores.sessions.revokeAll(userID: user.id)
         try SessionCookie.start(context, for: user)
         context.flash(.success, "Your password was changed. Other sessions have been signed out.")
         return .redirect(to: "/account")
     }
 
     private static func page(_ context: RequestContext, profile: FormState, password: FormState, status: HTTPStatus) throws -> Response {
-        let mode = try UploadNotifications(db: context.services.database, clock: context.services.clock).ownerMode(userID: context.user!.id)
+        let mode = try context.stores.notifications.ownerMode(userID: context.user!.id)
         return try PageView.render(context, "account", title: "Account", status: status, [
             "notifications": NotificationsView.options(selected: mode.rawValue, inherit: nil),
             "profile": profile.templateValue,

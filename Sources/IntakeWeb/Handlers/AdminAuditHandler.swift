@@ -10,7 +10,7 @@ enum AdminAuditHandler {
         let entity = query["entity"].flatMap { $0.isEmpty ? nil : String($0.prefix(64)) }
         let actor = query["actor"].flatMap { $0.isEmpty ? nil : String($0.prefix(100)) }
         let before = query["before"].flatMap { Int64($0) }
-        let (entries, more) = try AuditLog(db: context.services.database, clock: context.services.clock)
+        let (entries, more) = try context.stores.audit
             .entries(action: action, entityType: entity, actor: actor, before: before, limit: 50)
         var nextLink: TemplateValue = .null
         if more, let last = entries.last {

@@ -5,7 +5,7 @@ import Web
 /// `GET /admin/storage/pricing` (the form and its history) and `POST` (save a new version).
 enum AdminPricingHandler {
     static func store(_ context: RequestContext) -> StoragePricingStore {
-        StoragePricingStore(db: context.services.database, clock: context.services.clock, currency: context.services.configuration.currency)
+        context.stores.pricing
     }
 
     static func show(_ context: RequestContext) throws -> Response {

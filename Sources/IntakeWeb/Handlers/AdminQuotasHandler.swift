@@ -14,7 +14,7 @@ enum AdminQuotasHandler {
         let sort = QuotaStore.Sort(rawValue: query["sort"] ?? "email") ?? .email
         let pageNumber = max(1, min(Int(query["page"] ?? "1") ?? 1, 100_000))
         let free = try AdminPricingHandler.store(context).current().freeStorageBytes
-        let (rows, total) = try QuotaStore(db: context.services.database, clock: context.services.clock)
+        let (rows, total) = try context.stores.quotas
             .page(search: search, filter: filter, sort: sort, page: pageNumber, pageSize: pageSize)
         let pages = max(1, (total + pageSize - 1) / pageSize)
         func link(page: Int) -> String {
@@ -50,7 +50,7 @@ enum AdminQuotasHandler {
             throw HTTPError.badRequest("user_id must be a user's id.")
         }
         let back = LocalRedirect.sanitize(form["return_to"], fallback: "/admin/users/\(userID)")
-        let store = QuotaStore(db: context.services.database, clock: context.services.clock)
+        let store = context.stores.quotas
         switch form["action"] {
         case "clear":
             try store.setOverride(userID: userID, bytes: nil, by: AdminForms.actor(context))

@@ -5,7 +5,7 @@ import Web
 /// `/admin/tariffs`: the plans, a form for a new one; `/admin/tariffs/:id`: edit, archive, delete.
 enum AdminTariffsHandler {
     static func store(_ context: RequestContext) -> TariffPlanStore {
-        TariffPlanStore(db: context.services.database, clock: context.services.clock)
+        context.stores.tariffPlans
     }
 
     static let blank: [String: TemplateValue] = ["name": "", "monthly_price": "", "max_portals": "5", "active": true]

@@ -22,7 +22,7 @@ enum AdminUserHandler {
             return try AdminForms.invalid(context, errors) { try page(context, userID: userID, errors: errors, overrideValue: nil) }
         }
         do {
-            try QuotaStore(db: context.services.database, clock: context.services.clock)
+            try context.stores.quotas
                 .assignPlan(userID: userID, planID: planID, by: AdminForms.actor(context))
         } catch let error as ValidationError {
             errors["plan_id"] = error.message
@@ -34,19 +34,19 @@ enum AdminUserHandler {
 
     static func page(_ context: RequestContext, userID: Int64, errors: FieldErrors, overrideValue: TemplateValue?) throws -> Response {
         let services = context.services
-        guard let user = try services.users.find(id: userID) else {
+        guard let user = try services.stores.users.find(id: userID) else {
             throw HTTPError(.notFound, code: "not_found", "There is no such user.")
         }
         let pricing = try AdminPricingHandler.store(context).current()
-        let quota = try QuotaStore(db: services.database, clock: services.clock).quota(userID: userID)!
-        let plans = try TariffPlanStore(db: services.database, clock: services.clock).list(includeArchived: false)
-        let currentPlanID = try services.database.scalar("SELECT plan_id FROM users WHERE id = $1", [userID], as: Int64?.self) ?? nil
+        let quota = try services.stores.quotas.quota(userID: userID)!
+        let plans = try services.stores.tariffPlans.list(includeArchived: false)
+        let currentPlanID = try context.stores.users.planID(userID: userID)
         return try PageView.render(context, "admin/user", title: user.name, [
             "user": ["id": .int(user.id), "name": .string(user.name), "email": .string(user.email), "role": .string(user.role.rawValue),
                      "disabled": .bool(user.disabled), "created": .string(UTCDate.day(user.createdAt))],
             "quota": AdminQuotasHandler.row(quota),
             "freeStorage": .string(ByteSize(bytes: pricing.freeStorageBytes).description),
-            "balance": .string(try BalanceLedger(db: services.database, clock: services.clock)
+            "balance": .string(try services.stores.ledger
                 .balance(userID: userID, currency: services.configuration.currency).description),
             "plans": .list(plans.filter(\.active).map { plan in
                 ["id": .int(plan.id), "name": .string(plan.name), "storage": .string(ByteSize(bytes: plan.storageBytes).description),

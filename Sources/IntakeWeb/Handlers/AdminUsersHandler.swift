@@ -11,7 +11,7 @@ enum AdminUsersHandler {
         let search = String((query["q"] ?? "").prefix(100))
         let after = try cursor(query["after"], "after")
         let before = try cursor(query["before"], "before")
-        let page = try context.services.users.page(search: search, after: after, before: before, limit: pageSize)
+        let page = try context.services.stores.users.page(search: search, after: after, before: before, limit: pageSize)
         func link(_ key: String, _ id: Int64) -> String {
             "/admin/users?" + (search.isEmpty ? "" : "q=" + URLEncodedForm.encode(search) + "&") + "\(key)=\(id)"
         }

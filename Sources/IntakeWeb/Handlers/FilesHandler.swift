@@ -6,7 +6,7 @@ import Web
 
 /// The owner's files: `/dashboard/files` (filters, pages), download, delete, and the JSON list.
 enum FilesHandler {
-    static func store(_ context: RequestContext) -> FileStore { FileStore(db: context.services.database, clock: context.services.clock) }
+    static func store(_ context: RequestContext) -> FileStore { context.stores.files }
 
     /// The statuses a file can be filtered by, as the form offers them.
     static let statuses: [(value: String, label: String)] = [
@@ -44,8 +44,8 @@ enum FilesHandler {
         let query = try context.request.query()
         let (files, next) = try store(context).list(userID: context.user!.id, filter: try filter(query),
                                                     before: query["before"].flatMap { Int64($0) }, limit: 50)
-        let portals = try PortalStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
-        let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
+        let portals = try context.stores.portals.list(userID: context.user!.id)
+        let accounts = try context.stores.storageAccounts.list(userID: context.user!.id)
         var nextLink: TemplateValue = .null
         if let next {
             let kept = query.filter { $0.name != "before" }.map { "\($0.name)=\(URLEncodedForm.encode($0.value))" }
@@ -100,7 +100,7 @@ enum FilesHandler {
     /// RFC 6266 with `filename*`.
     static func download(_ context: RequestContext) throws -> Response {
         let file = try owned(context)
-        let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: file.userID)
+        let accounts = try context.stores.storageAccounts.list(userID: file.userID)
         switch StorageRules.downloadDecision(fileOwnerID: file.userID, requesterID: context.user!.id, fileAccountID: file.storageAccountID ?? -1,
                                              accounts: accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }) {
         case .notFound: throw HTTPError(.notFound, code: "not_found", "There is no such file.")
@@ -109,7 +109,7 @@ enum FilesHandler {
             guard let fileID = file.providerFileID, file.status == "uploaded", let account = accounts.first(where: { $0.id == accountID }) else {
                 throw HTTPError(.conflict, code: "file_unavailable", "This file did not finish uploading, so there is nothing to download.")
             }
-            try StorageAccountStore(db: context.services.database, clock: context.services.clock).recordAccess(id: accountID)
+            try context.stores.storageAccounts.recordAccess(id: accountID)
             var response = Response(status: .ok)
             response.headers.set("content-type", file.contentType ?? "application/octet-stream")
             response.headers.set("content-disposition", contentDisposition(file.fileName))
@@ -152,7 +152,7 @@ enum FilesHandler {
     /// The provider holding the file (the same one uploads use), or nil when its account is gone.
     static func provider(_ context: RequestContext, _ file: FileRecord) throws -> StorageProvider? {
         guard let id = file.storageAccountID,
-              let account = try StorageAccountStore(db: context.services.database, clock: context.services.clock).find(id: id) else { return nil }
+              let account = try context.stores.storageAccounts.find(id: id) else { return nil }
         return try context.services.storageProvider(for: account)
     }
 

@@ -1,17 +1,12 @@
-import Database
 import Intake
 import Web
 
 /// `GET /healthz`: whether this worker can answer and reach its database.
 enum HealthHandler {
     static func show(_ context: RequestContext) throws -> Response {
-        let databaseOK: Bool
-        do {
-            databaseOK = try context.services.database.scalar("SELECT 1", as: Int.self) == 1
-        } catch {
-            context.services.logger.error("health check: database unreachable",
-                                          metadata: ["request_id": "\(context.request.id)", "error": "\(error)"])
-            databaseOK = false
+        let databaseOK = context.stores.databaseAnswers()
+        if !databaseOK {
+            context.services.logger.error("health check: database unreachable", metadata: ["request_id": "\(context.request.id)"])
         }
         let body: JSONValue = [
             "status": databaseOK ? "ok" : "error",

@@ -14,7 +14,7 @@ enum LoginHandler {
         let form = context.formFields
         let email = form["email"] ?? ""
         let next = LocalRedirect.sanitize(form["next"])
-        let authenticator = Authenticator(db: context.services.database, clock: context.services.clock)
+        let authenticator = context.stores.authenticator
         switch try authenticator.signIn(email: email, password: form["password"] ?? "", remoteAddress: context.request.remoteAddress) {
         case .invalidCredentials:
             return try page(context, email: email, next: next, error: "The e-mail address or the password is not right.", status: .unauthorized)

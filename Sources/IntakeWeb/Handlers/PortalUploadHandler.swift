@@ -7,14 +7,14 @@ import Web
 /// `POST /api/upload` (the same for scripts, answered with JSON in the seed's shape).
 enum PortalUploadHandler {
     static func portal(_ context: RequestContext, slug: String?) throws -> Portal {
-        guard let slug, let portal = try PortalStore(db: context.services.database, clock: context.services.clock).find(slug: slug) else {
+        guard let slug, let portal = try context.stores.portals.find(slug: slug) else {
             throw HTTPError(.notFound, code: "not_found", "There is no upload portal at this address.")
         }
         return portal
     }
 
     static func acceptance(_ context: RequestContext, _ portal: Portal) throws -> StorageRules.Acceptance {
-        let accounts = try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: portal.userID)
+        let accounts = try context.stores.storageAccounts.list(userID: portal.userID)
             .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
         return StorageRules.acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason, portalAccountID: portal.storageAccountID,
                                        portalProvider: nil, accounts: accounts)
@@ -27,7 +27,7 @@ enum PortalUploadHandler {
 
     static func password(_ context: RequestContext) throws -> Response {
         let portal = try portal(context, slug: context.request.parameters["slug"])
-        let store = PortalStore(db: context.services.database, clock: context.services.clock)
+        let store = context.stores.portals
         guard try store.verifyPassword(portalID: portal.id, password: context.formFields["password"] ?? "") else {
             return try page(context, portal, token: nil, error: "That password is not right.", status: .unauthorized)
         }
@@ -37,10 +37,10 @@ enum PortalUploadHandler {
 
     static func page(_ context: RequestContext, _ portal: Portal, token: String?, error: String?, status: HTTPStatus) throws -> Response {
         let services = context.services
-        let owner = try services.users.find(id: portal.userID)
+        let owner = try services.stores.users.find(id: portal.userID)
         let accepts = try acceptance(context, portal)
         let needsPassword = portal.hasPassword && token == nil
-        let maxFile = try PortalStore(db: services.database, clock: services.clock).fileLimit(of: portal)
+        let maxFile = try services.stores.portals.fileLimit(of: portal)
         func mode(_ m: FieldMode) -> TemplateValue { ["required": .bool(m == .required), "shown": .bool(m != .hidden)] }
         return try PageView.render(context, "portal/show", title: portal.name, status: status, [
             "portal": ["name": .string(portal.name), "slug": .string(portal.slug), "description": .string(portal.description),
@@ -155,7 +155,7 @@ enum PortalUploadHandler {
         func resolvePortal() throws {
             guard portal == nil else { return }
             guard let id = fields.last(where: { $0.0 == "portalId" }).flatMap({ Int64($0.1) }),
-                  let found = try PortalStore(db: env.db, clock: env.clock).find(id: id) else {
+                  let found = try context.stores.portals.find(id: id) else {
                 throw HTTPError(.notFound, code: "not_found", "There is no such portal (send portalId before the files).")
             }
             try UploadPipeline(env: env, portal: found, remoteAddress: request.remoteAddress).checkDeclaredLength(declared)

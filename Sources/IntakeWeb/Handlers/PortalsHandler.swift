@@ -5,7 +5,7 @@ import Web
 /// The owner's portals: `/dashboard/portals` (list and new), `/dashboard/portals/:id` (edit,
 /// switch off/on, delete), and the JSON API `GET/POST /api/portals`, `GET/PUT/DELETE /api/portals/:id`.
 enum PortalsHandler {
-    static func store(_ context: RequestContext) -> PortalStore { PortalStore(db: context.services.database, clock: context.services.clock) }
+    static func store(_ context: RequestContext) -> PortalStore { context.stores.portals }
 
     static func owned(_ context: RequestContext) throws -> Portal {
         guard let portal = try store(context).find(id: try AdminForms.id(context)), portal.userID == context.user!.id else {
@@ -64,7 +64,7 @@ enum PortalsHandler {
     static func listPage(_ context: RequestContext, values: [String: String], errors: FieldErrors, status: HTTPStatus) throws -> Response {
         let services = context.services
         let portals = try store(context).list(userID: context.user!.id)
-        let accounts = try StorageAccountStore(db: services.database, clock: services.clock).list(userID: context.user!.id)
+        let accounts = try services.stores.storageAccounts.list(userID: context.user!.id)
         let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
         var model = PortalFormView.model(values: values, accounts: accounts, currentAccountID: nil, hasPassword: false, errors: errors)
         model["hasPortals"] = .bool(!portals.isEmpty)
@@ -127,7 +127,7 @@ enum PortalsHandler {
     }
 
     static func accounts(_ context: RequestContext) throws -> [StorageAccount] {
-        try StorageAccountStore(db: context.services.database, clock: context.services.clock).list(userID: context.user!.id)
+        try context.stores.storageAccounts.list(userID: context.user!.id)
     }
 
     static func apiList(_ context: RequestContext) throws -> Response {
@@ -160,7 +160,7 @@ enum PortalsHandler {
         if body.has("notifications") {
             let text = body.string("notifications")
             input.notifications = text.flatMap(NotificationMode.init)
-            if let text, input.notifications == nil { body.errorsAppend("notifications", "Must be each, daily, none or null (as in the account).") }
+            if text != nil, input.notifications == nil { body.errorsAppend("notifications", "Must be each, daily, none or null (as in the account).") }
         } else {
             input.notifications = existing?.notifications
         }

@@ -45,7 +45,7 @@ enum ReceiptHandler {
 
     /// The file behind a token, if the token is genuine (and, given a portal, the file is its).
     static func lookup(_ context: RequestContext, token: String, portalID: Int64? = nil) throws -> Entry? {
-        guard let file = try FileStore(db: context.services.database, clock: context.services.clock).find(receipt: token, key: context.services.secretKey),
+        guard let file = try context.stores.files.find(receipt: token, key: context.services.secretKey),
               portalID == nil || file.portalID == portalID else { return nil }
         return Entry(token: token, name: file.fileName, size: file.size, sha256: file.sha256 ?? "", status: file.status)
     }

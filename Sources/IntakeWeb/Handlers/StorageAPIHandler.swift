@@ -12,7 +12,7 @@ enum StorageAPIHandler {
     }
 
     static func accountList(_ context: RequestContext) throws -> [JSONValue] {
-        try context.services.storageAccountManager.connections(userID: context.user!.id).map { c in
+        try context.services.stores.storageAccountManager.connections(userID: context.user!.id).map { c in
             [
                 "provider": .string(c.provider.rawValue),
                 "providerAccountId": .string(c.providerAccountID),
@@ -35,9 +35,9 @@ enum StorageAPIHandler {
     /// reactivating a disconnected one), with what that did.
     static func overview(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let summary = try services.storageAccountManager
+        let summary = try services.stores.storageAccountManager
             .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: true, by: AdminForms.actor(context))
-        let active = try services.storageAccounts.list(userID: context.user!.id).filter { $0.status == .active }
+        let active = try services.stores.storageAccounts.list(userID: context.user!.id).filter { $0.status == .active }
         return .json([
             "accounts": .array(try accountList(context)),
             "activeStorageAccounts": .array(active.map { a in
@@ -60,7 +60,7 @@ enum StorageAPIHandler {
         switch body["action"] as? String ?? "pause" {
         case "pause":
             let result = try transition {
-                try services.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates, reason: "paused by its owner",
+                try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates, reason: "paused by its owner",
                                                                 by: AdminForms.actor(context))
             }
             return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
@@ -68,7 +68,7 @@ enum StorageAPIHandler {
             let done: (result: PortalManagementResult, revocation: AccessTokens.Revocation)
             do {
                 done = try transition {
-                    try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                    try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
                 }
             } catch let error as OAuthError {
                 // Only when the account's refresh lease could not be had: nothing was changed.
@@ -90,7 +90,7 @@ enum StorageAPIHandler {
         let services = context.services
         let account = try account(context, try jsonBody(context))
         let outcome = try transition {
-            try services.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         }
         switch outcome {
         case .reactivated(let result):
@@ -109,7 +109,7 @@ enum StorageAPIHandler {
     static func fix(_ context: RequestContext) throws -> Response {
         let services = context.services
         let before = try portalStates(context)
-        let summary = try services.storageAccountManager.ensureStorageAccounts(
+        let summary = try services.stores.storageAccountManager.ensureStorageAccounts(
             userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         let moved = try changes(before, try portalStates(context))
         return .json(["message": "Storage accounts fixed successfully", "summary": [
@@ -122,7 +122,7 @@ enum StorageAPIHandler {
     static func sync(_ context: RequestContext) throws -> Response {
         let services = context.services
         let before = try portalStates(context)
-        _ = try services.storageAccountManager.syncOAuthStatus(
+        _ = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
             curl: try services.curl(), by: AdminForms.actor(context))
         let moved = try changes(before, try portalStates(context))
@@ -138,8 +138,7 @@ enum StorageAPIHandler {
         guard let provider = body["provider"] as? String, let kind = OAuthProvider.Kind(rawValue: provider == "google_drive" ? "google" : provider) else {
             throw HTTPError.badRequest("provider must be google or dropbox.", code: "invalid_provider")
         }
-        let ids = try services.database.query("SELECT id FROM oauth_accounts WHERE user_id = $1 AND provider = $2 ORDER BY id",
-                                              [context.user!.id, kind.rawValue]).map { try $0.get("id", as: Int64.self) }
+        let ids = try context.stores.oauthAccounts.ids(userID: context.user!.id, provider: kind)
         guard let id = ids.first else { throw HTTPError(.notFound, code: "not_connected", "No \(kind.rawValue) account is connected.") }
         do {
             _ = try services.accessTokens().validAccessToken(oauthAccountID: id, actor: AdminForms.actor(context))
@@ -150,7 +149,7 @@ enum StorageAPIHandler {
             case .refused: throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "provider_refused", "The provider refused the refresh.")
             }
         }
-        let expires = try services.database.scalar("SELECT access_token_expires_at FROM oauth_accounts WHERE id = $1", [id], as: Int64.self) ?? 0
+        let expires = try context.stores.oauthAccounts.accessTokenExpiry(id: id) ?? 0
         return .json(["success": true, "provider": .string(kind.rawValue), "expiresAt": .int(expires)])
     }
 
@@ -158,7 +157,7 @@ enum StorageAPIHandler {
 
     /// The user's storage account the body names (`storageAccountId`, or the only one of `provider`).
     private static func account(_ context: RequestContext, _ body: [String: Any]) throws -> StorageAccount {
-        let mine = try context.services.storageAccounts.list(userID: context.user!.id)
+        let mine = try context.services.stores.storageAccounts.list(userID: context.user!.id)
         if let id = (body["storageAccountId"] as? String).flatMap(Int64.init) ?? (body["storageAccountId"] as? Int).map(Int64.init) {
             guard let found = mine.first(where: { $0.id == id }) else { throw HTTPError(.notFound, code: "not_found", "There is no such storage account.") }
             return found
@@ -193,11 +192,7 @@ enum StorageAPIHandler {
     }
 
     private static func portalStates(_ context: RequestContext) throws -> [Int64: Bool] {
-        var states: [Int64: Bool] = [:]
-        for row in try context.services.database.query("SELECT id, active FROM portals WHERE user_id = $1", [context.user!.id]) {
-            states[try row.get("id")] = try row.get("active")
-        }
-        return states
+        try context.stores.portals.activeStates(userID: context.user!.id)
     }
 
     private static func changes(_ before: [Int64: Bool], _ after: [Int64: Bool]) throws -> (deactivated: Int, reactivated: Int) {

@@ -11,9 +11,9 @@ enum StorageSettingsHandler {
     static func show(_ context: RequestContext) throws -> Response {
         let services = context.services
         let user = context.user!
-        let accounts = try services.storageAccounts.list(userID: user.id)
+        let accounts = try services.stores.storageAccounts.list(userID: user.id)
         var grants: [Int64: OAuthGrantState] = [:]
-        for connection in try services.storageAccountManager.connections(userID: user.id) {
+        for connection in try services.stores.storageAccountManager.connections(userID: user.id) {
             if let id = connection.storageAccountID { grants[id] = connection.grant }
         }
         let providers = services.configuration.oauthProviders
@@ -83,7 +83,7 @@ enum StorageSettingsHandler {
             context.flash(.error, "\(kind == .google ? "Google Drive" : "Dropbox") is not configured on this server.")
             return .redirect(to: "/dashboard/settings")
         }
-        let (state, pkce) = try OAuthStates(db: services.database, clock: services.clock, secretKey: services.secretKey)
+        let (state, pkce) = try services.stores.oauthStates
             .begin(sessionID: context.session!.id, provider: kind)
         let url = OAuthClient(provider: provider).authorizationURL(state: state, pkce: pkce, redirectURI: redirectURI(context, kind))
         return .redirect(to: url)
@@ -102,11 +102,11 @@ enum StorageSettingsHandler {
         do {
             switch context.formFields["action"] ?? "pause" {
             case "pause":
-                let result = try services.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
+                let result = try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
                                                                              reason: "paused by its owner", by: AdminForms.actor(context))
                 context.flash(.success, "Uploads to \(account.displayName) paused; \(result.deactivatedPortals) portal(s) stopped accepting uploads. Its files stay reachable.")
             case "disconnect":
-                let done = try services.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                let done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
                 let message = disconnectMessage(context, account, done.result, done.revocation)
                 context.flash(done.revocation.providerTold ? .success : .error, message)
             default:
@@ -128,7 +128,7 @@ enum StorageSettingsHandler {
         let services = context.services
         let account = try ownAccount(context)
         do {
-            switch try services.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context)) {
+            switch try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context)) {
             case .reactivated(let result):
                 context.flash(.success, "\(account.displayName) is active again; \(result.reactivatedPortals) portal(s) switched off with it accept uploads again and its files are reachable.")
             case .reconnectRequired(let why):
@@ -145,7 +145,7 @@ enum StorageSettingsHandler {
     /// The user's own storage account named by the path; another user's is a 404, the same as one
     /// that does not exist.
     private static func ownAccount(_ context: RequestContext) throws -> StorageAccount {
-        guard let account = try context.services.storageAccounts.find(id: try AdminForms.id(context)), account.userID == context.user!.id else {
+        guard let account = try context.services.stores.storageAccounts.find(id: try AdminForms.id(context)), account.userID == context.user!.id else {
             throw HTTPError(.notFound, code: "not_found", "There is no such storage account.")
         }
         return account
@@ -180,7 +180,7 @@ enum StorageSettingsHandler {
     /// disconnected account comes back only if its provider still honours the grant.
     static func fix(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let summary = try services.storageAccountManager.ensureStorageAccounts(
+        let summary = try services.stores.storageAccountManager.ensureStorageAccounts(
             userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         context.flash(summary.errors.isEmpty ? .success : .error,
                       "Storage checked: \(summary.created) created, \(summary.reactivated) reactivated, \(summary.validated) fine"
@@ -191,7 +191,7 @@ enum StorageSettingsHandler {
     /// `POST /dashboard/settings/sync`: asks each provider whether access still holds.
     static func sync(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let result = try services.storageAccountManager.syncOAuthStatus(
+        let result = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
             curl: try services.curl(), by: AdminForms.actor(context))
         if result.failures.isEmpty {
@@ -214,7 +214,7 @@ enum OAuthCallbackHandler {
         }
         let name = kind == .google ? "Google Drive" : "Dropbox"
         let query = try context.request.query()
-        let states = OAuthStates(db: services.database, clock: services.clock, secretKey: services.secretKey)
+        let states = services.stores.oauthStates
         if let error = query["error"] {
             _ = try states.finish(state: query["state"] ?? "", sessionID: context.session!.id, provider: kind)
             throw HTTPError(.badRequest, code: "oauth_denied",
@@ -241,17 +241,11 @@ enum OAuthCallbackHandler {
                             "\(name) did not complete the connection. Nothing was connected; please try again.")
         }
         let user = context.user!
-        try services.database.write {
-            _ = try services.accessTokens().store(userID: user.id, provider: kind, identity: identity, grant: grant,
-                                                  scopes: grant.scope ?? provider.scopes.joined(separator: " "))
-            // The owner has just been through the OAuth flow and its tokens are stored: a
-            // disconnected account (or one in error) comes back.
-            let result = try services.storageAccounts.createOrGet(
-                userID: user.id, provider: StorageAccountManager.storageKind(kind), providerAccountID: identity.accountID,
-                email: identity.email, displayName: name + (identity.email.map { " (\($0))" } ?? ""), reconnected: true,
-                by: AdminForms.actor(context))
-            context.flash(.success, result.created ? "\(name) connected." : result.reactivated ? "\(name) reconnected; its portals accept uploads again." : "\(name) is connected.")
-        }
+        // The owner has just been through the OAuth flow: a disconnected account (or one in error) comes back.
+        let result = try context.stores.storageAccountManager.connect(
+            userID: user.id, kind: kind, displayName: name + (identity.email.map { " (\($0))" } ?? ""), identity: identity, grant: grant,
+            scopes: grant.scope ?? provider.scopes.joined(separator: " "), tokens: try services.accessTokens(), by: AdminForms.actor(context))
+        context.flash(.success, result.created ? "\(name) connected." : result.reactivated ? "\(name) reconnected; its portals accept uploads again." : "\(name) is connected.")
         return .redirect(to: "/dashboard/settings")
     }
 }

@@ -49,7 +49,7 @@ enum TusHandler {
         } catch let error as ValidationError {
             return failure(.badRequest, error.message)
         }
-        let store = PortalStore(db: context.services.database, clock: context.services.clock)
+        let store = context.stores.portals
         let portal = try metadata["portalId"].flatMap { Int64($0) }.flatMap { try store.find(id: $0) }
             ?? metadata["portal"].flatMap { try store.find(slug: $0) }
         guard let portal else { return failure(.notFound, "Name the portal in Upload-Metadata (portalId or portal).") }

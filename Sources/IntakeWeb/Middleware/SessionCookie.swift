@@ -8,8 +8,8 @@ enum SessionCookie {
     static func start(_ context: RequestContext, for user: User) throws {
         let services = context.services
         let secure = services.configuration.isHTTPS
-        if let old = context.request.cookies[CookieNames.session(secure: secure)] { try services.sessions.revoke(token: old) }
-        let (token, _) = try services.sessions.create(userID: user.id, remoteAddress: context.request.remoteAddress,
+        if let old = context.request.cookies[CookieNames.session(secure: secure)] { try services.stores.sessions.revoke(token: old) }
+        let (token, _) = try services.stores.sessions.create(userID: user.id, remoteAddress: context.request.remoteAddress,
                                                       userAgent: context.request.headers["user-agent"] ?? "")
         var cookie = SetCookie(name: CookieNames.session(secure: secure), value: token, secure: secure)
         cookie.maxAge = Int(services.sessionPolicy.absoluteSeconds)
@@ -21,7 +21,7 @@ enum SessionCookie {
     static func end(_ context: RequestContext) throws {
         let secure = context.services.configuration.isHTTPS
         if let token = context.request.cookies[CookieNames.session(secure: secure)] {
-            try context.services.sessions.revoke(token: token)
+            try context.services.stores.sessions.revoke(token: token)
         }
         context.setCookie(SetCookie(name: CookieNames.session(secure: secure), value: "", maxAge: 0, secure: secure))
     }

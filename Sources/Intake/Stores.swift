@@ -1,0 +1,66 @@
+import Database
+
+/// Every store of the domain over one database connection, for one request thread or one job:
+/// the only way the layers above read or write the database (SQL lives in the stores).
+public struct Stores {
+    public let db: Database
+    public let clock: Clock
+    /// Seals OAuth verifiers and tokens.
+    let secretKey: [UInt8]
+    let currency: Currency
+    let sessionPolicy: SessionPolicy
+    /// Hears every storage account status change once it is written (one log line each).
+    let onStatusChange: ((StorageAccountStatusChange) -> Void)?
+
+    public init(db: Database, clock: Clock, secretKey: [UInt8], currency: Currency, sessionPolicy: SessionPolicy = SessionPolicy(),
+                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+        self.db = db
+        self.clock = clock
+        self.secretKey = secretKey
+        self.currency = currency
+        self.sessionPolicy = sessionPolicy
+        self.onStatusChange = onStatusChange
+    }
+
+    public var users: UserStore { UserStore(db: db, clock: clock) }
+    public var sessions: SessionStore { SessionStore(db: db, clock: clock, policy: sessionPolicy) }
+    public var authenticator: Authenticator { Authenticator(db: db, clock: clock) }
+    public var audit: AuditLog { AuditLog(db: db, clock: clock) }
+    public var portals: PortalStore { PortalStore(db: db, clock: clock) }
+    public var files: FileStore { FileStore(db: db, clock: clock) }
+    public var storageAccounts: StorageAccountStore { StorageAccountStore(db: db, clock: clock, onStatusChange: onStatusChange) }
+    public var storageAccountManager: StorageAccountManager { StorageAccountManager(db: db, clock: clock, onStatusChange: onStatusChange) }
+    public var oauthStates: OAuthStates { OAuthStates(db: db, clock: clock, secretKey: secretKey) }
+    public var oauthAccounts: OAuthAccounts { OAuthAccounts(db: db) }
+    public var quotas: QuotaStore { QuotaStore(db: db, clock: clock) }
+    public var reservations: QuotaReservations { QuotaReservations(db: db, clock: clock) }
+    public var pricing: StoragePricingStore { StoragePricingStore(db: db, clock: clock, currency: currency) }
+    public var tariffPlans: TariffPlanStore { TariffPlanStore(db: db, clock: clock) }
+    public var ledger: BalanceLedger { BalanceLedger(db: db, clock: clock) }
+    public var notifications: UploadNotifications { UploadNotifications(db: db, clock: clock) }
+    public var siteTotals: SiteTotals { SiteTotals(db: db) }
+
+    /// Whether the database answers (for `/healthz`).
+    public func databaseAnswers() -> Bool { (try? db.scalar("SELECT 1", as: Int.self)) == 1 }
+}
+
+/// The operator overview's figures.
+public struct SiteTotals {
+    let db: Database
+
+    public struct Figures: Sendable {
+        public let portals: Int
+        public let files: Int64
+        public let bytes: Int64
+        public let delivering: Int64
+        public let failedDeliveries: Int64
+    }
+
+    public func figures() throws -> Figures {
+        let files = try db.queryOne("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM file_uploads WHERE status = 'uploaded'")
+        return Figures(portals: try db.scalar("SELECT count(*) FROM portals", as: Int.self) ?? 0,
+                       files: try files?.get("n", as: Int64.self) ?? 0, bytes: try files?.get("bytes", as: Int64.self) ?? 0,
+                       delivering: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'delivering'", as: Int64.self) ?? 0,
+                       failedDeliveries: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'failed'", as: Int64.self) ?? 0)
+    }
+}
