@@ -32,10 +32,7 @@ struct Worker: ParsableCommand {
             throw ExitCode(1)
         }
         let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
-            let database = try SQLiteDatabase(path: config.databasePath)
-            let services = WorkerServices(configuration: config, database: database, templates: templates,
-                                          logger: logger, secretKey: secretKey)
-            return ApplicationHandler(Application(services: services))
+            ApplicationHandler(Application(services: try Wiring.services(config, templates: templates, logger: logger, secretKey: secretKey)))
         }
         let code = worker.run {
             DeliveryRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey)

@@ -4,12 +4,10 @@ import Intake
 import Integrations
 import Logging
 import Templates
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// What one accept thread serves with: the configuration, the shared template library, and this
-/// thread's own database connection. Confined to that thread, like the connection.
+/// What one accept thread serves with, as the executable wired it: the configuration, the shared
+/// template library, this thread's own database connection and the parts that reach outside
+/// (providers, tokens, scanner). Confined to that thread, like the connection.
 public final class WorkerServices {
     public let configuration: Configuration
     public let database: Database
@@ -19,9 +17,35 @@ public final class WorkerServices {
     /// The key that signs flash cookies (and, later, seals secrets at rest).
     public let secretKey: [UInt8]
     public let sessionPolicy: SessionPolicy
+    let parts: Parts
+
+    /// What the executable wires for this thread (`Wiring` in IntakeCommand): the HTTP client,
+    /// each storage account's provider, the token refresher and the scanner. Without them (a
+    /// test of pages only) nothing reaches a provider.
+    public struct Parts {
+        public var http: () throws -> CurlClient
+        public var storageProvider: (StorageAccount) throws -> StorageProvider
+        public var accessTokens: () throws -> AccessTokens
+        public var scanner: ClamdScanner?
+
+        public init(http: @escaping () throws -> CurlClient, storageProvider: @escaping (StorageAccount) throws -> StorageProvider,
+                    accessTokens: @escaping () throws -> AccessTokens, scanner: ClamdScanner?) {
+            self.http = http
+            self.storageProvider = storageProvider
+            self.accessTokens = accessTokens
+            self.scanner = scanner
+        }
+
+        /// Nothing wired: every provider call fails plainly.
+        public static var none: Parts {
+            Parts(http: { throw StorageProviderError("no HTTP client is wired", transient: false) },
+                  storageProvider: { _ in throw StorageProviderError("no storage provider is wired", transient: false) },
+                  accessTokens: { throw StorageProviderError("no token refresher is wired", transient: false) }, scanner: nil)
+        }
+    }
 
     public init(configuration: Configuration, database: Database, templates: TemplateLibrary, logger: Logger,
-                clock: Clock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy()) {
+                clock: Clock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy(), parts: Parts = .none) {
         self.configuration = configuration
         self.database = database
         self.templates = templates
@@ -29,6 +53,7 @@ public final class WorkerServices {
         self.clock = clock
         self.secretKey = secretKey
         self.sessionPolicy = sessionPolicy
+        self.parts = parts
     }
 
     /// The domain's stores over this thread's connection; storage account changes are logged.
@@ -37,79 +62,30 @@ public final class WorkerServices {
                onStatusChange: storageStatusLog)
     }
 
-    /// This thread's libcurl handle, made on first use and kept for connection reuse.
-    private var curlClient: CurlClient?
-    public func curl() throws -> CurlClient {
-        if let curlClient { return curlClient }
-        let made = try CurlClient()
-        curlClient = made
-        return made
-    }
+    /// This thread's HTTP client (libcurl), kept for connection reuse.
+    public func curl() throws -> CurlClient { try parts.http() }
 
-    /// The upload pipeline's parts for this thread. Local disk stores files under
-    /// `INTAKE_STORAGE_DIR/<account id>`; Google Drive and Dropbox through their APIs with the
-    /// account's OAuth tokens (refreshed as they near expiry, renewed once when refused).
+    /// The upload pipeline's parts for this thread: the stores' connection, the spool, the
+    /// scanner and the providers the executable wired.
     public func uploadEnvironment() -> UploadEnvironment {
         UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
-                          scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) },
-                          deliveryWindow: configuration.deliveryWindowSeconds) { account in
-            try self.storageProvider(for: account)
-        }
+                          scanner: parts.scanner, deliveryWindow: configuration.deliveryWindowSeconds, provider: parts.storageProvider)
     }
 
     /// The provider holding a storage account's files, for uploads, downloads and deletes.
-    public func storageProvider(for account: StorageAccount) throws -> StorageProvider {
-        switch account.provider {
-        case .local: return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)")
-        case .googleDrive, .dropbox: return try cloudStorage(account)
-        }
-    }
-
-    /// Google Drive or Dropbox for a storage account. Token failures become storage errors:
-    /// `AccessTokens` has already moved the account (DISCONNECTED when the grant is gone, ERROR
-    /// when the provider is unreachable).
-    func cloudStorage(_ account: StorageAccount) throws -> StorageProvider {
-        let kind: OAuthProvider.Kind = account.provider == .dropbox ? .dropbox : .google
-        let name = kind == .google ? "Google Drive" : "Dropbox"
-        guard let oauth = configuration.oauthProviders[kind], oauth.isConfigured else {
-            throw StorageProviderError("\(name) is not configured on this server", transient: false)
-        }
-        let tokens = try accessTokens()
-        guard let oauthID = try tokens.oauthAccountID(for: account) else {
-            throw StorageProviderError("the \(name) account behind this storage is no longer connected", transient: false)
-        }
-        let system = AuditLog.Actor(userID: nil, remoteAddress: "")
-        let token: (Bool) throws -> String = { renew in
-            do {
-                if renew { try tokens.invalidateAccessToken(oauthAccountID: oauthID) }
-                return try tokens.validAccessToken(oauthAccountID: oauthID, actor: system)
-            } catch let error as OAuthError {
-                if case .temporary = error { throw StorageProviderError("\(name) cannot be reached right now", transient: true) }
-                throw StorageProviderError("\(name) no longer grants access to this storage; reconnect it", transient: false)
-            }
-        }
-        switch kind {
-        case .google:
-            return GoogleDriveStorage(apiURL: configuration.googleDriveAPIURL, uploadURL: configuration.googleDriveUploadURL,
-                                      client: try curl(), token: token)
-        case .dropbox:
-            return DropboxStorage(apiURL: oauth.identityURL, contentURL: configuration.dropboxContentURL, client: try curl(), token: token)
-        }
-    }
+    public func storageProvider(for account: StorageAccount) throws -> StorageProvider { try parts.storageProvider(account) }
 
     /// Access tokens, refreshed under a lease held in this thread's name.
-    public func accessTokens() throws -> AccessTokens {
-        AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, curl: try curl(),
-                     holder: "\(ProcessIdentity.current)-\(ObjectIdentifier(self).hashValue)", onStatusChange: storageStatusLog)
-    }
-
+    public func accessTokens() throws -> AccessTokens { try parts.accessTokens() }
 
     /// One log line per storage account status change, beside its audit entry: the account, the
     /// states before and after, the event and the reason (Intake's words and providers' error
     /// codes, never a token), and what it did to the account's portals.
-    public var storageStatusLog: (StorageAccountStatusChange) -> Void {
-        let logger = self.logger
-        return { change in
+    public var storageStatusLog: (StorageAccountStatusChange) -> Void { Self.statusLog(logger) }
+
+    /// The status-change log line, for `logger`.
+    public static func statusLog(_ logger: Logger) -> (StorageAccountStatusChange) -> Void {
+        { change in
             logger.notice("storage account status changed", metadata: [
                 "storage_account_id": "\(change.accountID)", "provider": "\(change.provider.rawValue)",
                 "from": "\(change.result.from.rawValue)", "to": "\(change.result.to.rawValue)", "event": "\(change.event.rawValue)",
@@ -118,15 +94,4 @@ public final class WorkerServices {
             ])
         }
     }
-}
-
-/// This process, for lease holders.
-enum ProcessIdentity {
-    static let current: String = {
-        #if canImport(Glibc)
-        return "pid\(getpid())"
-        #else
-        return "pid"
-        #endif
-    }()
 }

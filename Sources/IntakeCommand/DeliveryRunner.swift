@@ -1,6 +1,7 @@
 import Database
 import Foundation
 import Intake
+import IntakeWeb
 import Logging
 import Templates
 
@@ -8,16 +9,16 @@ import Templates
 /// (new ones whose first attempt failed for a while, retries, and those a dead worker left half
 /// way, resumed from their saved provider session) and completes resumable uploads whose last
 /// chunk arrived but whose completion never finished, and drops the quota reservations of
-/// requests whose worker died. Several workers share the work by leases.
-public enum DeliveryRunner {
-    public static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) {
+/// requests whose worker died. Several workers share the work by leases. It lives beside the
+/// jobs runner (`JobRunner`): both are threads the executable starts.
+enum DeliveryRunner {
+    static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) {
         let thread = Thread {
             var services: WorkerServices?
             while true {
                 do {
                     if services == nil {
-                        services = WorkerServices(configuration: configuration, database: try SQLiteDatabase(path: configuration.databasePath),
-                                                  templates: templates, logger: logger, secretKey: secretKey)
+                        services = try Wiring.services(configuration, templates: templates, logger: logger, secretKey: secretKey)
                     }
                     let env = services!.uploadEnvironment()
                     try QuotaReservations(db: env.db, clock: env.clock).removeAbandoned()

@@ -1,0 +1,103 @@
+import Curl
+import Database
+import Foundation
+import Intake
+import IntakeWeb
+import Integrations
+import Logging
+import Templates
+
+/// The one place the object graph is built. Each thread that serves requests or delivers files
+/// gets its own database connection and HTTP client, and from them the storage providers (local
+/// disk under `INTAKE_STORAGE_DIR/<account id>`; Google Drive and Dropbox through their APIs with
+/// the account's OAuth tokens, refreshed as they near expiry and renewed once when refused), the
+/// token refresher and the scanner.
+enum Wiring {
+    /// A thread's services over a new connection to the configured database.
+    static func services(_ configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) throws -> WorkerServices {
+        let database = try SQLiteDatabase(path: configuration.databasePath)
+        let clock = SystemClock()
+        let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
+                                 onStatusChange: WorkerServices.statusLog(logger))
+        return WorkerServices(configuration: configuration, database: database, templates: templates, logger: logger, clock: clock,
+                              secretKey: secretKey, parts: thread.parts)
+    }
+}
+
+/// What one thread wires: its libcurl handle, made on first use and kept for connection reuse,
+/// and what is built on it. Confined to that thread.
+private final class ThreadParts {
+    let configuration: Configuration
+    let database: Database
+    let clock: Clock
+    let secretKey: [UInt8]
+    let onStatusChange: (StorageAccountStatusChange) -> Void
+    private var curlClient: CurlClient?
+
+    init(configuration: Configuration, database: Database, clock: Clock, secretKey: [UInt8],
+         onStatusChange: @escaping (StorageAccountStatusChange) -> Void) {
+        self.configuration = configuration
+        self.database = database
+        self.clock = clock
+        self.secretKey = secretKey
+        self.onStatusChange = onStatusChange
+    }
+
+    var parts: WorkerServices.Parts {
+        WorkerServices.Parts(http: { try self.curl() }, storageProvider: { try self.storageProvider(for: $0) },
+                             accessTokens: { try self.accessTokens() },
+                             scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) })
+    }
+
+    func curl() throws -> CurlClient {
+        if let curlClient { return curlClient }
+        let made = try CurlClient()
+        curlClient = made
+        return made
+    }
+
+    /// Access tokens, refreshed under a lease held in this thread's name.
+    func accessTokens() throws -> AccessTokens {
+        AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, http: try curl(),
+                     holder: "pid\(getpid())-\(ObjectIdentifier(self).hashValue)", onStatusChange: onStatusChange)
+    }
+
+    func storageProvider(for account: StorageAccount) throws -> StorageProvider {
+        switch account.provider {
+        case .local: return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)")
+        case .googleDrive, .dropbox: return try cloudStorage(account)
+        }
+    }
+
+    /// Google Drive or Dropbox for a storage account. Token failures become storage errors:
+    /// `AccessTokens` has already moved the account (DISCONNECTED when the grant is gone, ERROR
+    /// when the provider is unreachable).
+    func cloudStorage(_ account: StorageAccount) throws -> StorageProvider {
+        let kind: OAuthProvider.Kind = account.provider == .dropbox ? .dropbox : .google
+        let name = kind == .google ? "Google Drive" : "Dropbox"
+        guard let oauth = configuration.oauthProviders[kind], oauth.isConfigured else {
+            throw StorageProviderError("\(name) is not configured on this server", transient: false)
+        }
+        let tokens = try accessTokens()
+        guard let oauthID = try tokens.oauthAccountID(for: account) else {
+            throw StorageProviderError("the \(name) account behind this storage is no longer connected", transient: false)
+        }
+        let system = AuditLog.Actor(userID: nil, remoteAddress: "")
+        let token: (Bool) throws -> String = { renew in
+            do {
+                if renew { try tokens.invalidateAccessToken(oauthAccountID: oauthID) }
+                return try tokens.validAccessToken(oauthAccountID: oauthID, actor: system)
+            } catch let error as OAuthError {
+                if case .temporary = error { throw StorageProviderError("\(name) cannot be reached right now", transient: true) }
+                throw StorageProviderError("\(name) no longer grants access to this storage; reconnect it", transient: false)
+            }
+        }
+        switch kind {
+        case .google:
+            return GoogleDriveStorage(apiURL: configuration.googleDriveAPIURL, uploadURL: configuration.googleDriveUploadURL,
+                                      client: try curl(), token: token)
+        case .dropbox:
+            return DropboxStorage(apiURL: oauth.identityURL, contentURL: configuration.dropboxContentURL, client: try curl(), token: token)
+        }
+    }
+}
