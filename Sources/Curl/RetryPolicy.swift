@@ -46,7 +46,7 @@ public struct RetryPolicy: Sendable {
     }
 }
 
-extension CurlClient {
+extension HTTPTransport {
     /// Sends `request`, collecting the body, retrying under `policy`. `throttled` tells a rate
     /// limit the server words with another status than 429 (Google's 403 `userRateLimitExceeded`),
     /// which is then waited for and retried as a 429 is. `sleep` is injected so tests need not wait.
@@ -57,7 +57,7 @@ extension CurlClient {
         while true {
             attempt += 1
             do {
-                let response = try perform(request)
+                let response = try perform(request, streams: 200...299, onBody: nil)
                 let status = throttled(response) ? 429 : response.status
                 guard let wait = policy.delay(afterAttempt: attempt, status: status, retryAfter: response.header("retry-after"),
                                               transientError: false, random: Double.random(in: 0..<1), now: Date()) else {

@@ -14,7 +14,7 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let config = Startup.configuration()
             let db = try SQLiteDatabase(path: config.databasePath)
-            let report = try Jobs(db: db, clock: SystemClock(), holder: JobRunner.holder, configuration: config).runOnce(curl: try CurlClient())
+            let report = try Jobs(db: db, clock: SystemClock(), holder: JobRunner.holder, configuration: config).runOnce(mail: try CurlClient())
             print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
                                 : "another runner holds the jobs lease; nothing done")
             for failure in report.failures {
@@ -39,7 +39,7 @@ enum JobRunner {
                         jobs = Jobs(db: try SQLiteDatabase(path: config.databasePath), clock: SystemClock(), holder: holder, configuration: config)
                         curl = try CurlClient()
                     }
-                    let report = try jobs!.runOnce(curl: curl)
+                    let report = try jobs!.runOnce(mail: curl)
                     if report.mailSent > 0 { logger.info("mail sent", metadata: ["count": "\(report.mailSent)"]) }
                     for failure in report.failures {
                         logger.error("background job failed", metadata: ["job": "\(failure.job)", "error": "\(failure.error)"])

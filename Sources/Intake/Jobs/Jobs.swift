@@ -56,7 +56,7 @@ public struct Jobs {
 
     /// One pass of every job. Each job runs on its own: one that fails is reported (and logged
     /// by the caller) without keeping the others from running.
-    public func runOnce(curl: CurlClient?) throws -> Report {
+    public func runOnce(mail transport: (any MailTransport)?) throws -> Report {
         var report = Report()
         guard try lead() else { return report }
         report.leader = true
@@ -73,17 +73,17 @@ public struct Jobs {
         run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }
-        run("mail") { try sendMail(curl: curl, report: &report) }
+        run("mail") { try sendMail(transport, report: &report) }
         return report
     }
 
-    private func sendMail(curl: CurlClient?, report: inout Report) throws {
-        if let url = configuration.smtpURL, let curl {
+    private func sendMail(_ transport: (any MailTransport)?, report: inout Report) throws {
+        if let url = configuration.smtpURL, let transport {
             let from = configuration.mailFrom
             let address = from.split(separator: "<").last.map { String($0.prefix { $0 != ">" }) } ?? from
             let domain = address.split(separator: "@").last.map(String.init) ?? "localhost"
             report.mailSent = try MailOutbox(db: db, clock: clock).deliverDue { mail in
-                try curl.sendMail(url: url, from: address, to: [mail.to],
+                try transport.sendMail(url: url, from: address, to: [mail.to],
                                   message: MailOutbox.format(mail, from: from, date: Date(), domain: domain),
                                   username: configuration.smtpUsername, password: configuration.smtpPassword)
             }

@@ -17,7 +17,8 @@ public final class AccessTokens {
     let clock: Clock
     let key: [UInt8]
     let providers: [OAuthProvider.Kind: OAuthProvider]
-    let curl: CurlClient
+    /// Where the token and revocation requests go (libcurl in production).
+    let http: any HTTPTransport
     /// Who holds a lease: this process and thread, for the lease row.
     let holder: String
     let retry: RetryPolicy
@@ -29,13 +30,13 @@ public final class AccessTokens {
     /// A lease not released within this long (its holder died) may be taken over.
     public static let leaseSeconds: Int64 = 30
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], curl: CurlClient,
+    public init(db: Database, clock: Clock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
                 holder: String, retry: RetryPolicy = RetryPolicy(), onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
         self.key = secretKey
         self.providers = providers
-        self.curl = curl
+        self.http = http
         self.holder = holder
         self.retry = retry
         self.onStatusChange = onStatusChange
@@ -174,11 +175,11 @@ public final class AccessTokens {
             case .dropbox:
                 token = access
                 if token == nil, let refresh {
-                    token = try client.refresh(refreshToken: refresh, client: curl).accessToken
+                    token = try client.refresh(refreshToken: refresh, client: http).accessToken
                 }
             }
             guard let token else { return .nothingHeld }
-            try client.revoke(token: token, client: curl)
+            try client.revoke(token: token, client: http)
             return .revoked
         } catch OAuthError.revoked {
             return .alreadyGone
@@ -254,7 +255,7 @@ public final class AccessTokens {
         }
         let refreshToken = try SecretBox.openText(sealed, key: key, context: Self.context(id, "refresh_token"))
         do {
-            let grant = try OAuthClient(provider: provider, retry: retry).refresh(refreshToken: refreshToken, client: curl)
+            let grant = try OAuthClient(provider: provider, retry: retry).refresh(refreshToken: refreshToken, client: http)
             let changes = try db.write {
                 try saveTokens(id: id, grant: grant, now: clock.now())
                 try db.execute("UPDATE storage_accounts SET last_accessed_at = $1 WHERE user_id = $2 AND provider_account_id = $3",

@@ -173,7 +173,7 @@ public struct StorageAccountManager {
 
     /// Checks every OAuth account of the user against its provider (a valid token, then the
     /// identity call); `AccessTokens` moves the storage accounts' states by what it finds.
-    public func syncOAuthStatus(userID: Int64, tokens: AccessTokens, providers: [OAuthProvider.Kind: OAuthProvider], curl: CurlClient,
+    public func syncOAuthStatus(userID: Int64, tokens: AccessTokens, providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
                                 by actor: AuditLog.Actor) throws -> (checked: Int, failures: [String]) {
         var failures: [String] = []
         let rows = try db.query("SELECT id, provider FROM oauth_accounts WHERE user_id = $1 ORDER BY id", [userID])
@@ -183,12 +183,12 @@ public struct StorageAccountManager {
             do {
                 let token = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
                 do {
-                    _ = try OAuthClient(provider: provider).identity(accessToken: token, client: curl)
+                    _ = try OAuthClient(provider: provider).identity(accessToken: token, client: http)
                 } catch OAuthError.revoked {
                     // The access token was refused: a refresh decides whether access is gone for good.
                     try tokens.invalidateAccessToken(oauthAccountID: id)
                     let renewed = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
-                    _ = try OAuthClient(provider: provider).identity(accessToken: renewed, client: curl)
+                    _ = try OAuthClient(provider: provider).identity(accessToken: renewed, client: http)
                 }
             } catch {
                 failures.append("\(kind.rawValue): \(error)")

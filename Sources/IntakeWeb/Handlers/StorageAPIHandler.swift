@@ -124,7 +124,7 @@ enum StorageAPIHandler {
         let before = try portalStates(context)
         _ = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
-            curl: try services.curl(), by: AdminForms.actor(context))
+            http: try services.curl(), by: AdminForms.actor(context))
         let moved = try changes(before, try portalStates(context))
         return .json(["message": "Storage accounts synced successfully",
                       "summary": ["deactivatedPortals": .int(Int64(moved.deactivated)), "reactivatedPortals": .int(Int64(moved.reactivated))]])

@@ -193,7 +193,7 @@ enum StorageSettingsHandler {
         let services = context.services
         let result = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
-            curl: try services.curl(), by: AdminForms.actor(context))
+            http: try services.curl(), by: AdminForms.actor(context))
         if result.failures.isEmpty {
             context.flash(.success, "\(result.checked) connection(s) checked; all fine.")
         } else {

@@ -1,8 +1,9 @@
 import Curl
 import Foundation
 
-/// The OAuth 2 authorization-code flow with PKCE, token refresh and the identity call, over
-/// libcurl. Token values never reach a log: errors carry the provider's error code only.
+/// The OAuth 2 authorization-code flow with PKCE, token refresh and the identity call, over an
+/// `HTTPTransport` (libcurl in production). Token values never reach a log: errors carry the
+/// provider's error code only.
 public struct OAuthClient {
     public let provider: OAuthProvider
     let retry: RetryPolicy
@@ -28,18 +29,18 @@ public struct OAuthClient {
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for tokens.
-    public func exchange(code: String, pkce: PKCE, redirectURI: String, client: CurlClient) throws -> TokenGrant {
+    public func exchange(code: String, pkce: PKCE, redirectURI: String, client: any HTTPTransport) throws -> TokenGrant {
         try token(client, [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
                            ("code_verifier", pkce.verifier)])
     }
 
     /// A new access token from a refresh token.
-    public func refresh(refreshToken: String, client: CurlClient) throws -> TokenGrant {
+    public func refresh(refreshToken: String, client: any HTTPTransport) throws -> TokenGrant {
         try token(client, [("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
     }
 
     /// Who the access token belongs to: Google's userinfo, or Dropbox's get_current_account.
-    public func identity(accessToken: String, client: CurlClient) throws -> ProviderIdentity {
+    public func identity(accessToken: String, client: any HTTPTransport) throws -> ProviderIdentity {
         let request: HTTPRequest
         switch provider.kind {
         case .google:
@@ -71,7 +72,7 @@ public struct OAuthClient {
     /// body; it disables that token, its refresh token and every token issued from it.
     /// Throws `.revoked` when the provider says the token is already invalid (the grant is gone
     /// anyway), `.temporary` when it cannot be reached, `.refused` otherwise.
-    public func revoke(token: String, client: CurlClient) throws {
+    public func revoke(token: String, client: any HTTPTransport) throws {
         guard !provider.revocationURL.isEmpty else { throw OAuthError.refused(status: 0, error: "no revocation endpoint configured") }
         let request: HTTPRequest
         switch provider.kind {
@@ -84,7 +85,7 @@ public struct OAuthClient {
         guard response.status == 200 else { throw classify(response) }
     }
 
-    private func token(_ client: CurlClient, _ fields: [(String, String)]) throws -> TokenGrant {
+    private func token(_ client: any HTTPTransport, _ fields: [(String, String)]) throws -> TokenGrant {
         let request = HTTPRequest.form(url: provider.tokenURL,
                                        fields + [("client_id", provider.clientID), ("client_secret", provider.clientSecret)],
                                        headers: [("Accept", "application/json")])
@@ -99,7 +100,7 @@ public struct OAuthClient {
                           scope: json["scope"] as? String)
     }
 
-    private func send(_ request: HTTPRequest, _ client: CurlClient) throws -> HTTPResponse {
+    private func send(_ request: HTTPRequest, _ client: any HTTPTransport) throws -> HTTPResponse {
         do {
             return try client.send(request, retry: retry, sleep: sleep)
         } catch let error as CurlError {
