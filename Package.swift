@@ -40,11 +40,13 @@ let package = Package(
         .target(name: "Checksums", dependencies: ["CLibCrypto"]),
         // Linux calls glibc declares only under _GNU_SOURCE.
         .target(name: "CSystem"),
+        // The spool's folders and file descriptors, and this host's processes: the domain's only way to the OS.
+        .target(name: "Spool", dependencies: ["CSystem", "Checksums", "Sodium"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums"]),
 
         // The domain, the web layer and the executable.
-        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "CSystem",
+        .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "Spool",
                                                .product(name: "Logging", package: "swift-log")]),
         .target(name: "IntakeWeb", dependencies: [
             "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
@@ -64,7 +66,7 @@ let package = Package(
         .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport"]),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
     ],
     swiftLanguageModes: [.v6]

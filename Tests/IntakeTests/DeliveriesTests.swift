@@ -115,7 +115,7 @@ struct DeliveriesTests {
             #expect(throws: FileStore.FileBusy.self, "nor deleted under its deliverer") {
                 try FileStore(db: db, clock: s.world.clock).delete(id: file.uploadID, provider: nil, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
             }
-            let host = String(Deliveries.processHolder.split(separator: ":").dropLast().joined(separator: ":"))
+            let host = s.env.liveness.host
             // A child that has exited: its pid is dead.
             var pid: pid_t = 0
             var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]

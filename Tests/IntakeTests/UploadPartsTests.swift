@@ -2,6 +2,7 @@ import Foundation
 import Sodium
 import Testing
 @testable import Intake
+import Spool
 
 @Suite("File types and spooling")
 struct UploadPartsTests {

@@ -1,8 +1,5 @@
 import Database
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// The jobs' part of deliveries: failed files past their retention, and spool files nothing
 /// refers to any more.
@@ -24,18 +21,11 @@ extension Deliveries {
     public func removeOrphanSpools(olderThan seconds: Int64 = QuotaReservations.lifetimeSeconds) throws -> Int {
         let cutoff = env.clock.now() - seconds
         var removed = 0
-        func old(_ path: String) -> Bool {
-            var st = stat()
-            return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && Int64(st.st_mtim.tv_sec) < cutoff
+        for file in env.spool.entries(in: .requests) where file.name.hasSuffix(".spool") && file.modifiedAt < cutoff {
+            if Spool.remove(file.path) { removed += 1 }
         }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: env.spoolDirectory)) ?? [] where name.hasSuffix(".spool") {
-            let path = env.spoolDirectory + "/" + name
-            if old(path) && unlink(path) == 0 { removed += 1 }
-        }
-        let deliveries = env.spoolDirectory + "/deliveries"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: deliveries)) ?? [] {
-            let path = deliveries + "/" + name
-            if old(path), try env.db.scalar("SELECT count(*) FROM file_uploads WHERE spool_path = $1", [path], as: Int.self) == 0, unlink(path) == 0 {
+        for file in env.spool.entries(in: .deliveries) where file.modifiedAt < cutoff {
+            if try env.db.scalar("SELECT count(*) FROM file_uploads WHERE spool_path = $1", [file.path], as: Int.self) == 0, Spool.remove(file.path) {
                 removed += 1
             }
         }

@@ -1,12 +1,8 @@
-import Checksums
 import Database
 import Logging
 import Foundation
-import Sodium
 import Integrations
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// Delivery of received files to their storage provider, apart from the request that brought
 /// them: a file is recorded `delivering` with its spool, then delivered by whoever holds its
@@ -33,18 +29,8 @@ public struct Deliveries {
     /// not both think they hold the same lease.
     public init(env: UploadEnvironment) {
         self.env = env
-        holder = Self.processHolder + ":" + Sodium.hex(Sodium.randomBytes(6))
+        holder = LeaseHolder(of: env.liveness).description
     }
-
-    /// This host's name, as leases and reservations record it.
-    static let processHost: String = {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
-        return String(cString: name)
-    }()
-
-    /// This process: `host:pid`.
-    public static let processHolder = processHost + ":" + String(getpid())
 
     public enum Outcome: Equatable, Sendable {
         case uploaded
@@ -65,11 +51,9 @@ public struct Deliveries {
     /// The pause before attempt `n + 1`: 5 s, doubling, at most an hour.
     static func backoff(afterAttempt n: Int) -> Int64 { min(3600, 5 << Int64(min(n - 1, 20))) }
 
-    /// Whether a holder (`host:pid[:…]`) is a process of this host that no longer exists.
-    static func isDead(_ holder: String) -> Bool {
-        let parts = holder.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 2, String(parts[0]) == processHost, let pid = Int32(parts[1]) else { return false }
-        return kill(pid, 0) == -1 && errno == ESRCH
+    /// Whether a holder (`host:pid[:token]`) is a process known to be gone.
+    func isDead(_ holder: String) -> Bool {
+        LeaseHolder(holder).map { !env.liveness.isAlive($0) } ?? false
     }
 
     /// Takes the lease of a file that is `delivering`, unless a live holder has it.
@@ -79,7 +63,7 @@ public struct Deliveries {
             guard let row = try env.db.queryOne("SELECT status, lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]),
                   try row.get("status", as: String.self) == "delivering" else { return false }
             let current: String? = try row.get("lease_holder")
-            if let current, current != holder, (try row.get("lease_expires", as: Int64?.self) ?? 0) > now, !Self.isDead(current) { return false }
+            if let current, current != holder, (try row.get("lease_expires", as: Int64?.self) ?? 0) > now, !isDead(current) { return false }
             // Compare-and-set on the holder seen above (portable SQL: no `IS $n`).
             if let current {
                 return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder = $4",
@@ -121,7 +105,7 @@ public struct Deliveries {
                                            sessionLost: true)
             }
             try delivered(id, row: row, stored: stored)
-            unlink(spool)
+            Spool.remove(spool)
             return .uploaded
         } catch let error as StorageProviderError {
             try accountProblem(error, row: row)
@@ -167,9 +151,14 @@ public struct Deliveries {
         if let theirs = stored.checksums["sha256"] { return theirs == sha256 ? nil : "SHA-256 \(theirs) instead of \(sha256)" }
         let md5 = stored.checksums["md5"], content = stored.checksums["dropbox-content-hash"]
         guard md5 != nil || content != nil else { return nil }
-        let ours = try SpoolDigests.compute(path: spool, md5: md5 != nil, dropbox: content != nil)
+        let ours: (md5: String?, dropboxContentHash: String?)
+        do {
+            ours = try SpoolDigests.compute(path: spool, md5: md5 != nil, dropboxContentHash: content != nil)
+        } catch let error as SpoolError {
+            throw StorageProviderError("the spool file cannot be read (errno \(error.code))", transient: false)
+        }
         if let md5, md5 != ours.md5 { return "MD5 \(md5) instead of \(ours.md5 ?? "")" }
-        if let content, content != ours.dropbox { return "content hash \(content) instead of \(ours.dropbox ?? "")" }
+        if let content, content != ours.dropboxContentHash { return "content hash \(content) instead of \(ours.dropboxContentHash ?? "")" }
         return nil
     }
 
@@ -258,33 +247,10 @@ public struct Deliveries {
             WHERE status = 'delivering' AND coalesce(next_attempt_at, 0) <= $1 ORDER BY coalesce(next_attempt_at, 0), id LIMIT $2
             """, [now, limit]).filter { row in
                 guard let current = try? row.get("lease_holder", as: String?.self) else { return true }
-                return (try? row.get("lease_expires", as: Int64?.self) ?? 0) ?? 0 <= now || Self.isDead(current)
+                return (try? row.get("lease_expires", as: Int64?.self) ?? 0) ?? 0 <= now || isDead(current)
             }.compactMap { try? $0.get("id", as: Int64.self) }
         var ran = 0
         for id in ids where try attempt(id) != .busy { ran += 1 }
         return ran
-    }
-}
-
-/// Digests of a spool file computed in one read, for the checksums providers report.
-enum SpoolDigests {
-    static func compute(path: String, md5: Bool, dropbox: Bool) throws -> (md5: String?, dropbox: String?) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StorageProviderError("the spool file cannot be read (errno \(errno))", transient: false) }
-        defer { close(fd) }
-        let md5Digest = md5 ? StreamingDigest(.md5) : nil
-        let content = dropbox ? DropboxContentHash() : nil
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n >= 0 else { throw StorageProviderError("the spool file cannot be read (errno \(errno))", transient: false) }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { raw in
-                let piece = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                md5Digest?.update(piece)
-                content?.update(piece)
-            }
-        }
-        return (md5Digest.map { Sodium.hex($0.finish()) }, content.map { Sodium.hex($0.finish()) })
     }
 }

@@ -1,8 +1,6 @@
 import Database
-#if canImport(Glibc)
-import Glibc
-#endif
 import Integrations
+import Spool
 
 /// A stored file as lists show it.
 public struct FileRecord: Sendable, Equatable {
@@ -32,10 +30,13 @@ public struct FileRecord: Sendable, Equatable {
 public struct FileStore {
     let db: Database
     let clock: Clock
+    /// Which processes still run: a file whose deliverer died can be deleted at once.
+    let liveness: any ProcessLiveness
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
         self.clock = clock
+        self.liveness = liveness
     }
 
     public struct Filter: Sendable {
@@ -97,7 +98,7 @@ public struct FileStore {
         guard let file = try find(id: id),
               let delivery = try db.queryOne("SELECT lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]) else { return (false, false) }
         if file.status == "delivering", let holder = try delivery.get("lease_holder", as: String?.self),
-           try delivery.get("lease_expires", as: Int64?.self) ?? 0 > clock.now(), !Deliveries.isDead(holder) {
+           try delivery.get("lease_expires", as: Int64?.self) ?? 0 > clock.now(), LeaseHolder(holder).map(liveness.isAlive) ?? true {
             throw FileBusy()
         }
         var fromCloud = false
@@ -122,7 +123,7 @@ public struct FileStore {
                            [try row.get("size_bytes", as: Int64.self), try row.get("user_id", as: Int64.self)])
             try AuditLog(db: db, clock: clock).record(actor, action: action, entityType: "file_upload", entityID: String(id), before: before, after: after)
         }
-        if let spool = try row.get("spool_path", as: String?.self) { unlink(spool) }
+        if let spool = try row.get("spool_path", as: String?.self) { Spool.remove(spool) }
     }
 
     /// A file that a worker is delivering right now cannot be deleted under it.

@@ -1,4 +1,5 @@
 import Database
+import Spool
 
 /// Quota held for uploads in flight. A reservation is made in one write transaction that reads
 /// usage, live reservations and the quota together, so parallel uploads cannot exceed a quota
@@ -6,14 +7,17 @@ import Database
 public struct QuotaReservations {
     let db: Database
     let clock: Clock
+    /// Which processes still run: a dead request's reservation is dropped at once.
+    let liveness: any ProcessLiveness
 
     /// A reservation nobody turned into usage or released is dropped after this long (the
     /// recovery job for crashed uploads relies on it).
     public static let lifetimeSeconds: Int64 = 6 * 3600
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
         self.clock = clock
+        self.liveness = liveness
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -90,7 +94,7 @@ public struct QuotaReservations {
     public func removeAbandoned() throws -> Int {
         let rows = try db.query("SELECT id, holder FROM upload_reservations WHERE holder IS NOT NULL")
         var removed = 0
-        for row in rows where Deliveries.isDead(try row.get("holder", as: String.self)) {
+        for row in rows where LeaseHolder(try row.get("holder", as: String.self)).map(liveness.isAlive) == false {
             removed += try db.execute("DELETE FROM upload_reservations WHERE id = $1", [try row.get("id", as: Int64.self)])
         }
         return removed

@@ -1,9 +1,6 @@
 import Checksums
 import Database
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// What keeps resumable uploads from piling up or hanging: completing the ones a dead worker left
 /// half done, and removing the ones left alone past their expiry.
@@ -20,10 +17,10 @@ extension TusUploads {
             """, [now - seconds, now]).map { try $0.get("id", as: String.self) }
         var completed = 0
         for id in stalled {
-            let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
+            guard let file = try? SpoolFile.open(spoolPath(id)) else { continue }
+            // Closed (and its lock given up) once this upload's completion is over.
+            defer { file.close() }
+            guard (try? file.tryLock()) == true, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
                   Self.writable.contains(upload.status), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
             if (try? complete(upload, hash: hash, remoteAddress: "")) != nil { completed += 1 }
         }
@@ -37,14 +34,9 @@ extension TusUploads {
     public func removeExpired() throws -> Int {
         let expired = try env.db.query("SELECT *, NULL AS file_status, NULL AS receipt_secret FROM tus_uploads WHERE expires_at <= $1", [env.clock.now()]).map(TusUpload.init(row:))
         for upload in expired { try remove(upload) }
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
-            for name in names where name.hasSuffix(".part") {
-                let id = String(name.dropLast(".part".count))
-                var st = stat()
-                guard stat(directory + "/" + name, &st) == 0, Int64(st.st_mtim.tv_sec) < env.clock.now() - lifetime,
-                      try find(id: id) == nil else { continue }
-                unlink(directory + "/" + name)
-            }
+        for file in env.spool.entries(in: .resumable) where file.name.hasSuffix(".part") && file.modifiedAt < env.clock.now() - lifetime {
+            guard try find(id: String(file.name.dropLast(".part".count))) == nil else { continue }
+            Spool.remove(file.path)
         }
         return expired.count
     }

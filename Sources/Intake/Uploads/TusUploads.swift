@@ -1,11 +1,8 @@
 import Checksums
-import CSystem
 import Database
 import Foundation
 import Sodium
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// Resumable uploads (tus 1.0) into portals: creation (checked and reserved against quota up
 /// front), appends from any worker process, completion through the `UploadPipeline`,
@@ -28,7 +25,6 @@ public struct TusUploads {
         self.lifetime = lifetime
     }
 
-    var directory: String { env.spoolDirectory + "/tus" }
 
     /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
     static let writable: Set<String> = ["receiving", "received", "scanning"]
@@ -38,6 +34,9 @@ public struct TusUploads {
 
     /// How many bytes of a chunk are written before their write-back to disk is started.
     static let writebackStep: Int64 = 8 << 20
+
+    /// The spool folder of resumable uploads.
+    var directory: String { env.spool.path(.resumable) }
 
     func spoolPath(_ id: String) -> String { directory + "/" + id + ".part" }
 
@@ -83,10 +82,7 @@ public struct TusUploads {
         let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime, processBound: false)
         let id = Digest.base64URL(Sodium.randomBytes(16))
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let fd = open(spoolPath(id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)).") }
-            close(fd)
+            try SpoolError.refusing { try env.spool.create(id + ".part", in: .resumable) }
             var kept = fields.filter { ["clientName", "clientEmail", "clientMessage"].contains($0.key) }
             kept = kept.mapValues { String($0.prefix(5000)) }
             let json = String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
@@ -98,7 +94,7 @@ public struct TusUploads {
                 """, [id, portal.id, account.id, reservationID, length, ResumableSHA256().state, [UInt8](), name, contentType, json,
                       remoteAddress, now, now + lifetime])
         } catch {
-            unlink(spoolPath(id))
+            Spool.remove(spoolPath(id))
             try? QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
             throw error
         }
@@ -116,10 +112,10 @@ public struct TusUploads {
                        remoteAddress: String, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> TusUpload {
         let before = try live(id: id)
         guard Self.writable.contains(before.status) else { throw TusFailure.finished(status: before.status) }
-        let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw TusFailure.notFound }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw TusFailure.locked }
+        guard let file = try? SpoolFile.open(spoolPath(id)) else { throw TusFailure.notFound }
+        // Closed (and its lock given up) only when this append, completion included, is over.
+        defer { file.close() }
+        guard (try? file.tryLock()) == true else { throw TusFailure.locked }
         // Under the lock: the row as it stands now.
         let upload = try live(id: id)
         guard Self.writable.contains(upload.status) else { throw TusFailure.finished(status: upload.status) }
@@ -127,7 +123,7 @@ public struct TusUploads {
         guard var hash = ResumableSHA256(state: upload.sha256State) else {
             throw ValidationError("", "The upload's saved state is damaged; start it again.")
         }
-        guard ftruncate(fd, off_t(upload.offset)) == 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)).") }
+        try SpoolError.refusing { try file.truncate(to: upload.offset) }
 
         let digest = checksum.map { StreamingDigest($0.0) }
         var head = upload.head
@@ -137,7 +133,7 @@ public struct TusUploads {
         // Small enough that a piece is still in the CPU cache when it is hashed after being written.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
-        func rollBack() { _ = ftruncate(fd, off_t(upload.offset)) }
+        func rollBack() { try? file.truncate(to: upload.offset) }
         while true {
             let n: Int
             do {
@@ -152,14 +148,11 @@ public struct TusUploads {
                 throw TusFailure.pastLength
             }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            var written = 0
-            while written < n {
-                let w = pwrite(fd, piece.baseAddress! + written, n - written, off_t(position) + off_t(written))
-                guard w > 0 else {
-                    rollBack()
-                    throw ValidationError("", "The upload could not be stored (errno \(errno)): is the disk full?")
-                }
-                written += w
+            do {
+                try file.write(piece, at: position)
+            } catch let error as SpoolError {
+                rollBack()
+                throw error.refusal
             }
             hash.update(piece)
             digest?.update(piece)
@@ -168,7 +161,7 @@ public struct TusUploads {
             // Start writing back what is complete so far, so the flush at the end of the chunk
             // waits for little (a chunk is only acknowledged once it is on disk).
             if position - flushedTo >= Self.writebackStep {
-                _ = intake_start_writeback(fd, flushedTo, position - flushedTo)
+                file.startWriteBack(offset: flushedTo, length: position - flushedTo)
                 flushedTo = position
             }
         }
@@ -179,7 +172,12 @@ public struct TusUploads {
             if digest.finish() != checksum.1 { rollBack(); throw TusFailure.checksumMismatch }
         }
         if position > upload.offset {
-            guard fdatasync(fd) == 0 else { rollBack(); throw ValidationError("", "The upload could not be stored (fsync errno \(errno)).") }
+            do {
+                try file.syncData()
+            } catch let error as SpoolError {
+                rollBack()
+                throw error.refusal
+            }
             let now = env.clock.now()
             try env.db.write {
                 try env.db.execute("""
@@ -221,7 +219,7 @@ public struct TusUploads {
                                    [received.status, received.uploadID, env.clock.now(), upload.id])
                 try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
             }
-            unlink(spoolPath(upload.id))
+            Spool.remove(spoolPath(upload.id))
         } catch let refusal as UploadRefusal {
             if refusal.kind == .scannerDown {
                 try setStatus(upload.id, "received", reason: refusal.message)
@@ -245,7 +243,7 @@ public struct TusUploads {
                                [reason, env.clock.now(), upload.id])
             if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
         }
-        unlink(spoolPath(upload.id))
+        Spool.remove(spoolPath(upload.id))
     }
 
     /// Termination: an unfinished upload's bytes, reservation and row go. A delivered file
@@ -253,9 +251,9 @@ public struct TusUploads {
     public func terminate(id: String) throws {
         _ = try live(id: id)
         // The lock is held until the upload is gone, so no writer starts in between.
-        let fd = open(spoolPath(id), O_RDWR | O_CLOEXEC)
-        defer { if fd >= 0 { close(fd) } }
-        if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 { throw TusFailure.locked }
+        let file = try? SpoolFile.open(spoolPath(id))
+        defer { file?.close() }
+        if let file, (try? file.tryLock()) != true { throw TusFailure.locked }
         let upload = try live(id: id)
         guard upload.fileUploadID == nil else { throw TusFailure.finished(status: upload.status) }
         try remove(upload)
@@ -266,6 +264,6 @@ public struct TusUploads {
             try env.db.execute("DELETE FROM tus_uploads WHERE id = $1", [upload.id])
             if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
         }
-        unlink(spoolPath(upload.id))
+        Spool.remove(spoolPath(upload.id))
     }
 }

@@ -1,9 +1,7 @@
 import Database
 import Foundation
 import Integrations
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// The steps of DESIGN.md's upload pipeline for one portal, shared by the two ways a file
 /// arrives: a multipart request (`UploadSession`) and a resumable tus upload (`TusUploads`).
@@ -92,7 +90,7 @@ public struct UploadPipeline {
         case .use(let id, _): account = accounts.first { $0.id == id }!
         }
         switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime,
-                                                                                holder: processBound ? Deliveries.processHolder : nil) {
+                                                                                holder: processBound ? LeaseHolder(of: env.liveness).description : nil) {
         case .reserved(let id): return (account, id)
         case .overQuota(let remaining):
             throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
@@ -116,10 +114,7 @@ public struct UploadPipeline {
         // A portal from before folder names existed has none: its own name stands in.
         var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
         if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
-        let waiting = env.spoolDirectory + "/deliveries"
-        try FileManager.default.createDirectory(atPath: waiting, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let spool = waiting + "/" + UUID().uuidString.lowercased() + ".data"
-        guard rename(file.path, spool) == 0 else { throw ValidationError("", "The upload could not be kept for delivery (errno \(errno)).") }
+        let spool = try SpoolError.refusing { try env.spool.moveToDeliveries(file.path) }
         // The row is born leased to this request, so no delivery thread takes it first.
         let deliveries = Deliveries(env: env)
         let receiptSecret = UploadReceipt.newSecret()
@@ -143,7 +138,7 @@ public struct UploadPipeline {
                 return id
             }
         } catch {
-            unlink(spool)
+            Spool.remove(spool)
             throw error
         }
         let status: String

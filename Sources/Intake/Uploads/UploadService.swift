@@ -1,6 +1,7 @@
 import Database
 import Foundation
 import Integrations
+import Spool
 
 /// An upload refused, with the status family and the message for the client.
 public struct UploadRefusal: Error, Equatable, CustomStringConvertible {
@@ -39,17 +40,23 @@ public struct UploadEnvironment {
     public let provider: (StorageAccount) throws -> StorageProvider
     /// How long deliveries are retried before a file is marked failed.
     public let deliveryWindow: Int64
+    /// Which processes still run: a lease or reservation of a dead one is free at once.
+    public let liveness: any ProcessLiveness
 
     public init(db: Database, clock: Clock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
-                provider: @escaping (StorageAccount) throws -> StorageProvider) {
+                liveness: any ProcessLiveness = LocalProcesses(), provider: @escaping (StorageAccount) throws -> StorageProvider) {
         self.db = db
         self.clock = clock
         self.secretKey = secretKey
         self.spoolDirectory = spoolDirectory
         self.scanner = scanner
         self.deliveryWindow = deliveryWindow
+        self.liveness = liveness
         self.provider = provider
     }
+
+    /// The spool's folders and files, under `spoolDirectory`.
+    public var spool: Spool { Spool(directory: spoolDirectory) }
 }
 
 /// One upload request to a portal, driven by the multipart parser's events: the form fields
@@ -91,14 +98,14 @@ public final class UploadSession {
         guard received.count < portal.maxFiles else { throw UploadRefusal(.invalid, "Send at most \(portal.maxFiles) files at a time.") }
         let limit = try fileLimit ?? pipeline.maxFileBytes()
         fileLimit = limit
-        spool = try SpoolWriter(directory: env.spoolDirectory, limit: min(limit, declaredLength))
+        spool = try SpoolError.refusing { try env.spool.writer(limit: min(limit, declaredLength)) }
         current = (ClientFileName.clean(name), contentType ?? "application/octet-stream")
     }
 
     public func fileChunk(_ bytes: UnsafeRawBufferPointer) throws {
         guard let spool else { return }
         do {
-            try spool.write(bytes)
+            try SpoolError.refusing { try spool.write(bytes) }
         } catch let tooLarge as SpoolWriter.TooLarge {
             throw UploadRefusal(.tooLarge, "“\(current?.name ?? "The file")” is larger than \(ByteSize(bytes: tooLarge.limit)).")
         }
@@ -108,7 +115,7 @@ public final class UploadSession {
     public func endFile() throws {
         guard let spool, let current, let account, let reservationID else { return }
         defer { spool.abandon(); self.spool = nil; self.current = nil }
-        let sha256 = try spool.finish()
+        let sha256 = try SpoolError.refusing { try spool.finish() }
         let file = UploadPipeline.Spooled(path: spool.path, size: spool.size, sha256: sha256, head: spool.head, name: current.name,
                                           contentType: current.contentType)
         received.append(try pipeline.complete(file, fields: fields, account: account, reservationID: reservationID))

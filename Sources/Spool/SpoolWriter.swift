@@ -1,13 +1,10 @@
 import Checksums
 import Foundation
 import Sodium
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Writes an incoming file to a spool file while hashing it (SHA-256) and counting its bytes;
+/// Writes an incoming file to a new spool file while hashing it (SHA-256) and counting its bytes;
 /// memory stays flat whatever the size. A file over its limit is refused as soon as it passes
-/// it, and the spool is removed on any failure.
+/// it, and the spool is removed unless it was finished.
 public final class SpoolWriter {
     public let path: String
     public let limit: Int64
@@ -15,53 +12,50 @@ public final class SpoolWriter {
     /// The first bytes, for the type check by magic number.
     public private(set) var head: [UInt8] = []
     private let hasher = StreamingDigest(.sha256)
-    private var fd: Int32
+    private let file: SpoolFile
     private var finished = false
 
+    /// The file grew past `limit` bytes.
     public struct TooLarge: Error, Equatable {
         public let limit: Int64
+        public init(limit: Int64) { self.limit = limit }
     }
 
-    /// Creates the spool file (mode 0600) in `directory`.
+    /// Creates the spool file, under a random name, in `directory` (made, mode 0700, if missing).
     public init(directory: String, limit: Int64) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Spool.makeFolder(directory)
         path = directory + "/" + Digest.base64URL(Sodium.randomBytes(18)) + ".spool"
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        file = try SpoolFile.create(path)
         self.limit = limit
-        guard fd >= 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)).") }
     }
 
     deinit {
         if !finished { abandon() }
     }
 
+    /// Appends `bytes`, hashing them; throws `TooLarge` past the limit, `SpoolError` when the
+    /// disk refuses them.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard bytes.count > 0 else { return }
         size += Int64(bytes.count)
         guard size <= limit else { throw TooLarge(limit: limit) }
         if head.count < 16 { head += bytes.prefix(16 - head.count) }
         hasher.update(bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            guard n > 0 else { throw ValidationError("", "The upload could not be stored (errno \(errno)): is the disk full?") }
-            offset += n
-        }
+        try file.write(bytes)
     }
 
     /// Flushes to disk and returns the SHA-256 (hex). The spool stays until the caller removes it.
     public func finish() throws -> String {
-        guard fsync(fd) == 0 else { throw ValidationError("", "The upload could not be stored (fsync errno \(errno)).") }
-        close(fd)
-        fd = -1
+        try file.sync()
+        file.close()
         finished = true
         return Sodium.hex(hasher.finish())
     }
 
     /// Closes and removes the spool (a refused or failed upload leaves nothing behind).
     public func abandon() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(path)
+        file.close()
+        Spool.remove(path)
         finished = true
     }
 }
