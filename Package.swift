@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "IntakeCommand", dependencies: [
-            "Intake", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl",
+            "Intake", "Spool", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -4,6 +4,7 @@ import Database
 import Foundation
 import Intake
 import Logging
+import Spool
 
 /// `intake jobs run`: one pass of the background jobs (serve runs them every INTAKE_JOBS_INTERVAL s).
 struct JobsCommand: ParsableCommand {
@@ -27,7 +28,9 @@ struct JobsCommand: ParsableCommand {
 
 /// The jobs thread of `intake serve`.
 enum JobRunner {
-    static let holder = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    /// This process's jobs holder (`host:pid:token`), one for the process's life, so a runner
+    /// rebuilt after a failure keeps the leadership it had.
+    static let holder = LeaseHolder(of: LocalProcesses())
 
     static func start(_ config: Configuration, logger: Logger) {
         let thread = Thread {

@@ -59,7 +59,7 @@ private final class ThreadParts {
     /// Access tokens, refreshed under a lease held in this thread's name.
     func accessTokens() throws -> AccessTokens {
         AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, http: try curl(),
-                     holder: "pid\(getpid())-\(ObjectIdentifier(self).hashValue)", onStatusChange: onStatusChange)
+                     onStatusChange: onStatusChange)
     }
 
     func storageProvider(for account: StorageAccount) throws -> StorageProvider {

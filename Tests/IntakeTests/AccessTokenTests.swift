@@ -40,7 +40,7 @@ struct AccessTokenTests {
         let grant = try oauth.exchange(code: code, pkce: pkce, redirectURI: "http://x/cb", client: curl)
         let identity = try oauth.identity(accessToken: grant.accessToken, client: curl)
         let user = try UserStore(db: db, clock: clock).create(email: "o@example.com", name: "O", password: "long enough pw", role: .user)
-        let tokens = AccessTokens(db: db, clock: clock, secretKey: key, providers: [.google: provider], http: curl, holder: "setup")
+        let tokens = AccessTokens(db: db, clock: clock, secretKey: key, providers: [.google: provider], http: curl)
         let oauthID = try tokens.store(userID: user.id, provider: .google, identity: identity, grant: grant, scopes: "drive.file")
         let storage = try StorageAccountStore(db: db, clock: clock).createOrGet(
             userID: user.id, provider: .googleDrive, providerAccountID: identity.accountID, email: identity.email, displayName: "Drive", by: actor).account
@@ -58,10 +58,10 @@ struct AccessTokenTests {
         try body(setup)
     }
 
-    func tokens(_ s: Setup, _ clock: Clock, holder: String = "t", retry: RetryPolicy = RetryPolicy(),
+    func tokens(_ s: Setup, _ clock: Clock, retry: RetryPolicy = RetryPolicy(),
                 onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) throws -> AccessTokens {
         AccessTokens(db: try SQLiteDatabase(path: s.path), clock: clock, secretKey: key, providers: [.google: s.provider],
-                     http: try CurlClient(), holder: holder, retry: retry, onStatusChange: onStatusChange)
+                     http: try CurlClient(), retry: retry, onStatusChange: onStatusChange)
     }
 
     @Test("tokens are sealed at rest; a fresh token is used as it is; one near expiry is refreshed")
@@ -90,7 +90,7 @@ struct AccessTokenTests {
             let failures = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 20) { i in
                 do {
-                    let token = try tokens(s, clock, holder: "thread-\(i)").validAccessToken(oauthAccountID: s.oauthID, actor: actor)
+                    let token = try tokens(s, clock).validAccessToken(oauthAccountID: s.oauthID, actor: actor)
                     results.withLock { $0.append(token) }
                 } catch {
                     failures.withLock { $0.append("\(error)") }

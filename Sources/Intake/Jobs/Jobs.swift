@@ -1,24 +1,32 @@
 import Curl
 import Database
 import Foundation
+import Spool
 
 /// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
 /// mail delivery from the outbox, and removal of what expired (sessions, quota reservations,
 /// OAuth states, leases, resumable uploads left alone and their spool files, failed deliveries
-/// past their retention, spool files nothing refers to). One runner per database at a time, by a lease row, so several hosts
-/// sharing a database do not duplicate the work.
+/// past their retention, spool files nothing refers to). One runner per database at a time, by
+/// a lease, so several hosts sharing a database do not duplicate the work.
 public struct Jobs {
     let db: Database
     let clock: Clock
-    let holder: String
+    let liveness: any ProcessLiveness
+    let holder: LeaseHolder
     let configuration: Configuration
 
     public static let leaseSeconds: Int64 = 60
+    /// The leadership lease: one row of `job_leases`, named `jobs`.
+    static let lease = Lease.Storage(table: "job_leases", key: "name", holder: "holder", expires: "expires_at", ownRow: true)
 
-    public init(db: Database, clock: Clock, holder: String, configuration: Configuration) {
+    /// `holder` leads in this process's name; a runner that rebuilds its `Jobs` after a failure
+    /// passes the same one, so it keeps its leadership. By default, a holder of its own.
+    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
+                configuration: Configuration) {
         self.db = db
         self.clock = clock
-        self.holder = holder
+        self.liveness = liveness
+        self.holder = holder ?? LeaseHolder(of: liveness)
         self.configuration = configuration
     }
 
@@ -41,17 +49,9 @@ public struct Jobs {
         }
     }
 
-    /// Takes (or renews) the lease; false when another runner holds it.
+    /// Takes (or renews) the lease; false when another live runner holds it.
     func lead() throws -> Bool {
-        try db.write {
-            let now = clock.now()
-            try db.execute("DELETE FROM job_leases WHERE name = 'jobs' AND expires_at <= $1", [now])
-            try db.execute("""
-                INSERT INTO job_leases (name, holder, expires_at) VALUES ('jobs', $1, $2)
-                ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at WHERE job_leases.holder = excluded.holder
-                """, [holder, now + Self.leaseSeconds])
-            return try db.scalar("SELECT holder FROM job_leases WHERE name = 'jobs'", as: String.self) == holder
-        }
+        try Lease(db: db, clock: clock, liveness: liveness, storage: Self.lease).acquire("jobs", for: holder, seconds: Self.leaseSeconds)
     }
 
     /// One pass of every job. Each job runs on its own: one that fails is reported (and logged
@@ -64,11 +64,11 @@ public struct Jobs {
             do { try body() } catch { report.failures.append((job, "\(error)")) }
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
-        run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock).removeExpired() }
+        run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
         run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
         // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.
         let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
-                                        provider: { _ in throw ValidationError("", "the jobs runner does not deliver") })
+                                        liveness: liveness, provider: { _ in throw ValidationError("", "the jobs runner does not deliver") })
         run("resumable_uploads") { report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired() }
         run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }

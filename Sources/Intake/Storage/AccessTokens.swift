@@ -3,6 +3,7 @@ import Database
 import Foundation
 import Integrations
 import Sodium
+import Spool
 
 /// OAuth accounts' tokens, sealed at rest, and `validAccessToken`: the seed's
 /// `getValidAccessToken`. A token expiring within five minutes is refreshed; one refresh per
@@ -19,8 +20,10 @@ public final class AccessTokens {
     let providers: [OAuthProvider.Kind: OAuthProvider]
     /// Where the token and revocation requests go (libcurl in production).
     let http: any HTTPTransport
-    /// Who holds a lease: this process and thread, for the lease row.
-    let holder: String
+    /// Which processes still run: a refresh lease of a dead one is taken over at once.
+    let liveness: any ProcessLiveness
+    /// Who holds this account's refresh lease when this instance refreshes (each instance its own).
+    let holder: LeaseHolder
     let retry: RetryPolicy
     /// Hears of every storage account status change this makes (the worker logs them).
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
@@ -29,15 +32,19 @@ public final class AccessTokens {
     public static let refreshMargin: Int64 = 300
     /// A lease not released within this long (its holder died) may be taken over.
     public static let leaseSeconds: Int64 = 30
+    /// One refresh per account at a time: a row of `oauth_refresh_leases` while it runs.
+    static let leaseStorage = Lease.Storage(table: "oauth_refresh_leases", key: "oauth_account_id", holder: "holder", expires: "expires_at", ownRow: true)
 
     public init(db: Database, clock: Clock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
-                holder: String, retry: RetryPolicy = RetryPolicy(), onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+                liveness: any ProcessLiveness = LocalProcesses(), retry: RetryPolicy = RetryPolicy(),
+                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
         self.key = secretKey
         self.providers = providers
         self.http = http
-        self.holder = holder
+        self.liveness = liveness
+        holder = LeaseHolder(of: liveness)
         self.retry = retry
         self.onStatusChange = onStatusChange
     }
@@ -228,19 +235,14 @@ public final class AccessTokens {
         return try SecretBox.openText(sealed, key: key, context: Self.context(id, "access_token"))
     }
 
+    private var lease: Lease { Lease(db: db, clock: clock, liveness: liveness, storage: Self.leaseStorage) }
+
     private func releaseLease(_ id: Int64) {
-        _ = try? db.execute("DELETE FROM oauth_refresh_leases WHERE oauth_account_id = $1 AND holder = $2", [id, holder])
+        _ = try? lease.release(id, by: holder)
     }
 
     private func acquireLease(_ id: Int64) throws -> Bool {
-        try db.write {
-            let now = clock.now()
-            try db.execute("DELETE FROM oauth_refresh_leases WHERE oauth_account_id = $1 AND expires_at <= $2", [id, now])
-            return try db.execute("""
-                INSERT INTO oauth_refresh_leases (oauth_account_id, holder, expires_at) VALUES ($1, $2, $3)
-                ON CONFLICT (oauth_account_id) DO NOTHING
-                """, [id, holder, now + Self.leaseSeconds]) == 1
-        }
+        try lease.acquire(id, for: holder, seconds: Self.leaseSeconds)
     }
 
     private func refresh(_ id: Int64, actor: AuditLog.Actor) throws -> (token: String, changes: [Int64: PortalManagementResult]) {

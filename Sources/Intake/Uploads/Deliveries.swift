@@ -8,9 +8,9 @@ import Spool
 /// them: a file is recorded `delivering` with its spool, then delivered by whoever holds its
 /// lease — the request itself first, then the delivery runner of any worker process.
 ///
-/// A lease is `host:pid` with an expiry, renewed at every checkpoint of the provider transfer.
-/// A lease whose process is dead (same host) or whose time is up is free, so a crashed worker's
-/// deliveries are taken over at once; the provider's session, saved at each checkpoint, lets the
+/// A file's `Lease` (its `lease_holder` and `lease_expires`) is renewed at every checkpoint of the
+/// provider transfer. A lease whose process is dead (same host) or whose time is up is free, so a
+/// crashed worker's deliveries are taken over at once; the provider's session, saved at each checkpoint, lets the
 /// next attempt resume the transfer instead of starting over. After delivery the provider's
 /// checksum is compared with the SHA-256 computed while receiving (or the MD5 or Dropbox content
 /// hash of the spool): a mismatch deletes the bad copy and is retried, never taken as success.
@@ -18,19 +18,24 @@ import Spool
 /// the file is `failed`, the owner is told, and the spool is kept for a retry.
 public struct Deliveries {
     let env: UploadEnvironment
-    let holder: String
+    let holder: LeaseHolder
     /// How long a lease lasts without a checkpoint: longer than one chunk can take on a slow
     /// link (8 MiB at 1 Mbit/s is over a minute), since a second deliverer must never write into
     /// the same provider session. A dead process on this host frees its leases at once anyway;
     /// this is how long another host waits for a host that vanished.
     public var leaseSeconds: Int64 = 600
 
-    /// Each instance is a holder of its own (`host:pid:random`): two threads of one process must
+    /// Each instance is a holder of its own (`host:pid:token`): two threads of one process must
     /// not both think they hold the same lease.
     public init(env: UploadEnvironment) {
         self.env = env
-        holder = LeaseHolder(of: env.liveness).description
+        holder = LeaseHolder(of: env.liveness)
     }
+
+    /// A file's delivery lease: two columns of its `file_uploads` row.
+    static let leaseStorage = Lease.Storage(table: "file_uploads", key: "id", holder: "lease_holder", expires: "lease_expires", ownRow: false)
+
+    var lease: Lease { Lease(db: env.db, clock: env.clock, liveness: env.liveness, storage: Self.leaseStorage) }
 
     public enum Outcome: Equatable, Sendable {
         case uploaded
@@ -51,26 +56,11 @@ public struct Deliveries {
     /// The pause before attempt `n + 1`: 5 s, doubling, at most an hour.
     static func backoff(afterAttempt n: Int) -> Int64 { min(3600, 5 << Int64(min(n - 1, 20))) }
 
-    /// Whether a holder (`host:pid[:token]`) is a process known to be gone.
-    func isDead(_ holder: String) -> Bool {
-        LeaseHolder(holder).map { !env.liveness.isAlive($0) } ?? false
-    }
-
     /// Takes the lease of a file that is `delivering`, unless a live holder has it.
     func claim(_ id: Int64) throws -> Bool {
         try env.db.write {
-            let now = env.clock.now()
-            guard let row = try env.db.queryOne("SELECT status, lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]),
-                  try row.get("status", as: String.self) == "delivering" else { return false }
-            let current: String? = try row.get("lease_holder")
-            if let current, current != holder, (try row.get("lease_expires", as: Int64?.self) ?? 0) > now, !isDead(current) { return false }
-            // Compare-and-set on the holder seen above (portable SQL: no `IS $n`).
-            if let current {
-                return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder = $4",
-                                          [holder, now + leaseSeconds, id, current]) == 1
-            }
-            return try env.db.execute("UPDATE file_uploads SET lease_holder = $1, lease_expires = $2 WHERE id = $3 AND lease_holder IS NULL",
-                                      [holder, now + leaseSeconds, id]) == 1
+            guard try env.db.scalar("SELECT status FROM file_uploads WHERE id = $1", [id], as: String.self) == "delivering" else { return false }
+            return try lease.acquire(id, for: holder, seconds: leaseSeconds)
         }
     }
 
@@ -96,8 +86,10 @@ public struct Deliveries {
             let stored = try provider.store(spoolPath: spool, length: size, fileName: name, contentType: try row.get("content_type", as: String?.self) ?? "application/octet-stream",
                                             folder: folder, resume: session) { progress in
                 let json = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
-                guard try env.db.execute("UPDATE file_uploads SET provider_session = $1, lease_expires = $2 WHERE id = $3 AND lease_holder = $4",
-                                         [json, env.clock.now() + leaseSeconds, id, holder]) == 1 else { throw LostLease() }
+                try env.db.write {
+                    guard try lease.renew(id, for: holder, seconds: leaseSeconds) else { throw LostLease() }
+                    try env.db.execute("UPDATE file_uploads SET provider_session = $1 WHERE id = $2", [json, id])
+                }
             }
             if let mismatch = try Self.mismatch(stored, spool: spool, sha256: sha256) {
                 try? provider.delete(fileID: stored.fileID)
@@ -111,7 +103,7 @@ public struct Deliveries {
             try accountProblem(error, row: row)
             if inline && !error.transient {
                 Self.log.warning("upload refused by its storage", metadata: ["upload_id": "\(id)", "reason": "\(error.message)"])
-                try env.db.execute("UPDATE file_uploads SET lease_holder = NULL, lease_expires = NULL WHERE id = $1", [id])
+                try lease.release(id, by: holder)
                 return .refused(error.message)
             }
             return try failedAttempt(id, row: row, error: error)
@@ -168,9 +160,10 @@ public struct Deliveries {
         let userID: Int64 = try row.get("user_id")
         let portalID: Int64 = try row.get("portal_id")
         try env.db.write {
+            try lease.release(id, by: holder)
             try env.db.execute("""
                 UPDATE file_uploads SET status = 'uploaded', provider_file_id = $1, provider_path = $2, provider_session = NULL, spool_path = NULL,
-                       lease_holder = NULL, lease_expires = NULL, failure_reason = NULL, delivered_at = $3, updated_at = $3 WHERE id = $4
+                       failure_reason = NULL, delivered_at = $3, updated_at = $3 WHERE id = $4
                 """, [stored.fileID, stored.path, now, id])
             if let accountID = try row.get("storage_account_id", as: Int64?.self) {
                 try StorageAccountStore(db: env.db, clock: env.clock).recordAccess(id: accountID)
@@ -194,10 +187,13 @@ public struct Deliveries {
         let until: Int64 = try row.get("deliver_until", as: Int64?.self) ?? now
         let keepSession = !error.sessionLost
         if error.transient && now < until {
-            try env.db.execute("""
-                UPDATE file_uploads SET delivery_attempts = $1, next_attempt_at = $2, failure_reason = $3, lease_holder = NULL, lease_expires = NULL,
-                       provider_session = CASE WHEN $4 = 1 THEN provider_session END, updated_at = $5 WHERE id = $6
-                """, [attempts, now + Self.backoff(afterAttempt: attempts), error.message, keepSession ? 1 : 0, now, id])
+            try env.db.write {
+                try lease.release(id, by: holder)
+                try env.db.execute("""
+                    UPDATE file_uploads SET delivery_attempts = $1, next_attempt_at = $2, failure_reason = $3,
+                           provider_session = CASE WHEN $4 = 1 THEN provider_session END, updated_at = $5 WHERE id = $6
+                    """, [attempts, now + Self.backoff(afterAttempt: attempts), error.message, keepSession ? 1 : 0, now, id])
+            }
             Self.log.warning("delivery attempt failed", metadata: ["upload_id": "\(id)", "attempt": "\(attempts)", "reason": "\(error.message)",
                                                                 "next_attempt_in_s": "\(Self.backoff(afterAttempt: attempts))"])
             return .retrying(error.message)
@@ -206,10 +202,9 @@ public struct Deliveries {
                                                                                   "reason": "\(error.message)"])
         let name: String = try row.get("file_name")
         try env.db.write {
-            try env.db.execute("""
-                UPDATE file_uploads SET status = 'failed', delivery_attempts = $1, failure_reason = $2, lease_holder = NULL, lease_expires = NULL,
-                       updated_at = $3 WHERE id = $4
-                """, [attempts, error.message, now, id])
+            try lease.release(id, by: holder)
+            try env.db.execute("UPDATE file_uploads SET status = 'failed', delivery_attempts = $1, failure_reason = $2, updated_at = $3 WHERE id = $4",
+                               [attempts, error.message, now, id])
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivery_failed",
                                                               entityType: "file_upload", entityID: String(id), after: [("reason", error.message)])
             if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [try row.get("user_id", as: Int64.self)], as: String.self) {
@@ -242,13 +237,13 @@ public struct Deliveries {
     @discardableResult
     public func runDue(limit: Int = 20) throws -> Int {
         let now = env.clock.now()
+        let lease = self.lease
         let ids = try env.db.query("""
             SELECT id, lease_holder, lease_expires FROM file_uploads
             WHERE status = 'delivering' AND coalesce(next_attempt_at, 0) <= $1 ORDER BY coalesce(next_attempt_at, 0), id LIMIT $2
             """, [now, limit]).filter { row in
-                guard let current = try? row.get("lease_holder", as: String?.self) else { return true }
-                return (try? row.get("lease_expires", as: Int64?.self) ?? 0) ?? 0 <= now || isDead(current)
-            }.compactMap { try? $0.get("id", as: Int64.self) }
+                !lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
+            }.map { try $0.get("id", as: Int64.self) }
         var ran = 0
         for id in ids where try attempt(id) != .busy { ran += 1 }
         return ran

@@ -95,10 +95,8 @@ public struct FileStore {
     /// The seed's cascade: the provider first, then the database (and the owner's usage). A file
     /// whose storage cannot be reached is kept, so nothing is lost silently.
     public func delete(id: Int64, provider: StorageProvider?, by actor: AuditLog.Actor) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
-        guard let file = try find(id: id),
-              let delivery = try db.queryOne("SELECT lease_holder, lease_expires FROM file_uploads WHERE id = $1", [id]) else { return (false, false) }
-        if file.status == "delivering", let holder = try delivery.get("lease_holder", as: String?.self),
-           try delivery.get("lease_expires", as: Int64?.self) ?? 0 > clock.now(), LeaseHolder(holder).map(liveness.isAlive) ?? true {
+        guard let file = try find(id: id) else { return (false, false) }
+        if file.status == "delivering", try Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage).isHeld(id) {
             throw FileBusy()
         }
         var fromCloud = false

@@ -26,16 +26,24 @@ public struct QuotaReservations {
         case overQuota(remainingBytes: Int64)
     }
 
+    /// A request's reservation is leased to its process: the reservation's `holder` and its
+    /// `expires_at`. It ends when its row is deleted (used or released), never by a release.
+    static let leaseStorage = Lease.Storage(table: "upload_reservations", key: "id", holder: "holder", expires: "expires_at", ownRow: false)
+
+    var lease: Lease { Lease(db: db, clock: clock, liveness: liveness, storage: Self.leaseStorage) }
+
     /// Holds `bytes` for `lifetime` seconds (a resumable upload holds them as long as it may be
-    /// resumed). `holder` is the process whose request holds them, when they die with it.
-    public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds, holder: String? = nil) throws -> Outcome {
+    /// resumed). `holder` is the request's, when they die with its process.
+    public func reserve(userID: Int64, bytes: Int64, lifetime: Int64 = lifetimeSeconds, holder: LeaseHolder? = nil) throws -> Outcome {
         try db.write {
             let now = clock.now()
             let remaining = try self.remaining(userID: userID)
             guard bytes <= remaining else { return .overQuota(remainingBytes: remaining) }
             let id = try db.scalar("""
-                INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at, holder) VALUES ($1, $2, $3, $4, $5) RETURNING id
-                """, [userID, bytes, now, now + lifetime, holder], as: Int64.self)!
+                INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id
+                """, [userID, bytes, now, now + lifetime], as: Int64.self)!
+            // A new row in this transaction: nobody else can hold it yet.
+            if let holder { _ = try lease.acquire(id, for: holder, seconds: lifetime) }
             return .reserved(id: id)
         }
     }
@@ -92,10 +100,9 @@ public struct QuotaReservations {
     /// Crash recovery: reservations of requests whose process died (this host) go at once.
     @discardableResult
     public func removeAbandoned() throws -> Int {
-        let rows = try db.query("SELECT id, holder FROM upload_reservations WHERE holder IS NOT NULL")
         var removed = 0
-        for row in rows where LeaseHolder(try row.get("holder", as: String.self)).map(liveness.isAlive) == false {
-            removed += try db.execute("DELETE FROM upload_reservations WHERE id = $1", [try row.get("id", as: Int64.self)])
+        for id in try lease.keysHeldByTheDead(as: Int64.self) {
+            removed += try db.execute("DELETE FROM upload_reservations WHERE id = $1", [id])
         }
         return removed
     }

@@ -90,7 +90,7 @@ public struct UploadPipeline {
         case .use(let id, _): account = accounts.first { $0.id == id }!
         }
         switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime,
-                                                                                holder: processBound ? LeaseHolder(of: env.liveness).description : nil) {
+                                                                                holder: processBound ? LeaseHolder(of: env.liveness) : nil) {
         case .reserved(let id): return (account, id)
         case .overQuota(let remaining):
             throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
@@ -124,13 +124,15 @@ public struct UploadPipeline {
                 let now = env.clock.now()
                 let id = try env.db.scalar("""
                     INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, content_type, size_bytes, sha256, client_name,
-                                              client_email, client_message, status, spool_path, target_folder, deliver_until, lease_holder,
-                                              lease_expires, receipt_secret, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id
+                                              client_email, client_message, status, spool_path, target_folder, deliver_until, receipt_secret,
+                                              created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $15) RETURNING id
                     """, [portal.id, portal.userID, account.id, file.name, file.contentType, file.size, file.sha256, fields["clientName"],
                           fields["clientEmail"], fields["clientMessage"], spool,
-                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, deliveries.holder,
-                          now + deliveries.leaseSeconds, receiptSecret, now], as: Int64.self)!
+                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, receiptSecret, now],
+                    as: Int64.self)!
+                // A new row in this transaction: nobody else can hold it yet.
+                _ = try deliveries.claim(id)
                 try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
                 try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
                                                                   entityType: "file_upload", entityID: String(id),
