@@ -33,7 +33,7 @@ public struct StorageAccountManager {
         }
     }
 
-    public static func storageKind(_ kind: OAuthProvider.Kind) -> StorageProviderKind { kind == .google ? .googleDrive : .dropbox }
+    public static func storageKind(_ kind: OAuthProvider.Kind) -> StorageProviderKind { StorageProviderKind(kind) }
 
     /// The scope that gives storage access at each provider.
     static func grantsStorage(_ kind: OAuthProvider.Kind, scopes: String) -> Bool {
@@ -60,7 +60,7 @@ public struct StorageAccountManager {
                 let email: String? = try row.get("email")
                 let result = try store.createOrGet(
                     userID: userID, provider: Self.storageKind(kind), providerAccountID: try row.get("provider_account_id"),
-                    email: email, displayName: (kind == .google ? "Google Drive" : "Dropbox") + (email.map { " (\($0))" } ?? ""), by: actor)
+                    email: email, displayName: StorageProviderKind(kind).displayName + (email.map { " (\($0))" } ?? ""), by: actor)
                 if result.created {
                     summary.created += 1
                 } else if result.account.status == .disconnected && !respectDisconnected {

@@ -1,11 +1,6 @@
 import Database
 
 /// Storage providers.
-public enum StorageProviderKind: String, Sendable, CaseIterable {
-    case googleDrive = "google_drive"
-    case dropbox
-    case local
-}
 
 /// A storage account row.
 public struct StorageAccount: Sendable, Equatable {

@@ -9,9 +9,7 @@ enum FilesHandler {
     static func store(_ context: RequestContext) -> FileStore { context.stores.files }
 
     /// The statuses a file can be filtered by, as the form offers them.
-    static let statuses: [(value: String, label: String)] = [
-        ("", "All files"), ("uploaded", "Delivered"), ("delivering", "Being delivered"), ("failed", "Delivery failed"),
-    ]
+    static let statuses = FileStatusView.filterOptions
 
     static func filter(_ query: FormFields) throws -> FileStore.Filter {
         var f = FileStore.Filter()
@@ -60,7 +58,7 @@ enum FilesHandler {
                 ["value": .string(s.value), "label": .string(s.label), "selected": .bool((query["status"] ?? "") == s.value)]
             }),
             "accounts": .list(accounts.map { a in
-                ["id": .int(a.id), "name": .string(StorageSettingsHandler.label(a.provider) + (a.email.map { " (\($0))" } ?? "")),
+                ["id": .int(a.id), "name": .string(a.provider.displayName + (a.email.map { " (\($0))" } ?? "")),
                  "selected": .bool(query["account"] == String(a.id))]
             }),
             "portals": .list(portals.map { p in
@@ -71,17 +69,13 @@ enum FilesHandler {
 
     static func row(_ f: FileRecord) -> TemplateValue {
         let indicator = StorageSettingsHandler.Indicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
-        let available = f.storageStatus?.canAccessFiles == true && f.status == "uploaded"
-        let state: String? = switch f.status {
-        case "delivering": f.failureReason == nil ? "Being delivered" : "Delivery retrying"
-        case "failed": "Delivery failed"
-        case "uploaded": nil
-        default: f.status
-        }
+        let status = FileUploadStatus(rawValue: f.status)
+        let available = f.storageStatus?.canAccessFiles == true && status == .uploaded
+        let state = FileStatusView.mark(status, retrying: f.failureReason != nil)
         return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
                 "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
                 "state": state.map(TemplateValue.string) ?? .null, "reason": f.failureReason.map(TemplateValue.string) ?? .null,
-                "retryable": .bool(f.status == "failed"),
+                "retryable": .bool(status == .failed),
                 "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                 "downloadable": .bool(available)]
     }
@@ -106,7 +100,7 @@ enum FilesHandler {
         case .notFound: throw HTTPError(.notFound, code: "not_found", "There is no such file.")
         case .unavailable(let message): throw HTTPError(.conflict, code: "file_unavailable", message)
         case .allow(let accountID):
-            guard let fileID = file.providerFileID, file.status == "uploaded", let account = accounts.first(where: { $0.id == accountID }) else {
+            guard let fileID = file.providerFileID, file.status == FileUploadStatus.uploaded.rawValue, let account = accounts.first(where: { $0.id == accountID }) else {
                 throw HTTPError(.conflict, code: "file_unavailable", "This file did not finish uploading, so there is nothing to download.")
             }
             try context.stores.storageAccounts.recordAccess(id: accountID)
@@ -119,7 +113,7 @@ enum FilesHandler {
                 response.headers.set("x-accel-redirect", "/_files/\(accountID)/" + fileID.split(separator: "/").map { URLEncodedForm.encode(String($0)) }.joined(separator: "/"))
                 return response
             }
-            let storageName = StorageSettingsHandler.label(account.provider)
+            let storageName = account.provider.displayName
             let provider: StorageProvider
             let size: Int64?
             do {

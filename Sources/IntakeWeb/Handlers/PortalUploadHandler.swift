@@ -66,53 +66,22 @@ enum PortalUploadHandler {
             let files = try receive(context, expectedPortal: portal)
             return try ReceiptHandler.page(context, portal, ReceiptHandler.entries(files))
         } catch let refusal as UploadRefusal {
-            return try page(context, portal, token: nil, error: refusal.message, status: status(refusal.kind))
+            return try page(context, portal, token: nil, error: refusal.message, status: refusal.status)
         }
     }
 
     /// `POST /api/upload`: `{"success":true,"uploadId":…,"fileName":…,"storageProvider":…}` for
     /// the first file, and `files` with every file.
     static func apiUpload(_ context: RequestContext) throws -> Response {
-        do {
-            let files = try receive(context, expectedPortal: nil)
-            guard let first = files.first else { throw HTTPError.badRequest("The form had no file.", code: "no_file") }
-            return .json([
-                "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
-                "storageProvider": .string(first.provider.rawValue),
-                "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
-                                             "sha256": .string($0.sha256), "status": .string($0.status),
-                                             "receipt": .string($0.receipt)] }),
-            ])
-        } catch let refusal as UploadRefusal {
-            throw HTTPError(status(refusal.kind), code: code(refusal.kind), refusal.message)
-        }
-    }
-
-    static func status(_ kind: UploadRefusal.Kind) -> HTTPStatus {
-        switch kind {
-        case .closed, .scannerDown: return .serviceUnavailable
-        case .password: return .forbidden
-        case .invalid, .type: return .badRequest
-        case .tooLarge, .overQuota: return .payloadTooLarge
-        case .infected: return .unprocessableContent
-        case .storage: return HTTPStatus(502, "Bad Gateway")
-        case .tooMany: return HTTPStatus(429, "Too Many Requests")
-        }
-    }
-
-    static func code(_ kind: UploadRefusal.Kind) -> String {
-        switch kind {
-        case .closed: return "portal_closed"
-        case .password: return "password_required"
-        case .invalid: return "invalid"
-        case .type: return "file_type"
-        case .tooLarge: return "file_too_large"
-        case .overQuota: return "quota_exceeded"
-        case .infected: return "infected"
-        case .scannerDown: return "scanner_unavailable"
-        case .storage: return "storage_failed"
-        case .tooMany: return "too_many_uploads"
-        }
+        let files = try receive(context, expectedPortal: nil)
+        guard let first = files.first else { throw HTTPError.badRequest("The form had no file.", code: "no_file") }
+        return .json([
+            "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
+            "storageProvider": .string(first.provider.rawValue),
+            "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
+                                         "sha256": .string($0.sha256), "status": .string($0.status),
+                                         "receipt": .string($0.receipt)] }),
+        ])
     }
 
     /// Form fields a request may carry besides its files (the client's, the token, the portal,

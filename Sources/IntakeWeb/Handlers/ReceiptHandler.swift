@@ -9,12 +9,7 @@ import Web
 enum ReceiptHandler {
     /// A file's delivery status as the client should read it, and whether it can still change.
     static func describe(_ status: String) -> (text: String, final: Bool) {
-        switch status {
-        case "uploaded": return ("delivered", true)
-        case "delivering": return ("received, being delivered to the owner's storage", false)
-        case "failed": return ("received; it could not be stored yet, and the owner has been told", true)
-        default: return (status, true)
-        }
+        FileUploadStatus(rawValue: status)?.receiptText ?? (status, true)
     }
 
     struct Entry {

@@ -59,17 +59,13 @@ enum StorageAPIHandler {
         let account = try account(context, body)
         switch body["action"] as? String ?? "pause" {
         case "pause":
-            let result = try transition {
-                try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates, reason: "paused by its owner",
-                                                                by: AdminForms.actor(context))
-            }
+            let result = try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
+                                                                                 reason: "paused by its owner", by: AdminForms.actor(context))
             return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
         case "disconnect":
             let done: (result: PortalManagementResult, revocation: AccessTokens.Revocation)
             do {
-                done = try transition {
-                    try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
-                }
+                done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
             } catch let error as OAuthError {
                 // Only when the account's refresh lease could not be had: nothing was changed.
                 throw HTTPError(.serviceUnavailable, code: "busy", "\(account.displayName) was not disconnected: \(error). Nothing was changed; try again.")
@@ -89,9 +85,7 @@ enum StorageAPIHandler {
     static func reactivate(_ context: RequestContext) throws -> Response {
         let services = context.services
         let account = try account(context, try jsonBody(context))
-        let outcome = try transition {
-            try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
-        }
+        let outcome = try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         switch outcome {
         case .reactivated(let result):
             return .json(["message": "Storage account reactivated successfully", "reactivatedPortals": .int(Int64(result.reactivatedPortals))])
@@ -135,7 +129,7 @@ enum StorageAPIHandler {
     static func refreshToken(_ context: RequestContext) throws -> Response {
         let services = context.services
         let body = try jsonBody(context)
-        guard let provider = body["provider"] as? String, let kind = OAuthProvider.Kind(rawValue: provider == "google_drive" ? "google" : provider) else {
+        guard let provider = body["provider"] as? String, let kind = StorageProviderKind(named: provider)?.oauth else {
             throw HTTPError.badRequest("provider must be google or dropbox.", code: "invalid_provider")
         }
         let ids = try context.stores.oauthAccounts.ids(userID: context.user!.id, provider: kind)
@@ -171,15 +165,6 @@ enum StorageAPIHandler {
             throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
         }
         return only
-    }
-
-    /// A change the state diagram refuses is a 409 `invalid_transition`.
-    private static func transition<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let refused as StorageAccountTransitions.Refused {
-            throw HTTPError(.conflict, code: "invalid_transition", "\(refused).")
-        }
     }
 
     static func jsonBody(_ context: RequestContext) throws -> [String: Any] {

@@ -25,8 +25,8 @@ enum StorageSettingsHandler {
                 let status = account.status
                 return [
                     "id": .int(account.id), "name": .string(account.displayName), "email": account.email.map { .string($0) } ?? .null,
-                    "provider": .string(label(account.provider)),
-                    "providerKind": .string(account.provider == .dropbox ? "dropbox" : "google"),
+                    "provider": .string(account.provider.displayName),
+                    "providerKind": .string(account.provider.oauth?.rawValue ?? ""),
                     "grant": .string((grant ?? .none).label),
                     "isLocal": .bool(isLocal),
                     "status": .string(status.rawValue), "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
@@ -42,7 +42,7 @@ enum StorageSettingsHandler {
             }),
             "hasAccounts": .bool(!accounts.isEmpty),
             "providers": .list([OAuthProvider.Kind.google, .dropbox].map { kind in
-                ["kind": .string(kind.rawValue), "label": .string(kind == .google ? "Google Drive" : "Dropbox"),
+                ["kind": .string(kind.rawValue), "label": .string(StorageProviderKind(kind).displayName),
                  "configured": .bool(providers[kind]?.isConfigured == true)]
             }),
         ])
@@ -64,13 +64,6 @@ enum StorageSettingsHandler {
         }
     }
 
-    static func label(_ kind: StorageProviderKind) -> String {
-        switch kind {
-        case .googleDrive: return "Google Drive"
-        case .dropbox: return "Dropbox"
-        case .local: return "Local disk"
-        }
-    }
 
     /// `POST /dashboard/settings/connect`: starts the OAuth flow for `provider` (Connect, and
     /// Reconnect on an account that is disconnected or in error).
@@ -80,7 +73,7 @@ enum StorageSettingsHandler {
             throw HTTPError.badRequest("Choose Google Drive or Dropbox.")
         }
         guard provider.isConfigured else {
-            context.flash(.error, "\(kind == .google ? "Google Drive" : "Dropbox") is not configured on this server.")
+            context.flash(.error, "\(StorageProviderKind(kind).displayName) is not configured on this server.")
             return .redirect(to: "/dashboard/settings")
         }
         let (state, pkce) = try services.stores.oauthStates
@@ -153,13 +146,13 @@ enum StorageSettingsHandler {
 
     /// What the owner is told when a disconnected account cannot come back without the OAuth flow.
     static func reconnectMessage(_ account: StorageAccount, _ why: String) -> String {
-        "\(account.displayName) cannot be reactivated: \(why). Nothing was changed. Reconnect it (sign in to \(label(account.provider)) again) to use it again."
+        "\(account.displayName) cannot be reactivated: \(why). Nothing was changed. Reconnect it (sign in to \(account.provider.displayName) again) to use it again."
     }
 
     /// What the owner is told after a disconnect; a provider that could not be told is logged.
     static func disconnectMessage(_ context: RequestContext, _ account: StorageAccount, _ result: PortalManagementResult,
                                   _ revocation: AccessTokens.Revocation) -> String {
-        let provider = label(account.provider)
+        let provider = account.provider.displayName
         let portals = "\(result.deactivatedPortals) portal(s) stopped accepting uploads and its files are unavailable until you reconnect."
         switch revocation {
         case .revoked, .alreadyGone:
@@ -212,7 +205,7 @@ enum OAuthCallbackHandler {
               let provider = services.configuration.oauthProviders[kind], provider.isConfigured else {
             throw HTTPError(.notFound, code: "not_found", "There is no such provider.")
         }
-        let name = kind == .google ? "Google Drive" : "Dropbox"
+        let name = StorageProviderKind(kind).displayName
         let query = try context.request.query()
         let states = services.stores.oauthStates
         if let error = query["error"] {

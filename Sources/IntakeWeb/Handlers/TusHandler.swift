@@ -60,7 +60,7 @@ enum TusHandler {
                                         contentType: String((metadata["filetype"] ?? metadata["type"] ?? "application/octet-stream").prefix(200)),
                                         length: length, remoteAddress: request.remoteAddress)
         } catch let refusal as UploadRefusal {
-            return failure(PortalUploadHandler.status(refusal.kind), refusal.message)
+            return failure(refusal.status, refusal.message)
         }
         var response = Response(status: .created)
         response.headers.set("location", "/api/tus/\(upload.id)")
@@ -145,7 +145,7 @@ enum TusHandler {
         } catch let failure as TusFailure {
             return answer(failure)
         } catch let refusal as UploadRefusal {
-            var response = failure(PortalUploadHandler.status(refusal.kind), refusal.message)
+            var response = failure(refusal.status, refusal.message)
             if let upload = try? uploads.find(id: id) { response = describe(upload, into: response, key: context.services.secretKey) }
             return response
         } catch {
@@ -168,20 +168,11 @@ enum TusHandler {
         return tagged(response)
     }
 
+    /// A tus failure as the protocol answers it: plain text, `Tus-Resumable`, and the offset for a 409.
     static func answer(_ failure: TusFailure) -> Response {
-        switch failure {
-        case .notFound: return self.failure(.notFound, "There is no such upload.")
-        case .gone: return self.failure(HTTPStatus(410, "Gone"), "This upload expired; start it again.")
-        case .offsetConflict(let current):
-            var response = self.failure(.conflict, "This upload stands at byte \(current); send from there.")
-            response.headers.set("upload-offset", String(current))
-            return response
-        case .locked: return self.failure(HTTPStatus(423, "Locked"), "Another request is writing to this upload; try again shortly.")
-        case .checksumMismatch: return self.failure(HTTPStatus(460, "Checksum Mismatch"), "The chunk does not match its Upload-Checksum; it was dropped. Send it again.")
-        case .pastLength: return self.failure(.payloadTooLarge, "The chunk goes past the upload's length; it was dropped.")
-        case .finished(let status): return self.failure(.conflict, "This upload is finished (\(status)); nothing more can be sent or removed.")
-        case .interrupted: return self.failure(.badRequest, "The chunk was cut short; resume from the offset HEAD reports.")
-        }
+        var response = self.failure(failure.status, failure.publicMessage)
+        if case .offsetConflict(let current) = failure { response.headers.set("upload-offset", String(current)) }
+        return response
     }
 
     static func failure(_ status: HTTPStatus, _ message: String) -> Response {
