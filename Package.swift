@@ -58,12 +58,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client.
-        .target(name: "TestSupport", dependencies: ["Web", "Checksums", "Sodium"], path: "Sources/TestSupport"),
+        // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client, fake providers, a temporary database.
+        .target(name: "TestSupport", dependencies: ["Web", "Database", "Checksums", "Sodium"], path: "Sources/TestSupport"),
 
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
-        .testTarget(name: "DatabaseTests", dependencies: ["Database"]),
+        .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),

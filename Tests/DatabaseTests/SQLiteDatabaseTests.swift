@@ -1,21 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Database
-
-/// A fresh database file for one test, removed afterwards.
-func withTemporaryDatabase<T>(_ body: (String) throws -> T) throws -> T {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-db-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    return try body(dir.appendingPathComponent("test.db").path)
-}
 
 @Suite("SQLite driver")
 struct SQLiteDatabaseTests {
     @Test("opens in WAL mode with foreign keys on")
     func pragmas() throws {
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db throws in
             #expect(try db.scalar("PRAGMA journal_mode", as: String.self) == "wal")
             #expect(try db.scalar("PRAGMA foreign_keys", as: Int.self) == 1)
         }
@@ -23,8 +15,7 @@ struct SQLiteDatabaseTests {
 
     @Test("numbered parameters bind by number, wherever they appear")
     func numberedParameters() throws {
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db in
             try db.execute("CREATE TABLE t (a TEXT, b INTEGER, c BLOB, d REAL)")
             try db.execute("INSERT INTO t (b, a, c, d) VALUES ($2, $1, $3, $4)", ["x", 7, [UInt8]([1, 2]), 2.5])
             let row = try #require(try db.queryOne("SELECT a, b, c, d, NULL AS e FROM t WHERE b = $1 AND a = $2", [7, "x"]))
@@ -41,8 +32,7 @@ struct SQLiteDatabaseTests {
 
     @Test("RETURNING gives the new id")
     func returning() throws {
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db in
             try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
             let id = try db.scalar("INSERT INTO t (name) VALUES ($1) RETURNING id", ["a"], as: Int64.self)
             #expect(id == 1)
@@ -54,8 +44,7 @@ struct SQLiteDatabaseTests {
     @Test("a throwing transaction leaves nothing; a nested one rolls back alone")
     func transactions() throws {
         struct Boom: Error {}
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db in
             try db.execute("CREATE TABLE t (v INTEGER)")
             var rolledBack = false
             do {
@@ -86,8 +75,8 @@ struct SQLiteDatabaseTests {
 
     @Test("concurrent writers on separate connections lose no update")
     func concurrentWriters() throws {
-        try withTemporaryDatabase { path in
-            let setup = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { setup in
+            let path = setup.path
             try setup.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
             try setup.execute("INSERT INTO counter VALUES (0)")
             let threads = 4, increments = 100
@@ -120,8 +109,7 @@ struct MigratorTests {
 
     @Test("applies each version once and records it")
     func appliesOnce() throws {
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db throws in
             #expect(try Migrator(migrations).migrate(db, now: "t") == [1, 2])
             #expect(try Migrator(migrations).migrate(db, now: "t") == [])
             #expect(try Migrator(migrations).appliedVersions(db) == [1, 2])
@@ -130,8 +118,7 @@ struct MigratorTests {
 
     @Test("a failing migration leaves no trace and names itself")
     func failureRollsBack() throws {
-        try withTemporaryDatabase { path in
-            let db = try SQLiteDatabase(path: path)
+        try withTemporaryDatabase { db in
             let broken = migrations + [Migration(3, "broken", "CREATE TABLE c (id INTEGER); THIS IS NOT SQL")]
             let error = try #require(throws: DatabaseError.self) { try Migrator(broken).migrate(db, now: "t") }
             #expect(error.kind == .migration && error.message.contains("migration 3 (broken)"))
@@ -142,7 +129,8 @@ struct MigratorTests {
 
     @Test("two connections migrating at once apply each version exactly once")
     func concurrentMigrators() throws {
-        try withTemporaryDatabase { path in
+        try withTemporaryDatabase { first in
+            let path = first.path
             let results = Results()
             DispatchQueue.concurrentPerform(iterations: 2) { _ in
                 do {

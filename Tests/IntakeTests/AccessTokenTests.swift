@@ -24,10 +24,7 @@ struct AccessTokenTests {
 
     /// A database with a user whose Google account is connected (tokens from the fake's real
     /// code flow), a Drive storage account and one portal on it.
-    func setUp(_ dir: URL, clock: Clock) throws -> Setup {
-        let path = dir.appendingPathComponent("intake.db").path
-        let db = try SQLiteDatabase(path: path)
-        try Schema.migrator.migrate(db, now: "t")
+    func setUp(_ db: SQLiteDatabase, clock: Clock) throws -> Setup {
         let fake = try FakeOAuthServer(kind: .google)
         let provider = OAuthProvider.google(clientID: fake.clientID, clientSecret: fake.clientSecret, authorizationURL: fake.authorizationURL,
                                             tokenURL: fake.tokenURL, userinfoURL: fake.identityURL, revocationURL: fake.revocationURL)
@@ -46,16 +43,15 @@ struct AccessTokenTests {
             userID: user.id, provider: .googleDrive, providerAccountID: identity.accountID, email: identity.email, displayName: "Drive", by: actor).account
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) VALUES ($1, 'P', 'p', $2, 0, 0)",
                        [user.id, storage.id])
-        return Setup(path: path, fake: fake, provider: provider, oauthID: oauthID, storageID: storage.id, userID: user.id)
+        return Setup(path: db.path, fake: fake, provider: provider, oauthID: oauthID, storageID: storage.id, userID: user.id)
     }
 
     func withSetup(_ clock: ManualClock, _ body: (Setup) throws -> Void) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-tokens-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let setup = try setUp(dir, clock: clock)
-        defer { setup.fake.stop() }
-        try body(setup)
+        try withDatabase { db in
+            let setup = try setUp(db, clock: clock)
+            defer { setup.fake.stop() }
+            try body(setup)
+        }
     }
 
     func tokens(_ s: Setup, _ clock: Clock, retry: RetryPolicy = RetryPolicy(),

@@ -8,37 +8,34 @@ import Testing
 struct QuotaReservationTests {
     @Test("20 parallel reservations that together exceed the quota: the accepted ones fit, usage is their sum")
     func race() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-quota-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("intake.db").path
-        let setup = try SQLiteDatabase(path: path)
-        try Schema.migrator.migrate(setup, now: "t")
-        let user = try UserStore(db: setup, clock: ManualClock()).create(email: "q@example.com", name: "Q", password: "long enough pw", role: .user)
-        try QuotaStore(db: setup, clock: ManualClock()).setOverride(userID: user.id, bytes: 1000, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
-        let accepted = Mutex<[Int64]>([])
-        let refused = Mutex(0)
-        DispatchQueue.concurrentPerform(iterations: 20) { i in
-            do {
-                let db = try SQLiteDatabase(path: path)
-                let reservations = QuotaReservations(db: db, clock: ManualClock())
-                let size = Int64(90 + i)  // 90…109 bytes: 20 of them need ~2 KB, the quota is 1 KB
-                switch try reservations.reserve(userID: user.id, bytes: size) {
-                case .reserved(let id):
-                    try reservations.commit(reservationID: id, actualBytes: size)
-                    accepted.withLock { $0.append(size) }
-                case .overQuota:
-                    refused.withLock { $0 += 1 }
+        try withDatabase { setup in
+            let path = setup.path
+            let user = try UserStore(db: setup, clock: ManualClock()).create(email: "q@example.com", name: "Q", password: "long enough pw", role: .user)
+            try QuotaStore(db: setup, clock: ManualClock()).setOverride(userID: user.id, bytes: 1000, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+            let accepted = Mutex<[Int64]>([])
+            let refused = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: 20) { i in
+                do {
+                    let db = try SQLiteDatabase(path: path)
+                    let reservations = QuotaReservations(db: db, clock: ManualClock())
+                    let size = Int64(90 + i)  // 90…109 bytes: 20 of them need ~2 KB, the quota is 1 KB
+                    switch try reservations.reserve(userID: user.id, bytes: size) {
+                    case .reserved(let id):
+                        try reservations.commit(reservationID: id, actualBytes: size)
+                        accepted.withLock { $0.append(size) }
+                    case .overQuota:
+                        refused.withLock { $0 += 1 }
+                    }
+                } catch {
+                    Issue.record("\(error)")
                 }
-            } catch {
-                Issue.record("\(error)")
             }
+            let sizes = accepted.withLock { $0 }
+            #expect(!sizes.isEmpty && refused.withLock { $0 } > 0 && sizes.count + refused.withLock { $0 } == 20)
+            #expect(sizes.reduce(0, +) <= 1000)
+            #expect(try setup.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [user.id], as: Int64.self) == sizes.reduce(0, +))
+            #expect(try setup.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
         }
-        let sizes = accepted.withLock { $0 }
-        #expect(!sizes.isEmpty && refused.withLock { $0 } > 0 && sizes.count + refused.withLock { $0 } == 20)
-        #expect(sizes.reduce(0, +) <= 1000)
-        #expect(try setup.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [user.id], as: Int64.self) == sizes.reduce(0, +))
-        #expect(try setup.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
     }
 
     @Test("a refusal says how much space is left, counting other uploads in flight; expired reservations free their space")

@@ -2,17 +2,13 @@ import Database
 import Foundation
 import Intake
 import Testing
+import TestSupport
 
 @Suite("Schema migrations")
 struct SchemaTests {
     /// A database migrated up to `version` only.
     func withDatabase(migratedTo version: Int, _ body: (SQLiteDatabase) throws -> Void) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try SQLiteDatabase(path: dir.appendingPathComponent("intake.db").path)
-        try Migrator(Schema.migrations.filter { $0.version <= version }).migrate(db, now: "test")
-        try body(db)
+        try withTemporaryDatabase(migratedBy: Migrator(Schema.migrations.filter { $0.version <= version }), body)
     }
 
     func seed(_ db: Database) throws {

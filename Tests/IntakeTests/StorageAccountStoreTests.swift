@@ -84,29 +84,26 @@ struct StorageAccountStoreTests {
 
     @Test("20 concurrent callers on separate connections create exactly one account")
     func concurrentCreation() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-sa-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("intake.db").path
-        let setup = try SQLiteDatabase(path: path)
-        try Schema.migrator.migrate(setup, now: "t")
-        let user = try owner(setup, ManualClock())
-        let created = Mutex(0)
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 20) { _ in
-            do {
-                let db = try SQLiteDatabase(path: path)
-                let result = try StorageAccountStore(db: db, clock: ManualClock()).createOrGet(
-                    userID: user.id, provider: .googleDrive, providerAccountID: "g-race", email: nil, displayName: "D",
-                    by: AuditLog.Actor(userID: nil, remoteAddress: ""))
-                if result.created { created.withLock { $0 += 1 } }
-            } catch {
-                failures.withLock { $0.append("\(error)") }
+        try withDatabase { setup in
+            let path = setup.path
+            let user = try owner(setup, ManualClock())
+            let created = Mutex(0)
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 20) { _ in
+                do {
+                    let db = try SQLiteDatabase(path: path)
+                    let result = try StorageAccountStore(db: db, clock: ManualClock()).createOrGet(
+                        userID: user.id, provider: .googleDrive, providerAccountID: "g-race", email: nil, displayName: "D",
+                        by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+                    if result.created { created.withLock { $0 += 1 } }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
             }
+            #expect(failures.withLock { $0 }.isEmpty)
+            #expect(created.withLock { $0 } == 1)
+            #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
         }
-        #expect(failures.withLock { $0 }.isEmpty)
-        #expect(created.withLock { $0 } == 1)
-        #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
     }
 }
 
@@ -140,30 +137,27 @@ struct EnsureStorageAccountsTests {
 
     @Test("20 concurrent runs on separate connections leave no duplicate")
     func concurrent() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-ensure-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("intake.db").path
-        let setup = try SQLiteDatabase(path: path)
-        try Schema.migrator.migrate(setup, now: "t")
-        let user = try UserStore(db: setup, clock: ManualClock()).create(email: "e@example.com", name: "E", password: "long enough pw", role: .user)
-        try oauth(setup, user: user.id, provider: "google", id: "g", scopes: "https://www.googleapis.com/auth/drive.file")
-        try oauth(setup, user: user.id, provider: "dropbox", id: "d", scopes: "files.content.write")
-        let created = Mutex(0)
-        let errors = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 20) { _ in
-            do {
-                let summary = try StorageAccountManager(db: try SQLiteDatabase(path: path), clock: ManualClock())
-                    .ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
-                created.withLock { $0 += summary.created }
-                errors.withLock { $0 += summary.errors }
-            } catch {
-                errors.withLock { $0.append("\(error)") }
+        try withDatabase { setup in
+            let path = setup.path
+            let user = try UserStore(db: setup, clock: ManualClock()).create(email: "e@example.com", name: "E", password: "long enough pw", role: .user)
+            try oauth(setup, user: user.id, provider: "google", id: "g", scopes: "https://www.googleapis.com/auth/drive.file")
+            try oauth(setup, user: user.id, provider: "dropbox", id: "d", scopes: "files.content.write")
+            let created = Mutex(0)
+            let errors = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 20) { _ in
+                do {
+                    let summary = try StorageAccountManager(db: try SQLiteDatabase(path: path), clock: ManualClock())
+                        .ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+                    created.withLock { $0 += summary.created }
+                    errors.withLock { $0 += summary.errors }
+                } catch {
+                    errors.withLock { $0.append("\(error)") }
+                }
             }
+            #expect(errors.withLock { $0 }.isEmpty)
+            #expect(created.withLock { $0 } == 2)
+            #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 2)
         }
-        #expect(errors.withLock { $0 }.isEmpty)
-        #expect(created.withLock { $0 } == 2)
-        #expect(try setup.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 2)
     }
 }
 

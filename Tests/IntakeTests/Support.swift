@@ -2,6 +2,7 @@ import Database
 import Foundation
 import Intake
 import Synchronization
+import TestSupport
 
 /// A clock the test moves by hand.
 final class ManualClock: Clock {
@@ -11,14 +12,10 @@ final class ManualClock: Clock {
     func advance(_ seconds: Int64) { time.withLock { $0 += seconds } }
 }
 
-/// A fresh, migrated database file for one test, removed afterwards.
-func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let db = try SQLiteDatabase(path: dir.appendingPathComponent("intake.db").path)
-    try Schema.migrator.migrate(db, now: "test")
-    return try body(db)
+/// A fresh database with Intake's schema for one test, removed afterwards: TestSupport's
+/// `withTemporaryDatabase` with the migrations of `Schema`. `db.path` opens more connections.
+func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+    try withTemporaryDatabase(migratedBy: Schema.migrator, body)
 }
 
 /// The repository's templates folder.
