@@ -61,13 +61,16 @@ let package = Package(
         // Shared by the tests: launchers for nginx and `intake serve`, a raw HTTP client, fake providers, a temporary database.
         .target(name: "TestSupport", dependencies: ["Web", "Database", "Checksums", "Sodium"], path: "Sources/TestSupport"),
 
+        // Unit tests, one target per module they test (IntakeTests covers IntakeWeb too), run by
+        // `swift test` alone; EndToEndTests run the built `intake` behind a real nginx and, like
+        // the clamd tests, only with INTAKE_INTEGRATION=1.
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The real thing for integration tests: `intake serve` (the built binary) on a unix socket in a
+/// The real thing for end-to-end tests: `intake serve` (the built binary) on a unix socket in a
 /// temporary INTAKE_HOME, behind a real nginx on a free loopback port, started with the same
 /// rendered development config that `scripts/serve` uses.
 public final class IntakeTestServer: @unchecked Sendable {  // used from one test at a time; fields set once

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A browser-like client for integration tests: keeps cookies between requests and reads the
+/// A browser-like client for end-to-end tests: keeps cookies between requests and reads the
 /// CSRF token out of the pages it gets, so tests post forms the way a browser does.
 public final class WebSession: @unchecked Sendable {  // used from one test thread
     public let port: UInt16

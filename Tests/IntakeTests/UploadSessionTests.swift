@@ -128,7 +128,7 @@ struct UploadSessionTests {
     }
 
     @Test("with clamd: the EICAR test file is refused and deleted; a clean file passes; clamd down fails closed",
-          .enabled(if: ProcessInfo.processInfo.environment["INTAKE_INTEGRATION"] == "1", "needs clamd"))
+          .enabled(if: integrationEnabled, "needs clamd; scripts/test sets INTAKE_INTEGRATION=1"))
     func scanning() throws {
         let clamd = try ClamdProcess()
         defer { clamd.stop(); clamd.removeDirectory() }

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Against a real clamd (Debian's clamav-daemon) with the repository's test signature.
-@Suite("clamd scanner", .serialized, .enabled(if: ProcessInfo.processInfo.environment["INTAKE_INTEGRATION"] == "1", "needs clamd; scripts/test sets INTAKE_INTEGRATION=1"))
+@Suite("clamd scanner", .serialized, .enabled(if: integrationEnabled, "needs clamd; scripts/test sets INTAKE_INTEGRATION=1"))
 struct ClamdScannerTests {
     func file(_ bytes: [UInt8]) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID().uuidString)").path

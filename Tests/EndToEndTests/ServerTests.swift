@@ -5,10 +5,9 @@ import TestSupport
 import Glibc
 #endif
 
-/// Integration tests run the real `intake serve` behind a real nginx. They need nginx and a built
-/// binary, so `scripts/test` (and CI) turns them on with INTAKE_INTEGRATION=1; `swift test` alone
-/// stays fast.
-let integrationEnabled = ProcessInfo.processInfo.environment["INTAKE_INTEGRATION"] == "1"
+// The end-to-end tests run the real `intake serve` behind a real nginx. They need nginx and a
+// built binary, so they run only with INTAKE_INTEGRATION=1 (`integrationEnabled`, in
+// TestSupport), which `scripts/test` and CI set; `swift test` alone stays fast.
 
 @Suite("Server through nginx", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct ServerTests {
