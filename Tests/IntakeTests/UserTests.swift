@@ -3,21 +3,9 @@ import Testing
 @testable import Intake
 import Sodium
 
-@Suite("Passwords")
-struct PasswordTests {
-    @Test("argon2id hashes verify, refuse wrong passwords, and carry their own salt")
-    func hashing() throws {
-        let a = try PasswordHash.hash("correct horse battery")
-        let b = try PasswordHash.hash("correct horse battery")
-        #expect(a.hasPrefix("$argon2id$"))
-        #expect(a != b)
-        #expect(PasswordHash.verify("correct horse battery", against: a))
-        #expect(!PasswordHash.verify("correct horse batterY", against: a))
-        #expect(!PasswordHash.verify("anything", against: "not a hash"))
-        #expect(!PasswordHash.needsRehash(a))
-        #expect(!PasswordHash.decoy.isEmpty && !PasswordHash.verify("", against: PasswordHash.decoy))
-    }
-
+// argon2id itself is tested with the Sodium module (Tests/SodiumTests/PasswordHashTests.swift).
+@Suite("User rules")
+struct UserRulesTests {
     @Test("rules for e-mail, name and password")
     func rules() throws {
         #expect(try UserRules.email("  Ada@Example.com ") == "Ada@Example.com")
