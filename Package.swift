@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"]),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),

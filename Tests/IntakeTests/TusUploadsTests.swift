@@ -6,7 +6,7 @@ import Integrations
 import Sodium
 import Testing
 
-@Suite("Resumable (tus) uploads: hash state, crash leftovers, refusals, expiry", .serialized)
+@Suite("Resumable (tus) uploads: crash leftovers, refusals, expiry", .serialized)
 struct TusUploadsTests {
     /// Appends `bytes` as one PATCH at `offset`.
     func append(_ uploads: TusUploads, _ id: String, offset: Int64, _ bytes: ArraySlice<UInt8>) throws -> TusUpload {
@@ -22,22 +22,6 @@ struct TusUploadsTests {
     func create(_ w: UploadSessionTests.World, _ uploads: TusUploads, name: String, length: Int) throws -> TusUpload {
         try uploads.create(portal: w.portal, fields: ["clientName": "Ada", "token": "never stored"], fileName: name,
                            contentType: "application/pdf", length: Int64(length), remoteAddress: "")
-    }
-
-    @Test("a saved SHA-256 state restored any number of times gives the one-shot digest; damaged state is refused")
-    func resumableHash() {
-        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        var hash = ResumableSHA256()
-        var start = 0
-        for cut in [1, 63, 64, 65, 1000, 4097, 65_536, 99_999, 100_000] {
-            var restored = ResumableSHA256(state: hash.state)!
-            data[start..<cut].withUnsafeBytes { restored.update($0) }
-            hash = restored
-            start = cut
-        }
-        #expect(hash.finish() == StreamingDigest.digest(.sha256, data))
-        #expect(ResumableSHA256(state: [1, 2, 3]) == nil)
-        #expect(ResumableSHA256(state: [UInt8](repeating: 0xFF, count: ResumableSHA256.stateSize)) == nil)
     }
 
     @Test("bytes a crashed writer left past the recorded offset are cut off; the file arrives whole with its SHA-256; the token is not stored")
