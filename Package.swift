@@ -66,6 +66,8 @@ let package = Package(
         // the clamd tests, only with INTAKE_INTEGRATION=1.
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "TestSupport"], resources: [.copy("Resources/spec")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "TestSupport"]),
+        // The round-trip test stands in for the accept loop, so it calls libfcgi itself.
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "CFastCGI", "Web", "TestSupport"]),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"]),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
