@@ -70,7 +70,7 @@ struct CloudUploadTests {
         #expect(got.headers["content-disposition"] == #"attachment; filename="scan.pdf"; filename*=UTF-8''scan.pdf"#)
     }
 
-    @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; the owner downloads it, also across a cut connection; delete reaches Drive; a file trashed in Drive is a clear 404; a revoked grant refuses the next upload cleanly")
+    @Test("a 9 MiB file goes up in two resumable chunks into Intake/Folder/Client; a refused token mid-upload is renewed; the owner downloads it, also across a cut connection; delete reaches Drive")
     func driveUpload() throws {
         let (server, google, owner, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
@@ -102,24 +102,34 @@ struct CloudUploadTests {
         try checkDownload(owner, id: 1, scan)
         #expect(drive.downloadRanges == [nil, nil, "bytes=5000000-"])
 
-        // A second file, trashed in Drive behind Intake's back: its download says so, nothing is streamed.
-        #expect(try upload("notes.txt", Array("notes\n".utf8)).status == 200)
-        let notes = try #require(drive.items.first { $0.name == "notes.txt" })
-        drive.trash(notes.id)
-        let gone = try owner.get("/api/uploads/2/download")
-        #expect(gone.status == 404 && gone.text.contains("gone_from_storage") && gone.text.contains("no longer in Google Drive"), "\(gone.status) \(gone.text)")
-
         // Deleted: gone from Drive, then from the list.
         #expect(try deleteAsOwner(server, owner, id: 1) == #"{"success":true,"message":"File deleted successfully","deletedFromCloud":true,"deletedFromDatabase":true}"#)
         #expect(!drive.items.contains { $0.id == item.id })
         #expect(try owner.get("/api/uploads/1/download").status == 404)
-        #expect(try deleteAsOwner(server, owner, id: 2).contains(#""success":true"#))
+    }
 
-        // Google revokes the grant: the next upload is refused with a clear message, nothing is
-        // recorded or reserved, and the account is DISCONNECTED.
+    @Test("a file trashed in Drive behind Intake's back is a clear 404 on download, nothing streamed, and can still be deleted")
+    func driveTrashed() throws {
+        let (server, google, owner, drive) = try connectedDrive()
+        defer { server.stop(); google.stop(); drive.stop() }
+        let visitor = try Visitor(server)
+        #expect(try visitor.upload("notes.txt", Array("notes\n".utf8)).status == 200)
+        let notes = try #require(drive.items.first { $0.name == "notes.txt" })
+        drive.trash(notes.id)
+        let gone = try owner.get("/api/uploads/1/download")
+        #expect(gone.status == 404 && gone.text.contains("gone_from_storage") && gone.text.contains("no longer in Google Drive"), "\(gone.status) \(gone.text)")
+        #expect(try deleteAsOwner(server, owner, id: 1).contains(#""success":true"#))
+    }
+
+    @Test("Google revokes the grant: the next upload is refused with a clear message, nothing is recorded or reserved, and the account is DISCONNECTED")
+    func driveRevoked() throws {
+        let (server, google, _, drive) = try connectedDrive()
+        defer { server.stop(); google.stop(); drive.stop() }
+        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let visitor = try Visitor(server)
         google.revoke(accountID: "acct-1")
         google.expireAccessTokens()
-        let refused = try upload("late.txt", Array("late\n".utf8))
+        let refused = try visitor.upload("late.txt", Array("late\n".utf8))
         #expect(refused.status != 200 && refused.text.contains("reconnect"), "\(refused.status) \(refused.text)")
         #expect(!drive.items.contains { $0.name == "late.txt" })
         #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 0)

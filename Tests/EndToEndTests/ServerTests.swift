@@ -95,10 +95,12 @@ struct ServerTests {
         let load = RequestLoop(port: server.port, paths: ["/healthz", "/_debug/sleep?ms=30"], clients: 4)
         load.start()
         usleep(500_000)
+        // Each roll is over when the supervisor logs "reload complete": the "no failed request"
+        // check below covers both rolls whole, however long they take, instead of a fixed pause.
         server.signalServe(SIGHUP)
-        usleep(1_500_000)
+        #expect(waitForLog(server, "reload complete", count: 1) == 1)
         server.signalServe(SIGHUP)
-        usleep(1_500_000)
+        #expect(waitForLog(server, "reload complete", count: 2) == 2)
         load.stop()
         let after = Set(server.workerPIDs())
         #expect(after.count == 2)
@@ -190,6 +192,19 @@ final class RequestLoop: @unchecked Sendable {  // counters guarded by lock
         lock.withLock { running = false }
         while lock.withLock({ done }) < clients { usleep(10_000) }
     }
+}
+
+/// Waits (at most `seconds`) until the supervisor's log holds `text` `count` times; returns how
+/// many times it holds it then.
+func waitForLog(_ server: IntakeTestServer, _ text: String, count: Int, seconds: Double = 30) -> Int {
+    let deadline = Date().addingTimeInterval(seconds)
+    var seen = 0
+    repeat {
+        seen = server.serveLogText().components(separatedBy: text).count - 1
+        if seen >= count { return seen }
+        usleep(50_000)
+    } while Date() < deadline
+    return seen
 }
 
 /// A value produced on another thread.
