@@ -55,7 +55,7 @@ enum StorageAPIHandler {
     /// whether the provider could be told).
     static func deactivate(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let body = try jsonBody(context)
+        let body = try JSONBody.object(context)
         let account = try account(context, body)
         switch body["action"] as? String ?? "pause" {
         case "pause":
@@ -84,7 +84,7 @@ enum StorageAPIHandler {
     /// grant is held, 503 `provider_unavailable` when it cannot be reached; nothing changes).
     static func reactivate(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let account = try account(context, try jsonBody(context))
+        let account = try account(context, try JSONBody.object(context))
         let outcome = try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
         switch outcome {
         case .reactivated(let result):
@@ -128,7 +128,7 @@ enum StorageAPIHandler {
     /// account, refreshed when it expires within five minutes (the token itself is never sent).
     static func refreshToken(_ context: RequestContext) throws -> Response {
         let services = context.services
-        let body = try jsonBody(context)
+        let body = try JSONBody.object(context)
         guard let provider = body["provider"] as? String, let kind = StorageProviderKind(named: provider)?.oauth else {
             throw HTTPError.badRequest("provider must be google or dropbox.", code: "invalid_provider")
         }
@@ -165,15 +165,6 @@ enum StorageAPIHandler {
             throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
         }
         return only
-    }
-
-    static func jsonBody(_ context: RequestContext) throws -> [String: Any] {
-        let bytes = try context.request.body.readAll(limit: 64 * 1024)
-        if bytes.isEmpty { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw HTTPError.badRequest("The body must be a JSON object.", code: "invalid_json")
-        }
-        return object
     }
 
     private static func portalStates(_ context: RequestContext) throws -> [Int64: Bool] {

@@ -27,6 +27,12 @@ enum AdminForms {
         return response
     }
 
+    /// Refused, for an API action that has no page: the JSON error, or a bare 422 for a client
+    /// that did not ask for JSON.
+    static func invalid(_ context: RequestContext, _ errors: FieldErrors) throws -> Response {
+        try invalid(context, errors) { Response(status: .unprocessableContent) }
+    }
+
     /// The admin behind a change, and the address it came from.
     static func actor(_ context: RequestContext) -> AuditLog.Actor {
         AuditLog.Actor(userID: context.user?.id, remoteAddress: context.request.remoteAddress)

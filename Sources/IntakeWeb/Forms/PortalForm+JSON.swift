@@ -1,0 +1,72 @@
+import Intake
+import Web
+
+extension PortalForm {
+    /// What a JSON portal body asks for: the input, the `isActive` switch if sent, and the errors.
+    struct JSONRequest {
+        var input: PortalInput
+        var active: Bool?
+        var errors: FieldErrors
+    }
+
+    /// A JSON portal body over `existing` (or the defaults): `name`, `slug`, `description`,
+    /// `storageAccountId` or `storageProvider` (the owner's active account of it), `password`,
+    /// `maxFileSize`, `allowedTypes`, `maxFiles`, `requireClientName`, `requireClientEmail` (or
+    /// `clientNameMode`/`clientEmailMode`: required, optional, hidden), `messageField`,
+    /// `folderName`, `clientSubfolders`, `isActive`. Any other field is an error naming it.
+    static func parseJSON(_ context: RequestContext, existing: Portal?) throws -> JSONRequest {
+        var body = JSONFields(try JSONBody.object(context))
+        var input = PortalInput(name: body.string("name") ?? existing?.name ?? "", slug: (body.string("slug") ?? existing?.slug ?? "").lowercased())
+        input.description = body.string("description") ?? existing?.description ?? ""
+        input.storageAccountID = body.id("storageAccountId") ?? existing?.storageAccountID
+        let provider = body.string("storageProvider")
+        input.password = body.string("password")
+        input.maxFileBytes = body.has("maxFileSize") ? body.int("maxFileSize") : existing?.maxFileBytes
+        input.allowedExtensions = Set((body.strings("allowedTypes") ?? existing.map { Array($0.allowedExtensions) } ?? []).map {
+            $0.trimmingPrefix(".").lowercased()
+        })
+        input.maxFiles = body.int("maxFiles").map { Int(clamping: $0) } ?? existing?.maxFiles ?? 20
+        input.folderName = body.string("folderName") ?? existing?.folderName ?? ""
+        input.clientSubfolders = body.bool("clientSubfolders") ?? existing?.clientSubfolders ?? false
+        input.messageField = body.bool("messageField") ?? existing?.messageField ?? true
+        if body.has("notifications") {
+            let text = body.string("notifications")
+            input.notifications = text.flatMap(NotificationMode.init)
+            if text != nil, input.notifications == nil { body.errorsAppend("notifications", "Must be each, daily, none or null (as in the account).") }
+        } else {
+            input.notifications = existing?.notifications
+        }
+        func mode(_ flag: String, _ named: String, _ current: FieldMode?, _ fallback: FieldMode) -> FieldMode {
+            if let text = body.string(named) {
+                guard let mode = FieldMode(rawValue: text) else { body.errorsAppend(named, "Must be required, optional or hidden."); return fallback }
+                return mode
+            }
+            if let required = body.bool(flag) { return required ? .required : .optional }
+            return current ?? fallback
+        }
+        input.clientNameMode = mode("requireClientName", "clientNameMode", existing?.clientNameMode, .required)
+        input.clientEmailMode = mode("requireClientEmail", "clientEmailMode", existing?.clientEmailMode, .optional)
+        let active = body.bool("isActive")
+        do { try body.finish() } catch let errors as FieldErrors { return JSONRequest(input: input, active: active, errors: errors) }
+        var errors = FieldErrors()
+        if let provider {
+            guard let kind = StorageProviderKind(rawValue: provider) else {
+                errors["storageProvider"] = "Must be google_drive, dropbox or local."
+                return JSONRequest(input: input, active: active, errors: errors)
+            }
+            let owned = try context.ownStorageAccounts()
+            if body.has("storageAccountId") {
+                if let chosen = owned.first(where: { $0.id == input.storageAccountID }), chosen.provider != kind {
+                    errors["storageProvider"] = "The chosen storage account is of another kind."
+                }
+            } else if existing?.storageAccountID == nil || owned.first(where: { $0.id == existing?.storageAccountID })?.provider != kind {
+                switch StorageRules.portalBinding(provider: kind, selectedAccountID: nil,
+                                                  accounts: owned.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }) {
+                case .success(let id): input.storageAccountID = id
+                case .failure(let e): errors["storageProvider"] = e.description
+                }
+            }
+        }
+        return JSONRequest(input: input, active: active, errors: errors)
+    }
+}

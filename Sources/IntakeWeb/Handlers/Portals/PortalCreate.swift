@@ -1,0 +1,19 @@
+import Intake
+import Web
+
+/// `POST /dashboard/portals`: a new portal from the form; the list again with the errors if refused.
+enum PortalCreate {
+    static func handle(_ context: RequestContext) throws -> Response {
+        let (input, parsed) = PortalForm.parse(context.formFields)
+        var errors = parsed
+        if errors.isEmpty {
+            switch try context.stores.portals.create(input, userID: context.user!.id, by: AdminForms.actor(context)) {
+            case .success(let portal): return AdminForms.saved(context, "Portal created: /p/\(portal.slug)", redirect: "/dashboard/portals")
+            case .failure(let e): errors = e
+            }
+        }
+        return try AdminForms.invalid(context, errors) {
+            try PortalListPage.render(context, values: PortalForm.posted(context), errors: errors, status: .unprocessableContent)
+        }
+    }
+}

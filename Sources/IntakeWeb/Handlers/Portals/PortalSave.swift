@@ -1,0 +1,21 @@
+import Intake
+import Web
+
+/// `POST /dashboard/portals/:id`: the edited settings saved (the portal stays on or off as it
+/// was); the form again with the errors if refused.
+enum PortalSave {
+    static func handle(_ context: RequestContext) throws -> Response {
+        let portal = try context.ownedPortal()
+        var (input, errors) = PortalForm.parse(context.formFields)
+        input.active = portal.active
+        if errors.isEmpty {
+            switch try context.stores.portals.update(id: portal.id, input, by: AdminForms.actor(context)) {
+            case .success(let saved): return AdminForms.saved(context, "“\(saved.name)” was saved.", redirect: "/dashboard/portals")
+            case .failure(let e): errors = e
+            }
+        }
+        return try AdminForms.invalid(context, errors) {
+            try PortalEditPage.render(context, portal, values: PortalForm.posted(context), errors: errors, status: .unprocessableContent)
+        }
+    }
+}

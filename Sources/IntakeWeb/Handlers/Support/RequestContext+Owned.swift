@@ -1,0 +1,35 @@
+import Intake
+import Web
+
+/// The records a signed-in owner's actions work on, looked up from the path's `id`: another
+/// owner's record is a 404, the same as one that does not exist, so ids reveal nothing.
+extension RequestContext {
+    /// The owner's portal named by the path.
+    func ownedPortal() throws -> Portal {
+        guard let portal = try stores.portals.find(id: try AdminForms.id(self)), portal.userID == user!.id else {
+            throw HTTPError(.notFound, code: "not_found", "There is no such portal.")
+        }
+        return portal
+    }
+
+    /// The owner's file named by the path.
+    func ownedFile() throws -> FileRecord {
+        guard let file = try stores.files.find(id: try AdminForms.id(self)), file.userID == user!.id else {
+            throw HTTPError(.notFound, code: "not_found", "There is no such file.")
+        }
+        return file
+    }
+
+    /// The owner's storage account named by the path.
+    func ownedStorageAccount() throws -> StorageAccount {
+        guard let account = try stores.storageAccounts.find(id: try AdminForms.id(self)), account.userID == user!.id else {
+            throw HTTPError(.notFound, code: "not_found", "There is no such storage account.")
+        }
+        return account
+    }
+
+    /// Every storage account of the signed-in owner.
+    func ownStorageAccounts() throws -> [StorageAccount] {
+        try stores.storageAccounts.list(userID: user!.id)
+    }
+}
