@@ -25,7 +25,8 @@ public struct Lease {
         public let expires: String
         /// A lease of its own row (inserted when taken, deleted when released: job leadership,
         /// token refresh), or two columns of a row that lives apart from the lease (set when
-        /// taken, cleared when released: a file being delivered, a request's quota).
+        /// taken; the holder cleared when released, and an expiry without a holder means nothing:
+        /// a file being delivered, a request's quota).
         public let ownRow: Bool
 
         public init(table: String, key: String, holder: String, expires: String, ownRow: Bool) {
@@ -83,11 +84,11 @@ public struct Lease {
     /// Gives `holder`'s lease on `key` back; only its holder can. False when it was not `holder`'s.
     @discardableResult
     public func release(_ key: some DatabaseValueConvertible, by holder: LeaseHolder) throws -> Bool {
-        let (t, k, h, e) = (storage.table, storage.key, storage.holder, storage.expires)
+        let (t, k, h) = (storage.table, storage.key, storage.holder)
         if storage.ownRow {
             return try db.execute("DELETE FROM \(t) WHERE \(k) = $1 AND \(h) = $2", [key, holder.description]) == 1
         }
-        return try db.execute("UPDATE \(t) SET \(h) = NULL, \(e) = NULL WHERE \(k) = $1 AND \(h) = $2", [key, holder.description]) == 1
+        return try db.execute("UPDATE \(t) SET \(h) = NULL WHERE \(k) = $1 AND \(h) = $2", [key, holder.description]) == 1
     }
 
     /// Whether someone (anyone) holds the lease on `key` now.

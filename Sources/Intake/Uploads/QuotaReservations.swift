@@ -27,7 +27,7 @@ public struct QuotaReservations {
     }
 
     /// A request's reservation is leased to its process: the reservation's `holder` and its
-    /// `expires_at`. It ends when its row is deleted (used or released), never by a release.
+    /// `expires_at`. It ends with its row (used, released or expired).
     static let leaseStorage = Lease.Storage(table: "upload_reservations", key: "id", holder: "holder", expires: "expires_at", ownRow: false)
 
     var lease: Lease { Lease(db: db, clock: clock, liveness: liveness, storage: Self.leaseStorage) }
