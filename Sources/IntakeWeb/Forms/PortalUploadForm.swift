@@ -1,89 +1,10 @@
 import Intake
-import Templates
 import Web
 
-/// The public portal: `GET /p/:slug` (the page), `POST /p/:slug/password` (the password gate),
-/// `POST /p/:slug/upload` (the plain form post, answered with a receipt page) and
-/// `POST /api/upload` (the same for scripts, answered with JSON in the seed's shape).
-enum PortalUploadHandler {
-    static func portal(_ context: RequestContext, slug: String?) throws -> Portal {
-        guard let slug, let portal = try context.stores.portals.find(slug: slug) else {
-            throw HTTPError(.notFound, code: "not_found", "There is no upload portal at this address.")
-        }
-        return portal
-    }
-
-    static func acceptance(_ context: RequestContext, _ portal: Portal) throws -> StorageRules.Acceptance {
-        let accounts = try context.stores.storageAccounts.list(userID: portal.userID)
-            .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
-        return StorageRules.acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason, portalAccountID: portal.storageAccountID,
-                                       portalProvider: nil, accounts: accounts)
-    }
-
-    static func show(_ context: RequestContext) throws -> Response {
-        let portal = try portal(context, slug: context.request.parameters["slug"])
-        return try page(context, portal, token: nil, error: nil, status: .ok)
-    }
-
-    static func password(_ context: RequestContext) throws -> Response {
-        let portal = try portal(context, slug: context.request.parameters["slug"])
-        let store = context.stores.portals
-        guard try store.verifyPassword(portalID: portal.id, password: context.formFields["password"] ?? "") else {
-            return try page(context, portal, token: nil, error: "That password is not right.", status: .unauthorized)
-        }
-        let token = PortalAccess.token(portalID: portal.id, now: context.services.clock.now(), key: context.services.secretKey)
-        return try page(context, portal, token: token, error: nil, status: .ok)
-    }
-
-    static func page(_ context: RequestContext, _ portal: Portal, token: String?, error: String?, status: HTTPStatus) throws -> Response {
-        let services = context.services
-        let owner = try services.stores.users.find(id: portal.userID)
-        let accepts = try acceptance(context, portal)
-        let needsPassword = portal.hasPassword && token == nil
-        let maxFile = try services.stores.portals.fileLimit(of: portal)
-        func mode(_ m: FieldMode) -> TemplateValue { ["required": .bool(m == .required), "shown": .bool(m != .hidden)] }
-        return try PageView.render(context, "portal/show", title: portal.name, status: status, [
-            "portal": ["name": .string(portal.name), "slug": .string(portal.slug), "description": .string(portal.description),
-                       "owner": .string(owner?.name ?? ""), "id": .int(portal.id), "maxFiles": .int(Int64(portal.maxFiles)),
-                       "maxFile": .string(ByteSize(bytes: maxFile).description), "maxFileBytes": .int(maxFile),
-                       "resumableThreshold": .int(context.services.configuration.tusThresholdBytes),
-                       "resumableChunk": .int(context.services.configuration.tusChunkBytes),
-                       "accept": .string(portal.allowedExtensions.sorted().map { "." + $0 }.joined(separator: ",")),
-                       "types": .string(portal.allowedExtensions.isEmpty ? "" : portal.allowedExtensions.sorted().map { "." + $0 }.joined(separator: ", ")),
-                       "clientName": mode(portal.clientNameMode), "clientEmail": mode(portal.clientEmailMode), "message": .bool(portal.messageField)],
-            "closed": accepts.accepts ? .null : .string(accepts.clientMessage ?? "This portal cannot accept uploads right now."),
-            "needsPassword": .bool(needsPassword && accepts.accepts),
-            "canUpload": .bool(accepts.accepts && !needsPassword),
-            "token": .string(token ?? ""),
-            "error": error.map { .string($0) } ?? .null,
-        ])
-    }
-
-    /// The plain form post: a receipt page, or the portal page again with the message.
-    static func formUpload(_ context: RequestContext) throws -> Response {
-        let portal = try portal(context, slug: context.request.parameters["slug"])
-        do {
-            let files = try receive(context, expectedPortal: portal)
-            return try ReceiptHandler.page(context, portal, ReceiptHandler.entries(files))
-        } catch let refusal as UploadRefusal {
-            return try page(context, portal, token: nil, error: refusal.message, status: refusal.status)
-        }
-    }
-
-    /// `POST /api/upload`: `{"success":true,"uploadId":…,"fileName":…,"storageProvider":…}` for
-    /// the first file, and `files` with every file.
-    static func apiUpload(_ context: RequestContext) throws -> Response {
-        let files = try receive(context, expectedPortal: nil)
-        guard let first = files.first else { throw HTTPError.badRequest("The form had no file.", code: "no_file") }
-        return .json([
-            "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
-            "storageProvider": .string(first.provider.rawValue),
-            "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
-                                         "sha256": .string($0.sha256), "status": .string($0.status),
-                                         "receipt": .string($0.receipt)] }),
-        ])
-    }
-
+/// The multipart body of an upload (`POST /p/:slug/upload` and `POST /api/upload`) read as it
+/// streams in: the client's fields and the CSRF token, then each file straight into an upload
+/// session, so memory stays flat whatever the size.
+enum PortalUploadForm {
     /// Form fields a request may carry besides its files (the client's, the token, the portal,
     /// and room for a browser's extras): with the portal's files, the most parts a body may have.
     static let fieldPartsAllowed = 16
