@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Checksums", dependencies: ["CLibCrypto"]),
         // Linux calls glibc declares only under _GNU_SOURCE.
         .target(name: "CSystem"),
-        // The spool's folders and file descriptors, and this host's processes: the domain's only way to the OS.
+        // The spool's folders and file descriptors, this host's processes and its wall clock: the domain's only way to the OS.
         .target(name: "Spool", dependencies: ["CSystem", "Checksums", "Sodium"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums"]),

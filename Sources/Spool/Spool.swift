@@ -84,6 +84,17 @@ public struct Spool: Sendable {
         return stat(path, &st) == 0 ? Int64(st.st_size) : nil
     }
 
+    /// Gives the file at `path` the name `target` too, unless `target` exists: false then. link(2)
+    /// never replaces a name, so of several processes claiming one name exactly one succeeds.
+    public static func link(_ path: String, to target: String) throws -> Bool {
+        do {
+            try SpoolError.check("link", target) { Glibc.link(path, target) }
+            return true
+        } catch let error as SpoolError where error.code == EEXIST {
+            return false
+        }
+    }
+
     /// Removes the file at `path`; false when there was none to remove (or it could not be).
     @discardableResult
     public static func remove(_ path: String) -> Bool {

@@ -1,11 +1,14 @@
 import Checksums
 import Sodium
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Digests of a spool file computed in one read, for the checksums providers report: MD5 (Google
 /// Drive) and Dropbox's content hash, each in hex, each only when asked for.
 public enum SpoolDigests {
     public static func compute(path: String, md5: Bool, dropboxContentHash: Bool) throws -> (md5: String?, dropboxContentHash: String?) {
-        let file = try SpoolFile.openForReading(path)
+        guard let file = try SpoolFile.openForReading(path) else { throw SpoolError(code: ENOENT, function: "open", path: path) }
         defer { file.close() }
         let md5Digest = md5 ? StreamingDigest(.md5) : nil
         let content = dropboxContentHash ? DropboxContentHash() : nil

@@ -35,9 +35,13 @@ public final class SpoolFile {
         }
     }
 
-    /// Opens an existing file for reading.
-    public static func openForReading(_ path: String) throws -> SpoolFile {
-        SpoolFile(path: path, fd: try SpoolError.check("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
+    /// Opens an existing file for reading; nil when there is none.
+    public static func openForReading(_ path: String) throws -> SpoolFile? {
+        do {
+            return SpoolFile(path: path, fd: try SpoolError.check("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
+        } catch let error as SpoolError where error.code == ENOENT {
+            return nil
+        }
     }
 
     /// Closes the descriptor (and so gives up its lock). Closing twice does nothing.

@@ -1,7 +1,5 @@
 import Sodium
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// Resolves the configured secret key to bytes, creating the key file on first start.
 public enum SecretKeyStore {
@@ -19,26 +17,30 @@ public enum SecretKeyStore {
         case .generatedFile(let path):
             if let key = try readKey(path) { return key }
             let key = Sodium.randomBytes(32)
-            let temporary = path + ".tmp.\(getpid())"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot create the key file \(path) (errno \(errno))")
+            let temporary = path + ".tmp.\(LocalProcesses().pid)"
+            let file: SpoolFile
+            do {
+                file = try SpoolFile.create(temporary)
+            } catch let error as SpoolError {
+                throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot create the key file \(path) (errno \(error.code))")
             }
-            let text = Array((Sodium.hex(key) + "\n").utf8)
-            let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            fsync(fd)
-            close(fd)
-            guard written == text.count else {
-                unlink(temporary)
+            do {
+                try Array((Sodium.hex(key) + "\n").utf8).withUnsafeBytes { try file.write($0) }
+                try file.sync()
+                file.close()
+            } catch {
+                file.close()
+                Spool.remove(temporary)
                 throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot write the key file \(path)")
             }
             // link(2) fails if another process created the file meanwhile; then use theirs.
-            if link(temporary, path) != 0 && errno != EEXIST {
-                let e = errno
-                unlink(temporary)
-                throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot create the key file \(path) (errno \(e))")
+            do {
+                _ = try Spool.link(temporary, to: path)
+            } catch let error as SpoolError {
+                Spool.remove(temporary)
+                throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot create the key file \(path) (errno \(error.code))")
             }
-            unlink(temporary)
+            Spool.remove(temporary)
             guard let stored = try readKey(path) else {
                 throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "the key file \(path) vanished")
             }
@@ -47,15 +49,17 @@ public enum SecretKeyStore {
     }
 
     private static func readKey(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot read the key file \(path) (errno \(errno))")
+        let opened: SpoolFile?
+        do {
+            opened = try SpoolFile.openForReading(path)
+        } catch let error as SpoolError {
+            throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "cannot read the key file \(path) (errno \(error.code))")
         }
-        defer { close(fd) }
+        guard let file = opened else { return nil }
+        defer { file.close() }
         var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        let text = String(decoding: buffer[0..<max(0, n)], as: UTF8.self).trimmingSpaces()
+        let n = (try? buffer.withUnsafeMutableBytes { try file.read(into: $0) }) ?? 0
+        let text = String(decoding: buffer[0..<n], as: UTF8.self).trimmingSpaces()
         guard let key = Sodium.unhex(text), key.count == 32 else {
             throw ConfigurationError(key: "INTAKE_SECRET_KEY", message: "the key file \(path) must hold 64 hexadecimal characters")
         }

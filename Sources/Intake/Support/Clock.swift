@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Spool
 
 /// The time, in whole seconds since the Unix epoch (UTC). Injected so rules that depend on time
 /// (session expiry, sign-in throttling, purchase expiry) are tested with a manual clock.
@@ -11,9 +9,5 @@ public protocol Clock: Sendable {
 /// The system's wall clock.
 public struct SystemClock: Clock {
     public init() {}
-    public func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
-    }
+    public func now() -> Int64 { WallClock.secondsSinceEpoch() }
 }
