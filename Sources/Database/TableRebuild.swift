@@ -12,8 +12,10 @@ public enum TableRebuild {
         let dependents = try db.query("SELECT sql FROM sqlite_master WHERE tbl_name = $1 AND type IN ('index', 'trigger') AND sql IS NOT NULL",
                                       [table]).map { try $0.get("sql", as: String.self) }
         let changed = try change(create)
-        let head = "CREATE TABLE \(table) ("
-        guard changed.hasPrefix(head) else { throw DatabaseError(.migration, "\(table): unexpected definition \(changed.prefix(60))") }
+        // A table that was renamed into place before is recorded with its name quoted.
+        guard let head = ["CREATE TABLE \(table) (", "CREATE TABLE \"\(table)\" ("].first(where: changed.hasPrefix) else {
+            throw DatabaseError(.migration, "\(table): unexpected definition \(changed.prefix(60))")
+        }
         let scratch = table + "__rebuilt"
         try db.execute("CREATE TABLE \(scratch) (" + changed.dropFirst(head.count))
         try db.execute("INSERT INTO \(scratch) SELECT * FROM \(table)")

@@ -338,6 +338,25 @@ public enum Schema {
             );
             CREATE INDEX upload_digest_items_user ON upload_digest_items (user_id, id);
             """),
+        // The status lists the schema admits are the lifecycles' own: a recorded file is only ever
+        // delivering, uploaded or failed, and a tus upload never `failed`.
+        Migration(18, "status lists from the lifecycles", rebuildsTables: true) { db in
+            /// The status column as migration 8 and 13 wrote it, whatever its white space.
+            func statusColumn(_ create: String, default value: String, _ list: String) throws -> String {
+                guard let old = create.firstMatch(of: /status TEXT NOT NULL DEFAULT 'receiving'\s+CHECK \(status IN \([^)]*\)\)/) else {
+                    throw DatabaseError(.migration, "no status column in \(create.prefix(60))")
+                }
+                var changed = create
+                changed.replaceSubrange(old.range, with: "status TEXT NOT NULL DEFAULT '\(value)' CHECK (status IN (\(list)))")
+                return changed
+            }
+            try TableRebuild.rebuild(db, table: "file_uploads") {
+                try statusColumn($0, default: FileUploadStatus.delivering.rawValue, FileUploadStatus.sqlList)
+            }
+            try TableRebuild.rebuild(db, table: "tus_uploads") {
+                try statusColumn($0, default: TusUploadStatus.receiving.rawValue, TusUploadStatus.sqlList)
+            }
+        },
     ]
 
     /// The migrator over `migrations`.

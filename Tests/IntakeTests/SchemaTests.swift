@@ -75,3 +75,26 @@ struct UploadReceiptTests {
         for forged in ["", "9", "9.", "x.AAAA", "-1.AAAA", "9.AAAA.BBBB"] { #expect(!UploadReceipt.isGenuine(forged, uploadID: 9, secret: a, key: key)) }
     }
 }
+
+@Suite("Schema: the status lists are the lifecycles'")
+struct StatusListTests {
+    @Test("a recorded file and a tus upload admit exactly their lifecycle's states")
+    func checks() throws {
+        try withDatabase { db in
+            let files = try #require(try db.scalar("SELECT sql FROM sqlite_master WHERE name = 'file_uploads'", as: String.self))
+            let tus = try #require(try db.scalar("SELECT sql FROM sqlite_master WHERE name = 'tus_uploads'", as: String.self))
+            #expect(files.contains("CHECK (status IN (\(FileUploadStatus.sqlList)))") && files.contains("AUTOINCREMENT"))
+            #expect(tus.contains("CHECK (status IN (\(TusUploadStatus.sqlList)))"))
+            try db.executeScript("""
+                INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at) VALUES (1, 'a', 'a', 'A', 'x', 'user', 0, 0);
+                INSERT INTO portals (id, user_id, name, slug, created_at, updated_at) VALUES (1, 1, 'P', 'p', 0, 0);
+                """)
+            let insert = "INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, status, created_at, updated_at) VALUES (1, 1, 'f', 1, $1, 0, 0)"
+            for status in FileUploadStatus.allCases { try db.execute(insert, [status.rawValue]) }
+            for stray in ["receiving", "scanning", "rejected", "uploaded "] {
+                #expect(throws: DatabaseError.self) { try db.execute(insert, [stray]) }
+            }
+            #expect(try db.query("PRAGMA foreign_key_check").isEmpty)
+        }
+    }
+}
