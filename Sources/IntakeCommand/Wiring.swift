@@ -73,8 +73,8 @@ private final class ThreadParts {
     /// `AccessTokens` has already moved the account (DISCONNECTED when the grant is gone, ERROR
     /// when the provider is unreachable).
     func cloudStorage(_ account: StorageAccount) throws -> StorageProvider {
-        let kind: OAuthProvider.Kind = account.provider == .dropbox ? .dropbox : .google
-        let name = kind == .google ? "Google Drive" : "Dropbox"
+        guard let kind = account.provider.oauth else { throw StorageProviderError("not a cloud storage account", transient: false) }
+        let name = account.provider.displayName
         guard let oauth = configuration.oauthProviders[kind], oauth.isConfigured else {
             throw StorageProviderError("\(name) is not configured on this server", transient: false)
         }
