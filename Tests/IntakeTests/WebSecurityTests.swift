@@ -141,7 +141,7 @@ struct WebSecurityTests {
         ("/dashboard/files?\r\nSet-Cookie: x", "/dashboard/files"), ("", "/dashboard/files"),
     ])
     func fileListReturnPath(input: String, expected: String) {
-        #expect(FilesHandler.listPath(input) == expected)
+        #expect(FileListReturn.path(input) == expected)
     }
 
     @Test("every HTML page carries the security headers")

@@ -21,7 +21,7 @@ enum StorageSettingsHandler {
             "accounts": .list(accounts.map { account in
                 let isLocal = account.provider == .local
                 let grant = grants[account.id]
-                let indicator = Indicator(status: account.status, legacy: !isLocal && grant == nil)
+                let indicator = StorageStatusIndicator(status: account.status, legacy: !isLocal && grant == nil)
                 let status = account.status
                 return [
                     "id": .int(account.id), "name": .string(account.displayName), "email": account.email.map { .string($0) } ?? .null,
@@ -47,23 +47,6 @@ enum StorageSettingsHandler {
             }),
         ])
     }
-
-    /// The seed's indicator: green Connected, yellow Inactive, red Unavailable (DISCONNECTED),
-    /// orange Unavailable (ERROR), grey Legacy (no OAuth account behind it).
-    struct Indicator {
-        let colour: String
-        let label: String
-        init(status: StorageAccountStatus, legacy: Bool) {
-            if legacy { colour = "grey"; label = "Legacy"; return }
-            switch status {
-            case .active: colour = "green"; label = "Connected"
-            case .inactive: colour = "yellow"; label = "Inactive"
-            case .disconnected: colour = "red"; label = "Unavailable"
-            case .error: colour = "orange"; label = "Unavailable"
-            }
-        }
-    }
-
 
     /// `POST /dashboard/settings/connect`: starts the OAuth flow for `provider` (Connect, and
     /// Reconnect on an account that is disconnected or in error).

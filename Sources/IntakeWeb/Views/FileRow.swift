@@ -1,0 +1,19 @@
+import Intake
+import Templates
+
+/// A file as a row of the files page: who sent it through which portal, its delivery state, its
+/// storage's indicator, and what can be done with it (download, retry).
+enum FileRow {
+    static func value(_ f: FileRecord) -> TemplateValue {
+        let indicator = StorageStatusIndicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
+        let status = FileUploadStatus(rawValue: f.status)
+        let available = f.storageStatus?.canAccessFiles == true && status == .uploaded
+        let state = FileStatusView.mark(status, retrying: f.failureReason != nil)
+        return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
+                "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
+                "state": state.map(TemplateValue.string) ?? .null, "reason": f.failureReason.map(TemplateValue.string) ?? .null,
+                "retryable": .bool(status == .failed),
+                "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
+                "downloadable": .bool(available)]
+    }
+}
