@@ -57,10 +57,10 @@ public struct SiteTotals {
     }
 
     public func figures() throws -> Figures {
-        let files = try db.queryOne("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM file_uploads WHERE status = 'uploaded'")
+        let files = try db.queryOne("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM file_uploads WHERE status = \(FileUploadStatus.uploaded.sql)")
         return Figures(portals: try db.scalar("SELECT count(*) FROM portals", as: Int.self) ?? 0,
                        files: try files?.get("n", as: Int64.self) ?? 0, bytes: try files?.get("bytes", as: Int64.self) ?? 0,
-                       delivering: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'delivering'", as: Int64.self) ?? 0,
-                       failedDeliveries: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = 'failed'", as: Int64.self) ?? 0)
+                       delivering: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = \(FileUploadStatus.delivering.sql)", as: Int64.self) ?? 0,
+                       failedDeliveries: try db.scalar("SELECT count(*) FROM file_uploads WHERE status = \(FileUploadStatus.failed.sql)", as: Int64.self) ?? 0)
     }
 }

@@ -66,7 +66,7 @@ struct DeliveriesTests {
             defer { try? FileManager.default.removeItem(atPath: s.world.root) }
             s.storage.failures.withLock { $0 = Array(repeating: StorageProviderError("Drive answered 503", transient: true), count: 3) }
             let file = try receive(s, pdf)
-            #expect(file.status == "delivering")
+            #expect(file.status == .delivering)
             #expect(try db.scalar("SELECT storage_used_bytes FROM users", as: Int.self) == pdf.count, "counted once, at arrival")
             let deliveries = Deliveries(env: s.env)
             #expect(try deliveries.runDue() == 0, "not due before its backoff")

@@ -8,7 +8,7 @@ extension Deliveries {
     /// its usage); the owner was told when it failed.
     @discardableResult
     public func removeFailed(olderThan seconds: Int64) throws -> Int {
-        let stale = try env.db.query("SELECT id FROM file_uploads WHERE status = 'failed' AND updated_at <= $1", [env.clock.now() - seconds])
+        let stale = try env.db.query("SELECT id FROM file_uploads WHERE status = \(FileUploadStatus.failed.sql) AND updated_at <= $1", [env.clock.now() - seconds])
         for row in stale {
             try rollBack(try row.get("id", as: Int64.self), reason: "a failed delivery kept longer than the retention limit", remoteAddress: "")
         }

@@ -59,7 +59,9 @@ public struct Deliveries {
     /// Takes the lease of a file that is `delivering`, unless a live holder has it.
     func claim(_ id: Int64) throws -> Bool {
         try env.db.write {
-            guard try env.db.scalar("SELECT status FROM file_uploads WHERE id = $1", [id], as: String.self) == "delivering" else { return false }
+            guard try env.db.scalar("SELECT status FROM file_uploads WHERE id = $1", [id], as: String.self) == FileUploadStatus.delivering.rawValue else {
+                return false
+            }
             return try lease.acquire(id, for: holder, seconds: leaseSeconds)
         }
     }
@@ -159,12 +161,13 @@ public struct Deliveries {
         let name: String = try row.get("file_name")
         let userID: Int64 = try row.get("user_id")
         let portalID: Int64 = try row.get("portal_id")
+        guard case .to(let status) = try FileUploadLifecycle.next(.delivering, .providerStored) else { return }
         try env.db.write {
             try lease.release(id, by: holder)
             try env.db.execute("""
-                UPDATE file_uploads SET status = 'uploaded', provider_file_id = $1, provider_path = $2, provider_session = NULL, spool_path = NULL,
+                UPDATE file_uploads SET status = $5, provider_file_id = $1, provider_path = $2, provider_session = NULL, spool_path = NULL,
                        failure_reason = NULL, delivered_at = $3, updated_at = $3 WHERE id = $4
-                """, [stored.fileID, stored.path, now, id])
+                """, [stored.fileID, stored.path, now, id, status.rawValue])
             if let accountID = try row.get("storage_account_id", as: Int64?.self) {
                 try StorageAccountStore(db: env.db, clock: env.clock).recordAccess(id: accountID)
             }
@@ -201,10 +204,11 @@ public struct Deliveries {
         Self.log.error("delivery failed for good; the owner is told", metadata: ["upload_id": "\(id)", "attempts": "\(attempts)",
                                                                                   "reason": "\(error.message)"])
         let name: String = try row.get("file_name")
+        guard case .to(let failed) = try FileUploadLifecycle.next(.delivering, .gaveUp) else { return .failed(error.message) }
         try env.db.write {
             try lease.release(id, by: holder)
-            try env.db.execute("UPDATE file_uploads SET status = 'failed', delivery_attempts = $1, failure_reason = $2, updated_at = $3 WHERE id = $4",
-                               [attempts, error.message, now, id])
+            try env.db.execute("UPDATE file_uploads SET status = $5, delivery_attempts = $1, failure_reason = $2, updated_at = $3 WHERE id = $4",
+                               [attempts, error.message, now, id, failed.rawValue])
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivery_failed",
                                                               entityType: "file_upload", entityID: String(id), after: [("reason", error.message)])
             if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [try row.get("user_id", as: Int64.self)], as: String.self) {
@@ -227,10 +231,11 @@ public struct Deliveries {
     /// Puts a failed file back in line (the owner's "retry delivery").
     public func retry(_ id: Int64, hours: Int64 = 24) throws -> Bool {
         let now = env.clock.now()
+        guard case .to(let next) = try FileUploadLifecycle.next(.failed, .ownerRetries) else { return false }
         return try env.db.execute("""
-            UPDATE file_uploads SET status = 'delivering', next_attempt_at = $1, deliver_until = $2, delivery_attempts = 0, updated_at = $1
-            WHERE id = $3 AND status = 'failed' AND spool_path IS NOT NULL
-            """, [now, now + hours * 3600, id]) == 1
+            UPDATE file_uploads SET status = $4, next_attempt_at = $1, deliver_until = $2, delivery_attempts = 0, updated_at = $1
+            WHERE id = $3 AND status = $5 AND spool_path IS NOT NULL
+            """, [now, now + hours * 3600, id, next.rawValue, FileUploadStatus.failed.rawValue]) == 1
     }
 
     /// Attempts every delivery that is due and not held by a live process; returns how many ran.
@@ -240,7 +245,7 @@ public struct Deliveries {
         let lease = self.lease
         let ids = try env.db.query("""
             SELECT id, lease_holder, lease_expires FROM file_uploads
-            WHERE status = 'delivering' AND coalesce(next_attempt_at, 0) <= $1 ORDER BY coalesce(next_attempt_at, 0), id LIMIT $2
+            WHERE status = \(FileUploadStatus.delivering.sql) AND coalesce(next_attempt_at, 0) <= $1 ORDER BY coalesce(next_attempt_at, 0), id LIMIT $2
             """, [now, limit]).filter { row in
                 !lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
             }.map { try $0.get("id", as: Int64.self) }

@@ -96,7 +96,7 @@ public struct FileStore {
     /// whose storage cannot be reached is kept, so nothing is lost silently.
     public func delete(id: Int64, provider: StorageProvider?, by actor: AuditLog.Actor) throws -> (deletedFromCloud: Bool, deletedFromDatabase: Bool) {
         guard let file = try find(id: id) else { return (false, false) }
-        if file.status == "delivering", try Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage).isHeld(id) {
+        if file.status == FileUploadStatus.delivering.rawValue, try Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage).isHeld(id) {
             throw FileBusy()
         }
         var fromCloud = false

@@ -18,8 +18,13 @@ public enum FileUploadStatus: String, Sendable, CaseIterable {
         }
     }
 
+    /// The status as an SQL literal, for queries that must name it in their text (a partial
+    /// index is used only when the query's own WHERE says its condition). A constant of ours,
+    /// never user input.
+    public var sql: String { "'\(rawValue)'" }
+
     /// The SQL list of every status, for the schema's CHECK.
-    public static var sqlList: String { allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
+    public static var sqlList: String { allCases.map(\.sql).joined(separator: ", ") }
 }
 
 /// What happens to a recorded file.

@@ -131,7 +131,7 @@ public struct PortalStore {
     /// The owner's portals with how many files each received.
     public func list(userID: Int64) throws -> [(portal: Portal, uploads: Int)] {
         try db.query("""
-            SELECT p.*, (SELECT count(*) FROM file_uploads f WHERE f.portal_id = p.id AND f.status = 'uploaded') AS upload_count
+            SELECT p.*, (SELECT count(*) FROM file_uploads f WHERE f.portal_id = p.id AND f.status = \(FileUploadStatus.uploaded.sql)) AS upload_count
             FROM portals p WHERE p.user_id = $1 ORDER BY p.created_at DESC, p.id DESC
             """, [userID]).map { (try Portal(row: $0), try $0.get("upload_count", as: Int.self)) }
     }

@@ -17,8 +17,13 @@ public enum TusUploadStatus: String, Sendable, CaseIterable {
     /// Statuses in which chunks may still be written or the completion retried.
     public var isOpen: Bool { self == .receiving || self == .received || self == .scanning }
 
+    /// The status as an SQL literal, for queries that must name it in their text (a partial
+    /// index is used only when the query's own WHERE says its condition). A constant of ours,
+    /// never user input.
+    public var sql: String { "'\(rawValue)'" }
+
     /// The SQL list of every status, for the schema's CHECK.
-    public static var sqlList: String { allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
+    public static var sqlList: String { allCases.map(\.sql).joined(separator: ", ") }
 }
 
 public enum TusUploadEvent: Sendable, Equatable, CaseIterable {

@@ -12,16 +12,16 @@ extension TusUploads {
     public func completeStalled(idleFor seconds: Int64 = 30) throws -> Int {
         let now = env.clock.now()
         let stalled = try env.db.query("""
-            SELECT id FROM tus_uploads WHERE status IN ('received', 'scanning') AND upload_offset = upload_length AND file_upload_id IS NULL
+            SELECT id FROM tus_uploads WHERE status IN ($3, $4) AND upload_offset = upload_length AND file_upload_id IS NULL
             AND updated_at <= $1 AND expires_at > $2
-            """, [now - seconds, now]).map { try $0.get("id", as: String.self) }
+            """, [now - seconds, now, TusUploadStatus.received.rawValue, TusUploadStatus.scanning.rawValue]).map { try $0.get("id", as: String.self) }
         var completed = 0
         for id in stalled {
             guard let file = try? SpoolFile.open(spoolPath(id)) else { continue }
             // Closed (and its lock given up) once this upload's completion is over.
             defer { file.close() }
             guard (try? file.tryLock()) == true, let upload = try? live(id: id), upload.isComplete, upload.fileUploadID == nil,
-                  Self.writable.contains(upload.status), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
+                  Self.isWritable(upload), let hash = ResumableSHA256(state: upload.sha256State) else { continue }
             if (try? complete(upload, hash: hash, remoteAddress: "")) != nil { completed += 1 }
         }
         return completed

@@ -27,7 +27,9 @@ public struct TusUploads {
 
 
     /// The states in which a chunk (or an empty PATCH retrying a failed completion) is taken.
-    static let writable: Set<String> = ["receiving", "received", "scanning"]
+    /// Whether chunks may still be written (or the completion retried): the upload is open and
+    /// no file has been recorded from it (a recorded file's status is the upload's).
+    static func isWritable(_ upload: TusUpload) -> Bool { TusUploadStatus(rawValue: upload.status)?.isOpen == true }
 
     /// How many unfinished uploads one address may hold open on one portal.
     public static let maxOpenPerAddress = 20
@@ -74,8 +76,8 @@ public struct TusUploads {
         }
         // Each open upload holds quota for a day: one address cannot hold a portal's owner hostage.
         let unfinished = try env.db.scalar("""
-            SELECT count(*) FROM tus_uploads WHERE portal_id = $1 AND remote_address = $2 AND status = 'receiving' AND expires_at > $3
-            """, [portal.id, remoteAddress, env.clock.now()], as: Int.self) ?? 0
+            SELECT count(*) FROM tus_uploads WHERE portal_id = $1 AND remote_address = $2 AND status = $4 AND expires_at > $3
+            """, [portal.id, remoteAddress, env.clock.now(), TusUploadStatus.receiving.rawValue], as: Int.self) ?? 0
         guard unfinished < Self.maxOpenPerAddress else {
             throw UploadRefusal(.tooMany, "You have \(unfinished) unfinished uploads to this portal. Finish or cancel some before starting more.")
         }
@@ -111,14 +113,14 @@ public struct TusUploads {
     public func append(id: String, offset: Int64, checksum: (StreamingDigest.Algorithm, [UInt8])?, declaredLength: Int64?,
                        remoteAddress: String, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> TusUpload {
         let before = try live(id: id)
-        guard Self.writable.contains(before.status) else { throw TusFailure.finished(status: before.status) }
+        guard Self.isWritable(before) else { throw TusFailure.finished(status: before.status) }
         guard let file = try? SpoolFile.open(spoolPath(id)) else { throw TusFailure.notFound }
         // Closed (and its lock given up) only when this append, completion included, is over.
         defer { file.close() }
         guard (try? file.tryLock()) == true else { throw TusFailure.locked }
         // Under the lock: the row as it stands now.
         let upload = try live(id: id)
-        guard Self.writable.contains(upload.status) else { throw TusFailure.finished(status: upload.status) }
+        guard Self.isWritable(upload) else { throw TusFailure.finished(status: upload.status) }
         guard offset == upload.offset else { throw TusFailure.offsetConflict(current: upload.offset) }
         guard var hash = ResumableSHA256(state: upload.sha256State) else {
             throw ValidationError("", "The upload's saved state is damaged; start it again.")
@@ -200,47 +202,53 @@ public struct TusUploads {
     /// at the end (or the recovery job) tries again. Once recorded, the file's delivery status is
     /// the upload's.
     func complete(_ upload: TusUpload, hash: ResumableSHA256, remoteAddress: String) throws -> TusUpload {
-        try setStatus(upload.id, "received", reason: nil)
+        // Each step of the rest of the pipeline moves the upload by its lifecycle's table.
+        var current = TusUploadStatus(rawValue: upload.status) ?? .receiving
+        func move(_ event: TusUploadEvent, reason: String? = nil) throws {
+            current = try TusUploadLifecycle.next(current, event)
+            try setStatus(upload.id, current, reason: reason)
+        }
+        try move(.complete)
         guard let portal = try PortalStore(db: env.db, clock: env.clock).find(id: upload.portalID),
               let account = try StorageAccountStore(db: env.db, clock: env.clock).find(id: upload.storageAccountID),
               let reservationID = upload.reservationID else {
-            try finishRejected(upload, reason: "The portal or its storage is gone.")
+            try finishRejected(upload, from: current, reason: "The portal or its storage is gone.")
             throw UploadRefusal(.closed, "This portal cannot accept uploads right now.")
         }
         let pipeline = UploadPipeline(env: env, portal: portal, remoteAddress: remoteAddress)
         let file = UploadPipeline.Spooled(path: spoolPath(upload.id), size: upload.length, sha256: Sodium.hex(hash.finish()),
                                           head: upload.head, name: upload.fileName, contentType: upload.contentType)
         do {
-            let received = try pipeline.complete(file, fields: upload.fields, account: account, reservationID: reservationID) { step in
-                try setStatus(upload.id, step, reason: nil)
-            }
+            let received = try pipeline.complete(file, fields: upload.fields, account: account, reservationID: reservationID) { try move($0) }
+            current = try TusUploadLifecycle.next(current, received.status == .uploaded ? .recordedAndStored : .recordedForDelivery)
             try env.db.write {
                 try env.db.execute("UPDATE tus_uploads SET status = $1, file_upload_id = $2, reservation_id = NULL, updated_at = $3 WHERE id = $4",
-                                   [received.status, received.uploadID, env.clock.now(), upload.id])
+                                   [current.rawValue, received.uploadID, env.clock.now(), upload.id])
                 try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID)
             }
             Spool.remove(spoolPath(upload.id))
         } catch let refusal as UploadRefusal {
             if refusal.kind == .scannerDown {
-                try setStatus(upload.id, "received", reason: refusal.message)
+                try move(.scannerDown, reason: refusal.message)
             } else {
-                try finishRejected(upload, reason: refusal.message)
+                try finishRejected(upload, from: current, reason: refusal.message)
             }
             throw refusal
         }
         return try live(id: upload.id)
     }
 
-    private func setStatus(_ id: String, _ status: String, reason: String?) throws {
+    private func setStatus(_ id: String, _ status: TusUploadStatus, reason: String?) throws {
         try env.db.execute("UPDATE tus_uploads SET status = $1, failure_reason = $2, updated_at = $3 WHERE id = $4",
-                           [status, reason, env.clock.now(), id])
+                           [status.rawValue, reason, env.clock.now(), id])
     }
 
     /// Rejected for good: the bytes and the reservation go, the row stays to say why.
-    private func finishRejected(_ upload: TusUpload, reason: String) throws {
+    private func finishRejected(_ upload: TusUpload, from current: TusUploadStatus, reason: String) throws {
+        let rejected = try TusUploadLifecycle.next(current, .refused)
         try env.db.write {
-            try env.db.execute("UPDATE tus_uploads SET status = 'rejected', failure_reason = $1, reservation_id = NULL, updated_at = $2 WHERE id = $3",
-                               [reason, env.clock.now(), upload.id])
+            try env.db.execute("UPDATE tus_uploads SET status = $1, failure_reason = $2, reservation_id = NULL, updated_at = $3 WHERE id = $4",
+                               [rejected.rawValue, reason, env.clock.now(), upload.id])
             if let reservationID = upload.reservationID { try QuotaReservations(db: env.db, clock: env.clock).release(reservationID: reservationID) }
         }
         Spool.remove(spoolPath(upload.id))

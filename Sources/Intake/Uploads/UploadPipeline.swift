@@ -102,15 +102,15 @@ public struct UploadPipeline {
     /// bytes of the reservation turned into usage, and the audit entry; then the first delivery
     /// attempt, here in the request. A provider that refuses for good takes the file back out
     /// (the client is told); a transient failure leaves it to the delivery runner.
-    /// `step` hears "scanning" and "delivering" as they begin.
+    /// `step` hears the scan and the delivery begin (a resumable upload moves its lifecycle by them).
     public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64,
-                         step: (String) throws -> Void = { _ in }) throws -> ReceivedFile {
+                         step: (TusUploadEvent) throws -> Void = { _ in }) throws -> ReceivedFile {
         if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, allowedExtensions: portal.allowedExtensions) {
             throw UploadRefusal(.type, message)
         }
-        try step("scanning")
+        try step(.scanStarts)
         try scan(file)
-        try step("delivering")
+        try step(.deliveryStarts)
         // A portal from before folder names existed has none: its own name stands in.
         var folder = [portal.folderName.isEmpty ? portal.name : portal.folderName]
         if portal.clientSubfolders, let client = fields["clientName"]?.trimmingSpaces(), !client.isEmpty { folder.append(client) }
@@ -126,10 +126,11 @@ public struct UploadPipeline {
                     INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, content_type, size_bytes, sha256, client_name,
                                               client_email, client_message, status, spool_path, target_folder, deliver_until, receipt_secret,
                                               created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivering', $11, $12, $13, $14, $15, $15) RETURNING id
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $16, $11, $12, $13, $14, $15, $15) RETURNING id
                     """, [portal.id, portal.userID, account.id, file.name, file.contentType, file.size, file.sha256, fields["clientName"],
                           fields["clientEmail"], fields["clientMessage"], spool,
-                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, receiptSecret, now],
+                          String(decoding: try JSONEncoder().encode(folder), as: UTF8.self), now + env.deliveryWindow, receiptSecret, now,
+                          FileUploadStatus.delivering.rawValue],
                     as: Int64.self)!
                 // A new row in this transaction: nobody else can hold it yet.
                 _ = try deliveries.claim(id)
@@ -143,10 +144,10 @@ public struct UploadPipeline {
             Spool.remove(spool)
             throw error
         }
-        let status: String
+        let status: FileUploadStatus
         switch try deliveries.attempt(id, inline: true) {
-        case .uploaded: status = "uploaded"
-        case .retrying, .busy, .failed: status = "delivering"
+        case .uploaded: status = .uploaded
+        case .retrying, .busy, .failed: status = .delivering
         case .refused(let message):
             try deliveries.rollBack(id, reason: message, remoteAddress: remoteAddress)
             throw UploadRefusal(.storage, "The file could not be stored: \(message)")

@@ -22,8 +22,8 @@ public struct ReceivedFile: Sendable, Equatable {
     public let size: Int64
     public let sha256: String
     public let provider: StorageProviderKind
-    /// `uploaded`, or `delivering` while the provider has not taken it yet.
-    public let status: String
+    /// Uploaded, or delivering while the provider has not taken it yet.
+    public let status: FileUploadStatus
     /// The token the client keeps to follow the file (`UploadReceipt`).
     public let receipt: String
 }

@@ -12,7 +12,7 @@ struct ReceiptEntry {
 
     /// A file just received.
     init(_ file: ReceivedFile) {
-        self.init(token: file.receipt, name: file.fileName, size: file.size, sha256: file.sha256, status: file.status)
+        self.init(token: file.receipt, name: file.fileName, size: file.size, sha256: file.sha256, status: file.status.rawValue)
     }
 
     init(token: String, name: String, size: Int64, sha256: String, status: String) {

@@ -13,7 +13,7 @@ enum UploadAPICreate {
             "success": true, "uploadId": .string(String(first.uploadID)), "fileName": .string(first.fileName),
             "storageProvider": .string(first.provider.rawValue),
             "files": .array(files.map { ["uploadId": .string(String($0.uploadID)), "fileName": .string($0.fileName), "size": .int($0.size),
-                                         "sha256": .string($0.sha256), "status": .string($0.status),
+                                         "sha256": .string($0.sha256), "status": .string($0.status.rawValue),
                                          "receipt": .string($0.receipt)] }),
         ])
     }
