@@ -28,6 +28,24 @@ extension RequestContext {
         return account
     }
 
+    /// The owner's storage account a JSON body names: `storageAccountId`, or the only one of `provider`.
+    func ownedStorageAccount(namedIn body: [String: Any]) throws -> StorageAccount {
+        let mine = try stores.storageAccounts.list(userID: user!.id)
+        if let id = (body["storageAccountId"] as? String).flatMap(Int64.init) ?? (body["storageAccountId"] as? Int).map(Int64.init) {
+            guard let found = mine.first(where: { $0.id == id }) else { throw HTTPError(.notFound, code: "not_found", "There is no such storage account.") }
+            return found
+        }
+        guard let raw = body["provider"] as? String, let kind = StorageProviderKind(rawValue: raw) else {
+            throw HTTPError.badRequest("Send provider (google_drive, dropbox or local) or storageAccountId.", code: "invalid_provider")
+        }
+        let matching = mine.filter { $0.provider == kind }
+        guard let only = matching.first else { throw HTTPError(.notFound, code: "not_found", "No \(raw) storage account is connected.") }
+        guard matching.count == 1 else {
+            throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
+        }
+        return only
+    }
+
     /// Every storage account of the signed-in owner.
     func ownStorageAccounts() throws -> [StorageAccount] {
         try stores.storageAccounts.list(userID: user!.id)
