@@ -37,11 +37,11 @@ public final class Application {
         func tus(_ method: HTTPMethod, _ path: String, _ handler: @escaping Handler) {
             r.add(method, path, Route(access: .anyone, handler: handler, csrfToken: false))
         }
-        add(.get, "/healthz", .anyone, HealthHandler.show)
-        add(.get, "/", .anyone, HomeHandler.show)
-        add(.get, "/login", .anyone, LoginHandler.show)
-        add(.post, "/login", .anyone, LoginHandler.submit)
-        add(.post, "/logout", .anyone, LogoutHandler.submit)
+        add(.get, "/healthz", .anyone, HealthCheck.handle)
+        add(.get, "/", .anyone, HomeRedirect.handle)
+        add(.get, "/login", .anyone, LoginShow.handle)
+        add(.post, "/login", .anyone, LoginSubmit.handle)
+        add(.post, "/logout", .anyone, LogoutSubmit.handle)
         add(.get, "/p/:slug", .anyone, PublicPortalShow.handle)
         add(.post, "/p/:slug/password", .anyone, PublicPortalPassword.handle)
         add(.post, "/p/:slug/upload", .anyone, PublicPortalUpload.handle)
@@ -55,7 +55,7 @@ public final class Application {
         tus(.get, "/api/tus/:id", TusStatus.handle)
         tus(.patch, "/api/tus/:id", TusPatch.handle)
         tus(.delete, "/api/tus/:id", TusTerminate.handle)
-        add(.get, "/dashboard", .signedIn, DashboardHandler.show)
+        add(.get, "/dashboard", .signedIn, DashboardShow.handle)
         add(.get, "/dashboard/portals", .signedIn, PortalList.handle)
         add(.post, "/dashboard/portals", .signedIn, PortalCreate.handle)
         add(.get, "/dashboard/portals/:id", .signedIn, PortalEdit.handle)
@@ -74,10 +74,10 @@ public final class Application {
         add(.get, "/api/uploads/:id", .signedIn, FileAPIShow.handle)
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)
         add(.get, "/api/v1/uploads", .signedIn, FileAPIList.handle)
-        add(.get, "/account", .signedIn, AccountHandler.show)
-        add(.post, "/account/profile", .signedIn, AccountHandler.saveProfile)
-        add(.post, "/account/password", .signedIn, AccountHandler.savePassword)
-        add(.post, "/account/notifications", .signedIn, AccountHandler.saveNotifications)
+        add(.get, "/account", .signedIn, AccountShow.handle)
+        add(.post, "/account/profile", .signedIn, AccountProfileSave.handle)
+        add(.post, "/account/password", .signedIn, AccountPasswordSave.handle)
+        add(.post, "/account/notifications", .signedIn, AccountNotificationsSave.handle)
         add(.get, "/dashboard/settings", .signedIn, StorageSettingsShow.handle)
         add(.post, "/dashboard/settings/connect", .signedIn, StorageConnect.handle)
         add(.post, "/dashboard/settings/accounts/:id/deactivate", .signedIn, StorageAccountDeactivate.handle)
@@ -108,8 +108,8 @@ public final class Application {
         add(.post, "/admin/tariffs/:id/delete", .admin, AdminTariffsHandler.delete)
         add(.get, "/admin/audit", .admin, AdminAuditHandler.list)
         if debug {
-            add(.get, "/_debug/sleep", .anyone, DebugHandler.sleep)
-            add(.post, "/_debug/multipart", .anyone, DebugHandler.multipart)
+            add(.get, "/_debug/sleep", .anyone, DebugSleep.handle)
+            add(.post, "/_debug/multipart", .anyone, DebugMultipart.handle)
         }
         return r
     }

@@ -1,24 +1,10 @@
 import Web
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Routes mounted only with `INTAKE_DEBUG_ROUTES=1`, for the integration tests: a request that
-/// takes a chosen time (to test draining and reloads), and a multipart echo that streams a body
-/// through the real parser (to test nginx → FastCGI → parser end to end with flat memory).
-enum DebugHandler {
-    /// `GET /_debug/sleep?ms=N`: answers after N milliseconds (at most 60 000).
-    static func sleep(_ context: RequestContext) throws -> Response {
-        let request = context.request
-        guard let text = try request.query()["ms"], let ms = Int(text), (0...60_000).contains(ms) else {
-            throw HTTPError.badRequest("ms must be a whole number from 0 to 60000")
-        }
-        usleep(UInt32(ms) * 1000)
-        return .json(["slept_ms": .int(Int64(ms))])
-    }
-
-    /// `POST /_debug/multipart`: each part's name, file name, size and FNV-1a 64 checksum.
-    static func multipart(_ context: RequestContext) throws -> Response {
+/// `POST /_debug/multipart`: each part's name, file name, size and FNV-1a 64 checksum.
+/// Mounted only with `INTAKE_DEBUG_ROUTES=1`, for the integration tests: a body streamed through the
+/// real parser, to test nginx → FastCGI → parser end to end with flat memory.
+enum DebugMultipart {
+    static func handle(_ context: RequestContext) throws -> Response {
         let request = context.request
         let boundary = try MultipartParser.boundary(fromContentType: request.headers["content-type"])
         var parser = try MultipartParser(boundary: boundary)

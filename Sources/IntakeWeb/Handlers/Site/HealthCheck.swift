@@ -2,8 +2,8 @@ import Intake
 import Web
 
 /// `GET /healthz`: whether this worker can answer and reach its database.
-enum HealthHandler {
-    static func show(_ context: RequestContext) throws -> Response {
+enum HealthCheck {
+    static func handle(_ context: RequestContext) throws -> Response {
         let databaseOK = context.stores.databaseAnswers()
         if !databaseOK {
             context.services.logger.error("health check: database unreachable", metadata: ["request_id": "\(context.request.id)"])
