@@ -61,4 +61,13 @@ struct UploadLifecycleTests {
         #expect(F.sqlList == "'delivering', 'uploaded', 'failed'")
         #expect(T.sqlList == "'receiving', 'received', 'scanning', 'delivering', 'uploaded', 'rejected'")
     }
+
+    @Test("a portal switched off by its account says why, for every state but ACTIVE, and reads back")
+    func inactiveReasons() {
+        #expect(PortalInactiveReason(accountStatus: .active) == nil)
+        #expect(PortalInactiveReason(accountStatus: .inactive) == .storageInactive)
+        #expect(PortalInactiveReason(accountStatus: .disconnected) == .storageDisconnected)
+        #expect(PortalInactiveReason(accountStatus: .error) == .storageError)
+        for reason in PortalInactiveReason.allCases { #expect(PortalInactiveReason(rawValue: reason.rawValue) == reason && !reason.ownerMessage.isEmpty) }
+    }
 }

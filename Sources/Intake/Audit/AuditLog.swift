@@ -50,7 +50,7 @@ public struct AuditLog {
         var args: [any DatabaseValueConvertible] = []
         if let action, !action.isEmpty { args.append(action); conditions.append("a.action = $\(args.count)") }
         if let entityType, !entityType.isEmpty { args.append(entityType); conditions.append("a.entity_type = $\(args.count)") }
-        if let actor, !actor.isEmpty { args.append(UserStore.likePrefix(actor.lowercased())); conditions.append("u.email_normalized LIKE $\(args.count) ESCAPE '\\'") }
+        if let actor, !actor.isEmpty { args.append(LikePattern.prefix(actor.lowercased())); conditions.append("u.email_normalized LIKE $\(args.count) ESCAPE '\\'") }
         if let before { args.append(before); conditions.append("a.id < $\(args.count)") }
         args.append(limit + 1)
         let rows = try db.query("""

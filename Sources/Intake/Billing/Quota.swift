@@ -109,7 +109,7 @@ public struct QuotaStore {
         var args: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
         if !query.isEmpty {
-            args.append(UserStore.likePrefix(query))
+            args.append(LikePattern.prefix(query))
             conditions.append("(u.email_normalized LIKE $\(args.count) ESCAPE '\\' OR u.name LIKE $\(args.count) ESCAPE '\\')")
         }
         switch filter {

@@ -139,36 +139,3 @@ public struct StoragePricingStore {
     }
 }
 
-/// Errors of a form, by field name.
-public struct FieldErrors: Error, Sendable, Equatable {
-    public private(set) var messages: [String: String] = [:]
-    public init() {}
-    public var isEmpty: Bool { messages.isEmpty }
-    public subscript(field: String) -> String? {
-        get { messages[field] }
-        set { messages[field] = newValue }
-    }
-
-    /// Runs a parser; a validation error is recorded against `field` and nil returned.
-    public mutating func capture<T>(_ field: String, _ parse: () throws -> T) -> T? {
-        do { return try parse() } catch let error as ValidationError {
-            messages[field] = error.message
-        } catch {
-            messages[field] = "This value is not valid."
-        }
-        return nil
-    }
-}
-
-/// A whole number typed into a form.
-public enum WholeNumber {
-    public static func parse(_ raw: String?, in range: ClosedRange<Int>) throws -> Int {
-        let text = (raw ?? "").trimmingSpaces()
-        guard !text.isEmpty else { throw ValidationError("", "Enter a number.") }
-        guard text.utf8.allSatisfy({ (48...57).contains($0) }), let n = Int(text) else {
-            throw ValidationError("", "Enter a whole number (digits only).")
-        }
-        guard range.contains(n) else { throw ValidationError("", "Enter a number from \(range.lowerBound) to \(range.upperBound).") }
-        return n
-    }
-}

@@ -300,12 +300,3 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { "\(key) \(message)" }
 }
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}

@@ -122,7 +122,7 @@ public struct StorageAccountStore {
                 deactivated = try db.execute("""
                     UPDATE portals SET active = 0, auto_deactivated = 1, inactive_reason = $1, updated_at = $2
                     WHERE storage_account_id = $3 AND active = 1
-                    """, ["storage_\(next.rawValue.lowercased())", now, accountID])
+                    """, [PortalInactiveReason(accountStatus: next)?.rawValue, now, accountID])
             } else if account.status != .active && next == .active {
                 reactivated = try db.execute("""
                     UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $1

@@ -63,12 +63,12 @@ public struct FileStore {
             conditions.append(sql(args.count))
         }
         if let v = filter.portalID { add({ "f.portal_id = $\($0)" }, v) }
-        if let v = filter.client, !v.isEmpty { add({ "(f.client_name LIKE $\($0) ESCAPE '\\' OR f.client_email LIKE $\($0) ESCAPE '\\')" }, UserStore.likePrefix(v)) }
+        if let v = filter.client, !v.isEmpty { add({ "(f.client_name LIKE $\($0) ESCAPE '\\' OR f.client_email LIKE $\($0) ESCAPE '\\')" }, LikePattern.prefix(v)) }
         if let v = filter.from { add({ "f.created_at >= $\($0)" }, v) }
         if let v = filter.to { add({ "f.created_at < $\($0)" }, v) }
         if let v = filter.status, !v.isEmpty { add({ "f.status = $\($0)" }, v) }
         if let v = filter.accountID { add({ "f.storage_account_id = $\($0)" }, v) }
-        if let v = filter.search, !v.isEmpty { add({ "f.file_name LIKE $\($0) ESCAPE '\\'" }, "%" + String(UserStore.likePrefix(v).dropLast()) + "%") }
+        if let v = filter.search, !v.isEmpty { add({ "f.file_name LIKE $\($0) ESCAPE '\\'" }, LikePattern.containing(v)) }
         if let before { add({ "f.id < $\($0)" }, before) }
         args.append(limit + 1)
         var files = try db.query(Self.select + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY f.id DESC LIMIT $\(args.count)", args)

@@ -76,13 +76,7 @@ public enum StorageRules {
                                   accounts: [Account]) -> Acceptance {
         let cannot = "This portal cannot accept uploads right now."
         if !portalActive {
-            let owner: String
-            switch inactiveReason {
-            case "storage_disconnected"?: owner = "Switched off because its storage account was disconnected; reconnect it on the Storage page."
-            case "storage_error"?: owner = "Switched off because its storage account has an error; it comes back when the account works again."
-            case "storage_inactive"?: owner = "Switched off because its storage account was switched off; reactivate it on the Storage page."
-            default: owner = "You switched this portal off."
-            }
+            let owner = inactiveReason.flatMap(PortalInactiveReason.init(rawValue:))?.ownerMessage ?? "You switched this portal off."
             return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: owner)
         }
         switch uploadDecision(portalAccountID: portalAccountID, portalProvider: portalProvider, accounts: accounts) {

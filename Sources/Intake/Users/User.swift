@@ -31,21 +31,6 @@ public struct User: Sendable, Equatable {
     static let columns = "id, email, name, role, disabled, created_at, updated_at"
 }
 
-/// A problem with what someone typed into a user form, for the field it concerns.
-public struct ValidationError: Error, Equatable, CustomStringConvertible {
-    /// The form field (`email`, `password`, …).
-    public let field: String
-    public let message: String
-    public init(_ field: String, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-    public var description: String { "\(field): \(message)" }
-
-    /// The same message, about `field` (parsers do not know which field they parse).
-    public func on(_ field: String) -> ValidationError { ValidationError(field, message) }
-}
-
 /// Rules for what users type.
 public enum UserRules {
     /// The shortest password accepted.

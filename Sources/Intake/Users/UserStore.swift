@@ -81,7 +81,7 @@ public struct UserStore {
         var arguments: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
         if !query.isEmpty {
-            arguments.append(Self.likePrefix(query))
+            arguments.append(LikePattern.prefix(query))
             conditions.append("(email_normalized LIKE $\(arguments.count) ESCAPE '\\' OR name LIKE $\(arguments.count) ESCAPE '\\')")
         }
         let backwards = before != nil && after == nil
@@ -104,16 +104,6 @@ public struct UserStore {
         return UserPage(users: users,
                         hasPrevious: backwards ? more : after != nil,
                         hasNext: backwards ? true : more)
-    }
-
-    /// `abc` → `abc%`, with LIKE's wildcards in the input escaped.
-    static func likePrefix(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out + "%"
     }
 }
 

@@ -3,62 +3,6 @@ import Foundation
 import Integrations
 import Spool
 
-/// An upload refused, with the status family and the message for the client.
-public struct UploadRefusal: Error, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case closed, password, invalid, tooLarge, type, overQuota, infected, scannerDown, storage, tooMany }
-    public let kind: Kind
-    public let message: String
-    public var description: String { message }
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-}
-
-/// A file that arrived and was stored.
-public struct ReceivedFile: Sendable, Equatable {
-    public let uploadID: Int64
-    public let fileName: String
-    public let size: Int64
-    public let sha256: String
-    public let provider: StorageProviderKind
-    /// Uploaded, or delivering while the provider has not taken it yet.
-    public let status: FileUploadStatus
-    /// The token the client keeps to follow the file (`UploadReceipt`).
-    public let receipt: String
-}
-
-/// What the upload pipeline is built from, injected so tests swap the scanner and providers.
-public struct UploadEnvironment {
-    public let db: Database
-    public let clock: Clock
-    public let secretKey: [UInt8]
-    public let spoolDirectory: String
-    /// nil: scanning is off (the admin overview says so).
-    public let scanner: ClamdScanner?
-    /// The provider for a storage account.
-    public let provider: (StorageAccount) throws -> StorageProvider
-    /// How long deliveries are retried before a file is marked failed.
-    public let deliveryWindow: Int64
-    /// Which processes still run: a lease or reservation of a dead one is free at once.
-    public let liveness: any ProcessLiveness
-
-    public init(db: Database, clock: Clock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
-                liveness: any ProcessLiveness = LocalProcesses(), provider: @escaping (StorageAccount) throws -> StorageProvider) {
-        self.db = db
-        self.clock = clock
-        self.secretKey = secretKey
-        self.spoolDirectory = spoolDirectory
-        self.scanner = scanner
-        self.deliveryWindow = deliveryWindow
-        self.liveness = liveness
-        self.provider = provider
-    }
-
-    /// The spool's folders and files, under `spoolDirectory`.
-    public var spool: Spool { Spool(directory: spoolDirectory) }
-}
-
 /// One upload request to a portal, driven by the multipart parser's events: the form fields
 /// first, then the files. One quota reservation covers the whole request (its Content-Length);
 /// each file is spooled while hashed, then completed by the `UploadPipeline`.

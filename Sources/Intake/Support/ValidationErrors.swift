@@ -1,0 +1,35 @@
+/// A problem with what someone typed into a user form, for the field it concerns.
+public struct ValidationError: Error, Equatable, CustomStringConvertible {
+    /// The form field (`email`, `password`, …).
+    public let field: String
+    public let message: String
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field): \(message)" }
+
+    /// The same message, about `field` (parsers do not know which field they parse).
+    public func on(_ field: String) -> ValidationError { ValidationError(field, message) }
+}
+
+/// Errors of a form, by field name.
+public struct FieldErrors: Error, Sendable, Equatable {
+    public private(set) var messages: [String: String] = [:]
+    public init() {}
+    public var isEmpty: Bool { messages.isEmpty }
+    public subscript(field: String) -> String? {
+        get { messages[field] }
+        set { messages[field] = newValue }
+    }
+
+    /// Runs a parser; a validation error is recorded against `field` and nil returned.
+    public mutating func capture<T>(_ field: String, _ parse: () throws -> T) -> T? {
+        do { return try parse() } catch let error as ValidationError {
+            messages[field] = error.message
+        } catch {
+            messages[field] = "This value is not valid."
+        }
+        return nil
+    }
+}

@@ -1,0 +1,24 @@
+/// An upload refused, with the status family and the message for the client.
+public struct UploadRefusal: Error, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case closed, password, invalid, tooLarge, type, overQuota, infected, scannerDown, storage, tooMany }
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// A file that arrived and was stored.
+public struct ReceivedFile: Sendable, Equatable {
+    public let uploadID: Int64
+    public let fileName: String
+    public let size: Int64
+    public let sha256: String
+    public let provider: StorageProviderKind
+    /// Uploaded, or delivering while the provider has not taken it yet.
+    public let status: FileUploadStatus
+    /// The token the client keeps to follow the file (`UploadReceipt`).
+    public let receipt: String
+}
