@@ -3,8 +3,8 @@ import Templates
 import Web
 
 /// `GET /admin/audit?action=&entity=&actor=&before=`: the audit log, newest first.
-enum AdminAuditHandler {
-    static func list(_ context: RequestContext) throws -> Response {
+enum AdminAuditList {
+    static func handle(_ context: RequestContext) throws -> Response {
         let query = try context.request.query()
         let action = query["action"].flatMap { $0.isEmpty ? nil : String($0.prefix(64)) }
         let entity = query["entity"].flatMap { $0.isEmpty ? nil : String($0.prefix(64)) }

@@ -3,10 +3,11 @@ import Templates
 import Web
 
 /// `GET /admin/users?q=&after=&before=`: users, searchable, 50 to a page.
-enum AdminUsersHandler {
+enum AdminUserList {
+    /// Rows to a page.
     static let pageSize = 50
 
-    static func list(_ context: RequestContext) throws -> Response {
+    static func handle(_ context: RequestContext) throws -> Response {
         let query = try context.request.query()
         let search = String((query["q"] ?? "").prefix(100))
         let after = try cursor(query["after"], "after")

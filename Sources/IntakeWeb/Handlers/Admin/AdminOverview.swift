@@ -2,8 +2,8 @@ import Intake
 import Web
 
 /// `GET /admin`: the operator's overview.
-enum AdminOverviewHandler {
-    static func show(_ context: RequestContext) throws -> Response {
+enum AdminOverview {
+    static func handle(_ context: RequestContext) throws -> Response {
         let counts = try context.services.stores.users.counts()
         let sessions = try context.services.stores.sessions.liveCount()
         let totals = try context.stores.siteTotals.figures()

@@ -1,0 +1,11 @@
+import Intake
+import Web
+
+/// `POST /admin/tariffs/:id/archive`: the plan offered no more; its users keep it.
+enum AdminTariffArchive {
+    static func handle(_ context: RequestContext) throws -> Response {
+        let plan = try context.tariffPlan()
+        try context.stores.tariffPlans.archive(id: plan.id, by: AdminForms.actor(context))
+        return AdminForms.saved(context, "Plan “\(plan.name)” archived; its \(plan.userCount) user(s) keep it.", redirect: "/admin/tariffs")
+    }
+}
