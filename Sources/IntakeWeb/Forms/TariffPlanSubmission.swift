@@ -13,10 +13,10 @@ enum TariffPlanSubmission {
     ) throws -> Response {
         let form = context.formFields
         func refused(_ errors: FieldErrors) throws -> Response {
-            try AdminForms.invalid(context, errors) {
-                var values = AdminForms.values(context)
+            try FormAnswer.invalid(context, errors) {
+                var values = FormFieldView.posted(context)
                 values["active"] = .bool(form["active"] != nil)
-                return try page(values, AdminForms.size("storage", posted: context), AdminForms.size("max_file", posted: context), errors)
+                return try page(values, FormFieldView.size("storage", posted: context), FormFieldView.size("max_file", posted: context), errors)
             }
         }
         switch TariffPlanInput.parse({ form[$0] }, currency: context.services.configuration.currency) {
@@ -24,7 +24,7 @@ enum TariffPlanSubmission {
             return try refused(errors)
         case .success(let input):
             do {
-                return AdminForms.saved(context, try save(input), redirect: "/admin/tariffs")
+                return FormAnswer.saved(context, try save(input), redirect: "/admin/tariffs")
             } catch let error as ValidationError {
                 var errors = FieldErrors()
                 errors[error.field] = error.message

@@ -14,7 +14,7 @@ enum AdminPricingPage {
         values["policyDelete"] = .bool(policy == .string("delete_oldest"))
         return try PageView.render(context, "admin/pricing", title: "Storage pricing", [
             "values": .map(values),
-            "errors": AdminForms.errors(errors),
+            "errors": FormFieldView.errors(errors),
             "hasErrors": .bool(!errors.isEmpty),
             "currencies": .list(Currency.known.keys.sorted().map { code in
                 ["code": .string(code), "exponent": .int(Int64(Currency.known[code]!)), "selected": .bool(values["currency"] == .string(code))]

@@ -10,7 +10,7 @@ enum AdminTariffEditPage {
         values["storage"] = storage
         values["max_file"] = maxFile
         return try PageView.render(context, "admin/tariff", title: "Plan \(plan.name)", [
-            "plan": TariffPlanRow.value(plan), "values": .map(values), "errors": AdminForms.errors(errors), "hasErrors": .bool(!errors.isEmpty),
+            "plan": TariffPlanRow.value(plan), "values": .map(values), "errors": FormFieldView.errors(errors), "hasErrors": .bool(!errors.isEmpty),
             "currency": .string(context.services.configuration.currency.code),
             "currencyExponent": .int(Int64(context.services.configuration.currency.exponent)),
         ])

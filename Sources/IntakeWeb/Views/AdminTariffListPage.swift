@@ -12,7 +12,7 @@ enum AdminTariffListPage {
         values["max_file"] = maxFile
         return try PageView.render(context, "admin/tariffs", title: "Tariff plans", [
             "plans": .list(plans.map(TariffPlanRow.value)), "hasPlans": .bool(!plans.isEmpty),
-            "values": .map(values), "errors": AdminForms.errors(errors), "hasErrors": .bool(!errors.isEmpty),
+            "values": .map(values), "errors": FormFieldView.errors(errors), "hasErrors": .bool(!errors.isEmpty),
             "currency": .string(context.services.configuration.currency.code),
             "currencyExponent": .int(Int64(context.services.configuration.currency.exponent)),
         ])

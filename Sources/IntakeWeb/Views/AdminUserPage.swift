@@ -26,8 +26,8 @@ enum AdminUserPage {
                  "selected": .bool(plan.id == currentPlanID)]
             }),
             "noPlan": .bool(currentPlanID == nil),
-            "override": overrideValue ?? AdminForms.size("override", bytes: quota.overrideBytes ?? quota.effectiveBytes),
-            "errors": AdminForms.errors(errors),
+            "override": overrideValue ?? FormFieldView.size("override", bytes: quota.overrideBytes ?? quota.effectiveBytes),
+            "errors": FormFieldView.errors(errors),
             "returnTo": .string("/admin/users/\(userID)"),
         ])
     }

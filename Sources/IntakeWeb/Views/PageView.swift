@@ -54,17 +54,3 @@ enum PageView {
         }
     }
 }
-
-/// Field errors and kept values for a form page re-rendered after a failed post.
-struct FormState {
-    var values: [String: String] = [:]
-    var errors: [String: String] = [:]
-
-    var templateValue: TemplateValue {
-        .map([
-            "values": .map(values.mapValues(TemplateValue.string)),
-            "errors": .map(errors.mapValues(TemplateValue.string)),
-            "hasErrors": .bool(!errors.isEmpty),
-        ])
-    }
-}

@@ -42,13 +42,13 @@ enum PortalFormView {
                  "selected": .bool(values["storage_account_id"] == String(a.id))]
             }),
             "hasAccounts": .bool(!offered.isEmpty),
-            "maxFile": AdminForms.size("max_file", number: values["max_file_number"] ?? "", unit: values["max_file_unit"] ?? "GB"),
+            "maxFile": FormFieldView.size("max_file", number: values["max_file_number"] ?? "", unit: values["max_file_unit"] ?? "GB"),
             "nameModes": modes("client_name_mode", [.required, .optional, .hidden]),
             "emailModes": modes("client_email_mode", [.optional, .required, .hidden]),
             "messageField": .bool(values["message_field"] != nil), "clientSubfolders": .bool(values["client_subfolders"] != nil),
             "hasPassword": .bool(hasPassword),
             "notifications": NotificationsView.options(selected: values["upload_notifications"] ?? "", inherit: "As in my account settings"),
-            "errors": AdminForms.errors(errors), "hasErrors": .bool(!errors.isEmpty),
+            "errors": FormFieldView.errors(errors), "hasErrors": .bool(!errors.isEmpty),
         ]
     }
 }

@@ -8,7 +8,7 @@ enum AccountNotificationsSave {
             throw HTTPError(.unprocessableContent, code: "invalid", "Choose how you want to hear of uploads.")
         }
         try context.stores.notifications
-            .setOwnerMode(userID: context.user!.id, mode, by: AdminForms.actor(context))
+            .setOwnerMode(userID: context.user!.id, mode, by: context.actor)
         context.flash(.success, "Your notification preference was saved.")
         return .redirect(to: "/account")
     }

@@ -8,15 +8,15 @@ enum AdminPricingSave {
         let form = context.formFields
         switch StoragePricingForm.parse({ form[$0] }) {
         case .failure(let errors):
-            return try AdminForms.invalid(context, errors) {
-                var values = AdminForms.values(context)
+            return try FormAnswer.invalid(context, errors) {
+                var values = FormFieldView.posted(context)
                 values["never_expires"] = .bool(form["never_expires"] != nil)
-                return try AdminPricingPage.render(context, values: values, free: AdminForms.size("free_storage", posted: context),
+                return try AdminPricingPage.render(context, values: values, free: FormFieldView.size("free_storage", posted: context),
                                                    errors: errors)
             }
         case .success(let pricing):
-            try context.stores.pricing.save(pricing, by: AdminForms.actor(context))
-            return AdminForms.saved(context, "Storage pricing saved as a new version.", redirect: "/admin/storage/pricing")
+            try context.stores.pricing.save(pricing, by: context.actor)
+            return FormAnswer.saved(context, "Storage pricing saved as a new version.", redirect: "/admin/storage/pricing")
         }
     }
 }

@@ -17,7 +17,7 @@ enum AdminPricingShow {
             "over_quota_policy": .string(pricing.overQuota.code),
             "grace_days": .string(pricing.overQuota.graceDays.map(String.init) ?? "30"),
         ]
-        return try AdminPricingPage.render(context, values: values, free: AdminForms.size("free_storage", number: free.number, unit: free.unit.rawValue),
+        return try AdminPricingPage.render(context, values: values, free: FormFieldView.size("free_storage", number: free.number, unit: free.unit.rawValue),
                                            errors: FieldErrors())
     }
 }

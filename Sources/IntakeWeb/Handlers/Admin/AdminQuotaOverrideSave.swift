@@ -13,22 +13,22 @@ enum AdminQuotaOverrideSave {
         let store = context.stores.quotas
         switch form["action"] {
         case "clear":
-            try store.setOverride(userID: userID, bytes: nil, by: AdminForms.actor(context))
-            return AdminForms.saved(context, "Override cleared; the plan and purchases decide the quota again.", redirect: back)
+            try store.setOverride(userID: userID, bytes: nil, by: context.actor)
+            return FormAnswer.saved(context, "Override cleared; the plan and purchases decide the quota again.", redirect: back)
         case "set":
             var errors = FieldErrors()
             guard let size = errors.capture("override", { try ByteSize.parse(form["override_number"] ?? "", unit: form["override_unit"] ?? "") }) else {
-                return try AdminForms.invalid(context, errors) {
+                return try FormAnswer.invalid(context, errors) {
                     try AdminUserPage.render(context, userID: userID, errors: errors,
-                                             overrideValue: AdminForms.size("override", posted: context))
+                                             overrideValue: FormFieldView.size("override", posted: context))
                 }
             }
             do {
-                try store.setOverride(userID: userID, bytes: size.bytes, by: AdminForms.actor(context))
+                try store.setOverride(userID: userID, bytes: size.bytes, by: context.actor)
             } catch let error as ValidationError {
                 throw HTTPError(.notFound, code: "not_found", error.message)
             }
-            return AdminForms.saved(context, "Quota override set to \(size).", redirect: back)
+            return FormAnswer.saved(context, "Quota override set to \(size).", redirect: back)
         default:
             throw HTTPError.badRequest("action must be set or clear.")
         }

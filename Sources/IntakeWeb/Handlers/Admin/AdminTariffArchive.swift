@@ -5,7 +5,7 @@ import Web
 enum AdminTariffArchive {
     static func handle(_ context: RequestContext) throws -> Response {
         let plan = try context.tariffPlan()
-        try context.stores.tariffPlans.archive(id: plan.id, by: AdminForms.actor(context))
-        return AdminForms.saved(context, "Plan “\(plan.name)” archived; its \(plan.userCount) user(s) keep it.", redirect: "/admin/tariffs")
+        try context.stores.tariffPlans.archive(id: plan.id, by: context.actor)
+        return FormAnswer.saved(context, "Plan “\(plan.name)” archived; its \(plan.userCount) user(s) keep it.", redirect: "/admin/tariffs")
     }
 }

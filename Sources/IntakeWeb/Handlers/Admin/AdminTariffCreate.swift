@@ -7,7 +7,7 @@ enum AdminTariffCreate {
         try TariffPlanSubmission.submit(context, page: { values, storage, maxFile, errors in
             try AdminTariffListPage.render(context, values: values, storage: storage, maxFile: maxFile, errors: errors)
         }, save: { input in
-            let plan = try context.stores.tariffPlans.create(input, by: AdminForms.actor(context))
+            let plan = try context.stores.tariffPlans.create(input, by: context.actor)
             return "Plan “\(plan.name)” created."
         })
     }

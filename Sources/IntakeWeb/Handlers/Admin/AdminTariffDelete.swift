@@ -6,10 +6,10 @@ enum AdminTariffDelete {
     static func handle(_ context: RequestContext) throws -> Response {
         let plan = try context.tariffPlan()
         do {
-            try context.stores.tariffPlans.delete(id: plan.id, by: AdminForms.actor(context))
+            try context.stores.tariffPlans.delete(id: plan.id, by: context.actor)
         } catch let error as ValidationError {
             throw HTTPError(.conflict, code: "plan_in_use", error.message)
         }
-        return AdminForms.saved(context, "Plan “\(plan.name)” deleted.", redirect: "/admin/tariffs")
+        return FormAnswer.saved(context, "Plan “\(plan.name)” deleted.", redirect: "/admin/tariffs")
     }
 }

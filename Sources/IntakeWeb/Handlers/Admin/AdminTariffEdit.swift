@@ -10,7 +10,7 @@ enum AdminTariffEdit {
             "name": .string(plan.name), "monthly_price": .string(plan.monthlyPrice.decimalText),
             "max_portals": .string(String(plan.maxPortals)), "active": .bool(plan.active),
         ]
-        return try AdminTariffEditPage.render(context, plan, values: values, storage: AdminForms.size("storage", bytes: plan.storageBytes),
-                                              maxFile: AdminForms.size("max_file", bytes: plan.maxFileBytes), errors: FieldErrors())
+        return try AdminTariffEditPage.render(context, plan, values: values, storage: FormFieldView.size("storage", bytes: plan.storageBytes),
+                                              maxFile: FormFieldView.size("max_file", bytes: plan.maxFileBytes), errors: FieldErrors())
     }
 }

@@ -8,7 +8,7 @@ enum AdminTariffList {
     static let blank: [String: TemplateValue] = ["name": "", "monthly_price": "", "max_portals": "5", "active": true]
 
     static func handle(_ context: RequestContext) throws -> Response {
-        try AdminTariffListPage.render(context, values: blank, storage: AdminForms.size("storage", number: "10", unit: "GB"),
-                                       maxFile: AdminForms.size("max_file", number: "2", unit: "GB"), errors: FieldErrors())
+        try AdminTariffListPage.render(context, values: blank, storage: FormFieldView.size("storage", number: "10", unit: "GB"),
+                                       maxFile: FormFieldView.size("max_file", number: "2", unit: "GB"), errors: FieldErrors())
     }
 }

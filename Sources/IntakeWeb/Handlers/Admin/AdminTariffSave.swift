@@ -8,7 +8,7 @@ enum AdminTariffSave {
         return try TariffPlanSubmission.submit(context, page: { values, storage, maxFile, errors in
             try AdminTariffEditPage.render(context, plan, values: values, storage: storage, maxFile: maxFile, errors: errors)
         }, save: { input in
-            let saved = try context.stores.tariffPlans.update(id: plan.id, input, by: AdminForms.actor(context))
+            let saved = try context.stores.tariffPlans.update(id: plan.id, input, by: context.actor)
             return "Plan “\(saved.name)” saved."
         })
     }

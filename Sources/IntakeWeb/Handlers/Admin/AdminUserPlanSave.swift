@@ -5,7 +5,7 @@ import Web
 /// the free storage).
 enum AdminUserPlanSave {
     static func handle(_ context: RequestContext) throws -> Response {
-        let userID = try AdminForms.id(context)
+        let userID = try context.pathID()
         let raw = context.formFields["plan_id"] ?? ""
         var errors = FieldErrors()
         let planID: Int64?
@@ -15,16 +15,16 @@ enum AdminUserPlanSave {
             planID = id
         } else {
             errors["plan_id"] = "Choose a plan."
-            return try AdminForms.invalid(context, errors) { try AdminUserPage.render(context, userID: userID, errors: errors, overrideValue: nil) }
+            return try FormAnswer.invalid(context, errors) { try AdminUserPage.render(context, userID: userID, errors: errors, overrideValue: nil) }
         }
         do {
             try context.stores.quotas
-                .assignPlan(userID: userID, planID: planID, by: AdminForms.actor(context))
+                .assignPlan(userID: userID, planID: planID, by: context.actor)
         } catch let error as ValidationError {
             errors["plan_id"] = error.message
-            return try AdminForms.invalid(context, errors) { try AdminUserPage.render(context, userID: userID, errors: errors, overrideValue: nil) }
+            return try FormAnswer.invalid(context, errors) { try AdminUserPage.render(context, userID: userID, errors: errors, overrideValue: nil) }
         }
-        return AdminForms.saved(context, planID == nil ? "The user now has the free storage, no plan." : "Plan assigned.",
+        return FormAnswer.saved(context, planID == nil ? "The user now has the free storage, no plan." : "Plan assigned.",
                                 redirect: "/admin/users/\(userID)")
     }
 }

@@ -4,6 +4,6 @@ import Web
 /// `GET /admin/users/:id`: one user with usage and quota parts.
 enum AdminUserShow {
     static func handle(_ context: RequestContext) throws -> Response {
-        try AdminUserPage.render(context, userID: try AdminForms.id(context), errors: FieldErrors(), overrideValue: nil)
+        try AdminUserPage.render(context, userID: try context.pathID(), errors: FieldErrors(), overrideValue: nil)
     }
 }

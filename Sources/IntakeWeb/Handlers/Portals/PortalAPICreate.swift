@@ -5,12 +5,12 @@ import Web
 enum PortalAPICreate {
     static func handle(_ context: RequestContext) throws -> Response {
         let request = try PortalForm.parseJSON(context, existing: nil)
-        guard request.errors.isEmpty else { return try AdminForms.invalid(context, request.errors) }
+        guard request.errors.isEmpty else { return try FormAnswer.invalid(context, request.errors) }
         var input = request.input
         if let active = request.active { input.active = active }
-        switch try context.stores.portals.create(input, userID: context.user!.id, by: AdminForms.actor(context)) {
+        switch try context.stores.portals.create(input, userID: context.user!.id, by: context.actor) {
         case .success(let portal): return .json(PortalJSON.value(portal, accounts: try context.ownStorageAccounts()), status: .created)
-        case .failure(let errors): return try AdminForms.invalid(context, errors)
+        case .failure(let errors): return try FormAnswer.invalid(context, errors)
         }
     }
 }

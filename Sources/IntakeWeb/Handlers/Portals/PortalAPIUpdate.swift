@@ -7,19 +7,19 @@ enum PortalAPIUpdate {
     static func handle(_ context: RequestContext) throws -> Response {
         let portal = try context.ownedPortal()
         let request = try PortalForm.parseJSON(context, existing: portal)
-        guard request.errors.isEmpty else { return try AdminForms.invalid(context, request.errors) }
+        guard request.errors.isEmpty else { return try FormAnswer.invalid(context, request.errors) }
         let store = context.stores.portals
-        switch try store.update(id: portal.id, request.input, by: AdminForms.actor(context)) {
+        switch try store.update(id: portal.id, request.input, by: context.actor) {
         case .success(let saved):
             if let active = request.active, active != saved.active {
                 do {
-                    try store.setActive(id: saved.id, active: active, by: AdminForms.actor(context))
+                    try store.setActive(id: saved.id, active: active, by: context.actor)
                 } catch let refusal as ValidationError {
                     throw HTTPError(.conflict, code: "storage_unavailable", refusal.message)
                 }
             }
             return .json(PortalJSON.value(try context.ownedPortal(), accounts: try context.ownStorageAccounts()))
-        case .failure(let errors): return try AdminForms.invalid(context, errors)
+        case .failure(let errors): return try FormAnswer.invalid(context, errors)
         }
     }
 }

@@ -7,12 +7,12 @@ enum PortalCreate {
         let (input, parsed) = PortalForm.parse(context.formFields)
         var errors = parsed
         if errors.isEmpty {
-            switch try context.stores.portals.create(input, userID: context.user!.id, by: AdminForms.actor(context)) {
-            case .success(let portal): return AdminForms.saved(context, "Portal created: /p/\(portal.slug)", redirect: "/dashboard/portals")
+            switch try context.stores.portals.create(input, userID: context.user!.id, by: context.actor) {
+            case .success(let portal): return FormAnswer.saved(context, "Portal created: /p/\(portal.slug)", redirect: "/dashboard/portals")
             case .failure(let e): errors = e
             }
         }
-        return try AdminForms.invalid(context, errors) {
+        return try FormAnswer.invalid(context, errors) {
             try PortalListPage.render(context, values: PortalForm.posted(context), errors: errors, status: .unprocessableContent)
         }
     }

@@ -7,7 +7,7 @@ enum PortalDelete {
     static func handle(_ context: RequestContext) throws -> Response {
         let portal = try context.ownedPortal()
         do {
-            try context.stores.portals.delete(id: portal.id, by: AdminForms.actor(context))
+            try context.stores.portals.delete(id: portal.id, by: context.actor)
         } catch let error as ValidationError {
             if context.request.prefersJSON { throw HTTPError(.conflict, code: "portal_has_files", error.message) }
             context.flash(.error, error.message)

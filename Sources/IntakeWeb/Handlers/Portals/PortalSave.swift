@@ -9,12 +9,12 @@ enum PortalSave {
         var (input, errors) = PortalForm.parse(context.formFields)
         input.active = portal.active
         if errors.isEmpty {
-            switch try context.stores.portals.update(id: portal.id, input, by: AdminForms.actor(context)) {
-            case .success(let saved): return AdminForms.saved(context, "“\(saved.name)” was saved.", redirect: "/dashboard/portals")
+            switch try context.stores.portals.update(id: portal.id, input, by: context.actor) {
+            case .success(let saved): return FormAnswer.saved(context, "“\(saved.name)” was saved.", redirect: "/dashboard/portals")
             case .failure(let e): errors = e
             }
         }
-        return try AdminForms.invalid(context, errors) {
+        return try FormAnswer.invalid(context, errors) {
             try PortalEditPage.render(context, portal, values: PortalForm.posted(context), errors: errors, status: .unprocessableContent)
         }
     }

@@ -7,7 +7,7 @@ enum PortalToggle {
     static func handle(_ context: RequestContext) throws -> Response {
         let portal = try context.ownedPortal()
         do {
-            try context.stores.portals.setActive(id: portal.id, active: !portal.active, by: AdminForms.actor(context))
+            try context.stores.portals.setActive(id: portal.id, active: !portal.active, by: context.actor)
         } catch let refusal as ValidationError {
             context.flash(.error, refusal.message)
             return .redirect(to: "/dashboard/portals")

@@ -43,7 +43,7 @@ enum OAuthCallback {
         // The owner has just been through the OAuth flow: a disconnected account (or one in error) comes back.
         let result = try context.stores.storageAccountManager.connect(
             userID: user.id, kind: kind, displayName: name + (identity.email.map { " (\($0))" } ?? ""), identity: identity, grant: grant,
-            scopes: grant.scope ?? provider.scopes.joined(separator: " "), tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            scopes: grant.scope ?? provider.scopes.joined(separator: " "), tokens: try services.accessTokens(), by: context.actor)
         context.flash(.success, result.created ? "\(name) connected." : result.reactivated ? "\(name) reconnected; its portals accept uploads again." : "\(name) is connected.")
         return .redirect(to: "/dashboard/settings")
     }

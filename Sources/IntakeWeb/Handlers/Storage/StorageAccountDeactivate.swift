@@ -13,10 +13,10 @@ enum StorageAccountDeactivate {
             switch context.formFields["action"] ?? "pause" {
             case "pause":
                 let result = try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
-                                                                             reason: "paused by its owner", by: AdminForms.actor(context))
+                                                                             reason: "paused by its owner", by: context.actor)
                 context.flash(.success, "Uploads to \(account.displayName) paused; \(result.deactivatedPortals) portal(s) stopped accepting uploads. Its files stay reachable.")
             case "disconnect":
-                let done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                let done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: context.actor)
                 let message = StorageAccountMessages.disconnect(context, account, done.result, done.revocation)
                 context.flash(done.revocation.providerTold ? .success : .error, message)
             default:

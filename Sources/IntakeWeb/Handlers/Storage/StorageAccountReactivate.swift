@@ -10,7 +10,7 @@ enum StorageAccountReactivate {
         let services = context.services
         let account = try context.ownedStorageAccount()
         do {
-            switch try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context)) {
+            switch try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: context.actor) {
             case .reactivated(let result):
                 context.flash(.success, "\(account.displayName) is active again; \(result.reactivatedPortals) portal(s) switched off with it accept uploads again and its files are reachable.")
             case .reconnectRequired(let why):

@@ -8,7 +8,7 @@ enum StorageFix {
     static func handle(_ context: RequestContext) throws -> Response {
         let services = context.services
         let summary = try services.stores.storageAccountManager.ensureStorageAccounts(
-            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: context.actor)
         context.flash(summary.errors.isEmpty ? .success : .error,
                       "Storage checked: \(summary.created) created, \(summary.reactivated) reactivated, \(summary.validated) fine"
                           + (summary.errors.isEmpty ? "." : "; problems: \(summary.errors.joined(separator: "; "))"))

@@ -8,7 +8,7 @@ enum StorageSync {
         let services = context.services
         let result = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
-            http: try services.curl(), by: AdminForms.actor(context))
+            http: try services.curl(), by: context.actor)
         if result.failures.isEmpty {
             context.flash(.success, "\(result.checked) connection(s) checked; all fine.")
         } else {

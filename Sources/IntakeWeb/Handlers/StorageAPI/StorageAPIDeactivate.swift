@@ -14,12 +14,12 @@ enum StorageAPIDeactivate {
         switch body["action"] as? String ?? "pause" {
         case "pause":
             let result = try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
-                                                                                 reason: "paused by its owner", by: AdminForms.actor(context))
+                                                                                 reason: "paused by its owner", by: context.actor)
             return .json(["message": "Storage account deactivated successfully", "deactivatedPortals": .int(Int64(result.deactivatedPortals))])
         case "disconnect":
             let done: (result: PortalManagementResult, revocation: AccessTokens.Revocation)
             do {
-                done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+                done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: context.actor)
             } catch let error as OAuthError {
                 // Only when the account's refresh lease could not be had: nothing was changed.
                 throw HTTPError(.serviceUnavailable, code: "busy", "\(account.displayName) was not disconnected: \(error). Nothing was changed; try again.")

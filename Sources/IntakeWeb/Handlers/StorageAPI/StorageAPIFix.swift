@@ -9,7 +9,7 @@ enum StorageAPIFix {
         let services = context.services
         let before = try PortalStateChanges.snapshot(context)
         let summary = try services.stores.storageAccountManager.ensureStorageAccounts(
-            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+            userID: context.user!.id, respectDisconnected: false, tokens: try services.accessTokens(), by: context.actor)
         let moved = PortalStateChanges(from: before, to: try PortalStateChanges.snapshot(context))
         return .json(["message": "Storage accounts fixed successfully", "summary": [
             "created": .int(Int64(summary.created)), "reactivated": .int(Int64(summary.reactivated)), "validated": .int(Int64(summary.validated)),

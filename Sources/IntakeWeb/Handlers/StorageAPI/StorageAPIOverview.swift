@@ -7,7 +7,7 @@ enum StorageAPIOverview {
     static func handle(_ context: RequestContext) throws -> Response {
         let services = context.services
         let summary = try services.stores.storageAccountManager
-            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: true, by: AdminForms.actor(context))
+            .ensureStorageAccounts(userID: context.user!.id, respectDisconnected: true, by: context.actor)
         let active = try services.stores.storageAccounts.list(userID: context.user!.id).filter { $0.status == .active }
         return .json([
             "accounts": .array(try StorageConnectionJSON.list(context)),

@@ -8,7 +8,7 @@ enum StorageAPIReactivate {
     static func handle(_ context: RequestContext) throws -> Response {
         let services = context.services
         let account = try context.ownedStorageAccount(namedIn: try JSONBody.object(context))
-        let outcome = try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: AdminForms.actor(context))
+        let outcome = try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: context.actor)
         switch outcome {
         case .reactivated(let result):
             return .json(["message": "Storage account reactivated successfully", "reactivatedPortals": .int(Int64(result.reactivatedPortals))])

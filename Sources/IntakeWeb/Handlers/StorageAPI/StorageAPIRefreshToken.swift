@@ -14,7 +14,7 @@ enum StorageAPIRefreshToken {
         let ids = try context.stores.oauthAccounts.ids(userID: context.user!.id, provider: kind)
         guard let id = ids.first else { throw HTTPError(.notFound, code: "not_connected", "No \(kind.rawValue) account is connected.") }
         do {
-            _ = try services.accessTokens().validAccessToken(oauthAccountID: id, actor: AdminForms.actor(context))
+            _ = try services.accessTokens().validAccessToken(oauthAccountID: id, actor: context.actor)
         } catch let error as OAuthError {
             switch error {
             case .revoked: throw HTTPError(.conflict, code: "storage_disconnected", "Access was revoked; the account is now disconnected. Reconnect it.")

@@ -9,7 +9,7 @@ enum StorageAPISync {
         let before = try PortalStateChanges.snapshot(context)
         _ = try services.stores.storageAccountManager.syncOAuthStatus(
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
-            http: try services.curl(), by: AdminForms.actor(context))
+            http: try services.curl(), by: context.actor)
         let moved = PortalStateChanges(from: before, to: try PortalStateChanges.snapshot(context))
         return .json(["message": "Storage accounts synced successfully",
                       "summary": ["deactivatedPortals": .int(Int64(moved.deactivated)), "reactivatedPortals": .int(Int64(moved.reactivated))]])

@@ -11,7 +11,7 @@ enum FileRemoval {
             throw HTTPError(.conflict, code: "file_unavailable", "The file's storage account cannot be reached, so the file is kept. Reconnect it first.")
         }
         do {
-            return try context.stores.files.delete(id: file.id, provider: try provider(context, file), by: AdminForms.actor(context))
+            return try context.stores.files.delete(id: file.id, provider: try provider(context, file), by: context.actor)
         } catch let error as StorageProviderError {
             throw HTTPError(HTTPStatus(502, "Bad Gateway"), code: "storage_failed", "The storage refused the deletion: \(error.message)")
         } catch is FileStore.FileBusy {

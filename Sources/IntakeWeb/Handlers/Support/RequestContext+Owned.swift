@@ -6,7 +6,7 @@ import Web
 extension RequestContext {
     /// The owner's portal named by the path.
     func ownedPortal() throws -> Portal {
-        guard let portal = try stores.portals.find(id: try AdminForms.id(self)), portal.userID == user!.id else {
+        guard let portal = try stores.portals.find(id: try pathID()), portal.userID == user!.id else {
             throw HTTPError(.notFound, code: "not_found", "There is no such portal.")
         }
         return portal
@@ -14,7 +14,7 @@ extension RequestContext {
 
     /// The owner's file named by the path.
     func ownedFile() throws -> FileRecord {
-        guard let file = try stores.files.find(id: try AdminForms.id(self)), file.userID == user!.id else {
+        guard let file = try stores.files.find(id: try pathID()), file.userID == user!.id else {
             throw HTTPError(.notFound, code: "not_found", "There is no such file.")
         }
         return file
@@ -22,7 +22,7 @@ extension RequestContext {
 
     /// The owner's storage account named by the path.
     func ownedStorageAccount() throws -> StorageAccount {
-        guard let account = try stores.storageAccounts.find(id: try AdminForms.id(self)), account.userID == user!.id else {
+        guard let account = try stores.storageAccounts.find(id: try pathID()), account.userID == user!.id else {
             throw HTTPError(.notFound, code: "not_found", "There is no such storage account.")
         }
         return account
