@@ -10,6 +10,9 @@ final class ManualClock: Clock {
     init(_ start: Int64 = 1_800_000_000) { time = Mutex(start) }
     func now() -> Int64 { time.withLock { $0 } }
     func advance(_ seconds: Int64) { time.withLock { $0 += seconds } }
+    /// Waiting lets other threads run for real (a concurrent refresh must get to finish) but moves
+    /// this clock only as the test says.
+    func pause(milliseconds: Int) { Thread.sleep(forTimeInterval: Double(milliseconds) / 1000) }
 }
 
 /// A fresh database with Intake's schema for one test, removed afterwards: TestSupport's

@@ -70,4 +70,13 @@ struct UploadLifecycleTests {
         #expect(PortalInactiveReason(accountStatus: .error) == .storageError)
         for reason in PortalInactiveReason.allCases { #expect(PortalInactiveReason(rawValue: reason.rawValue) == reason && !reason.ownerMessage.isEmpty) }
     }
+
+    @Test("token refresh: a fresh token is used, a taken lease refreshes, a busy one is waited for until the deadline")
+    func tokenRefresh() {
+        #expect(TokenRefreshMachine.next(.tokenFresh, now: 100, deadline: 90) == .useToken)
+        #expect(TokenRefreshMachine.next(.leaseTaken, now: 100, deadline: 90) == .refreshUnderLease)
+        #expect(TokenRefreshMachine.next(.leaseHeldElsewhere, now: 89, deadline: 90) == .waitAndLookAgain)
+        #expect(TokenRefreshMachine.next(.leaseHeldElsewhere, now: 90, deadline: 90) == .giveUp)
+        #expect(TokenRefreshMachine.next(.leaseHeldElsewhere, now: 500, deadline: 90) == .giveUp)
+    }
 }

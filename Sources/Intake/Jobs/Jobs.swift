@@ -84,7 +84,7 @@ public struct Jobs {
             let domain = address.split(separator: "@").last.map(String.init) ?? "localhost"
             report.mailSent = try MailOutbox(db: db, clock: clock).deliverDue { mail in
                 try transport.sendMail(url: url, from: address, to: [mail.to],
-                                  message: MailOutbox.format(mail, from: from, date: Date(), domain: domain),
+                                  message: MailOutbox.format(mail, from: from, date: Date(timeIntervalSince1970: TimeInterval(clock.now())), domain: domain),
                                   username: configuration.smtpUsername, password: configuration.smtpPassword)
             }
         }

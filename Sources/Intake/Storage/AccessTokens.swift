@@ -80,17 +80,23 @@ public final class AccessTokens {
 
     /// A valid access token for the OAuth account, refreshed if it expires within five minutes.
     public func validAccessToken(oauthAccountID id: Int64, actor: AuditLog.Actor) throws -> String {
-        let deadline = Date().addingTimeInterval(Double(Self.leaseSeconds))
+        let deadline = clock.now() + Self.leaseSeconds
         while true {
-            if let token = try freshToken(id) { return token }
-            if try acquireLease(id) {
+            let token = try freshToken(id)
+            let observation: TokenRefreshMachine.Observation = token != nil ? .tokenFresh : try acquireLease(id) ? .leaseTaken : .leaseHeldElsewhere
+            switch TokenRefreshMachine.next(observation, now: clock.now(), deadline: deadline) {
+            case .useToken:
+                return token!
+            case .refreshUnderLease:
                 defer { releaseLease(id) }
                 // Someone may have refreshed between our look and our lease.
                 if let token = try freshToken(id) { return token }
                 return try refresh(id, actor: actor).token
+            case .waitAndLookAgain:
+                clock.pause(milliseconds: TokenRefreshMachine.pauseMilliseconds)
+            case .giveUp:
+                throw OAuthError.temporary("another refresh of this account did not finish")
             }
-            guard Date() < deadline else { throw OAuthError.temporary("another refresh of this account did not finish") }
-            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 
@@ -197,14 +203,17 @@ public final class AccessTokens {
 
     /// Runs `body` holding this account's refresh lease, waiting for another holder to finish.
     private func withLease<T>(_ id: Int64, _ body: () throws -> T) throws -> T {
-        let deadline = Date().addingTimeInterval(Double(Self.leaseSeconds))
+        let deadline = clock.now() + Self.leaseSeconds
         while true {
-            if try acquireLease(id) {
+            switch TokenRefreshMachine.next(try acquireLease(id) ? .leaseTaken : .leaseHeldElsewhere, now: clock.now(), deadline: deadline) {
+            case .refreshUnderLease, .useToken:
                 defer { releaseLease(id) }
                 return try body()
+            case .waitAndLookAgain:
+                clock.pause(milliseconds: TokenRefreshMachine.pauseMilliseconds)
+            case .giveUp:
+                throw OAuthError.temporary("another refresh of this account did not finish")
             }
-            guard Date() < deadline else { throw OAuthError.temporary("another refresh of this account did not finish") }
-            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 
