@@ -37,17 +37,20 @@ public final class Application {
         func tus(_ method: HTTPMethod, _ path: String, _ handler: @escaping Handler) {
             r.add(method, path, Route(access: .anyone, handler: handler, csrfToken: false))
         }
+        // Handlers/Site and Handlers/Session
         add(.get, "/healthz", .anyone, HealthCheck.handle)
         add(.get, "/", .anyone, HomeRedirect.handle)
         add(.get, "/login", .anyone, LoginShow.handle)
         add(.post, "/login", .anyone, LoginSubmit.handle)
         add(.post, "/logout", .anyone, LogoutSubmit.handle)
+        // Handlers/PublicPortal and Handlers/Receipts: what a client sees
         add(.get, "/p/:slug", .anyone, PublicPortalShow.handle)
         add(.post, "/p/:slug/password", .anyone, PublicPortalPassword.handle)
         add(.post, "/p/:slug/upload", .anyone, PublicPortalUpload.handle)
         add(.post, "/api/upload", .anyone, UploadAPICreate.handle)
         add(.get, "/p/:slug/receipt", .anyone, ReceiptShow.handle)
         add(.get, "/api/receipts/:token", .anyone, ReceiptAPIShow.handle)
+        // Handlers/Tus: resumable uploads
         tus(.options, "/api/tus", TusOptions.handle)
         tus(.post, "/api/tus", TusCreate.handle)
         tus(.options, "/api/tus/:id", TusOptions.handle)
@@ -55,6 +58,7 @@ public final class Application {
         tus(.get, "/api/tus/:id", TusStatus.handle)
         tus(.patch, "/api/tus/:id", TusPatch.handle)
         tus(.delete, "/api/tus/:id", TusTerminate.handle)
+        // Handlers/Site, Handlers/Portals
         add(.get, "/dashboard", .signedIn, DashboardShow.handle)
         add(.get, "/dashboard/portals", .signedIn, PortalList.handle)
         add(.post, "/dashboard/portals", .signedIn, PortalCreate.handle)
@@ -67,6 +71,7 @@ public final class Application {
         add(.get, "/api/portals/:id", .signedIn, PortalAPIShow.handle)
         add(.put, "/api/portals/:id", .signedIn, PortalAPIUpdate.handle)
         add(.delete, "/api/portals/:id", .signedIn, PortalDelete.handle)
+        // Handlers/Files
         add(.get, "/dashboard/files", .signedIn, FileList.handle)
         add(.post, "/dashboard/files/:id/delete", .signedIn, FileDelete.handle)
         add(.post, "/dashboard/files/:id/retry", .signedIn, FileRetry.handle)
@@ -74,10 +79,12 @@ public final class Application {
         add(.get, "/api/uploads/:id", .signedIn, FileAPIShow.handle)
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)
         add(.get, "/api/v1/uploads", .signedIn, FileAPIList.handle)
+        // Handlers/Account
         add(.get, "/account", .signedIn, AccountShow.handle)
         add(.post, "/account/profile", .signedIn, AccountProfileSave.handle)
         add(.post, "/account/password", .signedIn, AccountPasswordSave.handle)
         add(.post, "/account/notifications", .signedIn, AccountNotificationsSave.handle)
+        // Handlers/Storage and Handlers/StorageAPI
         add(.get, "/dashboard/settings", .signedIn, StorageSettingsShow.handle)
         add(.post, "/dashboard/settings/connect", .signedIn, StorageConnect.handle)
         add(.post, "/dashboard/settings/accounts/:id/deactivate", .signedIn, StorageAccountDeactivate.handle)
@@ -92,6 +99,7 @@ public final class Application {
         add(.post, "/api/storage/fix-accounts", .signedIn, StorageAPIFix.handle)
         add(.post, "/api/storage/sync-oauth-status", .signedIn, StorageAPISync.handle)
         add(.post, "/api/storage/refresh-token", .signedIn, StorageAPIRefreshToken.handle)
+        // Handlers/Admin
         add(.get, "/admin", .admin, AdminOverview.handle)
         add(.get, "/admin/users", .admin, AdminUserList.handle)
         add(.get, "/admin/users/:id", .admin, AdminUserShow.handle)
@@ -108,6 +116,7 @@ public final class Application {
         add(.post, "/admin/tariffs/:id/delete", .admin, AdminTariffDelete.handle)
         add(.get, "/admin/audit", .admin, AdminAuditList.handle)
         if debug {
+            // Handlers/Debug
             add(.get, "/_debug/sleep", .anyone, DebugSleep.handle)
             add(.post, "/_debug/multipart", .anyone, DebugMultipart.handle)
         }
