@@ -4,7 +4,7 @@ import Database
 /// the only way the layers above read or write the database (SQL lives in the stores).
 public struct Stores {
     public let db: Database
-    public let clock: Clock
+    public let clock: EpochClock
     /// Seals OAuth verifiers and tokens.
     let secretKey: [UInt8]
     let currency: Currency
@@ -12,7 +12,7 @@ public struct Stores {
     /// Hears every storage account status change once it is written (one log line each).
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8], currency: Currency, sessionPolicy: SessionPolicy = SessionPolicy(),
+    public init(db: Database, clock: EpochClock, secretKey: [UInt8], currency: Currency, sessionPolicy: SessionPolicy = SessionPolicy(),
                 onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock

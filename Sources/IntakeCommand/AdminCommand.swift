@@ -58,7 +58,7 @@ struct AdminCommand: ParsableCommand {
 
 /// Shared by the account commands.
 enum AccountTools {
-    static func open() throws -> (Database, Clock) {
+    static func open() throws -> (Database, EpochClock) {
         let config = Startup.configuration()
         try Startup.ensureHome(config)
         let db = try SQLiteDatabase(path: config.databasePath)

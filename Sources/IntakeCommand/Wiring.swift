@@ -29,12 +29,12 @@ enum Wiring {
 private final class ThreadParts {
     let configuration: Configuration
     let database: Database
-    let clock: Clock
+    let clock: EpochClock
     let secretKey: [UInt8]
     let onStatusChange: (StorageAccountStatusChange) -> Void
     private var curlClient: CurlClient?
 
-    init(configuration: Configuration, database: Database, clock: Clock, secretKey: [UInt8],
+    init(configuration: Configuration, database: Database, clock: EpochClock, secretKey: [UInt8],
          onStatusChange: @escaping (StorageAccountStatusChange) -> Void) {
         self.configuration = configuration
         self.database = database

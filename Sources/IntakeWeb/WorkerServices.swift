@@ -13,7 +13,7 @@ public final class WorkerServices {
     public let database: Database
     public let templates: TemplateLibrary
     public let logger: Logger
-    public let clock: Clock
+    public let clock: EpochClock
     /// The key that signs flash cookies (and, later, seals secrets at rest).
     public let secretKey: [UInt8]
     public let sessionPolicy: SessionPolicy
@@ -45,7 +45,7 @@ public final class WorkerServices {
     }
 
     public init(configuration: Configuration, database: Database, templates: TemplateLibrary, logger: Logger,
-                clock: Clock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy(), parts: Parts = .none) {
+                clock: EpochClock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy(), parts: Parts = .none) {
         self.configuration = configuration
         self.database = database
         self.templates = templates

@@ -24,7 +24,7 @@ struct AccessTokenTests {
 
     /// A database with a user whose Google account is connected (tokens from the fake's real
     /// code flow), a Drive storage account and one portal on it.
-    func setUp(_ db: SQLiteDatabase, clock: Clock) throws -> Setup {
+    func setUp(_ db: SQLiteDatabase, clock: EpochClock) throws -> Setup {
         let fake = try FakeOAuthServer(kind: .google)
         let provider = OAuthProvider.google(clientID: fake.clientID, clientSecret: fake.clientSecret, authorizationURL: fake.authorizationURL,
                                             tokenURL: fake.tokenURL, userinfoURL: fake.identityURL, revocationURL: fake.revocationURL)
@@ -54,7 +54,7 @@ struct AccessTokenTests {
         }
     }
 
-    func tokens(_ s: Setup, _ clock: Clock, retry: RetryPolicy = RetryPolicy(),
+    func tokens(_ s: Setup, _ clock: EpochClock, retry: RetryPolicy = RetryPolicy(),
                 onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) throws -> AccessTokens {
         AccessTokens(db: try SQLiteDatabase(path: s.path), clock: clock, secretKey: key, providers: [.google: s.provider],
                      http: try CurlClient(), retry: retry, onStatusChange: onStatusChange)

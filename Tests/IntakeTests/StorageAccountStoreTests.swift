@@ -8,7 +8,7 @@ import Testing
 struct StorageAccountStoreTests {
     let actor = AuditLog.Actor(userID: nil, remoteAddress: "test")
 
-    func owner(_ db: Database, _ clock: Clock) throws -> User {
+    func owner(_ db: Database, _ clock: EpochClock) throws -> User {
         try UserStore(db: db, clock: clock).create(email: "o@example.com", name: "O", password: "long enough pw", role: .user)
     }
 

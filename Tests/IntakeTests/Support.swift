@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 
 /// A clock the test moves by hand.
-final class ManualClock: Clock {
+final class ManualClock: EpochClock {
     private let time: Mutex<Int64>
     init(_ start: Int64 = 1_800_000_000) { time = Mutex(start) }
     func now() -> Int64 { time.withLock { $0 } }

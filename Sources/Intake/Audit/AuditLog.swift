@@ -4,9 +4,9 @@ import Database
 /// Written in the same transaction as the change it records.
 public struct AuditLog {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

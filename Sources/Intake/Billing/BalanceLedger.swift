@@ -5,9 +5,9 @@ import Database
 /// (The purchase API appends to it in the same transaction as what it pays for.)
 public struct BalanceLedger {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

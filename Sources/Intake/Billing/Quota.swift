@@ -85,9 +85,9 @@ public struct UserQuota: Sendable {
 /// Quotas by user: the admin list and the changes to one user's quota parts.
 public struct QuotaStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

@@ -86,10 +86,10 @@ public enum StoragePricingForm {
 /// Pricing versions in the database; the newest is the one in force.
 public struct StoragePricingStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let currency: Currency
 
-    public init(db: Database, clock: Clock, currency: Currency) {
+    public init(db: Database, clock: EpochClock, currency: Currency) {
         self.db = db
         self.clock = clock
         self.currency = currency

@@ -53,9 +53,9 @@ public struct TariffPlanInput: Sendable, Equatable {
 /// its users keep it, nobody new can be given it.
 public struct TariffPlanStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

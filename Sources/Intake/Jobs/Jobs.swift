@@ -10,7 +10,7 @@ import Spool
 /// a lease, so several hosts sharing a database do not duplicate the work.
 public struct Jobs {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let liveness: any ProcessLiveness
     let holder: LeaseHolder
     let configuration: Configuration
@@ -21,7 +21,7 @@ public struct Jobs {
 
     /// `holder` leads in this process's name; a runner that rebuilds its `Jobs` after a failure
     /// passes the same one, so it keeps its leadership. By default, a holder of its own.
-    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
+    public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
                 configuration: Configuration) {
         self.db = db
         self.clock = clock

@@ -39,11 +39,11 @@ public struct Lease {
     }
 
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let liveness: any ProcessLiveness
     public let storage: Storage
 
-    public init(db: Database, clock: Clock, liveness: any ProcessLiveness, storage: Storage) {
+    public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness, storage: Storage) {
         self.db = db
         self.clock = clock
         self.liveness = liveness

@@ -13,12 +13,12 @@ public struct OutgoingMail: Sendable, Equatable {
 /// failure never fails what caused the mail.
 public struct MailOutbox {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
     /// After this many failed attempts a message is given up (and stays in the table).
     public static let maxAttempts = 20
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

@@ -15,12 +15,12 @@ public enum NotificationMode: String, Sendable, CaseIterable {
 /// in the caller's transaction, so a notification exists exactly when the delivery does.
 public struct UploadNotifications {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
     /// A digest goes out at most this often per owner.
     public static let digestInterval: Int64 = 24 * 3600
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

@@ -15,7 +15,7 @@ import Spool
 /// grant at the provider and forgets the tokens.
 public final class AccessTokens {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let key: [UInt8]
     let providers: [OAuthProvider.Kind: OAuthProvider]
     /// Where the token and revocation requests go (libcurl in production).
@@ -35,7 +35,7 @@ public final class AccessTokens {
     /// One refresh per account at a time: a row of `oauth_refresh_leases` while it runs.
     static let leaseStorage = Lease.Storage(table: "oauth_refresh_leases", key: "oauth_account_id", holder: "holder", expires: "expires_at", ownRow: true)
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
+    public init(db: Database, clock: EpochClock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
                 liveness: any ProcessLiveness = LocalProcesses(), retry: RetryPolicy = RetryPolicy(),
                 onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db

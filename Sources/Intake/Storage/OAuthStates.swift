@@ -6,12 +6,12 @@ import Sodium
 /// session that started it, usable once and for ten minutes; the PKCE verifier waits here sealed.
 public struct OAuthStates {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let key: [UInt8]
 
     public static let lifetimeSeconds: Int64 = 600
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8]) {
+    public init(db: Database, clock: EpochClock, secretKey: [UInt8]) {
         self.db = db
         self.clock = clock
         self.key = secretKey

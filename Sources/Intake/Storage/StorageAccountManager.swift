@@ -6,11 +6,11 @@ import Integrations
 /// owner's actions that need the provider: reactivate (Check again) and disconnect.
 public struct StorageAccountManager {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
     /// `onStatusChange` hears of every status change made here (the worker logs them).
-    public init(db: Database, clock: Clock, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+    public init(db: Database, clock: EpochClock, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
         self.onStatusChange = onStatusChange

@@ -51,11 +51,11 @@ public struct StorageAccountStatusChange: Sendable, Equatable {
 /// Storage accounts, and the one place their status changes (`handleStatusChange`).
 public struct StorageAccountStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
     /// `onStatusChange` hears of every status change once it is written (the worker logs it).
-    public init(db: Database, clock: Clock, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+    public init(db: Database, clock: EpochClock, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.clock = clock
         self.onStatusChange = onStatusChange

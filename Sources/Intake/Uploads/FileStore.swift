@@ -29,11 +29,11 @@ public struct FileRecord: Sendable, Equatable {
 /// Files of an owner: the filtered list (paged by id, newest first), and delete with cascade.
 public struct FileStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     /// Which processes still run: a file whose deliverer died can be deleted at once.
     let liveness: any ProcessLiveness
 
-    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses()) {
+    public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
         self.clock = clock
         self.liveness = liveness

@@ -106,9 +106,9 @@ public enum PortalRules {
 /// deactivate, delete (a portal with files is kept: deactivate it instead).
 public struct PortalStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

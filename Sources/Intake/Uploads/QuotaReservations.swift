@@ -6,7 +6,7 @@ import Spool
 /// between them; it becomes usage when the file is recorded, or is released (or expires).
 public struct QuotaReservations {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     /// Which processes still run: a dead request's reservation is dropped at once.
     let liveness: any ProcessLiveness
 
@@ -14,7 +14,7 @@ public struct QuotaReservations {
     /// recovery job for crashed uploads relies on it).
     public static let lifetimeSeconds: Int64 = 6 * 3600
 
-    public init(db: Database, clock: Clock, liveness: any ProcessLiveness = LocalProcesses()) {
+    public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
         self.clock = clock
         self.liveness = liveness

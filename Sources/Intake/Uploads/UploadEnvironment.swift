@@ -6,7 +6,7 @@ import Spool
 /// What the upload pipeline is built from, injected so tests swap the scanner and providers.
 public struct UploadEnvironment {
     public let db: Database
-    public let clock: Clock
+    public let clock: EpochClock
     public let secretKey: [UInt8]
     public let spoolDirectory: String
     /// nil: scanning is off (the admin overview says so).
@@ -18,7 +18,7 @@ public struct UploadEnvironment {
     /// Which processes still run: a lease or reservation of a dead one is free at once.
     public let liveness: any ProcessLiveness
 
-    public init(db: Database, clock: Clock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
+    public init(db: Database, clock: EpochClock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
                 liveness: any ProcessLiveness = LocalProcesses(), provider: @escaping (StorageAccount) throws -> StorageProvider) {
         self.db = db
         self.clock = clock

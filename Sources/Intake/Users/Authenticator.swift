@@ -14,7 +14,7 @@ public struct Authenticator {
     let users: UserStore
     let throttle: SignInThrottle
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         users = UserStore(db: db, clock: clock)
         throttle = SignInThrottle(db: db, clock: clock)
     }
@@ -44,13 +44,13 @@ public struct Authenticator {
 /// every worker process sees the same counts.
 public struct SignInThrottle {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
     public static let freeFailures = 5
     public static let maximumDelay: Int64 = 300
     public static let forgetAfter: Int64 = 15 * 60
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }

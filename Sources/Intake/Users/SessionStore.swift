@@ -32,10 +32,10 @@ public struct Session: Sendable, Equatable {
 /// of the database does not hold usable session cookies.
 public struct SessionStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
     let policy: SessionPolicy
 
-    public init(db: Database, clock: Clock, policy: SessionPolicy = SessionPolicy()) {
+    public init(db: Database, clock: EpochClock, policy: SessionPolicy = SessionPolicy()) {
         self.db = db
         self.clock = clock
         self.policy = policy

@@ -4,9 +4,9 @@ import Sodium
 /// Users in the database: create, find, update, and the admin list.
 public struct UserStore {
     let db: Database
-    let clock: Clock
+    let clock: EpochClock
 
-    public init(db: Database, clock: Clock) {
+    public init(db: Database, clock: EpochClock) {
         self.db = db
         self.clock = clock
     }
