@@ -4,8 +4,12 @@ import PackageDescription
 /// Intake: a self-hosted client upload portal served as FastCGI workers behind nginx.
 ///
 /// Layers, each depending only on those above it: C system libraries → safe wrappers
-/// (`FastCGI`, `Database`, `Sodium`) and the transport-free `Web` and `Templates` → the
-/// `Intake` domain → `IntakeWeb` (routes and pages) → the thin `intake` executable.
+/// (`FastCGI`, `Database`, `Sodium`, `Checksums`, `Curl`, and `Spool`, the only way to the
+/// operating system's files and processes) and the transport-free `Web` and `Templates` →
+/// `Integrations` (OAuth, storage providers, the scanner) → the `Intake` domain (no C module, no
+/// Glibc, no libcurl: spool files, process liveness and HTTP come in through `Spool`,
+/// `ProcessLiveness` and `HTTPTransport`) → `IntakeWeb` (routes, one file per action, forms,
+/// views; no SQL, no wiring) → `IntakeCommand`, the `intake` executable, which wires the graph.
 let package = Package(
     name: "Intake",
     platforms: [.macOS(.v15)],
