@@ -51,10 +51,11 @@ public final class ListenSocket {
             if Self.isLiveUnixSocket(path) {
                 throw FastCGIError.system("another server is listening on \(path)", errno: EADDRINUSE)
             }
+            // The address first: a path that cannot be one leaves no socket open behind.
+            var addr = try Self.unixAddress(path)
             unlink(path)
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw FastCGIError.system("socket", errno: errno) }
-            var addr = try Self.unixAddress(path)
             let rc = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
