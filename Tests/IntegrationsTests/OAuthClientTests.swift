@@ -75,6 +75,12 @@ struct OAuthClientTests {
         fake.failNextTokenCalls(Array(repeating: .status(500, retryAfter: nil), count: 10))
         #expect(throws: OAuthError.temporary("temporarily_unavailable")) { try oauth.refresh(refreshToken: refresh, client: curl) }
         fake.failNextTokenCalls([])
+        // A wrong client secret is the server's misconfiguration, not the owner's grant going away:
+        // refused, never "revoked" (which would disconnect every account of the provider).
+        fake.failNextTokenCalls([.oauthError(401, "invalid_client")])
+        #expect(throws: OAuthError.refused(status: 401, error: "invalid_client")) { try oauth.refresh(refreshToken: refresh, client: curl) }
+        fake.failNextTokenCalls([.oauthError(400, "unauthorized_client")])
+        #expect(throws: OAuthError.refused(status: 400, error: "unauthorized_client")) { try oauth.refresh(refreshToken: refresh, client: curl) }
         fake.revoke(accountID: "acct-1")
         #expect(throws: OAuthError.revoked("invalid_grant")) { try oauth.refresh(refreshToken: refresh, client: curl) }
     }

@@ -1,5 +1,6 @@
 import Curl
 import Database
+import Logging
 import Foundation
 import Integrations
 import Sodium
@@ -77,6 +78,9 @@ public final class AccessTokens {
         try db.execute("UPDATE oauth_accounts SET access_token_sealed = $1, access_token_expires_at = $2, updated_at = $3 WHERE id = $4",
                        [access, now + grant.expiresIn, now, id])
     }
+
+    /// Where refusals that change no account's state are logged.
+    static let log = Logger(label: "intake.tokens")
 
     /// A valid access token for the OAuth account, refreshed if it expires within five minutes.
     public func validAccessToken(oauthAccountID id: Int64, actor: AuditLog.Actor) throws -> String {
@@ -278,7 +282,10 @@ public final class AccessTokens {
             switch error {
             case .revoked(let code): try changeStorageStatus(row, .accessRevoked, reason: "refresh refused: \(code)", actor: actor)
             case .temporary(let code): try changeStorageStatus(row, .temporaryFailure, reason: "refresh failed: \(code)", actor: actor)
-            case .refused: break
+            case .refused(let status, let code):
+                // The account's state is not the provider's answer here (a wrong client secret,
+                // say): nothing changes, and the operator reads why.
+                Self.log.error("token refresh refused by the provider", metadata: ["oauth_account_id": "\(id)", "status": "\(status)", "error": "\(code)"])
             }
             throw error
         }

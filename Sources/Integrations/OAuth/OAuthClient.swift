@@ -109,11 +109,14 @@ public struct OAuthClient {
     }
 
     /// RFC 6749 §5.2 error bodies: `invalid_grant` means the grant is gone; 5xx and 429 are
-    /// temporary; 401 from an API call means the token was revoked.
+    /// temporary; 401 from an API call means the token was revoked — but `invalid_client` and
+    /// `unauthorized_client` (a wrong client id or secret on this server) say nothing about the
+    /// owner's grant, and must never disconnect every account of the provider.
     private func classify(_ response: HTTPResponse) -> OAuthError {
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         let code = (json?["error"] as? String) ?? ((json?["error"] as? [String: Any])?[".tag"] as? String) ?? "http_\(response.status)"
         if response.status >= 500 || response.status == 429 { return .temporary(code) }
+        if code == "invalid_client" || code == "unauthorized_client" { return .refused(status: response.status, error: code) }
         if code == "invalid_grant" || code == "invalid_token" || code == "expired_access_token" || response.status == 401 {
             return .revoked(code)
         }
