@@ -9,12 +9,13 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `INTAKE_LISTEN`: `127.0.0.1:9000` for TCP, anything else is a socket path.
     public static func parse(_ text: String) -> ListenAddress? {
-        if let colon = text.lastIndex(of: ":"), !text.hasPrefix("/"), !text.hasPrefix("."),
-           let port = UInt16(text[text.index(after: colon)...]), port > 0 {
+        if let colon = text.lastIndex(of: ":"), !text.hasPrefix("/"), !text.hasPrefix(".") {
             let host = String(text[..<colon])
+            let port = UInt16(text[text.index(after: colon)...]).flatMap { $0 > 0 ? $0 : nil }
             var addr = in_addr()
-            guard inet_pton(AF_INET, host, &addr) == 1 else { return nil }
-            return .tcp(host: host, port: port)
+            // An IPv4 host must come with a real port: a typo there is an error, never a file name.
+            if inet_pton(AF_INET, host, &addr) == 1 { return port.map { .tcp(host: host, port: $0) } }
+            if port != nil { return nil }
         }
         return text.isEmpty ? nil : .unix(path: text)
     }

@@ -56,7 +56,7 @@ private final class ThreadParts {
         return made
     }
 
-    /// Access tokens, refreshed under a lease held in this thread's name.
+    /// Access tokens; each refresher holds the account's refresh lease under its own name.
     func accessTokens() throws -> AccessTokens {
         AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, http: try curl(),
                      onStatusChange: onStatusChange)

@@ -75,7 +75,7 @@ public final class WorkerServices {
     /// The provider holding a storage account's files, for uploads, downloads and deletes.
     public func storageProvider(for account: StorageAccount) throws -> StorageProvider { try parts.storageProvider(account) }
 
-    /// Access tokens, refreshed under a lease held in this thread's name.
+    /// Access tokens; each refresher holds the account's refresh lease under its own name.
     public func accessTokens() throws -> AccessTokens { try parts.accessTokens() }
 
     /// One log line per storage account status change, beside its audit entry: the account, the

@@ -16,8 +16,9 @@ struct ListenAddressTests {
         #expect(ListenAddress.parse(text) == expected)
     }
 
-    @Test("refused: empty, and a host with a port whose host is not an IPv4 address", arguments: [
+    @Test("refused: empty, a host with a port whose host is not an IPv4 address, and an IPv4 host with a port that is none", arguments: [
         "", "localhost:9000", "example.com:80", "256.0.0.1:80", "::1:9000",
+        "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", "127.0.0.1:90x", "127.0.0.1:-1",
     ])
     func refused(text: String) {
         #expect(ListenAddress.parse(text) == nil, "\(text)")
