@@ -80,6 +80,10 @@ public final class Application {
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)
         add(.get, "/api/v1/uploads", .signedIn, FileAPIList.handle)
         // Handlers/Account
+        // Handlers/Billing
+        add(.get, "/dashboard/billing", .signedIn, BillingShow.handle)
+        add(.get, "/dashboard/billing/statement.csv", .signedIn, BillingStatementCSV.handle)
+        add(.get, "/api/v1/billing/balance", .signedIn, BillingAPIBalance.handle)
         add(.get, "/account", .signedIn, AccountShow.handle)
         add(.post, "/account/profile", .signedIn, AccountProfileSave.handle)
         add(.post, "/account/password", .signedIn, AccountPasswordSave.handle)
@@ -104,6 +108,7 @@ public final class Application {
         add(.get, "/admin/users", .admin, AdminUserList.handle)
         add(.get, "/admin/users/:id", .admin, AdminUserShow.handle)
         add(.post, "/admin/users/:id/plan", .admin, AdminUserPlanSave.handle)
+        add(.post, "/admin/users/:id/balance", .admin, AdminUserBalanceSave.handle)
         add(.get, "/admin/storage/pricing", .admin, AdminPricingShow.handle)
         add(.post, "/admin/storage/pricing", .admin, AdminPricingSave.handle)
         add(.get, "/admin/storage/quotas", .admin, AdminQuotaList.handle)

@@ -30,6 +30,8 @@ struct MoneyTests {
         #expect(Money(minorUnits: 499, currency: usd).decimalText == "4.99")
         #expect(Money(minorUnits: 5, currency: usd).decimalText == "0.05")
         #expect(Money(minorUnits: 500, currency: jpy).decimalText == "500")
+        #expect(Money(minorUnits: -250, currency: usd).decimalText == "-2.50" && Money(minorUnits: -5, currency: usd).decimalText == "-0.05")
+        #expect(Money(minorUnits: Int64.min, currency: usd).decimalText == "-92233720368547758.08", "the most negative amount, without overflow")
         #expect(Money(minorUnits: 1234, currency: kwd).description == "1.234 KWD")
         #expect(Currency(code: "XYZ") == nil)
     }

@@ -43,13 +43,14 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `4.99` for 499 cents: the form's own notation, so a value shown can be saved back.
+    /// A charge reads `-2.50`.
     public var decimalText: String {
         guard currency.exponent > 0 else { return String(minorUnits) }
-        var divisor: Int64 = 1
+        var divisor: UInt64 = 1
         for _ in 0..<currency.exponent { divisor *= 10 }
-        let whole = minorUnits / divisor
-        let fraction = String(minorUnits % divisor)
-        return "\(whole).\(String(repeating: "0", count: currency.exponent - fraction.count))\(fraction)"
+        let magnitude = minorUnits.magnitude
+        let fraction = String(magnitude % divisor)
+        return "\(minorUnits < 0 ? "-" : "")\(magnitude / divisor).\(String(repeating: "0", count: currency.exponent - fraction.count))\(fraction)"
     }
 
     /// `4.99 USD`.

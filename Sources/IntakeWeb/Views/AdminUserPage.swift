@@ -5,7 +5,8 @@ import Web
 /// `admin/user`: one user with their quota's parts, balance and plan, and the forms to assign a
 /// plan and to set or clear the quota override (its value as typed after an error).
 enum AdminUserPage {
-    static func render(_ context: RequestContext, userID: Int64, errors: FieldErrors, overrideValue: TemplateValue?) throws -> Response {
+    static func render(_ context: RequestContext, userID: Int64, errors: FieldErrors, overrideValue: TemplateValue?,
+                       balanceForm: [String: String] = ["direction": "credit"]) throws -> Response {
         let services = context.services
         guard let user = try services.stores.users.find(id: userID) else {
             throw HTTPError(.notFound, code: "not_found", "There is no such user.")
@@ -29,6 +30,9 @@ enum AdminUserPage {
             "override": overrideValue ?? FormFieldView.size("override", bytes: quota.overrideBytes ?? quota.effectiveBytes),
             "errors": FormFieldView.errors(errors),
             "returnTo": .string("/admin/users/\(userID)"),
+            "balanceForm": .map(balanceForm.mapValues(TemplateValue.string)),
+            "debit": .bool(balanceForm["direction"] == "debit"),
+            "currency": .string(services.configuration.currency.code),
         ])
     }
 }

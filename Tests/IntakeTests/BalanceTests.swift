@@ -1,0 +1,91 @@
+import Database
+import Foundation
+import Synchronization
+import Testing
+@testable import Intake
+
+@Suite("Balances: admin credits and debits, never below zero, and the statement")
+struct BalanceTests {
+    let usd = Currency(code: "USD")!
+    let admin = AuditLog.Actor(userID: nil, remoteAddress: "127.0.0.1")
+
+    func seed(_ db: Database) throws {
+        try db.execute("""
+            INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at)
+            VALUES (1, 'a@example.com', 'a@example.com', 'A', 'x', 'user', 0, 0)
+            """)
+    }
+
+    @Test("credit, debit, a debit past the balance refused with the shortfall and nothing written; every change audited")
+    func adjust() throws {
+        try withDatabase { db in
+            try seed(db)
+            let ledger = BalanceLedger(db: db, clock: ManualClock())
+            #expect(try ledger.adjust(userID: 1, amount: Money(minorUnits: 1250, currency: usd), reason: "Welcome credit", by: admin).minorUnits == 1250)
+            #expect(try ledger.adjust(userID: 1, amount: Money(minorUnits: -250, currency: usd), reason: "Correction", by: admin).minorUnits == 1000)
+            #expect(throws: InsufficientBalance(balance: Money(minorUnits: 1000, currency: usd), shortfall: Money(minorUnits: 1, currency: usd))) {
+                try ledger.adjust(userID: 1, amount: Money(minorUnits: -1001, currency: usd), reason: "Too much", by: admin)
+            }
+            #expect(throws: ValidationError.self) { try ledger.adjust(userID: 1, amount: Money(minorUnits: 5, currency: usd), reason: "  ", by: admin) }
+            #expect(throws: ValidationError.self) { try ledger.adjust(userID: 1, amount: Money(minorUnits: 0, currency: usd), reason: "x", by: admin) }
+            #expect(throws: ValidationError.self) {
+                try ledger.adjust(userID: 1, amount: Money(minorUnits: Int64.max, currency: usd), reason: "Overflow", by: admin)
+            }
+            #expect(try db.scalar("SELECT count(*) FROM balance_ledger", as: Int.self) == 2)
+            #expect(try db.query("SELECT action FROM audit_log ORDER BY id").map { try $0.get("action", as: String.self) } == ["balance.credit", "balance.debit"])
+        }
+    }
+
+    @Test("20 debits of 1.00 at once from 10.00, each on its own connection: exactly 10 pass, the balance ends at zero and is the ledger's sum")
+    func concurrentDebits() throws {
+        try withDatabase { db in
+            try seed(db)
+            try BalanceLedger(db: db, clock: ManualClock()).adjust(userID: 1, amount: Money(minorUnits: 1000, currency: usd), reason: "Top-up", by: admin)
+            let path = try #require((db as? SQLiteDatabase)?.path)
+            let outcomes = Mutex<(passed: Int, refused: Int, other: [String])>((0, 0, []))
+            let start = DispatchSemaphore(value: 0)
+            let done = DispatchGroup()
+            for _ in 0..<20 {
+                done.enter()
+                Thread.detachNewThread {
+                    defer { done.leave() }
+                    start.wait()
+                    do {
+                        let own = try SQLiteDatabase(path: path)
+                        try BalanceLedger(db: own, clock: ManualClock()).adjust(userID: 1, amount: Money(minorUnits: -100, currency: usd),
+                                                                               reason: "Debit", by: admin)
+                        outcomes.withLock { $0.passed += 1 }
+                    } catch is InsufficientBalance {
+                        outcomes.withLock { $0.refused += 1 }
+                    } catch {
+                        outcomes.withLock { $0.other.append("\(error)") }
+                    }
+                }
+            }
+            for _ in 0..<20 { start.signal() }
+            done.wait()
+            let result = outcomes.withLock { $0 }
+            #expect(result.passed == 10 && result.refused == 10 && result.other.isEmpty, "\(result)")
+            #expect(try db.scalar("SELECT sum(amount_minor) FROM balance_ledger", as: Int64.self) == 0)
+            #expect(try db.scalar("SELECT count(*) FROM balance_ledger WHERE amount_minor < 0", as: Int.self) == 10)
+        }
+    }
+
+    @Test("the statement: each row with the balance after it; a month shows its rows and the balance before it")
+    func statement() throws {
+        try withDatabase { db in
+            try seed(db)
+            let clock = ManualClock(1_795_000_000)  // 2026-11-17
+            let ledger = BalanceLedger(db: db, clock: clock)
+            try ledger.adjust(userID: 1, amount: Money(minorUnits: 2000, currency: usd), reason: "November credit", by: admin)
+            clock.advance(30 * 86400)  // December
+            try ledger.adjust(userID: 1, amount: Money(minorUnits: -500, currency: usd), reason: "December debit", by: admin)
+            try ledger.adjust(userID: 1, amount: Money(minorUnits: 300, currency: usd), reason: "December credit", by: admin)
+            let all = try ledger.statement(userID: 1, currency: usd, from: nil, to: nil)
+            #expect(all.opening.minorUnits == 0 && all.lines.map(\.balanceAfter.minorUnits) == [2000, 1500, 1800])
+            let december = try ledger.statement(userID: 1, currency: usd, from: 1_796_083_200, to: 1_798_761_600)  // 2026-12-01 … 2027-01-01
+            #expect(december.opening.minorUnits == 2000 && december.lines.map(\.reason) == ["December debit", "December credit"])
+            #expect(december.lines.last?.balanceAfter.minorUnits == 1800)
+        }
+    }
+}
