@@ -357,6 +357,34 @@ public enum Schema {
                 try statusColumn($0, default: TusUploadStatus.receiving.rawValue, TusUploadStatus.sqlList)
             }
         },
+        Migration(19, "storage purchases and idempotency keys", """
+            -- A one-time purchase of extra storage, priced by the pricing version in force.
+            CREATE TABLE storage_purchases (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                pricing_version_id INTEGER NOT NULL REFERENCES storage_pricing_versions (id),
+                gb INTEGER NOT NULL CHECK (gb >= 1),
+                bytes INTEGER NOT NULL CHECK (bytes >= 1),
+                cost_minor INTEGER NOT NULL CHECK (cost_minor >= 0),
+                currency TEXT NOT NULL,
+                starts_at INTEGER NOT NULL,
+                expires_at INTEGER,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX storage_purchases_user ON storage_purchases (user_id, id);
+            -- A client's Idempotency-Key: the first answer to a request, replayed to every repeat.
+            CREATE TABLE idempotency_keys (
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                scope TEXT NOT NULL,
+                key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                body BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (user_id, scope, key)
+            );
+            CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -37,6 +37,8 @@ public struct Stores {
     public var pricing: StoragePricingStore { StoragePricingStore(db: db, clock: clock, currency: currency) }
     public var tariffPlans: TariffPlanStore { TariffPlanStore(db: db, clock: clock) }
     public var ledger: BalanceLedger { BalanceLedger(db: db, clock: clock) }
+    public var purchases: StoragePurchases { StoragePurchases(db: db, clock: clock, pricing: pricing) }
+    public var idempotencyKeys: IdempotencyKeys { IdempotencyKeys(db: db, clock: clock) }
     public var notifications: UploadNotifications { UploadNotifications(db: db, clock: clock) }
     public var siteTotals: SiteTotals { SiteTotals(db: db) }
 

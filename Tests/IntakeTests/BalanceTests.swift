@@ -88,4 +88,14 @@ struct BalanceTests {
             #expect(december.lines.last?.balanceAfter.minorUnits == 1800)
         }
     }
+
+    @Test("a purchase's cost is exact in minor units for currencies with 0, 2 and 3 decimals, and refused on overflow")
+    func cost() throws {
+        let jpy = Currency(code: "JPY")!, kwd = Currency(code: "KWD")!
+        #expect(StoragePurchases.cost(gb: 3, pricePerGB: try Money.parse("120", currency: jpy))?.minorUnits == 360)
+        #expect(StoragePurchases.cost(gb: 3, pricePerGB: try Money.parse("0.99", currency: usd))?.decimalText == "2.97")
+        #expect(StoragePurchases.cost(gb: 7, pricePerGB: try Money.parse("1.005", currency: kwd))?.decimalText == "7.035")
+        #expect(StoragePurchases.cost(gb: 2, pricePerGB: Money(minorUnits: Int64.max / 2 + 1, currency: usd)) == nil)
+        #expect(StoragePurchases.cost(gb: 100_000, pricePerGB: Money(minorUnits: 0, currency: usd))?.minorUnits == 0)
+    }
 }

@@ -65,6 +65,7 @@ public struct Jobs {
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
         run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
+        run("idempotency_keys") { try IdempotencyKeys(db: db, clock: clock).removeExpired() }
         run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
         // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.
         let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
