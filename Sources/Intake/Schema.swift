@@ -385,6 +385,12 @@ public enum Schema {
             );
             CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
             """),
+        Migration(20, "purchase expiry", """
+            -- Set once, by whichever process expires (or reminds of) a purchase first.
+            ALTER TABLE storage_purchases ADD COLUMN expired_at INTEGER;
+            ALTER TABLE storage_purchases ADD COLUMN reminded_at INTEGER;
+            CREATE INDEX storage_purchases_due ON storage_purchases (expires_at) WHERE expired_at IS NULL;
+            """),
     ]
 
     /// The migrator over `migrations`.

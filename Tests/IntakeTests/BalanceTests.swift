@@ -98,4 +98,42 @@ struct BalanceTests {
         #expect(StoragePurchases.cost(gb: 2, pricePerGB: Money(minorUnits: Int64.max / 2 + 1, currency: usd)) == nil)
         #expect(StoragePurchases.cost(gb: 100_000, pricePerGB: Money(minorUnits: 0, currency: usd))?.minorUnits == 0)
     }
+
+    @Test("expiry: reminded once a week before, expired once at its time (also with two runners at once), the quota follows, the buyer is mailed")
+    func expiry() throws {
+        try withDatabase { db in
+            try seed(db)
+            let clock = ManualClock()
+            let pricing = StoragePricingStore(db: db, clock: clock, currency: usd)
+            var price = StoragePricing.defaults(currency: usd)
+            price.pricePerGB = Money(minorUnits: 100, currency: usd)
+            price.validityDays = 30
+            try pricing.save(price, by: admin)
+            try BalanceLedger(db: db, clock: clock).adjust(userID: 1, amount: Money(minorUnits: 1000, currency: usd), reason: "Top-up", by: admin)
+            let purchases = StoragePurchases(db: db, clock: clock, pricing: pricing)
+            let quota = { try db.scalar("SELECT quota_bytes FROM users WHERE id = 1", as: Int64.self) ?? 0 }
+            let before = try quota()
+            try purchases.buy(userID: 1, gb: 3, expectedCostMinor: 300, by: admin)
+            #expect(try quota() == before + 3_000_000_000)
+            clock.advance(22 * 86400)
+            #expect(try purchases.expireDue() == (0, 0))
+            clock.advance(86400 + 60)
+            #expect(try purchases.expireDue() == (1, 0))
+            #expect(try purchases.expireDue() == (0, 0), "reminded once")
+            clock.advance(7 * 86400)
+            let path = try #require((db as? SQLiteDatabase)?.path)
+            let results = Mutex<[Int]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                if let own = try? SQLiteDatabase(path: path),
+                   let done = try? StoragePurchases(db: own, clock: clock, pricing: StoragePricingStore(db: own, clock: clock, currency: usd)).expireDue() {
+                    results.withLock { $0.append(done.expired) }
+                }
+            }
+            #expect(results.withLock { $0 }.reduce(0, +) == 1, "expired by exactly one runner")
+            #expect(try quota() == before && (try db.scalar("SELECT purchased_extra_bytes FROM users WHERE id = 1", as: Int64.self)) == 0)
+            #expect(try db.query("SELECT subject FROM mail_outbox ORDER BY id").map { try $0.get("subject", as: String.self) }
+                    == ["Your extra storage expires in 7 days", "Your extra storage has expired"])
+            #expect(try purchases.list(userID: 1).first?.expiredAt != nil)
+        }
+    }
 }

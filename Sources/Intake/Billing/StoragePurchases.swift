@@ -10,6 +10,8 @@ public struct StoragePurchase: Sendable, Equatable {
     public let startsAt: Int64
     /// nil: it never expires.
     public let expiresAt: Int64?
+    /// When it stopped counting (nil while it counts).
+    public var expiredAt: Int64? = nil
 }
 
 /// Why a purchase was not made.
@@ -84,6 +86,55 @@ public struct StoragePurchases {
         }
     }
 
+    /// How long before its expiry the buyer is reminded.
+    public static let reminderSeconds: Int64 = 7 * 86400
+
+    /// The expiry job: purchases past their expiry stop counting (the purchased extra storage
+    /// goes down by theirs, the quota follows) and the buyer is mailed; those within a week of
+    /// it are reminded once. Each purchase is claimed by a compare-and-set on its own column, in
+    /// the transaction that acts on it, so two runners (or a rerun after a crash) act once.
+    @discardableResult
+    public func expireDue(limit: Int = 500) throws -> (reminded: Int, expired: Int) {
+        let now = clock.now()
+        var reminded = 0, expired = 0
+        let soon = try db.query("""
+            SELECT p.id, p.user_id, p.gb, p.expires_at, u.email FROM storage_purchases p JOIN users u ON u.id = p.user_id
+            WHERE p.expired_at IS NULL AND p.reminded_at IS NULL AND p.expires_at IS NOT NULL AND p.expires_at > $1 AND p.expires_at <= $2
+            ORDER BY p.expires_at LIMIT $3
+            """, [now, now + Self.reminderSeconds, limit])
+        for row in soon {
+            let id: Int64 = try row.get("id")
+            try db.write {
+                guard try db.execute("UPDATE storage_purchases SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND expired_at IS NULL",
+                                     [now, id]) == 1 else { return }
+                let days = max(1, (try row.get("expires_at", as: Int64.self) - now + 86399) / 86400)
+                try MailOutbox(db: db, clock: clock).enqueue(
+                    to: try row.get("email"), subject: "Your extra storage expires in \(days) day\(days == 1 ? "" : "s")",
+                    body: "The \(try row.get("gb", as: Int.self)) GB you bought expire in \(days) day\(days == 1 ? "" : "s"). Buy more on your storage page to keep the room.")
+                reminded += 1
+            }
+        }
+        let due = try db.query("""
+            SELECT p.id, p.user_id, p.gb, p.bytes, u.email FROM storage_purchases p JOIN users u ON u.id = p.user_id
+            WHERE p.expired_at IS NULL AND p.expires_at IS NOT NULL AND p.expires_at <= $1 ORDER BY p.expires_at LIMIT $2
+            """, [now, limit])
+        for row in due {
+            let id: Int64 = try row.get("id")
+            try db.write {
+                guard try db.execute("UPDATE storage_purchases SET expired_at = $1 WHERE id = $2 AND expired_at IS NULL", [now, id]) == 1 else { return }
+                let userID: Int64 = try row.get("user_id")
+                try db.execute("UPDATE users SET purchased_extra_bytes = purchased_extra_bytes - $1 WHERE id = $2", [try row.get("bytes", as: Int64.self), userID])
+                try AuditLog(db: db, clock: clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "storage.purchase_expired",
+                                                          entityType: "storage_purchase", entityID: String(id), after: [("user_id", String(userID))])
+                try MailOutbox(db: db, clock: clock).enqueue(
+                    to: try row.get("email"), subject: "Your extra storage has expired",
+                    body: "The \(try row.get("gb", as: Int.self)) GB you bought have expired and no longer count towards your quota.")
+                expired += 1
+            }
+        }
+        return (reminded, expired)
+    }
+
     /// The user's purchases, newest first.
     public func list(userID: Int64) throws -> [StoragePurchase] {
         try db.query("SELECT * FROM storage_purchases WHERE user_id = $1 ORDER BY id DESC", [userID]).map { row in
@@ -91,7 +142,7 @@ public struct StoragePurchases {
             guard let currency = Currency(code: code) else { throw DatabaseError(.decoding, "unknown currency \(code)") }
             return StoragePurchase(id: try row.get("id"), pricingVersionID: try row.get("pricing_version_id"), gb: try row.get("gb"),
                                    bytes: try row.get("bytes"), cost: Money(minorUnits: try row.get("cost_minor"), currency: currency),
-                                   startsAt: try row.get("starts_at"), expiresAt: try row.get("expires_at"))
+                                   startsAt: try row.get("starts_at"), expiresAt: try row.get("expires_at"), expiredAt: try row.get("expired_at"))
         }
     }
 }

@@ -39,6 +39,7 @@ public struct Jobs {
         public var failedDeliveriesRemoved = 0
         public var orphanSpoolsRemoved = 0
         public var digestsSent = 0
+        public var purchasesExpired = 0
         /// Jobs that failed this pass, by name, with why; the others still ran.
         public var failures: [(job: String, error: String)] = []
 
@@ -65,6 +66,7 @@ public struct Jobs {
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
         run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
+        run("purchase_expiry") { report.purchasesExpired = try StoragePurchases(db: db, clock: clock, pricing: StoragePricingStore(db: db, clock: clock, currency: configuration.currency)).expireDue().expired }
         run("idempotency_keys") { try IdempotencyKeys(db: db, clock: clock).removeExpired() }
         run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
         // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.

@@ -6,7 +6,7 @@ enum PurchaseJSON {
     static func purchase(_ p: StoragePurchase) -> JSONValue {
         ["id": .string(String(p.id)), "gb": .int(Int64(p.gb)), "bytes": .int(p.bytes), "cost": .string(p.cost.decimalText),
          "costMinor": .int(p.cost.minorUnits), "currency": .string(p.cost.currency.code), "startsAt": .int(p.startsAt),
-         "expiresAt": p.expiresAt.map { .int($0) } ?? .null]
+         "expiresAt": p.expiresAt.map { .int($0) } ?? .null, "active": .bool(p.expiredAt == nil)]
     }
 
     static func balance(_ m: Money) -> JSONValue {
