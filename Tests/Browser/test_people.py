@@ -82,7 +82,7 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
 
 def test_a_user_cannot_open_the_admin_pages(browser, server):
     sign_in(browser, server, "owner@example.com")
-    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Storage", "Account"]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Storage", "Billing", "Account"]
     browser.get(server.url + "/admin")
     assert "administrators only" in browser.find_element(By.TAG_NAME, "main").text
     screenshot(browser, "admin-forbidden")
@@ -104,6 +104,16 @@ def test_keyboard_focus_is_visible(browser, server):
     outline = browser.execute_script(
         "return getComputedStyle(document.activeElement, ':focus-visible').outlineStyle || getComputedStyle(document.activeElement).outlineStyle")
     assert outline and outline != "none"
+
+
+def test_billing_page(browser, server):
+    sign_in(browser, server, "owner@example.com")
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Billing"
+    assert "0.00 USD" in browser.find_element(By.CSS_SELECTOR, ".balance").text
+    assert "No changes" in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.find_element(By.LINK_TEXT, "Download CSV").get_attribute("href").endswith("/dashboard/billing/statement.csv")
+    screenshot(browser, "billing")
 
 
 def test_storage_settings_page(browser, server):
