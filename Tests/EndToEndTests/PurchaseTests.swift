@@ -38,18 +38,9 @@ struct PurchaseTests {
         let quotaBefore = try #require(try site.db.scalar("SELECT quota_bytes FROM users WHERE id = $1", [owner], as: Int64.self))
 
         let answers = Mutex<[HTTPResult]>([])
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchGroup()
-        for _ in 0..<20 {
-            done.enter()
-            Thread.detachNewThread {
-                defer { done.leave() }
-                start.wait()
-                if let answer = try? buy(site, key: "order-1", #"{"gb":2}"#) { answers.withLock { $0.append(answer) } }
-            }
+        onThreads(20) { _ in
+            if let answer = try? buy(site, key: "order-1", #"{"gb":2}"#) { answers.withLock { $0.append(answer) } }
         }
-        for _ in 0..<20 { start.signal() }
-        done.wait()
         let got = answers.withLock { $0 }
         #expect(got.count == 20 && got.allSatisfy { $0.status == 201 } && Set(got.map(\.text)).count == 1, "\(got.map(\.status))")
         #expect(got.first?.text.contains(#""costMinor":1000"#) == true && got.first?.text.contains(#""balanceMinor":4000"#) == true)
@@ -93,18 +84,9 @@ struct PurchaseTests {
             """)
         try site.db.execute("INSERT INTO balance_ledger (user_id, amount_minor, currency, reason, created_at) VALUES ($1, 7000, 'USD', 'Top-up', 0)", [owner])
         let statuses = Mutex<[Int]>([])
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchGroup()
-        for n in 0..<15 {
-            done.enter()
-            Thread.detachNewThread {
-                defer { done.leave() }
-                start.wait()
-                if let answer = try? buy(site, key: "k-\(n)", #"{"gb":1}"#) { statuses.withLock { $0.append(answer.status) } }
-            }
+        onThreads(15) { n in
+            if let answer = try? buy(site, key: "k-\(n)", #"{"gb":1}"#) { statuses.withLock { $0.append(answer.status) } }
         }
-        for _ in 0..<15 { start.signal() }
-        done.wait()
         let got = statuses.withLock { $0 }.sorted()
         #expect(got == Array(repeating: 201, count: 10) + Array(repeating: 402, count: 5), "\(got)")
         #expect(try site.db.scalar("SELECT sum(amount_minor) FROM balance_ledger WHERE amount_minor < 0", as: Int64.self) == -7000)

@@ -78,29 +78,20 @@ struct UploadDefectTests {
         let sent = Mutex<[(id: String, sha256: String)]>([])
         let failures = Mutex<[String]>([])
         // 32 threads of their own (concurrentPerform would run only as many as there are cores).
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchGroup()
-        for client in 0..<32 {
-            done.enter()
-            Thread.detachNewThread {
-                defer { done.leave() }
-                start.wait()
-                var rng = SystemRandomNumberGenerator()
-                for round in 0..<5 {
-                    let bytes = Array("%PDF-1.7\n% client \(client) round \(round)\n".utf8) + (0..<(48 * 1024 + client * 512)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                    do {
-                        let answer = try site.upload([("same.pdf", bytes)])
-                        guard answer.status == 200, let id = DemoSite.string("uploadId", in: answer.text) else {
-                            failures.withLock { $0.append("\(answer.status) \(answer.text.prefix(200))") }
-                            continue
-                        }
-                        sent.withLock { $0.append((id, Sodium.hex(StreamingDigest.digest(.sha256, bytes)))) }
-                    } catch { failures.withLock { $0.append("\(error)") } }
-                }
+        onThreads(32) { client in
+            var rng = SystemRandomNumberGenerator()
+            for round in 0..<5 {
+                let bytes = Array("%PDF-1.7\n% client \(client) round \(round)\n".utf8) + (0..<(48 * 1024 + client * 512)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                do {
+                    let answer = try site.upload([("same.pdf", bytes)])
+                    guard answer.status == 200, let id = DemoSite.string("uploadId", in: answer.text) else {
+                        failures.withLock { $0.append("\(answer.status) \(answer.text.prefix(200))") }
+                        continue
+                    }
+                    sent.withLock { $0.append((id, Sodium.hex(StreamingDigest.digest(.sha256, bytes)))) }
+                } catch { failures.withLock { $0.append("\(error)") } }
             }
         }
-        for _ in 0..<32 { start.signal() }
-        done.wait()
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(3))")
         let answers = sent.withLock { $0 }
         #expect(answers.count == 160)

@@ -2,6 +2,7 @@ import Database
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import Intake
 
 @Suite("Balances: admin credits and debits, never below zero, and the statement")
@@ -43,27 +44,18 @@ struct BalanceTests {
             try BalanceLedger(db: db, clock: ManualClock()).adjust(userID: 1, amount: Money(minorUnits: 1000, currency: usd), reason: "Top-up", by: admin)
             let path = try #require((db as? SQLiteDatabase)?.path)
             let outcomes = Mutex<(passed: Int, refused: Int, other: [String])>((0, 0, []))
-            let start = DispatchSemaphore(value: 0)
-            let done = DispatchGroup()
-            for _ in 0..<20 {
-                done.enter()
-                Thread.detachNewThread {
-                    defer { done.leave() }
-                    start.wait()
-                    do {
-                        let own = try SQLiteDatabase(path: path)
-                        try BalanceLedger(db: own, clock: ManualClock()).adjust(userID: 1, amount: Money(minorUnits: -100, currency: usd),
-                                                                               reason: "Debit", by: admin)
-                        outcomes.withLock { $0.passed += 1 }
-                    } catch is InsufficientBalance {
-                        outcomes.withLock { $0.refused += 1 }
-                    } catch {
-                        outcomes.withLock { $0.other.append("\(error)") }
-                    }
+            onThreads(20) { _ in
+                do {
+                    let own = try SQLiteDatabase(path: path)
+                    try BalanceLedger(db: own, clock: ManualClock()).adjust(userID: 1, amount: Money(minorUnits: -100, currency: usd),
+                                                                           reason: "Debit", by: admin)
+                    outcomes.withLock { $0.passed += 1 }
+                } catch is InsufficientBalance {
+                    outcomes.withLock { $0.refused += 1 }
+                } catch {
+                    outcomes.withLock { $0.other.append("\(error)") }
                 }
             }
-            for _ in 0..<20 { start.signal() }
-            done.wait()
             let result = outcomes.withLock { $0 }
             #expect(result.passed == 10 && result.refused == 10 && result.other.isEmpty, "\(result)")
             #expect(try db.scalar("SELECT sum(amount_minor) FROM balance_ledger", as: Int64.self) == 0)

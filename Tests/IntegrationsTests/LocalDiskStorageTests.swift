@@ -4,6 +4,7 @@ import Integrations
 import Sodium
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Local disk storage")
 struct LocalDiskStorageTests {
@@ -58,25 +59,16 @@ struct LocalDiskStorageTests {
             }
             let results = Mutex<[(Int, StoredFile)]>([])
             let failures = Mutex<[String]>([])
-            let start = DispatchSemaphore(value: 0)
-            let done = DispatchGroup()
-            for thread in 0..<32 {
-                done.enter()
-                Thread.detachNewThread {
-                    start.wait()
-                    for k in 0..<20 {
-                        let n = thread * 20 + k
-                        let length = Int64(1000 + n * 7) - Int64(k % 2)
-                        do {
-                            let stored = try storage.store(spoolPath: spools[n], length: length, fileName: "same.pdf", contentType: "application/pdf", folder: ["P"])
-                            results.withLock { $0.append((n, stored)) }
-                        } catch { failures.withLock { $0.append("\(error)") } }
-                    }
-                    done.leave()
+            onThreads(32) { thread in
+                for k in 0..<20 {
+                    let n = thread * 20 + k
+                    let length = Int64(1000 + n * 7) - Int64(k % 2)
+                    do {
+                        let stored = try storage.store(spoolPath: spools[n], length: length, fileName: "same.pdf", contentType: "application/pdf", folder: ["P"])
+                        results.withLock { $0.append((n, stored)) }
+                    } catch { failures.withLock { $0.append("\(error)") } }
                 }
             }
-            for _ in 0..<32 { start.signal() }
-            done.wait()
             #expect(failures.withLock { $0 }.isEmpty)
             let all = results.withLock { $0 }
             #expect(all.count == 640)
