@@ -183,3 +183,28 @@ struct FileBindingTests {
         }
     }
 }
+
+@Suite("Storage account use")
+struct StorageAccountAccessTests {
+    @Test("every use is recorded, at most once a minute")
+    func throttled() throws {
+        try withDatabase { db in
+            try db.executeScript("""
+                INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at) VALUES (1, 'a', 'a', 'A', 'x', 'user', 0, 0);
+                INSERT INTO storage_accounts (id, user_id, provider, provider_account_id, display_name, created_at, updated_at) VALUES (1, 1, 'local', 'd', 'L', 0, 0);
+                """)
+            let clock = ManualClock()
+            let store = StorageAccountStore(db: db, clock: clock)
+            let seen = { try db.scalar("SELECT last_accessed_at FROM storage_accounts WHERE id = 1", as: Int64?.self) ?? nil }
+            try store.recordAccess(id: 1)
+            #expect(try seen() == clock.now())
+            let first = clock.now()
+            clock.advance(30)
+            try store.recordAccess(id: 1)
+            #expect(try seen() == first, "within the minute: no write")
+            clock.advance(31)
+            try store.recordAccess(id: 1)
+            #expect(try seen() == clock.now())
+        }
+    }
+}

@@ -9,7 +9,7 @@ extension StorageAccountManager {
         throws -> (account: StorageAccount, created: Bool, reactivated: Bool) {
         try db.write {
             _ = try tokens.store(userID: userID, provider: kind, identity: identity, grant: grant, scopes: scopes)
-            return try store.createOrGet(userID: userID, provider: Self.storageKind(kind), providerAccountID: identity.accountID,
+            return try store.createOrGet(userID: userID, provider: StorageProviderKind(kind), providerAccountID: identity.accountID,
                                          email: identity.email, displayName: displayName, reconnected: true, by: actor)
         }
     }

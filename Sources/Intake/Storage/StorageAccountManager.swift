@@ -33,8 +33,6 @@ public struct StorageAccountManager {
         }
     }
 
-    public static func storageKind(_ kind: OAuthProvider.Kind) -> StorageProviderKind { StorageProviderKind(kind) }
-
     /// The scope that gives storage access at each provider.
     static func grantsStorage(_ kind: OAuthProvider.Kind, scopes: String) -> Bool {
         let granted = Set(scopes.split(separator: " ").map(String.init))
@@ -59,7 +57,7 @@ public struct StorageAccountManager {
                 guard forceCreate || Self.grantsStorage(kind, scopes: scopes) else { continue }
                 let email: String? = try row.get("email")
                 let result = try store.createOrGet(
-                    userID: userID, provider: Self.storageKind(kind), providerAccountID: try row.get("provider_account_id"),
+                    userID: userID, provider: StorageProviderKind(kind), providerAccountID: try row.get("provider_account_id"),
                     email: email, displayName: StorageProviderKind(kind).displayName + (email.map { " (\($0))" } ?? ""), by: actor)
                 if result.created {
                     summary.created += 1
