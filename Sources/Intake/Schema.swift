@@ -391,6 +391,52 @@ public enum Schema {
             ALTER TABLE storage_purchases ADD COLUMN reminded_at INTEGER;
             CREATE INDEX storage_purchases_due ON storage_purchases (expires_at) WHERE expired_at IS NULL;
             """),
+        Migration(21, "plan renewals", """
+            -- A plan's billing periods run from the day it was given (its anniversary each month).
+            -- plan_renews_at: the start of the period that is due and not yet paid (NULL: nothing
+            -- to charge); plan_grace_until: set while a renewal the balance could not pay waits.
+            ALTER TABLE users ADD COLUMN plan_anchor_at INTEGER;
+            ALTER TABLE users ADD COLUMN plan_renews_at INTEGER;
+            ALTER TABLE users ADD COLUMN plan_grace_until INTEGER;
+            UPDATE users SET plan_anchor_at = updated_at WHERE plan_id IS NOT NULL;
+            UPDATE users SET plan_renews_at = updated_at
+                WHERE plan_id IN (SELECT id FROM tariff_plans WHERE monthly_price_minor > 0);
+            CREATE INDEX users_plan_due ON users (plan_renews_at) WHERE plan_renews_at IS NOT NULL;
+            -- One row per user and billing period: charged once, whatever runs the job.
+            CREATE TABLE plan_renewals (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                plan_id INTEGER NOT NULL REFERENCES tariff_plans (id),
+                period_start INTEGER NOT NULL,
+                period_end INTEGER NOT NULL,
+                amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+                currency TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('paid', 'failed', 'lapsed')),
+                grace_until INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (user_id, period_start)
+            );
+            CREATE INDEX plan_renewals_created ON plan_renewals (created_at);
+            """),
+        Migration(22, "daily usage snapshots", """
+            -- Bytes each user stored, once per UTC day (day = days since 1970-01-01).
+            CREATE TABLE usage_snapshots (
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                day INTEGER NOT NULL,
+                bytes INTEGER NOT NULL CHECK (bytes >= 0),
+                quota_bytes INTEGER NOT NULL,
+                PRIMARY KEY (user_id, day)
+            ) WITHOUT ROWID;
+            CREATE INDEX usage_snapshots_day ON usage_snapshots (day);
+            """),
+        Migration(23, "over-quota enforcement", """
+            -- When the enforcement job first saw the user over quota (NULL: within it), and when
+            -- it told them; delete_oldest acts once the pricing's grace days have passed since.
+            ALTER TABLE users ADD COLUMN over_quota_since INTEGER;
+            ALTER TABLE users ADD COLUMN over_quota_notified_at INTEGER;
+            CREATE INDEX users_over_quota_since ON users (over_quota_since) WHERE over_quota_since IS NOT NULL;
+            """),
     ]
 
     /// The migrator over `migrations`.
