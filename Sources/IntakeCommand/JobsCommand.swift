@@ -14,8 +14,8 @@ struct JobsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run every background job once (mail delivery, expiry).")
         func run() throws {
             let config = Startup.configuration()
-            let db = try SQLiteDatabase(path: config.databasePath)
-            let report = try Jobs(db: db, clock: SystemClock(), holder: JobRunner.holder, configuration: config).runOnce(mail: try CurlClient())
+            let jobs = try Wiring.jobs(config, secretKey: try SecretKeyStore.load(config.secretKeySource), logger: Logger(label: "intake.jobs"))
+            let report = try jobs.runOnce(mail: try CurlClient())
             print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
                                 : "another runner holds the jobs lease; nothing done")
             for failure in report.failures {
@@ -32,14 +32,14 @@ enum JobRunner {
     /// rebuilt after a failure keeps the leadership it had.
     static let holder = LeaseHolder(of: LocalProcesses())
 
-    static func start(_ config: Configuration, logger: Logger) {
+    static func start(_ config: Configuration, secretKey: [UInt8], logger: Logger) {
         let thread = Thread {
             var jobs: Jobs?
             var curl: CurlClient?
             while true {
                 do {
                     if jobs == nil {
-                        jobs = Jobs(db: try SQLiteDatabase(path: config.databasePath), clock: SystemClock(), holder: holder, configuration: config)
+                        jobs = try Wiring.jobs(config, secretKey: secretKey, logger: logger)
                         curl = try CurlClient()
                     }
                     let report = try jobs!.runOnce(mail: curl)

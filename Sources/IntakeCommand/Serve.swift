@@ -19,9 +19,10 @@ struct Serve: ParsableCommand {
         guard let address = ListenAddress.parse(config.listen) else {
             Startup.fail("configuration error: INTAKE_LISTEN must be a socket path or 127.0.0.1:PORT, got '\(config.listen)'", code: 2)
         }
+        let secretKey: [UInt8]
         do {
             try Startup.ensureHome(config)
-            _ = try SecretKeyStore.load(config.secretKeySource)
+            secretKey = try SecretKeyStore.load(config.secretKeySource)
             let db = try SQLiteDatabase(path: config.databasePath)
             let applied = try Schema.migrator.migrate(db, now: Startup.now())
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
@@ -36,7 +37,7 @@ struct Serve: ParsableCommand {
         } catch {
             Startup.fail("cannot listen on \(address): \(error)")
         }
-        JobRunner.start(config, logger: logger)
+        JobRunner.start(config, secretKey: secretKey, logger: logger)
         let supervisor = Supervisor(
             socket: socket,
             command: .init(executable: "/proc/self/exe", arguments: ["intake", "worker"]),

@@ -22,6 +22,17 @@ enum Wiring {
         return WorkerServices(configuration: configuration, database: database, templates: templates, logger: logger, clock: clock,
                               secretKey: secretKey, parts: thread.parts)
     }
+
+    /// The jobs runner over a new connection, with the storage providers it deletes through
+    /// (the over-quota policy) wired as a worker's are.
+    static func jobs(_ configuration: Configuration, secretKey: [UInt8], logger: Logger) throws -> Jobs {
+        let database = try SQLiteDatabase(path: configuration.databasePath)
+        let clock = SystemClock()
+        let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
+                                 onStatusChange: WorkerServices.statusLog(logger))
+        return Jobs(db: database, clock: clock, holder: JobRunner.holder, configuration: configuration,
+                    provider: { try thread.storageProvider(for: $0) })
+    }
 }
 
 /// What one thread wires: its libcurl handle, made on first use and kept for connection reuse,

@@ -85,7 +85,7 @@ struct JobsTests {
                 INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'01', 1, 'c', 0, 0, 1);
                 DROP TABLE oauth_states;
                 """)
-            let report = try Jobs(db: db, clock: clock, configuration: configuration).runOnce(mail: nil)
+            let report = try Jobs(db: db, clock: clock, configuration: configuration, provider: { _ in throw ValidationError("", "no storage in this test") }).runOnce(mail: nil)
             #expect(report.leader && report.failures.map(\.job) == ["oauth_states"])
             #expect(report.failures.first?.error.contains("oauth_states") == true)
             #expect(report.sessionsRemoved == 1, "the jobs before it ran")

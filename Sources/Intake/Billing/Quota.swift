@@ -174,7 +174,16 @@ public struct QuotaStore {
                     throw ValidationError("plan_id", "Choose an active plan.")
                 }
             }
-            try db.execute("UPDATE users SET plan_id = $1, updated_at = $2 WHERE id = $3", [planID, clock.now(), userID])
+            if planID != old {
+                // A new plan starts its own billing periods today; a priced one is due at once
+                // (the jobs runner charges it), and a renewal left unpaid under the old one is over.
+                let now = clock.now()
+                let price = try planID.flatMap { try db.scalar("SELECT monthly_price_minor FROM tariff_plans WHERE id = $1", [$0], as: Int64.self) } ?? 0
+                try db.execute("""
+                    UPDATE users SET plan_id = $1, plan_anchor_at = $2, plan_renews_at = $3, plan_grace_until = NULL, updated_at = $4 WHERE id = $5
+                    """, [planID, planID == nil ? nil : now, price > 0 ? now : nil, now, userID])
+                try db.execute("UPDATE plan_renewals SET status = 'lapsed', updated_at = $1 WHERE user_id = $2 AND status = 'failed'", [now, userID])
+            }
             try AuditLog(db: db, clock: clock).record(actor, action: "user.plan_assign", entityType: "user", entityID: String(userID),
                                                       before: [("plan_id", old.map(String.init))], after: [("plan_id", planID.map(String.init))])
         }

@@ -106,6 +106,15 @@ public struct TariffPlanStore {
                 throw ValidationError("name", "A plan with this name exists already.")
             }
             let after = try find(id: id)!
+            if before.monthlyPrice.minorUnits == 0 && after.monthlyPrice.minorUnits > 0 {
+                // A free plan that gets a price: its users are charged from their next anniversary.
+                let now = clock.now()
+                for user in try db.query("SELECT id, plan_anchor_at FROM users WHERE plan_id = $1", [id]) {
+                    let anchor: Int64 = (try user.get("plan_anchor_at")) ?? now
+                    try db.execute("UPDATE users SET plan_anchor_at = $1, plan_renews_at = $2 WHERE id = $3",
+                                   [anchor, BillingPeriod.containing(now, anchor: anchor).end, try user.get("id", as: Int64.self)])
+                }
+            }
             try AuditLog(db: db, clock: clock).record(actor, action: "tariff_plan.update", entityType: "tariff_plan", entityID: String(id),
                                                       before: before.auditFields, after: after.auditFields)
             return after

@@ -1,6 +1,7 @@
 import Curl
 import Database
 import Foundation
+import Integrations
 import Spool
 
 /// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
@@ -14,6 +15,8 @@ public struct Jobs {
     let liveness: any ProcessLiveness
     let holder: LeaseHolder
     let configuration: Configuration
+    /// The provider holding a storage account's files, for the over-quota policy's deletions.
+    let provider: (StorageAccount) throws -> StorageProvider
 
     public static let leaseSeconds: Int64 = 60
     /// The leadership lease: one row of `job_leases`, named `jobs`.
@@ -22,8 +25,9 @@ public struct Jobs {
     /// `holder` leads in this process's name; a runner that rebuilds its `Jobs` after a failure
     /// passes the same one, so it keeps its leadership. By default, a holder of its own.
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
-                configuration: Configuration) {
+                configuration: Configuration, provider: @escaping (StorageAccount) throws -> StorageProvider) {
         self.db = db
+        self.provider = provider
         self.clock = clock
         self.liveness = liveness
         self.holder = holder ?? LeaseHolder(of: liveness)
@@ -40,6 +44,10 @@ public struct Jobs {
         public var orphanSpoolsRemoved = 0
         public var digestsSent = 0
         public var purchasesExpired = 0
+        /// Users given today's usage snapshot (0 once they all have it).
+        public var usageSnapshots = 0
+        public var renewals = PlanRenewals.Report()
+        public var enforcement = OverQuotaEnforcement.Report()
         /// Jobs that failed this pass, by name, with why; the others still ran.
         public var failures: [(job: String, error: String)] = []
 
@@ -66,12 +74,18 @@ public struct Jobs {
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
         run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
-        run("purchase_expiry") { report.purchasesExpired = try StoragePurchases(db: db, clock: clock, pricing: StoragePricingStore(db: db, clock: clock, currency: configuration.currency)).expireDue().expired }
+        let pricing = StoragePricingStore(db: db, clock: clock, currency: configuration.currency)
+        run("purchase_expiry") { report.purchasesExpired = try StoragePurchases(db: db, clock: clock, pricing: pricing).expireDue().expired }
+        run("plan_renewals") { report.renewals = try PlanRenewals(db: db, clock: clock, pricing: pricing).renewDue() }
+        run("over_quota") {
+            report.enforcement = try OverQuotaEnforcement(db: db, clock: clock, pricing: pricing, liveness: liveness, provider: provider).run()
+        }
+        run("usage_snapshots") { report.usageSnapshots = try UsageSnapshots(db: db, clock: clock).takeDaily() }
         run("idempotency_keys") { try IdempotencyKeys(db: db, clock: clock).removeExpired() }
         run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
-        // Housekeeping only: nothing here delivers or scans, so no provider or scanner is needed.
+        // Housekeeping only: nothing here delivers or scans, so no scanner is needed.
         let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
-                                        liveness: liveness, provider: { _ in throw ValidationError("", "the jobs runner does not deliver") })
+                                        liveness: liveness, provider: provider)
         run("resumable_uploads") { report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired() }
         run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }

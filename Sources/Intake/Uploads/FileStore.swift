@@ -105,23 +105,28 @@ public struct FileStore {
             fromCloud = true
             if let accountID = file.storageAccountID { try StorageAccountStore(db: db, clock: clock).recordAccess(id: accountID) }
         }
-        try removeRecord(id, actor: actor, action: "file_upload.delete",
-                         before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])
-        return (fromCloud, true)
+        let removed = try removeRecord(id, actor: actor, action: "file_upload.delete",
+                                       before: [("file_name", file.fileName), ("size", String(file.size)), ("deleted_from_cloud", String(fromCloud))])
+        return (fromCloud, removed)
     }
 
     /// Forgets a recorded file: in one transaction its row goes, its size leaves the owner's
     /// usage (every recorded file counts, delivered or still waiting in its spool) and the audit
     /// entry says why; then its spool, if it still has one.
-    func removeRecord(_ id: Int64, actor: AuditLog.Actor, action: String, before: [(String, String?)]? = nil, after: [(String, String?)]? = nil) throws {
-        guard let row = try db.queryOne("SELECT user_id, size_bytes, spool_path FROM file_uploads WHERE id = $1", [id]) else { return }
-        try db.write {
-            try db.execute("DELETE FROM file_uploads WHERE id = $1", [id])
+    /// Two removers of one file (a page and the enforcement job) remove, count and audit it once.
+    @discardableResult
+    func removeRecord(_ id: Int64, actor: AuditLog.Actor, action: String, before: [(String, String?)]? = nil, after: [(String, String?)]? = nil) throws -> Bool {
+        let spool: String?? = try db.write {
+            guard let row = try db.queryOne("SELECT user_id, size_bytes, spool_path FROM file_uploads WHERE id = $1", [id]),
+                  try db.execute("DELETE FROM file_uploads WHERE id = $1", [id]) == 1 else { return nil }
             try db.execute("UPDATE users SET storage_used_bytes = CASE WHEN storage_used_bytes > $1 THEN storage_used_bytes - $1 ELSE 0 END WHERE id = $2",
                            [try row.get("size_bytes", as: Int64.self), try row.get("user_id", as: Int64.self)])
             try AuditLog(db: db, clock: clock).record(actor, action: action, entityType: "file_upload", entityID: String(id), before: before, after: after)
+            return .some(try row.get("spool_path", as: String?.self))
         }
-        if let spool = try row.get("spool_path", as: String?.self) { Spool.remove(spool) }
+        guard let spool else { return false }
+        if let spool { Spool.remove(spool) }
+        return true
     }
 
     /// A file that a worker is delivering right now cannot be deleted under it.

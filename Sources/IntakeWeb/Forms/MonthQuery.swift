@@ -1,3 +1,4 @@
+import Intake
 import Web
 
 /// A month named in a query (`month=2026-12`): its first second and the first of the next, UTC.
@@ -18,13 +19,5 @@ struct MonthQuery {
         return MonthQuery(text: raw, start: daysFromCivil(year, month, 1) * 86400, end: daysFromCivil(next.0, next.1, 1) * 86400)
     }
 
-    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm, the inverse of `UTCDate.civil`).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return Int64(era * 146_097 + doe - 719_468)
-    }
+    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int64 { CivilDate(year: y, month: m, day: d).days }
 }
