@@ -33,6 +33,9 @@ enum AdminUserPage {
             "balanceForm": .map(balanceForm.mapValues(TemplateValue.string)),
             "debit": .bool(balanceForm["direction"] == "debit"),
             "currency": .string(services.configuration.currency.code),
+            "usageChart": .html(UsageChart.html(try context.stores.usageSnapshots.series(userID: userID, days: UsageChart.days),
+                                                days: UsageChart.days, lastDay: UsageSnapshots.day(of: context.stores.clock.now()),
+                                                title: "Storage used by \(user.name) over the last \(UsageChart.days) days")),
         ])
     }
 }

@@ -11,6 +11,9 @@ enum BillingPage {
         let balance = try context.stores.ledger.balance(userID: userID, currency: currency)
         let statement = try context.stores.ledger.statement(userID: userID, currency: currency, from: month?.start, to: month?.end)
         let query = month.map { "?month=" + $0.text } ?? ""
+        // GB-days of the month shown, or of this month when the statement shows them all.
+        let storageMonth = BillingMonth(containing: month?.start ?? context.stores.clock.now())
+        let gbDays = try context.stores.usageSnapshots.gbDays(userID: userID, monthStart: storageMonth.start, monthEnd: storageMonth.end)
         return try PageView.render(context, "dashboard/billing", title: "Billing", [
             "balance": .string(balance.description),
             "month": .string(month?.text ?? ""),
@@ -22,6 +25,7 @@ enum BillingPage {
                  "credit": .bool(line.amount.minorUnits > 0), "balance": .string(line.balanceAfter.decimalText)]
             }),
             "csv": .string("/dashboard/billing/statement.csv" + query),
+            "storage": ["month": .string(storageMonth.text), "gbDays": .string(GBDaysText.format(gbDays))],
         ])
     }
 
