@@ -42,7 +42,8 @@ enum PageView {
     /// The header's links for a role; the current section is marked for `aria-current`.
     static func navigation(for user: User, path: String) -> [TemplateValue] {
         var items: [(String, String)] = [("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
-                                         ("Storage", "/dashboard/settings"), ("Billing", "/dashboard/billing")]
+                                         ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"),
+                                         ("Billing", "/dashboard/billing")]
         if user.role == .admin {
             items += [("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
                       ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Audit", "/admin/audit")]
