@@ -209,3 +209,44 @@ struct EnforcementChoiceTests {
         #expect(OverQuotaEnforcement.choose(files, excess: 5, notAfter: 99).isEmpty)
     }
 }
+
+@Suite("Deleting a file twice at once")
+struct DoubleDeleteTests {
+    @Test("16 removers going through the same 200 files at once, each on its own connection: each file removed once, the usage drops once per file, one audit entry each")
+    func once() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            let owner = try UserStore(db: db, clock: clock).create(email: "o@example.com", name: "O", password: "long enough pw", role: .user)
+            let account = try StorageAccountStore(db: db, clock: clock)
+                .createOrGet(userID: owner.id, provider: .local, providerAccountID: "a", email: nil, displayName: "A", by: actor).account
+            var input = PortalInput(name: "P", slug: "portal-one")
+            input.storageAccountID = account.id
+            guard case .success(let portal) = try PortalStore(db: db, clock: clock).create(input, userID: owner.id, by: actor) else {
+                Issue.record("not created")
+                return
+            }
+            try db.write {
+                for _ in 0..<200 {
+                    try db.execute("""
+                        INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, size_bytes, status, created_at, updated_at)
+                        VALUES ($1, $2, $3, 'f', 1000, 'uploaded', 0, 0)
+                        """, [portal.id, owner.id, account.id])
+                }
+                try db.execute("UPDATE users SET storage_used_bytes = 200234 WHERE id = $1", [owner.id])
+            }
+            let ids = try db.query("SELECT id FROM file_uploads ORDER BY id").map { try $0.get("id", as: Int64.self) }
+            let removed = Mutex(0), path = db.path
+            onThreads(16) { _ in
+                let own = try! SQLiteDatabase(path: path)
+                for id in ids where try! FileStore(db: own, clock: clock).delete(id: id, provider: nil, by: actor).deletedFromDatabase {
+                    removed.withLock { $0 += 1 }
+                }
+            }
+            #expect(removed.withLock { $0 } == 200)
+            let used = try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [owner.id], as: Int64.self)
+            #expect(used == 234)
+            #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'file_upload.delete'", as: Int.self) == 200)
+        }
+    }
+}

@@ -71,6 +71,12 @@ public enum StorageRules {
         public let ownerMessage: String?
     }
 
+    /// An owner with no room left (at or over quota): nothing is taken until they free space or
+    /// buy more; what is stored stays.
+    public static let storageFull = Acceptance(
+        accepts: false, clientMessage: "This portal cannot take files right now: its owner's storage is full.",
+        ownerMessage: "Your storage is full, so your portals refuse uploads. Delete files or buy more storage.")
+
     /// `getPortalUploadAcceptance`.
     public static func acceptance(portalActive: Bool, inactiveReason: String?, portalAccountID: Int64?, portalProvider: StorageProviderKind?,
                                   accounts: [Account]) -> Acceptance {

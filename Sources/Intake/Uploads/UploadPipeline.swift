@@ -53,7 +53,7 @@ public struct UploadPipeline {
         }
         let remaining = try QuotaReservations(db: env.db, clock: env.clock).remaining(userID: portal.userID)
         guard bytes <= remaining else {
-            throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
+            throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: bytes))
         }
     }
 
@@ -93,7 +93,7 @@ public struct UploadPipeline {
                                                                                 holder: processBound ? LeaseHolder(of: env.liveness) : nil) {
         case .reserved(let id): return (account, id)
         case .overQuota(let remaining):
-            throw UploadRefusal(.overQuota, "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: bytes)).")
+            throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: bytes))
         }
     }
 

@@ -8,6 +8,12 @@ public struct UploadRefusal: Error, Equatable, CustomStringConvertible {
         self.kind = kind
         self.message = message
     }
+
+    /// The owner has less room than an upload needs (none at all when over quota).
+    static func storageFullMessage(remaining: Int64, needed: Int64) -> String {
+        remaining <= 0 ? "The portal owner's storage is full, so this portal cannot take files right now."
+            : "The portal owner's storage is full: \(ByteSize(bytes: remaining)) left, this upload needs \(ByteSize(bytes: needed))."
+    }
 }
 
 /// A file that arrived and was stored.
