@@ -126,6 +126,8 @@ public final class Application {
         add(.post, "/admin/tariffs/:id/archive", .admin, AdminTariffArchive.handle)
         add(.post, "/admin/tariffs/:id/delete", .admin, AdminTariffDelete.handle)
         add(.get, "/admin/audit", .admin, AdminAuditList.handle)
+        add(.get, "/admin/billing", .admin, AdminBillingShow.handle)
+        add(.get, "/admin/billing/report.csv", .admin, AdminBillingCSV.handle)
         if debug {
             // Handlers/Debug
             add(.get, "/_debug/sleep", .anyone, DebugSleep.handle)

@@ -46,7 +46,7 @@ enum PageView {
                                          ("Billing", "/dashboard/billing")]
         if user.role == .admin {
             items += [("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
-                      ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Audit", "/admin/audit")]
+                      ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"), ("Audit", "/admin/audit")]
         }
         items.append(("Account", "/account"))
         let current = items.map(\.1).filter { path == $0 || path.hasPrefix($0 + "/") }.max { $0.count < $1.count }
