@@ -16,6 +16,8 @@ public final class SQLiteDatabase: Database {
     private var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
     private var transactionDepth = 0
+    /// The writers' queue file (`<path>-writer`), opened on the first write transaction.
+    private var writerQueue: Int32 = -1
 
     /// How long a statement waits for another writer before reporting busy.
     public static let busyTimeoutMilliseconds: Int32 = 5000
@@ -46,6 +48,7 @@ public final class SQLiteDatabase: Database {
     deinit {
         statements.removeAll()  // finalizes every statement before the connection closes
         sqlite3_close_v2(handle)
+        if writerQueue >= 0 { close(writerQueue) }
     }
 
     @discardableResult
@@ -80,8 +83,40 @@ public final class SQLiteDatabase: Database {
     }
 
     public func write<T>(_ body: () throws -> T) throws -> T {
-        try transaction(begin: "BEGIN IMMEDIATE", body)
+        guard transactionDepth == 0, enterWriterQueue() else { return try transaction(begin: "BEGIN IMMEDIATE", body) }
+        defer { leaveWriterQueue() }
+        return try transaction(begin: "BEGIN IMMEDIATE", body)
     }
+
+    /// Writers queue for SQLite's one write lock on a `flock(2)` of a file beside the database,
+    /// waiting in the kernel, which wakes them as the lock frees. SQLite's own busy handler polls
+    /// with sleeps that grow to 100 ms, so under a burst of writers a waiter kept losing to newer
+    /// ones: purchases through 8 clients had a median of 5 ms and a p99 near a second. Every
+    /// process on the host shares the file; a crashed holder's lock goes with its process. A
+    /// thread that already holds it through another connection skips it (SQLite's busy timeout
+    /// then applies, as before), so a thread never waits on itself.
+    private func enterWriterQueue() -> Bool {
+        guard path != ":memory:", pthread_getspecific(Self.queueHeld) == nil else { return false }
+        if writerQueue < 0 { writerQueue = open(path + "-writer", O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        guard writerQueue >= 0 else { return false }
+        while flock(writerQueue, LOCK_EX) != 0 {
+            guard errno == EINTR else { return false }
+        }
+        pthread_setspecific(Self.queueHeld, UnsafeRawPointer(bitPattern: 1))
+        return true
+    }
+
+    private func leaveWriterQueue() {
+        flock(writerQueue, LOCK_UN)
+        pthread_setspecific(Self.queueHeld, nil)
+    }
+
+    /// Set on a thread while it holds the writers' queue.
+    private static let queueHeld: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     public func read<T>(_ body: () throws -> T) throws -> T {
         try transaction(begin: "BEGIN DEFERRED", body)

@@ -437,6 +437,56 @@ public enum Schema {
             ALTER TABLE users ADD COLUMN over_quota_notified_at INTEGER;
             CREATE INDEX users_over_quota_since ON users (over_quota_since) WHERE over_quota_since IS NOT NULL;
             """),
+        Migration(24, "maintained balances and billing totals", """
+            -- Each user's balance per currency, kept equal to the sum of their ledger rows by a
+            -- trigger on every append, so reading a balance costs the same at ten rows or a
+            -- million; the CHECK makes the database itself refuse a row that would take it below zero.
+            CREATE TABLE balances (
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                currency TEXT NOT NULL,
+                balance_minor INTEGER NOT NULL CHECK (balance_minor >= 0),
+                PRIMARY KEY (user_id, currency)
+            ) WITHOUT ROWID;
+            INSERT INTO balances (user_id, currency, balance_minor)
+                SELECT user_id, currency, sum(amount_minor) FROM balance_ledger GROUP BY user_id, currency;
+            -- (Not an upsert: SQLite checks the CHECK on the row it would insert before it finds
+            -- the conflict, so a debit's negative amount would be refused.)
+            CREATE TRIGGER balance_ledger_balance AFTER INSERT ON balance_ledger BEGIN
+                UPDATE balances SET balance_minor = balance_minor + NEW.amount_minor WHERE user_id = NEW.user_id AND currency = NEW.currency;
+                INSERT INTO balances (user_id, currency, balance_minor) SELECT NEW.user_id, NEW.currency, NEW.amount_minor
+                WHERE NOT EXISTS (SELECT 1 FROM balances WHERE user_id = NEW.user_id AND currency = NEW.currency);
+            END;
+            -- What plans and purchases earned per UTC day and currency, added to by every debit
+            -- that pays for one, so the billing report reads a row a day whatever the ledger's size.
+            CREATE TABLE revenue_daily (
+                day INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('plan', 'purchase')),
+                earned_minor INTEGER NOT NULL,
+                PRIMARY KEY (day, currency, kind)
+            ) WITHOUT ROWID;
+            INSERT INTO revenue_daily (day, currency, kind, earned_minor)
+                SELECT created_at / 86400, currency, CASE WHEN reference LIKE 'renewal:%' THEN 'plan' ELSE 'purchase' END, -sum(amount_minor)
+                FROM balance_ledger WHERE amount_minor < 0 AND (reference LIKE 'renewal:%' OR reference LIKE 'purchase:%')
+                GROUP BY 1, 2, 3;
+            CREATE TRIGGER balance_ledger_revenue AFTER INSERT ON balance_ledger
+            WHEN NEW.amount_minor < 0 AND (NEW.reference LIKE 'renewal:%' OR NEW.reference LIKE 'purchase:%') BEGIN
+                INSERT INTO revenue_daily (day, currency, kind, earned_minor)
+                VALUES (NEW.created_at / 86400, NEW.currency, CASE WHEN NEW.reference LIKE 'renewal:%' THEN 'plan' ELSE 'purchase' END, -NEW.amount_minor)
+                ON CONFLICT (day, currency, kind) DO UPDATE SET earned_minor = earned_minor + excluded.earned_minor;
+            END;
+            -- Unpaid renewals by period, users in grace.
+            CREATE INDEX plan_renewals_unpaid ON plan_renewals (period_start) WHERE status IN ('failed', 'lapsed');
+            CREATE INDEX users_grace ON users (plan_grace_until) WHERE plan_grace_until IS NOT NULL;
+            -- Every user's bytes per day, summed once when the day's snapshots are taken, so a
+            -- year of site-wide GB-days reads 365 rows whatever the number of users.
+            CREATE TABLE usage_daily_totals (
+                day INTEGER PRIMARY KEY,
+                users INTEGER NOT NULL,
+                bytes INTEGER NOT NULL
+            );
+            INSERT INTO usage_daily_totals (day, users, bytes) SELECT day, count(*), sum(bytes) FROM usage_snapshots GROUP BY day;
+            """),
     ]
 
     /// The migrator over `migrations`.

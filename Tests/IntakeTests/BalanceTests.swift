@@ -37,6 +37,26 @@ struct BalanceTests {
         }
     }
 
+    @Test("the maintained balance is the ledger's sum in each currency, read without summing; the database refuses a row that takes it below zero")
+    func maintained() throws {
+        try withDatabase { db in
+            try seed(db)
+            let ledger = BalanceLedger(db: db, clock: ManualClock())
+            let kwd = Currency(code: "KWD")!
+            try ledger.append(userID: 1, amount: Money(minorUnits: 700, currency: usd), reason: "a")
+            try ledger.append(userID: 1, amount: Money(minorUnits: -200, currency: usd), reason: "b")
+            try ledger.append(userID: 1, amount: Money(minorUnits: 1005, currency: kwd), reason: "c")
+            #expect(try ledger.balance(userID: 1, currency: usd).minorUnits == 500)
+            #expect(try ledger.balance(userID: 1, currency: kwd).minorUnits == 1005)
+            #expect(throws: DatabaseError.self) { try ledger.append(userID: 1, amount: Money(minorUnits: -501, currency: usd), reason: "too much") }
+            #expect(try ledger.balance(userID: 1, currency: usd).minorUnits == 500, "the refused row changed nothing")
+            #expect(try db.scalar("SELECT count(*) FROM balance_ledger", as: Int.self) == 3)
+            let plan = try db.query("EXPLAIN QUERY PLAN SELECT balance_minor FROM balances WHERE user_id = 1 AND currency = 'USD'")
+                .map { try $0.get("detail", as: String.self) }.joined()
+            #expect(plan.contains("USING PRIMARY KEY"), "\(plan)")
+        }
+    }
+
     @Test("20 debits of 1.00 at once from 10.00, each on its own connection: exactly 10 pass, the balance ends at zero and is the ledger's sum")
     func concurrentDebits() throws {
         try withDatabase { db in
@@ -58,6 +78,8 @@ struct BalanceTests {
             }
             let result = outcomes.withLock { $0 }
             #expect(result.passed == 10 && result.refused == 10 && result.other.isEmpty, "\(result)")
+            #expect(try db.scalar("SELECT balance_minor FROM balances WHERE user_id = 1", as: Int64.self)
+                    == (try db.scalar("SELECT sum(amount_minor) FROM balance_ledger WHERE user_id = 1", as: Int64.self)))
             #expect(try db.scalar("SELECT sum(amount_minor) FROM balance_ledger", as: Int64.self) == 0)
             #expect(try db.scalar("SELECT count(*) FROM balance_ledger WHERE amount_minor < 0", as: Int.self) == 10)
         }

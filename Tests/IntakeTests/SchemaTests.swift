@@ -24,6 +24,31 @@ struct SchemaTests {
             """)
     }
 
+    @Test("the maintained balances and daily revenue start from the ledger already there, and follow every later append")
+    func balancesBackfilled() throws {
+        try withDatabase(migratedTo: 23) { db in
+            try seed(db)
+            try db.executeScript("""
+                INSERT INTO balance_ledger (user_id, amount_minor, currency, reason, reference, created_at) VALUES
+                    (1, 5000, 'USD', 'Top-up', 'admin', 0), (1, -1200, 'USD', 'Storage purchase', 'purchase:1', 86400),
+                    (1, -800, 'USD', 'Plan renewal', 'renewal:1', 86401), (1, 300, 'KWD', 'Top-up', 'admin', 0),
+                    (2, 700, 'USD', 'Top-up', 'admin', 0);
+                """)
+            try Schema.migrator.migrate(db, now: "test")
+            let balances = try db.query("SELECT user_id, currency, balance_minor FROM balances ORDER BY user_id, currency").map {
+                "\(try $0.get("user_id", as: Int64.self)) \(try $0.get("currency", as: String.self)) \(try $0.get("balance_minor", as: Int64.self))"
+            }
+            #expect(balances == ["1 KWD 300", "1 USD 3000", "2 USD 700"])
+            let revenue = { try db.query("SELECT day, kind, earned_minor FROM revenue_daily ORDER BY kind").map {
+                "\(try $0.get("day", as: Int64.self)) \(try $0.get("kind", as: String.self)) \(try $0.get("earned_minor", as: Int64.self))"
+            } }
+            #expect(try revenue() == ["1 plan 800", "1 purchase 1200"])
+            try db.execute("INSERT INTO balance_ledger (user_id, amount_minor, currency, reason, reference, created_at) VALUES (1, -500, 'USD', 'x', 'purchase:2', 90000)")
+            #expect(try revenue() == ["1 plan 800", "1 purchase 1700"])
+            #expect(try db.scalar("SELECT balance_minor FROM balances WHERE user_id = 1 AND currency = 'USD'", as: Int64.self) == 2500)
+        }
+    }
+
     @Test("ids are never reused: after the migration a deleted row's id goes to no new row, in every table whose id reaches a URL")
     func idsNeverReused() throws {
         try withDatabase(migratedTo: 14) { db in

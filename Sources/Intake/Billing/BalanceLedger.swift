@@ -1,7 +1,8 @@
 import Database
 
 /// Balances as an append-only ledger: every change is a row, never an update; the database
-/// refuses UPDATE and DELETE on it. A balance is the sum of a user's rows in a currency.
+/// refuses UPDATE and DELETE on it. A balance is the sum of a user's rows in a currency, kept in
+/// `balances` by a trigger on every append (which also refuses a sum below zero).
 /// (The purchase API appends to it in the same transaction as what it pays for.)
 public struct BalanceLedger {
     let db: Database
@@ -12,8 +13,9 @@ public struct BalanceLedger {
         self.clock = clock
     }
 
+    /// The maintained sum of the user's rows (`balances`, kept by a trigger on every append).
     public func balance(userID: Int64, currency: Currency) throws -> Money {
-        let sum = try db.scalar("SELECT coalesce(sum(amount_minor), 0) FROM balance_ledger WHERE user_id = $1 AND currency = $2",
+        let sum = try db.scalar("SELECT balance_minor FROM balances WHERE user_id = $1 AND currency = $2",
                                 [userID, currency.code], as: Int64.self) ?? 0
         return Money(minorUnits: sum, currency: currency)
     }

@@ -63,33 +63,24 @@ public struct BillingReport {
 
     /// The statements, named so a test can ask the planner how it runs them.
     enum SQL {
-        /// Debits by day (portable SQL: no date functions; the caller folds days into months),
-        /// currency and kind. The ledger has no index on created_at yet, so this reads it whole;
-        /// an index on (created_at) would serve the statement as it is written.
+        /// Earnings by day, currency and kind, from the maintained `revenue_daily` (a row a day;
+        /// the caller folds days into months).
         static let revenue = """
-            SELECT created_at / 86400 AS day, currency, CASE WHEN reference LIKE 'renewal:%' THEN 1 ELSE 0 END AS plan,
-                   -sum(amount_minor) AS earned
-            FROM balance_ledger
-            WHERE created_at >= $1 AND created_at < $2 AND amount_minor < 0 AND (reference LIKE 'renewal:%' OR reference LIKE 'purchase:%')
-            GROUP BY created_at / 86400, currency, CASE WHEN reference LIKE 'renewal:%' THEN 1 ELSE 0 END
+            SELECT day, currency, CASE kind WHEN 'plan' THEN 1 ELSE 0 END AS plan, earned_minor AS earned
+            FROM revenue_daily WHERE day >= $1 / 86400 AND day < $2 / 86400
             """
-        /// Unpaid renewals by the day their period starts. A renewal row is written once its
-        /// period has begun (created_at >= period_start), so `plan_renewals_created` bounds the
-        /// scan from below.
+        /// Unpaid renewals by the day their period starts, by the partial index `plan_renewals_unpaid`.
         static let failedRenewals = """
             SELECT period_start / 86400 AS day, count(*) AS n FROM plan_renewals
-            WHERE created_at >= $1 AND period_start >= $1 AND period_start < $2 AND status IN ('failed', 'lapsed')
+            WHERE status IN ('failed', 'lapsed') AND period_start >= $1 AND period_start < $2
             GROUP BY period_start / 86400
             """
-        /// A user in grace always has a renewal due (`plan_renews_at` is the next retry, see
-        /// `PlanRenewals`), so the partial index `users_plan_due` narrows the scan to the users
-        /// with a paid plan; each balance is summed by `balance_ledger_user`.
+        /// By the partial index `users_grace`, soonest end first; each balance from `balances`.
         static let usersInGrace = """
             SELECT u.id, u.email, u.name, u.plan_grace_until, p.name AS plan_name, coalesce(p.currency, $2) AS currency,
-                   (SELECT coalesce(sum(l.amount_minor), 0) FROM balance_ledger l
-                    WHERE l.user_id = u.id AND l.currency = coalesce(p.currency, $2)) AS balance
+                   coalesce((SELECT b.balance_minor FROM balances b WHERE b.user_id = u.id AND b.currency = coalesce(p.currency, $2)), 0) AS balance
             FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
-            WHERE u.plan_renews_at IS NOT NULL AND u.plan_grace_until > $1
+            WHERE u.plan_grace_until > $1
             ORDER BY u.plan_grace_until, u.id LIMIT $3
             """
     }

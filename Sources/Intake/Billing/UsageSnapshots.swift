@@ -57,6 +57,9 @@ public struct UsageSnapshots {
             }
             from = to
         }
+        if written > 0 {
+            try db.write { try db.execute(SQL.dayTotal, [today]) }
+        }
         return written
     }
 
@@ -76,9 +79,8 @@ public struct UsageSnapshots {
         return Double(byteDays) / Self.bytesPerGB
     }
 
-    /// Every user's bytes per day from `fromDay` (inclusive) to `toDay` (exclusive), by the
-    /// `usage_snapshots_day` index. One row per day, not per user, so the caller adds at most a
-    /// year of numbers.
+    /// Every user's bytes per day from `fromDay` (inclusive) to `toDay` (exclusive), from the
+    /// maintained `usage_daily_totals`: one row per day, not per user.
     public func dailyTotals(fromDay: Int64, toDay: Int64) throws -> [(day: Int64, bytes: Int64)] {
         try db.query(SQL.dailyTotals, [fromDay, toDay]).map { (try $0.get("day"), try $0.get("bytes")) }
     }
@@ -95,8 +97,13 @@ public struct UsageSnapshots {
         static let series = "SELECT day, bytes, quota_bytes FROM usage_snapshots WHERE user_id = $1 AND day > $2 AND day <= $3 ORDER BY day"
         /// By the primary key (user_id, day).
         static let userByteDays = "SELECT coalesce(sum(bytes), 0) FROM usage_snapshots WHERE user_id = $1 AND day >= $2 AND day < $3"
-        /// By `usage_snapshots_day`.
-        static let dailyTotals = "SELECT day, sum(bytes) AS bytes FROM usage_snapshots WHERE day >= $1 AND day < $2 GROUP BY day ORDER BY day"
+        /// Today's total, summed again (by `usage_snapshots_day`) whenever rows were added to it.
+        static let dayTotal = """
+            INSERT INTO usage_daily_totals (day, users, bytes) SELECT $1, count(*), coalesce(sum(bytes), 0) FROM usage_snapshots WHERE day = $1
+            ON CONFLICT (day) DO UPDATE SET users = excluded.users, bytes = excluded.bytes
+            """
+        /// By the primary key of `usage_daily_totals`: one row a day, whatever the number of users.
+        static let dailyTotals = "SELECT day, bytes FROM usage_daily_totals WHERE day >= $1 AND day < $2 ORDER BY day"
     }
 
     /// GB-days of all users for each of `months` (a month with no snapshot is 0).
