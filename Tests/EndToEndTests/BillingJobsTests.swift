@@ -22,11 +22,12 @@ struct BillingJobsTests {
         return (site, admin, ownerID)
     }
 
-    func signIn(_ admin: WebSession, _ site: DemoSite) throws {
+    /// Signs `session` in as the demo admin or the demo user (the portal's owner).
+    func signIn(_ session: WebSession, _ site: DemoSite, as who: String = "admin") throws {
         let credentials = try String(contentsOfFile: site.server.home + "/demo-credentials.txt", encoding: .utf8)
-        let password = try #require(credentials.split(separator: "\n").first { $0.hasPrefix("admin") }?.split(separator: " ").last)
-        _ = try admin.get("/login")
-        _ = try admin.post("/login", form: [("email", "admin@example.com"), ("password", String(password))])
+        let password = try #require(credentials.split(separator: "\n").first { $0.hasPrefix(who) }?.split(separator: " ").last)
+        _ = try session.get("/login")
+        _ = try session.post("/login", form: [("email", who == "admin" ? "admin@example.com" : "owner@example.com"), ("password", String(password))])
     }
 
     /// `intake jobs run` as a process of its own under `faketime` (the package scripts/install-deps
@@ -112,6 +113,8 @@ struct BillingJobsTests {
         try runJobs(site, ahead: 60)
         try runJobs(site, ahead: 120)
         #expect(try site.db.scalar("SELECT count(*) FROM plan_renewals WHERE status = 'paid'", as: Int.self) == 1, "charged once for two runs")
+        #expect(try site.owner.get("/dashboard/storage").text.contains("Your Studio plan renews on "))
+        #expect(try admin.get("/admin/users/\(owner)").text.contains("Renews on "))
         let statement = try site.owner.get("/dashboard/billing").text
         #expect(statement.contains("Plan renewal: Studio") && statement.contains("4.00"))
         try checkInvariants(site.db, owner)
@@ -133,6 +136,9 @@ struct BillingJobsTests {
         try runJobs(site, ahead: 63 * Self.day)
         #expect(try subjects(site.db).last == "We could not renew your Studio plan")
         #expect(try site.db.scalar("SELECT plan_id FROM users WHERE id = $1", [owner], as: Int64.self) == planID)
+        let user = site.server.session()
+        try signIn(user, site, as: "user")
+        #expect(try user.get("/dashboard/storage").text.contains("renewal of your Studio plan is unpaid"))
         try runJobs(site, ahead: 71 * Self.day)
         #expect(try site.db.scalar("SELECT plan_id IS NULL FROM users WHERE id = $1", [owner], as: Bool.self) == true)
         #expect(try subjects(site.db).last == "Your Studio plan has ended")
@@ -167,6 +173,8 @@ struct BillingJobsTests {
         #expect(try site.server.session().get("/p/demo").text.contains("storage is full"))
         try runJobs(site, ahead: 60)
         #expect(try subjects(site.db).filter { $0 == "Your storage is over its quota" }.count == 1)
+        let notice = try site.owner.get("/dashboard/storage").text
+        #expect(notice.contains("If you are still over it on ") && notice.contains("your oldest files will be deleted"), "\(notice.prefix(2000))")
         try runJobs(site, ahead: Self.day)
         #expect(try site.db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 6, "nothing deleted within the grace days")
         #expect(try subjects(site.db).filter { $0 == "Your storage is over its quota" }.count == 1, "told once")

@@ -72,6 +72,13 @@ public struct UserQuota: Sendable {
     public let overrideBytes: Int64?
     public let effectiveBytes: Int64
     public let usedBytes: Int64
+    /// When the over-quota job first found the user over (nil: within quota, or not seen yet).
+    public var overQuotaSince: Int64? = nil
+    /// The plan's monthly price (nil without a plan), the start of the period due next, and the
+    /// end of the grace while a renewal is unpaid (see `PlanRenewals`).
+    public var planPrice: Money? = nil
+    public var planRenewsAt: Int64? = nil
+    public var planGraceUntil: Int64? = nil
 
     /// Used ÷ quota; infinite for a zero quota with anything stored.
     public var usage: Double {
@@ -98,7 +105,8 @@ public struct QuotaStore {
     static var columns: String {
         """
         u.id, u.email, u.name, p.name AS plan_name, p.storage_bytes AS plan_storage, u.purchased_extra_bytes,
-        u.quota_override_bytes, u.storage_used_bytes, u.quota_bytes AS effective
+        u.quota_override_bytes, u.storage_used_bytes, u.quota_bytes AS effective, u.over_quota_since, u.plan_renews_at,
+        u.plan_grace_until, p.monthly_price_minor AS plan_price, p.currency AS plan_currency
         """
     }
 
@@ -190,9 +198,13 @@ public struct QuotaStore {
     }
 
     static func quota(_ row: Row) throws -> UserQuota {
-        UserQuota(userID: try row.get("id"), email: try row.get("email"), name: try row.get("name"), planName: try row.get("plan_name"),
-                  planStorageBytes: try row.get("plan_storage"), purchasedExtraBytes: try row.get("purchased_extra_bytes"),
-                  overrideBytes: try row.get("quota_override_bytes"), effectiveBytes: try row.get("effective"),
-                  usedBytes: try row.get("storage_used_bytes"))
+        let price: Int64? = try row.get("plan_price")
+        let currency = (try row.get("plan_currency", as: String?.self)).flatMap(Currency.init(code:))
+        return UserQuota(userID: try row.get("id"), email: try row.get("email"), name: try row.get("name"), planName: try row.get("plan_name"),
+                         planStorageBytes: try row.get("plan_storage"), purchasedExtraBytes: try row.get("purchased_extra_bytes"),
+                         overrideBytes: try row.get("quota_override_bytes"), effectiveBytes: try row.get("effective"),
+                         usedBytes: try row.get("storage_used_bytes"), overQuotaSince: try row.get("over_quota_since"),
+                         planPrice: price.flatMap { p in currency.map { Money(minorUnits: p, currency: $0) } },
+                         planRenewsAt: try row.get("plan_renews_at"), planGraceUntil: try row.get("plan_grace_until"))
     }
 }

@@ -27,6 +27,7 @@ enum AdminUserPage {
                  "selected": .bool(plan.id == currentPlanID)]
             }),
             "noPlan": .bool(currentPlanID == nil),
+            "planStanding": planStanding(quota).map(TemplateValue.string) ?? .null,
             "override": overrideValue ?? FormFieldView.size("override", bytes: quota.overrideBytes ?? quota.effectiveBytes),
             "errors": FormFieldView.errors(errors),
             "returnTo": .string("/admin/users/\(userID)"),
@@ -37,5 +38,14 @@ enum AdminUserPage {
                                                 days: UsageChart.days, lastDay: UsageSnapshots.day(of: context.stores.clock.now()),
                                                 title: "Storage used by \(user.name) over the last \(UsageChart.days) days")),
         ])
+    }
+
+    /// Where the user's plan stands with its renewals.
+    static func planStanding(_ quota: UserQuota) -> String? {
+        guard let price = quota.planPrice, price.minorUnits > 0 else { return nil }
+        if let grace = quota.planGraceUntil {
+            return "Renewal unpaid (\(price)): in grace until \(UTCDate.minute(grace)), then back to the free storage."
+        }
+        return quota.planRenewsAt.map { "Renews on \(UTCDate.minute($0)) for \(price)." }
     }
 }

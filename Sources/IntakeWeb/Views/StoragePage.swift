@@ -32,9 +32,22 @@ enum StoragePage {
             var text = "You are storing \(ByteSize(bytes: offer.quota.usedBytes)), over your quota of \(ByteSize(bytes: offer.quota.effectiveBytes)): "
                 + "new uploads to your portals are refused until you are within it (delete files or buy more storage)."
             if let grace = offer.pricing.overQuota.graceDays {
-                text += " If you stay over quota for \(grace) day\(grace == 1 ? "" : "s"), your oldest files will be deleted until you are within it."
+                if let since = offer.quota.overQuotaSince {
+                    text += " If you are still over it on \(UTCDate.day(since + Int64(grace) * 86400)), your oldest files will be deleted until you are within it"
+                        + " (never one younger than \(grace) day\(grace == 1 ? "" : "s"))."
+                } else {
+                    text += " If you stay over quota for \(grace) day\(grace == 1 ? "" : "s"), your oldest files will be deleted until you are within it."
+                }
             }
             data["overQuota"] = .string(text)
+        }
+        if let plan = offer.quota.planName, let price = offer.quota.planPrice {
+            if let grace = offer.quota.planGraceUntil {
+                data["planNotice"] = .string("The \(price) renewal of your \(plan) plan is unpaid. Top up your balance by \(UTCDate.minute(grace)) "
+                                             + "to keep the plan; after that your account falls back to the free storage.")
+            } else if let renews = offer.quota.planRenewsAt {
+                data["planRenewal"] = .string("Your \(plan) plan renews on \(UTCDate.day(renews)) for \(price) from your balance.")
+            }
         }
         if let priced = offer.priced {
             data["offer"] = [
