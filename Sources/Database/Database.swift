@@ -30,6 +30,10 @@ public protocol Database: AnyObject {
 
     /// Runs `body` in a read transaction: one consistent snapshot for all its queries.
     func read<T>(_ body: () throws -> T) throws -> T
+
+    /// Brings the planner's statistics up to date where the data has changed enough to matter
+    /// (run on a schedule, so plans follow the data as it grows).
+    func updatePlannerStatistics() throws
 }
 
 extension Database {

@@ -487,6 +487,96 @@ public enum Schema {
             );
             INSERT INTO usage_daily_totals (day, users, bytes) SELECT day, count(*), sum(bytes) FROM usage_snapshots GROUP BY day;
             """),
+        Migration(25, "lists that cost the same at a million files", """
+            -- Each list's order and filter has an index that yields its rows in order (every
+            -- index ends in the row id, so (x, created_at) serves ORDER BY created_at, id).
+            DROP INDEX file_uploads_account;
+            CREATE INDEX file_uploads_account ON file_uploads (storage_account_id, created_at);
+            CREATE INDEX file_uploads_user_status ON file_uploads (user_id, status, created_at);
+            DROP INDEX portals_user;
+            CREATE INDEX portals_user ON portals (user_id, created_at);
+            -- Uploaded files and bytes per portal, per storage account and per status site-wide,
+            -- kept by triggers the way usage is, so no page counts files.
+            ALTER TABLE portals ADD COLUMN uploaded_files INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE storage_accounts ADD COLUMN uploaded_files INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE storage_accounts ADD COLUMN uploaded_bytes INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE file_totals (
+                status TEXT PRIMARY KEY,
+                files INTEGER NOT NULL,
+                bytes INTEGER NOT NULL
+            );
+            -- Users, administrators, disabled users and portals, for the operator's overview.
+            CREATE TABLE site_counts (
+                name TEXT PRIMARY KEY CHECK (name IN ('users', 'admins', 'disabled', 'portals')),
+                n INTEGER NOT NULL
+            );
+            INSERT INTO site_counts (name, n)
+                SELECT 'users', count(*) FROM users UNION ALL SELECT 'admins', count(*) FROM users WHERE role = 'admin'
+                UNION ALL SELECT 'disabled', count(*) FROM users WHERE disabled = 1 UNION ALL SELECT 'portals', count(*) FROM portals;
+            CREATE TRIGGER users_counted_in AFTER INSERT ON users BEGIN
+                UPDATE site_counts SET n = n + 1 WHERE name = 'users' OR (name = 'admins' AND NEW.role = 'admin') OR (name = 'disabled' AND NEW.disabled = 1);
+            END;
+            CREATE TRIGGER users_counted_out AFTER DELETE ON users BEGIN
+                UPDATE site_counts SET n = n - 1 WHERE name = 'users' OR (name = 'admins' AND OLD.role = 'admin') OR (name = 'disabled' AND OLD.disabled = 1);
+            END;
+            CREATE TRIGGER users_counted_again AFTER UPDATE OF role, disabled ON users BEGIN
+                UPDATE site_counts SET n = n - 1 WHERE (name = 'admins' AND OLD.role = 'admin') OR (name = 'disabled' AND OLD.disabled = 1);
+                UPDATE site_counts SET n = n + 1 WHERE (name = 'admins' AND NEW.role = 'admin') OR (name = 'disabled' AND NEW.disabled = 1);
+            END;
+            CREATE TRIGGER portals_counted_in AFTER INSERT ON portals BEGIN
+                UPDATE site_counts SET n = n + 1 WHERE name = 'portals';
+            END;
+            CREATE TRIGGER portals_counted_out AFTER DELETE ON portals BEGIN
+                UPDATE site_counts SET n = n - 1 WHERE name = 'portals';
+            END;
+            UPDATE portals SET uploaded_files = (SELECT count(*) FROM file_uploads f WHERE f.portal_id = portals.id AND f.status = 'uploaded');
+            UPDATE storage_accounts SET
+                uploaded_files = (SELECT count(*) FROM file_uploads f WHERE f.storage_account_id = storage_accounts.id AND f.status = 'uploaded'),
+                uploaded_bytes = (SELECT coalesce(sum(size_bytes), 0) FROM file_uploads f WHERE f.storage_account_id = storage_accounts.id AND f.status = 'uploaded');
+            INSERT INTO file_totals (status, files, bytes) SELECT status, count(*), sum(size_bytes) FROM file_uploads GROUP BY status;
+            CREATE TRIGGER file_uploads_counted_in AFTER INSERT ON file_uploads BEGIN
+                INSERT INTO file_totals (status, files, bytes) VALUES (NEW.status, 1, NEW.size_bytes)
+                    ON CONFLICT (status) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
+                UPDATE portals SET uploaded_files = uploaded_files + 1 WHERE id = NEW.portal_id AND NEW.status = 'uploaded';
+                UPDATE storage_accounts SET uploaded_files = uploaded_files + 1, uploaded_bytes = uploaded_bytes + NEW.size_bytes
+                    WHERE id = NEW.storage_account_id AND NEW.status = 'uploaded';
+            END;
+            CREATE TRIGGER file_uploads_counted_out AFTER DELETE ON file_uploads BEGIN
+                UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size_bytes WHERE status = OLD.status;
+                UPDATE portals SET uploaded_files = uploaded_files - 1 WHERE id = OLD.portal_id AND OLD.status = 'uploaded';
+                UPDATE storage_accounts SET uploaded_files = uploaded_files - 1, uploaded_bytes = uploaded_bytes - OLD.size_bytes
+                    WHERE id = OLD.storage_account_id AND OLD.status = 'uploaded';
+            END;
+            CREATE TRIGGER file_uploads_counted_again AFTER UPDATE OF status, size_bytes, portal_id, storage_account_id ON file_uploads BEGIN
+                UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size_bytes WHERE status = OLD.status;
+                INSERT INTO file_totals (status, files, bytes) VALUES (NEW.status, 1, NEW.size_bytes)
+                    ON CONFLICT (status) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
+                UPDATE portals SET uploaded_files = uploaded_files - 1 WHERE id = OLD.portal_id AND OLD.status = 'uploaded';
+                UPDATE portals SET uploaded_files = uploaded_files + 1 WHERE id = NEW.portal_id AND NEW.status = 'uploaded';
+                UPDATE storage_accounts SET uploaded_files = uploaded_files - 1, uploaded_bytes = uploaded_bytes - OLD.size_bytes
+                    WHERE id = OLD.storage_account_id AND OLD.status = 'uploaded';
+                UPDATE storage_accounts SET uploaded_files = uploaded_files + 1, uploaded_bytes = uploaded_bytes + NEW.size_bytes
+                    WHERE id = NEW.storage_account_id AND NEW.status = 'uploaded';
+            END;
+            -- The client filter: a prefix of the client's name or address, per owner (a range
+            -- of these indexes; LIKE's case folding is NOCASE's).
+            CREATE INDEX file_uploads_client_name ON file_uploads (user_id, client_name COLLATE NOCASE);
+            CREATE INDEX file_uploads_client_email ON file_uploads (user_id, client_email COLLATE NOCASE);
+            -- The search box: file names by substring, through a trigram index (the candidates
+            -- it gives are checked against the exact filter).
+            CREATE VIRTUAL TABLE file_search USING fts5 (file_name, content = 'file_uploads', content_rowid = 'id', tokenize = 'trigram');
+            INSERT INTO file_search (rowid, file_name) SELECT id, file_name FROM file_uploads;
+            CREATE TRIGGER file_uploads_search_in AFTER INSERT ON file_uploads BEGIN
+                INSERT INTO file_search (rowid, file_name) VALUES (NEW.id, NEW.file_name);
+            END;
+            CREATE TRIGGER file_uploads_search_out AFTER DELETE ON file_uploads BEGIN
+                INSERT INTO file_search (file_search, rowid, file_name) VALUES ('delete', OLD.id, OLD.file_name);
+            END;
+            CREATE TRIGGER file_uploads_search_again AFTER UPDATE OF file_name ON file_uploads BEGIN
+                INSERT INTO file_search (file_search, rowid, file_name) VALUES ('delete', OLD.id, OLD.file_name);
+                INSERT INTO file_search (rowid, file_name) VALUES (NEW.id, NEW.file_name);
+            END;
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -127,6 +127,35 @@ struct PortalUploadTests {
         #expect(again.status == 303 && flashed.contains("cannot be delivered again"), "only a failed delivery is retried")
     }
 
+    @Test("the files list pages by cursor on the page and in the API, filters by name and client through the indexes, refuses a cursor it did not give, bounds the page size; the storage page counts the files")
+    func pagingAndFilters() throws {
+        let (site, big) = try siteWithTwoUploads()
+        let server = site.server, owner = site.owner
+        defer { server.stop() }
+        let first = try owner.get("/api/v1/uploads?limit=1").text
+        #expect(first.hasPrefix(#"{"uploads":[{"id":"2","fileName":"notes.txt""#), "\(first)")
+        let cursor = try #require(first.range(of: #""nextCursor":""#).map { String(first[$0.upperBound...].prefix { $0 != "\"" }) })
+        #expect(FileStoreCursorShape.matches(cursor), "\(cursor)")
+        let second = try owner.get("/api/v1/uploads?limit=1&cursor=\(cursor)").text
+        #expect(second.hasPrefix(#"{"uploads":[{"id":"1","fileName":"big report.pdf""#) && second.hasSuffix(#""nextCursor":null}"#), "\(second)")
+        let bad = try owner.get("/api/v1/uploads?cursor=2")
+        #expect(bad.status == 400 && bad.text.contains("cursor"), "\(bad.status) \(bad.text)")
+        #expect(try owner.get("/dashboard/files?before=zz").status == 400)
+        let unbounded = try owner.get("/api/v1/uploads?limit=-1").text
+        #expect(unbounded.components(separatedBy: #""fileName""#).count == 2, "a page is at least one file and at most 200: \(unbounded)")
+        // The page's next link carries the cursor and the filters.
+        let page = try owner.get("/dashboard/files").text
+        #expect(page.contains("big report.pdf") && page.contains("notes.txt"))
+        #expect(try owner.get("/dashboard/files?q=REPORT").text.contains("big report.pdf"))
+        #expect(!(try owner.get("/dashboard/files?q=REPORT").text.contains("notes.txt")))
+        #expect(try owner.get("/dashboard/files?q=%22%20OR%20x").text.contains("No files match."))
+        let byClient = try owner.get("/dashboard/files?client=bo").text
+        #expect(byClient.contains("notes.txt") && !byClient.contains("big report.pdf"))
+        let settings = try owner.get("/dashboard/settings").text
+        #expect(settings.contains(#"<a href="/dashboard/files?account=1">2 ("#), "the account's delivered files")
+        _ = big
+    }
+
     @Test("the owner deletes an upload through the API: gone from disk and from the usage; the API lists what is left")
     func delete() throws {
         let (site, big) = try siteWithTwoUploads()
@@ -267,5 +296,13 @@ struct QuotaRaceTests {
         #expect(used == Int64(accepted) * 100_000 && used <= 1_000_000)
         #expect(try db.scalar("SELECT coalesce(sum(size_bytes), 0) FROM file_uploads", as: Int64.self) == used)
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+    }
+}
+
+/// A files-list cursor as the API writes it: `<created_at>.<id>`.
+enum FileStoreCursorShape {
+    static func matches(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 }

@@ -183,6 +183,7 @@ final class UnreachableDatabase: Database {
     func executeScript(_ sql: String) throws { throw fail() }
     func write<T>(_ body: () throws -> T) throws -> T { throw fail() }
     func read<T>(_ body: () throws -> T) throws -> T { throw fail() }
+    func updatePlannerStatistics() throws { throw fail() }
 }
 
 @Suite("Health")

@@ -91,6 +91,7 @@ public struct Jobs {
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }
         run("mail") { try sendMail(transport, report: &report) }
+        run("planner_statistics") { try db.updatePlannerStatistics() }
         return report
     }
 

@@ -12,6 +12,9 @@ public struct StorageAccount: Sendable, Equatable {
     public var email: String?
     public var status: StorageAccountStatus
     public var lastError: String?
+    /// Delivered files in it, and their bytes (kept by the schema's triggers).
+    public let uploadedFiles: Int64
+    public let uploadedBytes: Int64
 
     init(row: Row) throws {
         id = try row.get("id")
@@ -26,6 +29,8 @@ public struct StorageAccount: Sendable, Equatable {
         guard let status = StorageAccountStatus(rawValue: s) else { throw DatabaseError(.decoding, "unknown status \(s)") }
         self.status = status
         lastError = try row.get("last_error")
+        uploadedFiles = try row.get("uploaded_files")
+        uploadedBytes = try row.get("uploaded_bytes")
     }
 }
 

@@ -55,31 +55,90 @@ public struct FileStore {
         FROM file_uploads f JOIN portals p ON p.id = f.portal_id LEFT JOIN storage_accounts s ON s.id = f.storage_account_id
         """
 
-    public func list(userID: Int64, filter: Filter, before: Int64?, limit: Int) throws -> (files: [FileRecord], next: Int64?) {
-        var conditions = ["f.user_id = $1"]
-        var args: [any DatabaseValueConvertible] = [userID]
-        func add(_ sql: (Int) -> String, _ value: any DatabaseValueConvertible) {
-            args.append(value)
-            conditions.append(sql(args.count))
+    /// Where a page of the list starts: after the file created at `createdAt` with `id` (the
+    /// list runs newest first by creation time, then id). Its text form is `<createdAt>.<id>`.
+    public struct Cursor: Sendable, Equatable, LosslessStringConvertible {
+        public let createdAt: Int64
+        public let id: Int64
+
+        public init(createdAt: Int64, id: Int64) {
+            self.createdAt = createdAt
+            self.id = id
         }
-        if let v = filter.portalID { add({ "f.portal_id = $\($0)" }, v) }
-        if let v = filter.client, !v.isEmpty { add({ "(f.client_name LIKE $\($0) ESCAPE '\\' OR f.client_email LIKE $\($0) ESCAPE '\\')" }, LikePattern.prefix(v)) }
-        if let v = filter.from { add({ "f.created_at >= $\($0)" }, v) }
-        if let v = filter.to { add({ "f.created_at < $\($0)" }, v) }
-        if let v = filter.status, !v.isEmpty { add({ "f.status = $\($0)" }, v) }
-        if let v = filter.accountID { add({ "f.storage_account_id = $\($0)" }, v) }
-        if let v = filter.search, !v.isEmpty { add({ "f.file_name LIKE $\($0) ESCAPE '\\'" }, LikePattern.containing(v)) }
-        if let before { add({ "f.id < $\($0)" }, before) }
+
+        public init?(_ text: String) {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let createdAt = Int64(parts[0]), let id = Int64(parts[1]), id > 0 else { return nil }
+            self.init(createdAt: createdAt, id: id)
+        }
+
+        public var description: String { "\(createdAt).\(id)" }
+    }
+
+    /// The owner's files matching `filter`, newest first, `limit` to a page, and the next page's
+    /// cursor. One index yields the rows in order, so a page costs the same however many files
+    /// the owner has: the portal's, the storage account's or the status's index when that filter
+    /// is set, the owner's otherwise. The text filters are looked up first (then a page costs as
+    /// much as the matches, not as the files): a client's name or address by prefix in the
+    /// owner's client indexes, a file name's text of three characters or more in the trigram index.
+    public func list(userID: Int64, filter: Filter, after cursor: Cursor?, limit: Int) throws -> (files: [FileRecord], next: Cursor?) {
+        let search = FileSearch(filter)
+        let driver: ListIndex = search.match != nil ? .search : (filter.client?.isEmpty == false) ? .client
+            : filter.portalID != nil ? .portal : filter.accountID != nil ? .account
+            : (filter.status?.isEmpty == false) ? .status : .owner
+        var conditions: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        /// `column` compared as `sql` says; a column the driving index does not lead with is
+        /// written `+column`, which keeps the planner from choosing its index instead.
+        func add(_ column: String, leads: Bool, _ sql: (String, Int) -> String, _ value: any DatabaseValueConvertible) {
+            args.append(value)
+            conditions.append(sql(leads ? column : "+" + column, args.count))
+        }
+        add("f.user_id", leads: driver == .owner || driver == .status, { "\($0) = $\($1)" }, userID)
+        if let v = filter.portalID { add("f.portal_id", leads: driver == .portal, { "\($0) = $\($1)" }, v) }
+        if let v = filter.accountID { add("f.storage_account_id", leads: driver == .account, { "\($0) = $\($1)" }, v) }
+        if let v = filter.status, !v.isEmpty { add("f.status", leads: driver == .status, { "\($0) = $\($1)" }, v) }
+        if let v = filter.from { add("f.created_at", leads: true, { "\($0) >= $\($1)" }, v) }
+        if let v = filter.to { add("f.created_at", leads: true, { "\($0) < $\($1)" }, v) }
+        if let v = filter.client, !v.isEmpty {
+            // A range of the (user_id, client_… NOCASE) indexes: every text that starts with
+            // `v` as NOCASE compares (ASCII letters folded, as LIKE folds them) sorts from `v` to
+            // `v` followed by the last code point; LIKE then keeps exactly the matches.
+            args += [v, v + "\u{10FFFF}"]
+            let (low, high) = (args.count - 1, args.count)
+            conditions.append("""
+                f.id IN (SELECT id FROM file_uploads WHERE user_id = $1 AND client_name >= $\(low) COLLATE NOCASE AND client_name < $\(high) COLLATE NOCASE \
+                UNION ALL SELECT id FROM file_uploads WHERE user_id = $1 AND client_email >= $\(low) COLLATE NOCASE AND client_email < $\(high) COLLATE NOCASE)
+                """)
+            args.append(LikePattern.prefix(v))
+            conditions.append("(f.client_name LIKE $\(args.count) ESCAPE '\\' OR f.client_email LIKE $\(args.count) ESCAPE '\\')")
+        }
+        if let v = filter.search, !v.isEmpty {
+            args.append(LikePattern.containing(v))
+            conditions.append("f.file_name LIKE $\(args.count) ESCAPE '\\'")
+        }
+        if let match = search.match {
+            args.append(match)
+            conditions.append("f.id IN (SELECT rowid FROM file_search WHERE file_search MATCH $\(args.count))")
+        }
+        if let cursor {
+            args.append(cursor.createdAt)
+            args.append(cursor.id)
+            conditions.append("(f.created_at, f.id) < ($\(args.count - 1), $\(args.count))")
+        }
         args.append(limit + 1)
-        var files = try db.query(Self.select + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY f.id DESC LIMIT $\(args.count)", args)
-            .map(Self.record)
-        var next: Int64?
+        var files = try db.query(Self.select + " WHERE " + conditions.joined(separator: " AND ")
+                                 + " ORDER BY f.created_at DESC, f.id DESC LIMIT $\(args.count)", args).map(Self.record)
+        var next: Cursor?
         if files.count > limit {
             files.removeLast()
-            next = files.last?.id
+            next = files.last.map { Cursor(createdAt: $0.createdAt, id: $0.id) }
         }
         return (files, next)
     }
+
+    /// The index a list page is read through.
+    enum ListIndex { case owner, portal, account, status, client, search }
 
     public func find(id: Int64) throws -> FileRecord? {
         try db.queryOne(Self.select + " WHERE f.id = $1", [id]).map(Self.record)

@@ -128,12 +128,11 @@ public struct PortalStore {
         return states
     }
 
-    /// The owner's portals with how many files each received.
+    /// The owner's portals with how many files each received (kept by the schema's triggers).
     public func list(userID: Int64) throws -> [(portal: Portal, uploads: Int)] {
         try db.query("""
-            SELECT p.*, (SELECT count(*) FROM file_uploads f WHERE f.portal_id = p.id AND f.status = \(FileUploadStatus.uploaded.sql)) AS upload_count
-            FROM portals p WHERE p.user_id = $1 ORDER BY p.created_at DESC, p.id DESC
-            """, [userID]).map { (try Portal(row: $0), try $0.get("upload_count", as: Int.self)) }
+            SELECT * FROM portals WHERE user_id = $1 ORDER BY created_at DESC, id DESC
+            """, [userID]).map { (try Portal(row: $0), try $0.get("uploaded_files", as: Int.self)) }
     }
 
     /// The largest file the owner's plan allows.

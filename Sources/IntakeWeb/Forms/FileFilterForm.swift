@@ -19,6 +19,16 @@ enum FileFilterForm {
         return f
     }
 
+    /// Where a page starts (`before` on the page, `cursor` in the API): the text a previous page
+    /// gave; empty → the first page; anything else is a 400.
+    static func cursor(_ text: String?) throws -> FileStore.Cursor? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let cursor = FileStore.Cursor(text) else {
+            throw HTTPError.badRequest("That page cursor is not one this list gave; start again from the first page.")
+        }
+        return cursor
+    }
+
     /// `2026-11-21` → the epoch of its start (UTC); empty → nil; anything else is a 400.
     static func day(_ text: String) throws -> Int64? {
         if text.isEmpty { return nil }

@@ -7,8 +7,8 @@ enum FileAPIList {
     static func handle(_ context: RequestContext) throws -> Response {
         let query = try context.request.query()
         let (files, next) = try context.stores.files.list(userID: context.user!.id, filter: try FileFilterForm.parse(query),
-                                                          before: query["cursor"].flatMap { Int64($0) },
-                                                          limit: min(200, Int(query["limit"] ?? "50") ?? 50))
+                                                          after: try FileFilterForm.cursor(query["cursor"]),
+                                                          limit: max(1, min(200, Int(query["limit"] ?? "50") ?? 50)))
         return .json([
             "uploads": .array(files.map(FileJSON.value)),
             "nextCursor": next.map { .string(String($0)) } ?? .null,

@@ -8,7 +8,7 @@ enum FileList {
     static func handle(_ context: RequestContext) throws -> Response {
         let query = try context.request.query()
         let (files, next) = try context.stores.files.list(userID: context.user!.id, filter: try FileFilterForm.parse(query),
-                                                          before: query["before"].flatMap { Int64($0) }, limit: 50)
+                                                          after: try FileFilterForm.cursor(query["before"]), limit: 50)
         let portals = try context.stores.portals.list(userID: context.user!.id)
         let accounts = try context.stores.storageAccounts.list(userID: context.user!.id)
         var nextLink: TemplateValue = .null

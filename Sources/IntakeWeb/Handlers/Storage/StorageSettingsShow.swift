@@ -31,6 +31,7 @@ enum StorageSettingsShow {
                     "isLocal": .bool(isLocal),
                     "status": .string(status.rawValue), "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                     "lastError": account.lastError.map { .string($0) } ?? .null,
+                    "files": .string("\(account.uploadedFiles) (\(ByteSize(bytes: account.uploadedBytes).display()))"),
                     "canPause": .bool(status == .active),
                     "canDisconnect": .bool(!isLocal && status != .disconnected),
                     // A disconnected cloud account can be tried again only while a refused grant is still held.
