@@ -495,6 +495,8 @@ public enum Schema {
             CREATE INDEX file_uploads_user_status ON file_uploads (user_id, status, created_at);
             DROP INDEX portals_user;
             CREATE INDEX portals_user ON portals (user_id, created_at);
+            -- The audit log by entity type, newest first (the (entity_type, entity_id) index is not in id order).
+            CREATE INDEX audit_log_entity_type ON audit_log (entity_type);
             -- Uploaded files and bytes per portal, per storage account and per status site-wide,
             -- kept by triggers the way usage is, so no page counts files.
             ALTER TABLE portals ADD COLUMN uploaded_files INTEGER NOT NULL DEFAULT 0;

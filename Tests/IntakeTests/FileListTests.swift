@@ -165,6 +165,12 @@ struct FileListTests {
     func queryPlans() throws {
         try withDatabase { base in
             let s = try seed(base, count: 3_000)
+            let audit = AuditLog(db: base, clock: ManualClock())
+            for i in 0..<400 {
+                try audit.record(AuditLog.Actor(userID: i % 2 == 0 ? s.owner : s.other, remoteAddress: "test"),
+                                 action: i % 3 == 0 ? "portal.update" : "file_upload.delete", entityType: i % 3 == 0 ? "portal" : "file_upload",
+                                 entityID: String(i))
+            }
             for analyzed in [false, true] {
                 if analyzed { try base.executeScript("ANALYZE") }
                 let db = PlanRecordingDatabase(base)
@@ -184,7 +190,14 @@ struct FileListTests {
                 _ = try PortalStore(db: db, clock: ManualClock()).list(userID: s.owner)
                 _ = try SiteTotals(db: db).figures()
                 _ = try UserStore(db: db, clock: ManualClock()).counts()
-                let costly = db.costlyPlans(tables: ["f", "file_uploads", "p", "portals", "users"])
+                let audit = AuditLog(db: db, clock: ManualClock())
+                for (action, entity, actor) in [("file_upload.delete", nil, nil), (nil, "portal", nil), (nil, nil, "o@"), (nil, nil, "o@example.com"),
+                                                ("file_upload.delete", nil, "o@")] as [(String?, String?, String?)] {
+                    let first = try audit.entries(action: action, entityType: entity, actor: actor, before: nil, limit: 5)
+                    #expect(first.more, "\(action ?? "") \(entity ?? "") \(actor ?? "")")
+                    _ = try audit.entries(action: action, entityType: entity, actor: actor, before: first.entries.last?.id, limit: 5)
+                }
+                let costly = db.costlyPlans(tables: ["f", "file_uploads", "p", "portals", "users", "a", "audit_log"])
                 #expect(costly.isEmpty, "analyzed: \(analyzed)\n\(costly.joined(separator: "\n"))")
                 #expect(db.plans.withLock { $0.count } >= filters(s).count)
             }

@@ -50,7 +50,18 @@ public struct AuditLog {
         var args: [any DatabaseValueConvertible] = []
         if let action, !action.isEmpty { args.append(action); conditions.append("a.action = $\(args.count)") }
         if let entityType, !entityType.isEmpty { args.append(entityType); conditions.append("a.entity_type = $\(args.count)") }
-        if let actor, !actor.isEmpty { args.append(LikePattern.prefix(actor.lowercased())); conditions.append("u.email_normalized LIKE $\(args.count) ESCAPE '\\'") }
+        if let actor, !actor.isEmpty {
+            // The actors first, by the e-mail index: one actor reads its entries in order
+            // through (actor_id); several are gathered and sorted.
+            let actors = try db.query("SELECT id FROM users WHERE email_normalized LIKE $1 ESCAPE '\\' LIMIT 2",
+                                      [LikePattern.prefix(actor.lowercased())]).map { try $0.get("id", as: Int64.self) }
+            if actors.count == 1 {
+                args.append(actors[0]); conditions.append("a.actor_id = $\(args.count)")
+            } else {
+                args.append(LikePattern.prefix(actor.lowercased()))
+                conditions.append("a.actor_id IN (SELECT id FROM users WHERE email_normalized LIKE $\(args.count) ESCAPE '\\')")
+            }
+        }
         if let before { args.append(before); conditions.append("a.id < $\(args.count)") }
         args.append(limit + 1)
         let rows = try db.query("""
