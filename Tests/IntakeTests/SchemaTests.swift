@@ -49,6 +49,27 @@ struct SchemaTests {
         }
     }
 
+    @Test("the kept file counts, the site's counts and the search index start from the files already there")
+    func fileCountsBackfilled() throws {
+        try withDatabase(migratedTo: 24) { db in
+            try seed(db)
+            try db.executeScript("""
+                INSERT INTO file_uploads (id, portal_id, user_id, storage_account_id, file_name, size_bytes, client_name, status, created_at, updated_at)
+                    VALUES (3, 1, 1, 1, 'Three Report.pdf', 4, 'Ada', 'failed', 0, 0);
+                UPDATE users SET role = 'admin' WHERE id = 2;
+                """)
+            try Schema.migrator.migrate(db, now: "test")
+            #expect(try db.scalar("SELECT uploaded_files FROM portals WHERE id = 1", as: Int.self) == 2)
+            #expect(try db.scalar("SELECT uploaded_files || ' ' || uploaded_bytes FROM storage_accounts WHERE id = 1", as: String.self) == "2 3")
+            #expect(try db.query("SELECT status || ' ' || files || ' ' || bytes AS t FROM file_totals ORDER BY status").map { try $0.get("t", as: String.self) }
+                    == ["failed 1 4", "uploaded 2 3"])
+            #expect(try db.query("SELECT name || ' ' || n AS t FROM site_counts ORDER BY name").map { try $0.get("t", as: String.self) }
+                    == ["admins 1", "disabled 0", "portals 1", "users 2"])
+            #expect(try db.query("SELECT rowid FROM file_search WHERE file_search MATCH '\"report\"'").map { try $0.get("rowid", as: Int64.self) } == [3])
+            try db.execute("INSERT INTO file_search (file_search) VALUES ('integrity-check')")
+        }
+    }
+
     @Test("ids are never reused: after the migration a deleted row's id goes to no new row, in every table whose id reaches a URL")
     func idsNeverReused() throws {
         try withDatabase(migratedTo: 14) { db in
