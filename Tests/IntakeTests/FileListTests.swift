@@ -145,9 +145,9 @@ struct FileListTests {
             let s = try seed(db, count: 1_500)
             let store = FileStore(db: db, clock: ManualClock())
             for filter in filters(s) {
-                var got: [Int64] = [], cursor: FileStore.Cursor?
+                var got: [Int64] = [], cursor: PageCursor?
                 repeat {
-                    let page = try store.list(userID: s.owner, filter: filter, after: cursor.flatMap { FileStore.Cursor($0.description) }, limit: 7)
+                    let page = try store.list(userID: s.owner, filter: filter, after: cursor.flatMap { PageCursor($0.description) }, limit: 7)
                     #expect(page.files.count <= 7)
                     #expect(page.files.allSatisfy { $0.userID == s.owner })
                     got += page.files.map(\.id)
@@ -204,13 +204,16 @@ struct FileListTests {
         }
     }
 
-    @Test("cursors are read back only in the form the list writes")
+    @Test("cursors are read back only in the form the lists write")
     func cursors() {
-        #expect(FileStore.Cursor("1700000000.42") == FileStore.Cursor(createdAt: 1_700_000_000, id: 42))
-        #expect(FileStore.Cursor(FileStore.Cursor(createdAt: -5, id: 9).description) == FileStore.Cursor(createdAt: -5, id: 9))
-        for bad in ["", "42", "1.2.3", "a.1", "1.", ".1", "1.0", "1.-3", "1 .2", "99999999999999999999.1"] {
-            #expect(FileStore.Cursor(bad) == nil, "\(bad)")
+        #expect(PageCursor("1700000000.42") == PageCursor(value: "1700000000", id: 42))
+        #expect(PageCursor("1700000000.42")?.integer == 1_700_000_000)
+        #expect(PageCursor(PageCursor(value: "-5", id: 9).description) == PageCursor(value: "-5", id: 9))
+        #expect(PageCursor("0.25.7") == PageCursor(value: "0.25", id: 7), "a ratio keeps its dot")
+        for bad in ["", "42", "a.", "1.", "1.0", "1.-3", "1 .x", "1.99999999999999999999"] {
+            #expect(PageCursor(bad) == nil, "\(bad)")
         }
+        #expect(PageCursor("a.1")?.integer == nil && PageCursor(".1")?.integer == nil)
     }
 
     @Test("uploaded counts per portal and storage account and the site's totals per status equal a recount after inserts, status changes, moves and deletes")

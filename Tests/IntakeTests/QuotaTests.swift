@@ -49,7 +49,7 @@ struct QuotaTests {
                 .save(pricing, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
             let quota = try #require(try QuotaStore(db: db, clock: clock).quota(userID: user.id))
             #expect(quota.effectiveBytes == c.expected)
-            let over = try QuotaStore(db: db, clock: clock).page(search: "", filter: .over, sort: .usage, page: 1, pageSize: 10)
+            let over = try QuotaStore(db: db, clock: clock).page(search: "", filter: .over, sort: .usage, after: nil, pageSize: 10)
             #expect(over.total == (5200 > c.expected ? 1 : 0), "the over-quota filter uses the same rule")
         }
     }
@@ -116,6 +116,37 @@ struct BalanceLedgerTests {
             #expect(update.message.contains("append-only"))
             #expect(throws: DatabaseError.self) { try db.execute("DELETE FROM balance_ledger") }
             #expect(try ledger.balance(userID: user.id, currency: usd).minorUnits == 501)
+        }
+    }
+}
+
+@Suite("The quota list's pages")
+struct QuotaPagingTests {
+    @Test("every sort and filter, paged 7 at a time through the cursor, lists each matching user once in order, ties included", arguments: QuotaStore.Sort.allCases)
+    func keyset(sort: QuotaStore.Sort) throws {
+        try withDatabase { db in
+            // 150 users whose usage, quota and ratio repeat, so pages break inside runs of equal values.
+            try db.executeScript("""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)
+                INSERT INTO users (email, email_normalized, name, password_hash, role, created_at, updated_at, storage_used_bytes, quota_bytes)
+                SELECT 'u' || i || '@example.com', 'u' || i || '@example.com', 'User ' || i, 'x', 'user', 0, 0, (i % 6) * 100, (i % 4) * 150 FROM n;
+                """)
+            let store = QuotaStore(db: db, clock: ManualClock())
+            for filter in QuotaStore.Filter.allCases {
+                for search in ["", "u1"] {
+                    let everything = try store.page(search: search, filter: filter, sort: sort, after: nil, pageSize: 1_000)
+                    var got: [Int64] = [], cursor: PageCursor?
+                    repeat {
+                        let page = try store.page(search: search, filter: filter, sort: sort, after: cursor.flatMap { PageCursor($0.description) }, pageSize: 7)
+                        #expect(page.total == everything.total)
+                        got += page.rows.map(\.userID)
+                        cursor = page.next
+                    } while cursor != nil
+                    #expect(got == everything.rows.map(\.userID), "\(filter) \(search)")
+                    #expect(everything.rows.count == everything.total && everything.next == nil)
+                }
+            }
+            #expect(PageCursor("x") == nil && PageCursor("a.0") == nil && PageCursor("a.b@c.example.5") == PageCursor(value: "a.b@c.example", id: 5))
         }
     }
 }

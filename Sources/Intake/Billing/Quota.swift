@@ -104,15 +104,18 @@ public struct QuotaStore {
 
     static var columns: String {
         """
-        u.id, u.email, u.name, p.name AS plan_name, p.storage_bytes AS plan_storage, u.purchased_extra_bytes,
+        u.id, u.email, u.email_normalized, u.name, p.name AS plan_name, p.storage_bytes AS plan_storage, u.purchased_extra_bytes,
         u.quota_override_bytes, u.storage_used_bytes, u.quota_bytes AS effective, u.over_quota_since, u.plan_renews_at,
         u.plan_grace_until, p.monthly_price_minor AS plan_price, p.currency AS plan_currency
         """
     }
 
-    /// One page of users with their quotas: search by e-mail or name prefix, filter, sort. Every
-    /// filter and order is served by an index on the maintained quota (see `QuotaMaintenance`).
-    public func page(search: String, filter: Filter, sort: Sort, page: Int, pageSize: Int) throws -> (rows: [UserQuota], total: Int) {
+    /// One page of users with their quotas: search by e-mail or name prefix, filter, sort, and
+    /// the next page's cursor (keyset: a late page costs what the first does). Every filter and
+    /// order is served by an index on the maintained quota (see `QuotaMaintenance`).
+    /// The cursor's value is the sort's: the e-mail, the used bytes, the quota or the usage ratio.
+    public func page(search: String, filter: Filter, sort: Sort, after cursor: PageCursor?, pageSize: Int) throws
+        -> (rows: [UserQuota], total: Int, next: PageCursor?) {
         var conditions: [String] = []
         var args: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
@@ -127,8 +130,29 @@ public struct QuotaStore {
             // The index narrows to 89 % and up; the integer test decides exactly.
             conditions.append("\(QuotaMaintenance.usageSQL) >= 0.89 AND storage_used_bytes - quota_bytes <= 0 AND storage_used_bytes * 10 >= quota_bytes * 9 AND quota_bytes > 0")
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let total = try db.scalar("SELECT count(*) FROM users u \(whereClause)", args, as: Int.self) ?? 0
+        let filtered = conditions
+        let whereClause = filtered.isEmpty ? "" : "WHERE " + filtered.joined(separator: " AND ")
+        let total = filtered.isEmpty
+            ? try db.scalar("SELECT n FROM site_counts WHERE name = 'users'", as: Int.self) ?? 0
+            : try db.scalar("SELECT count(*) FROM users u \(whereClause)", args, as: Int.self) ?? 0
+        if let cursor {
+            // (For the ratio, the row value is spelled out: SQLite reads an expression index
+            // for `expr < v` but not for `(expr, id) < (v, id)`.)
+            args.append(cursor.id)
+            let id = args.count
+            switch sort {
+            case .email:
+                args.append(cursor.value); conditions.append("u.email_normalized > $\(args.count)")
+            case .used:
+                args.append(cursor.integer ?? 0); conditions.append("(storage_used_bytes, u.id) < ($\(args.count), $\(id))")
+            case .quota:
+                args.append(cursor.integer ?? 0); conditions.append("(quota_bytes, u.id) < ($\(args.count), $\(id))")
+            case .usage:
+                args.append(Double(cursor.value) ?? 0)
+                let usage = QuotaMaintenance.usageSQL
+                conditions.append("(\(usage) < $\(args.count) OR (\(usage) = $\(args.count) AND u.id < $\(id)))")
+            }
+        }
         // Few matches: the filter's index finds them and they are sorted (SQLite would otherwise
         // walk the e-mail index and test every row; unary + keeps it off that index). Many
         // matches: walking the e-mail index finds a page of them within a few rows.
@@ -140,13 +164,25 @@ public struct QuotaStore {
         case .usage: order = "\(QuotaMaintenance.usageSQL) DESC, u.id DESC"
         case .quota: order = "quota_bytes DESC, u.id DESC"
         }
-        args.append(pageSize)
-        args.append(max(0, page - 1) * pageSize)
-        let rows = try db.query("""
-            SELECT \(Self.columns) FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
-            \(whereClause) ORDER BY \(order) LIMIT $\(args.count - 1) OFFSET $\(args.count)
-            """, args).map(Self.quota)
-        return (rows, total)
+        args.append(pageSize + 1)
+        let allConditions = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var rows = try db.query("""
+            SELECT \(Self.columns), \(QuotaMaintenance.usageSQL) AS usage_ratio FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
+            \(allConditions) ORDER BY \(order) LIMIT $\(args.count)
+            """, args)
+        var next: PageCursor?
+        if rows.count > pageSize {
+            rows.removeLast()
+            let last = rows[rows.count - 1]
+            let id: Int64 = try last.get("id")
+            switch sort {
+            case .email: next = PageCursor(value: try last.get("email_normalized"), id: id)
+            case .used: next = PageCursor(value: String(try last.get("storage_used_bytes", as: Int64.self)), id: id)
+            case .quota: next = PageCursor(value: String(try last.get("effective", as: Int64.self)), id: id)
+            case .usage: next = PageCursor(value: String(try last.get("usage_ratio", as: Double.self)), id: id)
+            }
+        }
+        return (try rows.map(Self.quota), total, next)
     }
 
     public func quota(userID: Int64) throws -> UserQuota? {

@@ -55,33 +55,14 @@ public struct FileStore {
         FROM file_uploads f JOIN portals p ON p.id = f.portal_id LEFT JOIN storage_accounts s ON s.id = f.storage_account_id
         """
 
-    /// Where a page of the list starts: after the file created at `createdAt` with `id` (the
-    /// list runs newest first by creation time, then id). Its text form is `<createdAt>.<id>`.
-    public struct Cursor: Sendable, Equatable, LosslessStringConvertible {
-        public let createdAt: Int64
-        public let id: Int64
-
-        public init(createdAt: Int64, id: Int64) {
-            self.createdAt = createdAt
-            self.id = id
-        }
-
-        public init?(_ text: String) {
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let createdAt = Int64(parts[0]), let id = Int64(parts[1]), id > 0 else { return nil }
-            self.init(createdAt: createdAt, id: id)
-        }
-
-        public var description: String { "\(createdAt).\(id)" }
-    }
-
     /// The owner's files matching `filter`, newest first, `limit` to a page, and the next page's
     /// cursor. One index yields the rows in order, so a page costs the same however many files
     /// the owner has: the portal's, the storage account's or the status's index when that filter
     /// is set, the owner's otherwise. The text filters are looked up first (then a page costs as
     /// much as the matches, not as the files): a client's name or address by prefix in the
     /// owner's client indexes, a file name's text of three characters or more in the trigram index.
-    public func list(userID: Int64, filter: Filter, after cursor: Cursor?, limit: Int) throws -> (files: [FileRecord], next: Cursor?) {
+    /// The cursor's value is the creation time.
+    public func list(userID: Int64, filter: Filter, after cursor: PageCursor?, limit: Int) throws -> (files: [FileRecord], next: PageCursor?) {
         let search = FileSearch(filter)
         let driver: ListIndex = search.match != nil ? .search : (filter.client?.isEmpty == false) ? .client
             : filter.portalID != nil ? .portal : filter.accountID != nil ? .account
@@ -122,17 +103,17 @@ public struct FileStore {
             conditions.append("f.id IN (SELECT rowid FROM file_search WHERE file_search MATCH $\(args.count))")
         }
         if let cursor {
-            args.append(cursor.createdAt)
+            args.append(cursor.integer ?? Int64.max)
             args.append(cursor.id)
             conditions.append("(f.created_at, f.id) < ($\(args.count - 1), $\(args.count))")
         }
         args.append(limit + 1)
         var files = try db.query(Self.select + " WHERE " + conditions.joined(separator: " AND ")
                                  + " ORDER BY f.created_at DESC, f.id DESC LIMIT $\(args.count)", args).map(Self.record)
-        var next: Cursor?
+        var next: PageCursor?
         if files.count > limit {
             files.removeLast()
-            next = files.last.map { Cursor(createdAt: $0.createdAt, id: $0.id) }
+            next = files.last.map { PageCursor(value: String($0.createdAt), id: $0.id) }
         }
         return (files, next)
     }

@@ -21,9 +21,9 @@ enum FileFilterForm {
 
     /// Where a page starts (`before` on the page, `cursor` in the API): the text a previous page
     /// gave; empty → the first page; anything else is a 400.
-    static func cursor(_ text: String?) throws -> FileStore.Cursor? {
+    static func cursor(_ text: String?) throws -> PageCursor? {
         guard let text, !text.isEmpty else { return nil }
-        guard let cursor = FileStore.Cursor(text) else {
+        guard let cursor = PageCursor(text), cursor.integer != nil else {
             throw HTTPError.badRequest("That page cursor is not one this list gave; start again from the first page.")
         }
         return cursor

@@ -2,8 +2,8 @@ import Intake
 import Templates
 import Web
 
-/// `GET /admin/storage/quotas?q=&filter=&sort=&page=`: users with their quotas, searchable,
-/// filterable (over, near), sortable, 50 to a page.
+/// `GET /admin/storage/quotas?q=&filter=&sort=&after=`: users with their quotas, searchable,
+/// filterable (over, near), sortable, 50 to a page (`after`: the next page's cursor).
 enum AdminQuotaList {
     /// Rows to a page.
     static let pageSize = 50
@@ -13,13 +13,19 @@ enum AdminQuotaList {
         let search = String((query["q"] ?? "").prefix(100))
         let filter = QuotaStore.Filter(rawValue: query["filter"] ?? "all") ?? .all
         let sort = QuotaStore.Sort(rawValue: query["sort"] ?? "email") ?? .email
-        let pageNumber = max(1, min(Int(query["page"] ?? "1") ?? 1, 100_000))
+        var cursor: PageCursor?
+        if let text = query["after"], !text.isEmpty {
+            guard let parsed = PageCursor(text) else {
+                throw HTTPError.badRequest("That page link is not one this list gave; start again from the first page.")
+            }
+            cursor = parsed
+        }
         let free = try context.stores.pricing.current().freeStorageBytes
-        let (rows, total) = try context.stores.quotas
-            .page(search: search, filter: filter, sort: sort, page: pageNumber, pageSize: pageSize)
-        let pages = max(1, (total + pageSize - 1) / pageSize)
-        func link(page: Int) -> String {
-            var parts = ["filter=\(filter.rawValue)", "sort=\(sort.rawValue)", "page=\(page)"]
+        let (rows, total, next) = try context.stores.quotas
+            .page(search: search, filter: filter, sort: sort, after: cursor, pageSize: pageSize)
+        func link(after: PageCursor?) -> String {
+            var parts = ["filter=\(filter.rawValue)", "sort=\(sort.rawValue)"]
+            if let after { parts.append("after=" + URLEncodedForm.encode(after.description)) }
             if !search.isEmpty { parts.insert("q=" + URLEncodedForm.encode(search), at: 0) }
             return "/admin/storage/quotas?" + parts.joined(separator: "&")
         }
@@ -36,10 +42,8 @@ enum AdminQuotaList {
             "rows": .list(rows.map(UserQuotaRow.value)),
             "hasRows": .bool(!rows.isEmpty),
             "total": .int(Int64(total)),
-            "pageNumber": .int(Int64(pageNumber)),
-            "pages": .int(Int64(pages)),
-            "previous": pageNumber > 1 ? .string(link(page: pageNumber - 1)) : .null,
-            "next": pageNumber < pages ? .string(link(page: pageNumber + 1)) : .null,
+            "first": cursor != nil ? .string(link(after: nil)) : .null,
+            "next": next.map { .string(link(after: $0)) } ?? .null,
             "freeStorage": .string(ByteSize(bytes: free).description),
         ])
     }
