@@ -578,6 +578,12 @@ public enum Schema {
                 INSERT INTO file_search (file_search, rowid, file_name) VALUES ('delete', OLD.id, OLD.file_name);
                 INSERT INTO file_search (rowid, file_name) VALUES (NEW.id, NEW.file_name);
             END;
+            -- Statistics for the new indexes, so a planner that has statistics for the old ones
+            -- does not take an index it knows nothing of as the cheaper way to an owner's files.
+            PRAGMA analysis_limit = 1000;
+            ANALYZE file_uploads;
+            ANALYZE portals;
+            ANALYZE audit_log;
             """),
     ]
 

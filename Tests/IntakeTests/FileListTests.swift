@@ -204,6 +204,26 @@ struct FileListTests {
         }
     }
 
+    @Test("an installation whose planner had statistics before the new indexes still reads an owner's files through the owner's index")
+    func statisticsBeforeTheMigration() throws {
+        try withTemporaryDatabase(migratedBy: Migrator(Schema.migrations.filter { $0.version <= 24 })) { db in
+            try db.executeScript("""
+                INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at)
+                    VALUES (1, 'a@example.com', 'a@example.com', 'A', 'x', 'user', 0, 0), (2, 'b@example.com', 'b@example.com', 'B', 'x', 'user', 0, 0);
+                INSERT INTO portals (id, user_id, name, slug, created_at, updated_at) VALUES (1, 1, 'P', 'p', 0, 0), (2, 2, 'Q', 'q', 0, 0);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+                INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, client_name, client_email, status, created_at, updated_at)
+                SELECT 1 + i % 2, 1 + i % 2, 'f' || i, 1, 'C' || (i % 40), 'c' || (i % 40) || '@x.example', 'uploaded', i, i FROM n;
+                ANALYZE;
+                """)
+            try Schema.migrator.migrate(db, now: "test")
+            let recording = PlanRecordingDatabase(db)
+            _ = try FileStore(db: recording, clock: ManualClock()).list(userID: 1, filter: FileStore.Filter(), after: nil, limit: 50)
+            let plan = recording.plans.withLock { $0.flatMap(\.plan) }.joined(separator: " | ")
+            #expect(plan.contains("INDEX file_uploads_user ") && !plan.contains("TEMP B-TREE"), "\(plan)")
+        }
+    }
+
     @Test("cursors are read back only in the form the lists write")
     func cursors() {
         #expect(PageCursor("1700000000.42") == PageCursor(value: "1700000000", id: 42))
