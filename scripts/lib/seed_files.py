@@ -39,7 +39,7 @@ def main():
     args = parser.parse_args()
 
     started = time.time()
-    db = sqlite3.connect(args.db, isolation_level=None)
+    db = sqlite3.connect(args.db, isolation_level=None, timeout=60)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")
     db.execute("BEGIN")
@@ -115,7 +115,8 @@ def main():
         WHERE id = ? OR email_normalized LIKE '%@bench.example'
         """, (big_owner,))
     db.execute("COMMIT")
-    db.execute("PRAGMA optimize")
+    db.execute("ANALYZE")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     total = db.execute("SELECT sum(files) FROM file_totals").fetchone()[0]
     print(f"seed_files.py: {total:,} files, {args.owners:,} owners + owner@example.com with {args.big:,}, "
           f"in {time.time() - started:.0f} s")

@@ -32,6 +32,10 @@ public struct FileStore {
     let clock: EpochClock
     /// Which processes still run: a file whose deliverer died can be deleted at once.
     let liveness: any ProcessLiveness
+    /// From how many delivered files on an owner's account the file-name search goes through the
+    /// trigram index: below it, reading the owner's files in order and testing each name is
+    /// cheaper than the index (whose cost follows the whole site's files).
+    var searchIndexFrom = 5_000
 
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
@@ -60,10 +64,15 @@ public struct FileStore {
     /// the owner has: the portal's, the storage account's or the status's index when that filter
     /// is set, the owner's otherwise. The text filters are looked up first (then a page costs as
     /// much as the matches, not as the files): a client's name or address by prefix in the
-    /// owner's client indexes, a file name's text of three characters or more in the trigram index.
+    /// owner's client indexes, a file name's text of three characters or more in the trigram index
+    /// (for an owner with many files; a few thousand are quicker read in order).
     /// The cursor's value is the creation time.
     public func list(userID: Int64, filter: Filter, after cursor: PageCursor?, limit: Int) throws -> (files: [FileRecord], next: PageCursor?) {
-        let search = FileSearch(filter)
+        var search = FileSearch(filter)
+        if search.match != nil,
+           try db.scalar("SELECT coalesce(sum(uploaded_files), 0) FROM portals WHERE user_id = $1", [userID], as: Int.self) ?? 0 < searchIndexFrom {
+            search = FileSearch(FileStore.Filter())
+        }
         let driver: ListIndex = search.match != nil ? .search : (filter.client?.isEmpty == false) ? .client
             : filter.portalID != nil ? .portal : filter.accountID != nil ? .account
             : (filter.status?.isEmpty == false) ? .status : .owner
