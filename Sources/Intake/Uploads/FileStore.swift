@@ -68,12 +68,12 @@ public struct FileStore {
     /// (for an owner with many files; a few thousand are quicker read in order).
     /// The cursor's value is the creation time.
     public func list(userID: Int64, filter: Filter, after cursor: PageCursor?, limit: Int) throws -> (files: [FileRecord], next: PageCursor?) {
-        var search = FileSearch(filter)
-        if search.match != nil,
+        var match = FileSearch(filter).match
+        if match != nil,
            try db.scalar("SELECT coalesce(sum(uploaded_files), 0) FROM portals WHERE user_id = $1", [userID], as: Int.self) ?? 0 < searchIndexFrom {
-            search = FileSearch(FileStore.Filter())
+            match = nil
         }
-        let driver: ListIndex = search.match != nil ? .search : (filter.client?.isEmpty == false) ? .client
+        let driver: ListIndex = match != nil ? .search : (filter.client?.isEmpty == false) ? .client
             : filter.portalID != nil ? .portal : filter.accountID != nil ? .account
             : (filter.status?.isEmpty == false) ? .status : .owner
         var conditions: [String] = []
@@ -107,7 +107,7 @@ public struct FileStore {
             args.append(LikePattern.containing(v))
             conditions.append("f.file_name LIKE $\(args.count) ESCAPE '\\'")
         }
-        if let match = search.match {
+        if let match {
             args.append(match)
             conditions.append("f.id IN (SELECT rowid FROM file_search WHERE file_search MATCH $\(args.count))")
         }
