@@ -5,7 +5,8 @@ import Sodium
 /// Writes an incoming file to a new spool file while hashing it (SHA-256) and counting its bytes;
 /// memory stays flat whatever the size. A file over its limit is refused as soon as it passes
 /// it, and the spool is removed unless it was finished. Write-back to disk starts while the file
-/// arrives, so the fsync at the end waits for little.
+/// arrives, so the fsync at the end waits for little; the digest is recorded on the file
+/// (`RecordedSHA256`) for the storage that takes the same file later.
 public final class SpoolWriter {
     public let path: String
     public let limit: Int64
@@ -54,9 +55,11 @@ public final class SpoolWriter {
         }
     }
 
-    /// Flushes to disk and returns the SHA-256 (hex). The spool stays until the caller removes it.
+    /// Records the SHA-256 on the file, flushes both to disk and returns the SHA-256 (hex). The
+    /// spool stays until the caller removes it.
     public func finish() throws -> String {
         let digest = hasher.finish()
+        RecordedSHA256.record(digest, on: file)
         try file.sync()
         file.close()
         finished = true
