@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/xattr.h>
 #include "csystem.h"
 
@@ -13,4 +14,8 @@ int intake_set_attribute(int fd, const char *name, const void *value, size_t siz
 
 long intake_get_attribute(const char *path, const char *name, void *value, size_t size) {
     return (long)getxattr(path, name, value, size);
+}
+
+int intake_limit_malloc_arenas(int count) {
+    return mallopt(M_ARENA_MAX, count);
 }

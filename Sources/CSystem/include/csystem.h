@@ -16,4 +16,8 @@ int intake_set_attribute(int fd, const char *_Nonnull name, const void *_Nonnull
 /// Returns its size, or -1 with errno (ENODATA when the file has none, ERANGE when it is larger).
 long intake_get_attribute(const char *_Nonnull path, const char *_Nonnull name, void *_Nonnull value, size_t size);
 
+/// Caps the number of glibc malloc arenas (mallopt(M_ARENA_MAX); <malloc.h> is not in Swift's Glibc
+/// module). Returns 1 on success, 0 on error, as mallopt does.
+int intake_limit_malloc_arenas(int count);
+
 #endif
