@@ -47,7 +47,7 @@ let package = Package(
         // The spool's folders and file descriptors, this host's processes and its wall clock: the domain's only way to the OS.
         .target(name: "Spool", dependencies: ["CSystem", "Checksums", "Sodium"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
-        .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums"]),
+        .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums", "Spool"]),
 
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "Spool",
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
-        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium"]),
+        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium", "Spool"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
     ],

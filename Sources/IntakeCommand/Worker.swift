@@ -5,6 +5,7 @@ import Foundation
 import Intake
 import IntakeWeb
 import Logging
+import Spool
 import Templates
 import Web
 
@@ -15,6 +16,8 @@ struct Worker: ParsableCommand {
         abstract: "Serve FastCGI requests on the listening socket at fd 0 (normally started by `serve`).")
 
     func run() throws {
+        // Before any thread starts: two malloc arenas, not one per busy thread (soak-memory: 4 MiB less).
+        ProcessMemory.limitArenas(2)
         let config = Startup.configuration()
         Startup.bootstrapLogging(config)
         var workerLogger = Logger(label: "intake.worker")

@@ -20,6 +20,9 @@ public final class SpoolFile {
 
     deinit { close() }
 
+    /// The descriptor, for this module's own system calls on the file (-1 once closed).
+    var descriptor: Int32 { fd }
+
     /// Creates `path`, which must not exist yet (`O_EXCL`), readable and writable by this user only.
     public static func create(_ path: String) throws -> SpoolFile {
         let fd = try SpoolError.check("open", path) { Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }

@@ -4,7 +4,9 @@ import Sodium
 
 /// Writes an incoming file to a new spool file while hashing it (SHA-256) and counting its bytes;
 /// memory stays flat whatever the size. A file over its limit is refused as soon as it passes
-/// it, and the spool is removed unless it was finished.
+/// it, and the spool is removed unless it was finished. Write-back to disk starts while the file
+/// arrives, so the fsync at the end waits for little; the digest is recorded on the file
+/// (`RecordedSHA256`) for the storage that takes the same file later.
 public final class SpoolWriter {
     public let path: String
     public let limit: Int64
@@ -14,6 +16,11 @@ public final class SpoolWriter {
     private let hasher = StreamingDigest(.sha256)
     private let file: SpoolFile
     private var finished = false
+    /// Where write-back has been started up to.
+    private var flushedTo: Int64 = 0
+
+    /// How much is written before its write-back is started: the step a resumable upload uses.
+    static let writebackStep: Int64 = 8 << 20
 
     /// The file grew past `limit` bytes.
     public struct TooLarge: Error, Equatable {
@@ -42,14 +49,21 @@ public final class SpoolWriter {
         if head.count < 16 { head += bytes.prefix(16 - head.count) }
         hasher.update(bytes)
         try file.write(bytes)
+        if size - flushedTo >= Self.writebackStep {
+            file.startWriteBack(offset: flushedTo, length: size - flushedTo)
+            flushedTo = size
+        }
     }
 
-    /// Flushes to disk and returns the SHA-256 (hex). The spool stays until the caller removes it.
+    /// Records the SHA-256 on the file, flushes both to disk and returns the SHA-256 (hex). The
+    /// spool stays until the caller removes it.
     public func finish() throws -> String {
+        let digest = hasher.finish()
+        RecordedSHA256.record(digest, on: file)
         try file.sync()
         file.close()
         finished = true
-        return Sodium.hex(hasher.finish())
+        return Sodium.hex(digest)
     }
 
     /// Closes and removes the spool (a refused or failed upload leaves nothing behind).

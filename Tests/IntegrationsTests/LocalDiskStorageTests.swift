@@ -2,6 +2,7 @@ import Foundation
 import Checksums
 import Integrations
 import Sodium
+@testable import Spool
 import Synchronization
 import Testing
 import TestSupport
@@ -108,6 +109,63 @@ struct LocalDiskStorageTests {
             try storage.delete(fileID: stored.fileID)
             #expect(!FileManager.default.fileExists(atPath: root + "/" + stored.fileID))
             try storage.delete(fileID: stored.fileID)  // already gone: fine
+        }
+    }
+
+    /// A spool written as uploads write it: `bytes` through a `SpoolWriter` under `dir`; its path and SHA-256.
+    func spooled(_ bytes: [UInt8], in dir: String) throws -> (path: String, sha256: String) {
+        let writer = try SpoolWriter(directory: dir, limit: 1 << 30)
+        try bytes.withUnsafeBytes { try writer.write($0) }
+        return (writer.path, try writer.finish())
+    }
+
+    @Test("a spool that SpoolWriter hashed and synced is linked in place, its recorded SHA-256 reported, the folder synced")
+    func recordedSpool() throws {
+        try withRoot { root, _ in
+            let bytes = (0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // past one write-back step
+            let (spool, sha256) = try spooled(bytes, in: root + "/../spools")
+            #expect(RecordedSHA256.recorded(at: spool) == sha256)
+            let stored = try LocalDiskStorage(root: root).store(spoolPath: spool, length: Int64(bytes.count), fileName: "big.pdf",
+                                                                contentType: "application/pdf", folder: ["New", "Folders"])
+            #expect(stored.checksums["sha256"] == sha256 && sha256 == Sodium.hex(StreamingDigest.digest(.sha256, bytes)))
+            var spoolStat = stat(), storedStat = stat()
+            #expect(stat(spool, &spoolStat) == 0 && stat(root + "/" + stored.fileID, &storedStat) == 0)
+            #expect(spoolStat.st_ino == storedStat.st_ino, "a hard link of the spool, not a copy")
+            #expect(RecordedSHA256.recorded(at: root + "/" + stored.fileID) == sha256, "the record travels with the file")
+        }
+    }
+
+    @Test("a record vouches only for the file as it was hashed: grown, touched or from another boot, the stored file is read back")
+    func staleRecords() throws {
+        try withRoot { root, _ in
+            let storage = LocalDiskStorage(root: root)
+            func store(_ spool: String) throws -> String? {
+                let length = Int64(try Data(contentsOf: URL(fileURLWithPath: spool)).count)
+                return try storage.store(spoolPath: spool, length: length, fileName: "f.pdf", contentType: "application/pdf", folder: ["S"]).checksums["sha256"]
+            }
+            func digest(_ path: String) throws -> String { Sodium.hex(StreamingDigest.digest(.sha256, Array(try Data(contentsOf: URL(fileURLWithPath: path))))) }
+
+            let (grown, _) = try spooled(Array(repeating: 1, count: 5000), in: root + "/../spools")
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: grown))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data([2, 3]))
+            try handle.close()
+            #expect(RecordedSHA256.recorded(at: grown) == nil)
+            #expect(try store(grown) == (try digest(grown)))
+
+            let (touched, recorded) = try spooled(Array(repeating: 4, count: 5000), in: root + "/../spools")
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: touched)
+            #expect(RecordedSHA256.recorded(at: touched) == nil)
+            #expect(try store(touched) == recorded, "read back: the same bytes")
+
+            let (otherBoot, _) = try spooled(Array(repeating: 5, count: 5000), in: root + "/../spools")
+            var st = stat()
+            #expect(stat(otherBoot, &st) == 0)
+            let file = try #require(try SpoolFile.open(otherBoot))
+            #expect(RecordedSHA256.set(RecordedSHA256.value(hex: String(repeating: "0", count: 64), st, boot: "another-boot"), on: file))
+            file.close()
+            #expect(RecordedSHA256.recorded(at: otherBoot) == nil)
+            #expect(try store(otherBoot) == (try digest(otherBoot)))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Checksums
 import Foundation
 import Sodium
+import Spool
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,11 +17,21 @@ public struct LocalDiskStorage: StorageProvider, Sendable {
 
     /// Placing a file is one `link(2)`, which never replaces a name: a name taken by another
     /// upload at the same moment fails with `EEXIST` and the next candidate is tried, so two
-    /// uploads can never land on one name. The checksum is of the file read back from its place.
+    /// uploads can never land on one name. The file's folder (and the parent of any folder made
+    /// for it) is synced before this returns, so the name is on disk as the bytes are.
+    ///
+    /// The SHA-256 reported is of the bytes in place, known without reading them again where
+    /// that is certain: a linked spool is the very file the spool writer hashed and synced, and
+    /// its `RecordedSHA256` says so while the file is unchanged since (same size, modification
+    /// time and boot); a copy is hashed as it is written. Otherwise (no record, or a crash since)
+    /// the file is read back and hashed.
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String],
                       resume: ProviderSession?, checkpoint: (ProviderSession) throws -> Void) throws -> StoredFile {
         let parts = ["Intake"] + folder.map(Self.safeName)
         let directory = ([root] + parts).joined(separator: "/")
+        // The folders on the way that do not exist yet: each made here is an entry in its parent.
+        let prefixes = (0...parts.count).map { ([root] + parts.prefix($0)).joined(separator: "/") }
+        let made = prefixes.filter { var st = stat(); return stat($0, &st) != 0 }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
@@ -28,26 +39,55 @@ public struct LocalDiskStorage: StorageProvider, Sendable {
             throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
         }
         let names = Self.names(for: Self.safeName(fileName), spool: spoolPath)
-        func stored(_ name: String) throws -> StoredFile {
+        func stored(_ name: String, sha256 known: String?) throws -> StoredFile {
+            let path = directory + "/" + name
+            let sha256 = try known ?? Self.sha256(of: path)
+            var synced = Set<String>()
+            for folder in [directory] + made.map(Self.parent) where synced.insert(folder).inserted {
+                try Self.syncFolder(folder)
+            }
             let relative = (parts + [name]).joined(separator: "/")
-            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": try Self.sha256(of: directory + "/" + name)])
+            return StoredFile(fileID: relative, path: relative, size: length, checksums: ["sha256": sha256])
         }
         // A delivery retried after a crash finds the spool already linked in place: that is the file.
-        if let placed = linked(spoolPath, names: names, in: directory, length: length) { return try stored(placed) }
+        if let placed = linked(spoolPath, names: names, in: directory, length: length) {
+            return try stored(placed, sha256: RecordedSHA256.recorded(at: directory + "/" + placed))
+        }
         // The spool is already complete and flushed: on the same file system a hard link puts it
         // in place without writing the bytes again. Otherwise a private copy is linked instead.
         var st = stat()
         if stat(spoolPath, &st) == 0, Int64(st.st_size) == length, let name = try claim(spoolPath, names: names, in: directory) {
             chmod(directory + "/" + name, 0o640)
-            return try stored(name)
+            return try stored(name, sha256: RecordedSHA256.recorded(at: directory + "/" + name))
         }
         let temporary = directory + "/." + Digest.base64URL(Sodium.randomBytes(12)) + ".partial"
-        try copy(from: spoolPath, to: temporary, length: length)
+        let sha256 = try copy(from: spoolPath, to: temporary, length: length)
         defer { unlink(temporary) }
         guard let name = try claim(temporary, names: names, in: directory) else {
             throw StorageProviderError("cannot link the file into place (errno \(errno))", transient: false)
         }
-        return try stored(name)
+        return try stored(name, sha256: sha256)
+    }
+
+    /// The folder that holds `path`.
+    static func parent(_ path: String) -> String {
+        String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+
+    /// Waits until the entries of `folder` (names linked or made in it) are on disk: fsync(2) of
+    /// the folder, which POSIX leaves as the way to make a new name durable. A file system that
+    /// cannot sync a folder (`EINVAL`) is left as it is.
+    static func syncFolder(_ folder: String) throws {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageProviderError("cannot open the folder to sync it (errno \(errno))", transient: false) }
+        defer { close(fd) }
+        while fsync(fd) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EINVAL, ENOTSUP: return
+            case let code: throw StorageProviderError("cannot sync the folder (errno \(code))", transient: true)
+            }
+        }
     }
 
     /// Links `source` under the first free name of `names` and returns it; nil when linking is
@@ -153,31 +193,49 @@ public struct LocalDiskStorage: StorageProvider, Sendable {
         return nil
     }
 
-    private func copy(from source: String, to destination: String, length: Int64) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw StorageProviderError("cannot open the spool file (errno \(errno))", transient: false) }
-        defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard output >= 0 else { throw StorageProviderError("cannot create the file (errno \(errno))", transient: false) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var remaining = length
+    /// Copies the first `length` bytes of `source` to the new file `destination` (mode 0640),
+    /// hashing them as they go, syncs it and returns their SHA-256 (hex): the hash of exactly the
+    /// bytes written, with no second read. Write-back starts as the copy goes, as the spool's does.
+    private func copy(from source: String, to destination: String, length: Int64) throws -> String {
+        func failure(_ error: SpoolError, _ what: String) -> StorageProviderError {
+            StorageProviderError("\(what) (errno \(error.code))\(error.code == ENOSPC ? ": is the disk full?" : "")",
+                                 transient: error.code == ENOSPC || error.code == EIO)
+        }
+        let input: SpoolFile
         do {
-            while remaining > 0 {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, min($0.count, Int(remaining))) }
-                guard n > 0 else { throw StorageProviderError("the spool file ended early", transient: false) }
-                var written = 0
-                while written < n {
-                    let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
-                    guard w > 0 else { throw StorageProviderError("writing failed (errno \(errno)): is the disk full?", transient: true) }
-                    written += w
-                }
-                remaining -= Int64(n)
+            guard let opened = try SpoolFile.openForReading(source) else {
+                throw StorageProviderError("the spool file is gone", transient: false)
             }
-            guard fsync(output) == 0 else { throw StorageProviderError("fsync failed (errno \(errno))", transient: true) }
-            close(output)
+            input = opened
+        } catch let error as SpoolError { throw failure(error, "cannot open the spool file") }
+        defer { input.close() }
+        let output: SpoolFile
+        do { output = try SpoolFile.create(destination) } catch let error as SpoolError { throw failure(error, "cannot create the file") }
+        let digest = StreamingDigest(.sha256)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var copied: Int64 = 0, flushedTo: Int64 = 0
+        do {
+            while copied < length {
+                let n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), length - copied))]))
+                guard n > 0 else { throw StorageProviderError("the spool file ended early", transient: false) }
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                digest.update(piece)
+                try output.write(piece)
+                copied += Int64(n)
+                if copied - flushedTo >= 8 << 20 {
+                    output.startWriteBack(offset: flushedTo, length: copied - flushedTo)
+                    flushedTo = copied
+                }
+            }
+            try output.sync()
+            output.close()
+            chmod(destination, 0o640)
+            return Sodium.hex(digest.finish())
         } catch {
-            close(output)
+            output.close()
             unlink(destination)
+            if let error = error as? SpoolError { throw failure(error, "writing the file failed") }
             throw error
         }
     }

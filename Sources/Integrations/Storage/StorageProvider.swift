@@ -53,7 +53,7 @@ public struct StoredFile: Sendable, Equatable {
     public let path: String
     public let size: Int64
     /// What the provider says the content hashes to, lower-case hex by name: `sha256`, `md5`
-    /// (Drive), `dropbox-content-hash` (Dropbox's block scheme), or `sha256` of a re-read (local disk).
+    /// (Drive), `dropbox-content-hash` (Dropbox's block scheme), or `sha256` of the bytes in place (local disk).
     public let checksums: [String: String]
 
     public init(fileID: String, path: String, size: Int64, checksums: [String: String] = [:]) {
