@@ -38,20 +38,52 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
 
     init(_ stream: UnsafeMutablePointer<FCGX_Stream>) { self.stream = stream }
 
-    /// Writes the CGI header block (`Status:` first, then the fields, then a blank line).
+    /// Writes the CGI header block (`Status:` first, then the fields, then a blank line): its
+    /// size is added up first, then it is copied into one buffer and handed to libfcgi at once.
     func writeHead(_ response: Response, requestID: String) throws {
-        var head = "Status: \(response.status.code) \(response.status.reason)\r\n"
+        let code = String(response.status.code)
+        var size = "Status: ".utf8.count + code.utf8.count + 1 + response.status.reason.utf8.count + 2
+        var hasLength = false
         for (name, value) in response.headers {
-            // A header value with CR or LF would let a caller split the response; drop it.
-            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
-            head += Self.canonical(name) + ": " + value + "\r\n"
+            if name == "content-length" { hasLength = true }
+            // A header value with CR or LF would let a caller split the response; it is dropped.
+            if Self.isSafe(value) { size += name.utf8.count + 2 + value.utf8.count + 2 }
         }
-        if let length = response.knownLength, !response.headers.contains("content-length") {
-            head += "Content-Length: \(length)\r\n"
+        let length = hasLength ? nil : response.knownLength.map { String($0) }
+        if let length { size += "Content-Length: ".utf8.count + length.utf8.count + 2 }
+        size += "X-Request-Id: ".utf8.count + requestID.utf8.count + 4
+        let head = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var out = HeadWriter(buffer)
+            out.append("Status: ")
+            out.append(code)
+            out.append(" ")
+            out.append(response.status.reason)
+            out.append("\r\n")
+            for (name, value) in response.headers where Self.isSafe(value) {
+                out.appendCanonical(name)
+                out.append(": ")
+                out.append(value)
+                out.append("\r\n")
+            }
+            if let length {
+                out.append("Content-Length: ")
+                out.append(length)
+                out.append("\r\n")
+            }
+            out.append("X-Request-Id: ")
+            out.append(requestID)
+            out.append("\r\n\r\n")
+            count = out.count
         }
-        head += "X-Request-Id: \(requestID)\r\n\r\n"
-        try put(Array(head.utf8))
+        try put(head)
         inBody = true
+    }
+
+    private static func isSafe(_ value: String) -> Bool {
+        HeadWriter.withBytes(value) { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            return memchr(base, 13, bytes.count) == nil && memchr(base, 10, bytes.count) == nil
+        }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -73,13 +105,50 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
 
     /// `content-type` → `Content-Type`, for readable responses (HTTP itself does not care).
     static func canonical(_ name: String) -> String {
-        var result = ""
-        var upper = true
-        for c in name {
-            result.append(upper ? Character(c.uppercased()) : c)
-            upper = c == "-"
+        String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            var out = HeadWriter(buffer)
+            out.appendCanonical(name)
+            return out.count
         }
-        return result
+    }
+}
+
+/// Copies strings into a buffer sized for them beforehand (`writeHead` adds the sizes up).
+private struct HeadWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    /// Runs `body` over the UTF-8 bytes of `text` in place.
+    @inline(__always)
+    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
+    mutating func append(_ text: String) {
+        Self.withBytes(text) { bytes in
+            precondition(count + bytes.count <= buffer.count, "response head larger than counted")
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                (buffer.baseAddress! + count).update(from: base, count: bytes.count)
+            }
+            count += bytes.count
+        }
+    }
+
+    /// `name` with the first letter and each letter after a dash in upper case (ASCII letters
+    /// only: field names are ASCII tokens, RFC 9110 §5.1).
+    mutating func appendCanonical(_ name: String) {
+        Self.withBytes(name) { bytes in
+            precondition(count + bytes.count <= buffer.count, "response head larger than counted")
+            var upper = true
+            for b in bytes {
+                buffer[count] = upper && b >= 97 && b <= 122 ? b - 32 : b
+                count += 1
+                upper = b == UInt8(ascii: "-")
+            }
+        }
     }
 }
 
