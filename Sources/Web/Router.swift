@@ -47,12 +47,23 @@ public struct Router<Handler> {
     /// Finds the handler for `method` and `path` (percent-encoded, without query).
     /// `HEAD` is served by a `GET` route when there is no `HEAD` route of its own.
     public func match(_ method: HTTPMethod, _ path: String) -> Match {
-        let rawParts = path.split(separator: "/", omittingEmptySubsequences: true)
+        // Cut at each "/" by bytes (an ASCII byte, so every cut falls between characters);
+        // empty segments are skipped, so doubled and trailing slashes make no new paths.
         var parts: [String] = []
-        parts.reserveCapacity(rawParts.count)
-        for raw in rawParts {
-            guard let decoded = URLEncodedForm.decodePathSegment(raw) else { return .badPath }
-            parts.append(decoded)
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            if start < end {
+                let raw = path[start..<end]
+                if raw.utf8.contains(UInt8(ascii: "%")) {
+                    guard let decoded = URLEncodedForm.decodePathSegment(raw) else { return .badPath }
+                    parts.append(decoded)
+                } else {
+                    parts.append(String(raw))
+                }
+            }
+            start = end < utf8.endIndex ? utf8.index(after: end) : end
         }
         var allowed: [HTTPMethod] = []
         var getFallback: (Handler, [String: String])?
