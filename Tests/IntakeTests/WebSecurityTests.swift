@@ -158,6 +158,26 @@ struct WebSecurityTests {
         }
     }
 
+    @Test("a visitor's CSRF cookie is made only for a response that carries the token: a page, not a health check or JSON")
+    func visitorTokenOnlyWhenUsed() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let health = h.send(.get, "/healthz")
+            #expect(health.status == .ok && health.headers.values("set-cookie").isEmpty)
+            #expect(health.headers["x-content-type-options"] == "nosniff" && health.headers["x-frame-options"] == "DENY",
+                    "the security headers are on every response")
+            #expect(h.send(.get, "/dashboard").headers.values("set-cookie").isEmpty, "a redirect to sign in")
+            #expect(h.send(.get, "/api/portals").headers.values("set-cookie").isEmpty, "a JSON refusal")
+            let page = h.send(.get, "/login")
+            let token = try #require(page.cookie("intake_csrf"))
+            #expect(page.text.contains("value=\"\(token)\""))
+            #expect(page.headers.values("set-cookie").count == 1, "one cookie, however often the page reads the token")
+            #expect(h.send(.get, "/login", cookies: ["intake_csrf": token]).cookie("intake_csrf") == nil, "a sent token is kept")
+            let refused = h.send(.post, "/login", form: [("email", "a@b.c"), ("password", "x"), ("csrf_token", "guess")])
+            #expect(refused.status == .forbidden)
+        }
+    }
+
     @Test("flash messages are signed: a forged one is ignored")
     func flash() throws {
         try withDatabase { db in
