@@ -178,6 +178,20 @@ struct WebSecurityTests {
         }
     }
 
+    @Test("a signed-in page shows the navigation for the role with the current section marked")
+    func navigation() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (user, _) = try h.signIn(.user)
+            let files = h.send(.get, "/dashboard/files", cookies: user).text
+            #expect(files.contains(#"href="/dashboard/files" aria-current="page""#) && !files.contains(#"href="/admin""#))
+            let (admin, _) = try h.signIn(.admin)
+            let quotas = h.send(.get, "/admin/storage/quotas", cookies: admin).text
+            #expect(quotas.contains(#"href="/admin/storage/quotas" aria-current="page""#) && !quotas.contains(#"href="/admin" aria-current"#))
+            #expect(h.send(.get, "/account", cookies: admin).text.contains(#"href="/account" aria-current="page""#))
+        }
+    }
+
     @Test("flash messages are signed: a forged one is ignored")
     func flash() throws {
         try withDatabase { db in
