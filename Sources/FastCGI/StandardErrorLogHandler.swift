@@ -69,15 +69,23 @@ public struct StandardErrorLogHandler: LogHandler {
             for (key, value) in sortedMetadata { Self.append(key, value, to: &line) }
             return
         }
-        // The keys alone are sorted (strings sort without copying the values around).
+        // Pairs taken out of the dictionaries by iterating (no hashing), then put in key order by
+        // sorting their positions (no value is copied around by the sort).
         var keys: [String] = []
+        var values: [Logger.MetadataValue] = []
         keys.reserveCapacity(extra.count + sortedMetadata.count)
-        for key in extra.keys { keys.append(key) }
-        for item in sortedMetadata where extra[item.key] == nil { keys.append(item.key) }
-        keys.sort()
-        for key in keys {
-            if let value = extra[key] ?? metadata[key] { Self.append(key, value, to: &line) }
+        values.reserveCapacity(extra.count + sortedMetadata.count)
+        for (key, value) in extra {
+            keys.append(key)
+            values.append(value)
         }
+        for (key, value) in sortedMetadata where extra[key] == nil {
+            keys.append(key)
+            values.append(value)
+        }
+        var order = Array(keys.indices)
+        order.sort { keys[$0] < keys[$1] }
+        for i in order { Self.append(keys[i], values[i], to: &line) }
     }
 
     private static func append(_ key: String, _ value: Logger.MetadataValue, to line: inout [UInt8]) {

@@ -1,17 +1,19 @@
+/// One part of a route's pattern. Outside `Router` so that it is not a generic type: a type
+/// nested in a generic one has its metadata looked up at run time, on every use while matching.
+private enum RouteSegment: Equatable {
+    case literal(String)
+    case parameter(String)
+    case rest(String)
+}
+
 /// Maps a method and a path to a handler, with `:name` parameters and a trailing `*name` that
 /// takes the rest of the path. Generic over the handler so the web layer stays transport-free
 /// and the application decides what a handler receives.
 public struct Router<Handler> {
-    private enum Segment: Equatable {
-        case literal(String)
-        case parameter(String)
-        case rest(String)
-    }
-
     private struct Route {
         let method: HTTPMethod
         let pattern: String
-        let segments: [Segment]
+        let segments: [RouteSegment]
         let handler: Handler
     }
 
@@ -34,7 +36,7 @@ public struct Router<Handler> {
 
     /// Adds a route. Patterns are absolute: `/api/portals/:id`, `/api/tus/*rest`.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) {
-        let segments: [Segment] = pattern.split(separator: "/").map { part in
+        let segments: [RouteSegment] = pattern.split(separator: "/").map { part in
             if part.hasPrefix(":") { return .parameter(String(part.dropFirst())) }
             if part.hasPrefix("*") { return .rest(String(part.dropFirst())) }
             return .literal(String(part))
@@ -79,7 +81,7 @@ public struct Router<Handler> {
         return .methodNotAllowed(allowed: allowed)
     }
 
-    private static func bind(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
+    private static func bind(_ segments: [RouteSegment], _ parts: [String]) -> [String: String]? {
         var params: [String: String] = [:]
         var i = 0
         for segment in segments {
