@@ -39,15 +39,15 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
     init(_ stream: UnsafeMutablePointer<FCGX_Stream>) { self.stream = stream }
 
     /// Writes the CGI header block (`Status:` first, then the fields, then a blank line): its
-    /// size is added up first, then it is copied into one buffer and handed to libfcgi at once.
+    /// largest size is added up first, then every piece is copied into one buffer, which goes to
+    /// libfcgi in one call.
     func writeHead(_ response: Response, requestID: String) throws {
         let code = String(response.status.code)
         var size = "Status: ".utf8.count + code.utf8.count + 1 + response.status.reason.utf8.count + 2
         var hasLength = false
         for (name, value) in response.headers {
             if name == "content-length" { hasLength = true }
-            // A header value with CR or LF would let a caller split the response; it is dropped.
-            if Self.isSafe(value) { size += name.utf8.count + 2 + value.utf8.count + 2 }
+            size += name.utf8.count + 2 + value.utf8.count + 2
         }
         let length = hasLength ? nil : response.knownLength.map { String($0) }
         if let length { size += "Content-Length: ".utf8.count + length.utf8.count + 2 }
@@ -59,10 +59,15 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
             out.append(" ")
             out.append(response.status.reason)
             out.append("\r\n")
-            for (name, value) in response.headers where Self.isSafe(value) {
+            for (name, value) in response.headers {
+                let start = out.count
                 out.appendCanonical(name)
                 out.append(": ")
-                out.append(value)
+                // A header value with CR or LF would let a caller split the response; it is dropped.
+                guard out.appendUnlessLineBreak(value) else {
+                    out.count = start
+                    continue
+                }
                 out.append("\r\n")
             }
             if let length {
@@ -77,13 +82,6 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
         }
         try put(head)
         inBody = true
-    }
-
-    private static func isSafe(_ value: String) -> Bool {
-        HeadWriter.withBytes(value) { bytes in
-            guard let base = bytes.baseAddress else { return true }
-            return memchr(base, 13, bytes.count) == nil && memchr(base, 10, bytes.count) == nil
-        }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -120,34 +118,45 @@ private struct HeadWriter {
 
     init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
-    /// Runs `body` over the UTF-8 bytes of `text` in place.
+    /// The next free byte, with room for `n` more checked.
     @inline(__always)
-    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
-        return Array(text.utf8).withUnsafeBufferPointer(body)
+    private func room(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        precondition(count + n <= buffer.count, "response head larger than counted")
+        return buffer.baseAddress! + count
     }
 
     mutating func append(_ text: String) {
-        Self.withBytes(text) { bytes in
-            precondition(count + bytes.count <= buffer.count, "response head larger than counted")
-            if let base = bytes.baseAddress, bytes.count > 0 {
-                (buffer.baseAddress! + count).update(from: base, count: bytes.count)
-            }
+        var text = text
+        text.withUTF8 { bytes in
+            if let base = bytes.baseAddress { room(bytes.count).update(from: base, count: bytes.count) }
             count += bytes.count
+        }
+    }
+
+    /// Appends `text` unless it holds CR or LF; returns whether it did.
+    mutating func appendUnlessLineBreak(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            guard memchr(base, 13, bytes.count) == nil, memchr(base, 10, bytes.count) == nil else { return false }
+            room(bytes.count).update(from: base, count: bytes.count)
+            count += bytes.count
+            return true
         }
     }
 
     /// `name` with the first letter and each letter after a dash in upper case (ASCII letters
     /// only: field names are ASCII tokens, RFC 9110 §5.1).
     mutating func appendCanonical(_ name: String) {
-        Self.withBytes(name) { bytes in
-            precondition(count + bytes.count <= buffer.count, "response head larger than counted")
+        var name = name
+        name.withUTF8 { bytes in
+            let out = room(bytes.count)
             var upper = true
-            for b in bytes {
-                buffer[count] = upper && b >= 97 && b <= 122 ? b - 32 : b
-                count += 1
+            for (i, b) in bytes.enumerated() {
+                out[i] = upper && b >= 97 && b <= 122 ? b - 32 : b
                 upper = b == UInt8(ascii: "-")
             }
+            count += bytes.count
         }
     }
 }

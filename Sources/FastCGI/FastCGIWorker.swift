@@ -24,6 +24,8 @@ public final class FastCGIWorker: Sendable {
     private let threadCount: Int
     private let shutdownGrace: Double
     private let logger: Logger
+    /// The logger's handler when it writes standard error lines, for the request line.
+    private let requestLines: StandardErrorLogHandler?
     private let makeHandler: @Sendable () throws -> FastCGIHandler
 
     /// A worker; nothing starts until `run`.
@@ -31,6 +33,7 @@ public final class FastCGIWorker: Sendable {
         self.threadCount = threads
         self.shutdownGrace = shutdownGrace
         self.logger = logger
+        self.requestLines = logger.handler as? StandardErrorLogHandler
         self.makeHandler = makeHandler
     }
 
@@ -193,14 +196,18 @@ public final class FastCGIWorker: Sendable {
             logger.warning("response aborted", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
             response.status = HTTPStatus(499, "Client Closed Request")
         }
-        logger.info("request", metadata: [
-            "request_id": .string(request.id),
-            "method": .string(request.method.rawValue),
-            "path": .string(request.path),
-            "status": .string(String(response.status.code)),
-            "duration_ms": .string(Self.hundredths(milliseconds: (monotonicSeconds() - started) * 1000)),
-            "bytes": .string(String(writer.bodyBytes)),
-        ])
+        // The same line either way; written directly when the logger is the standard error
+        // handler (sorted by key, as the handler sorts them).
+        let fields: [(key: String, value: String)] = [
+            ("bytes", String(writer.bodyBytes)),
+            ("duration_ms", Self.hundredths(milliseconds: (monotonicSeconds() - started) * 1000)),
+            ("method", request.method.rawValue),
+            ("path", request.path),
+            ("request_id", request.id),
+            ("status", String(response.status.code)),
+        ]
+        if requestLines?.log(.info, "request", source: "FastCGI", sortedFields: fields) == true { return }
+        logger.info("request", metadata: Logger.Metadata(uniqueKeysWithValues: fields.map { ($0.key, .string($0.value)) }))
     }
 
     /// `ms` cut to hundredths and written as `Double(Int(ms * 100)) / 100` prints it (`0.5`,

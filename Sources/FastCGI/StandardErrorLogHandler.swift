@@ -55,6 +55,42 @@ public struct StandardErrorLogHandler: LogHandler {
         line.withUnsafeBytes { Self.writeAll($0, fd: fd) }
     }
 
+    /// Writes what `log(event:)` writes for an event at `level` with `fields` as its metadata
+    /// (keys distinct, in ascending order), without the event's dictionary: the request line,
+    /// written for every request, costs a third of what it does through `Logger`. Returns false,
+    /// writing nothing, when a metadata provider is set (its values belong in the line too).
+    func log(_ level: Logger.Level, _ message: String, source: String, sortedFields fields: [(key: String, value: String)]) -> Bool {
+        guard metadataProvider == nil else { return false }
+        guard level >= logLevel else { return true }
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        Self.appendTimestamp(to: &line)
+        line.append(UInt8(ascii: " "))
+        Self.append(level.rawValue, to: &line)
+        if !label.isEmpty { line.append(UInt8(ascii: " ")) }
+        Self.append(label, to: &line)
+        line.append(UInt8(ascii: ":"))
+        // Merge the two sorted lists; a field replaces the logger's item of the same key.
+        var i = 0, j = 0
+        while i < fields.count || j < sortedMetadata.count {
+            if j == sortedMetadata.count || (i < fields.count && fields[i].key <= sortedMetadata[j].key) {
+                if j < sortedMetadata.count && fields[i].key == sortedMetadata[j].key { j += 1 }
+                Self.append(fields[i].key, .string(fields[i].value), to: &line)
+                i += 1
+            } else {
+                Self.append(sortedMetadata[j].key, sortedMetadata[j].value, to: &line)
+                j += 1
+            }
+        }
+        line.append(contentsOf: " [".utf8)
+        Self.append(source, to: &line)
+        line.append(contentsOf: "] ".utf8)
+        Self.append(message, to: &line)
+        line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBytes { Self.writeAll($0, fd: fd) }
+        return true
+    }
+
     /// ` key=value` for each metadata item, sorted by key; the event's own items, the provider's
     /// and the error's replace the logger's items of the same key (as `StreamLogHandler` merges).
     private func appendMetadata(_ event: LogEvent, to line: inout [UInt8]) {
@@ -98,7 +134,8 @@ public struct StandardErrorLogHandler: LogHandler {
     /// Appends the UTF-8 of `text` as one copy.
     @inline(__always)
     private static func append(_ text: String, to line: inout [UInt8]) {
-        if text.utf8.withContiguousStorageIfAvailable({ line.append(contentsOf: $0) }) == nil { line.append(contentsOf: text.utf8) }
+        var text = text
+        text.withUTF8 { line.append(contentsOf: $0) }
     }
 
     /// Writes every byte, retrying after a signal or a short write; a failure drops the line (a

@@ -56,6 +56,34 @@ struct StandardErrorLogHandlerTests {
         #expect(ours.first == " info intake.worker: bytes=49 pid=42 request_id=abc status=200 zone=event [FastCGITests] request")
     }
 
+    @Test("the request line written directly is the line Logger writes for the same fields")
+    func requestLine() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        var handler = StandardErrorLogHandler(label: "intake.worker", metadataProvider: nil, fd: fds[1])
+        handler[metadataKey: "pid"] = "42"
+        handler[metadataKey: "path"] = "the logger's, replaced"
+        handler[metadataKey: "a"] = "first"
+        handler[metadataKey: "zz"] = ["nested": "value"]
+        let fields: [(key: String, value: String)] = [
+            ("bytes", "49"), ("duration_ms", "0.5"), ("method", "GET"), ("path", "/healthz"), ("request_id", "abc"), ("status", "200"),
+        ]
+        #expect(handler.log(.info, "request", source: "FastCGI", sortedFields: fields))
+        Logger(label: "intake.worker") { _ in handler }
+            .info("request", metadata: Logger.Metadata(uniqueKeysWithValues: fields.map { ($0.key, .string($0.value)) }), source: "FastCGI")
+        #expect(handler.log(.debug, "request", source: "FastCGI", sortedFields: fields), "below the level: written as nothing")
+        var withProvider = handler
+        withProvider.metadataProvider = Logger.MetadataProvider { ["trace": "t"] }
+        #expect(!withProvider.log(.info, "request", source: "FastCGI", sortedFields: fields), "a provider's metadata: left to Logger")
+        close(fds[1])
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &buffer, buffer.count)
+        let lines = String(decoding: buffer[..<max(n, 0)], as: UTF8.self).split(separator: "\n").map { $0.drop { $0 != " " } }
+        #expect(lines.count == 2 && lines[0] == lines[1])
+        #expect(lines.first == " info intake.worker: a=first bytes=49 duration_ms=0.5 method=GET path=/healthz pid=42 request_id=abc status=200 zz=[\"nested\": \"value\"] [FastCGI] request")
+    }
+
     @Test("the timestamp is the local time in StreamLogHandler's form")
     func timestamp() {
         var line: [UInt8] = []
