@@ -25,8 +25,12 @@ static void *serve(void *unused) {
     FCGX_InitRequest(&request, listen_fd, 0);
     while (FCGX_Accept_r(&request) >= 0) {
         const char *id = FCGX_GetParam("REQUEST_ID", request.envp);
+        // The headers every Intake response carries (Application.finish) are part of the bytes.
         FCGX_FPrintF(request.out,
                      "Status: 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\nX-Frame-Options: DENY\r\n"
+                     "Content-Security-Policy: default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                     "form-action 'self'; frame-ancestors 'none'\r\n"
                      "Content-Length: %d\r\nX-Request-Id: %s\r\n\r\n%s",
                      (int)(sizeof(body) - 1), id ? id : "-", body);
         FCGX_Finish_r(&request);

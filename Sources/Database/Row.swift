@@ -18,14 +18,22 @@ public struct Row: Sendable {
     }
 
     /// The value of `column` decoded as `T`; a missing column or a type mismatch is an error
-    /// naming both, never a silent default.
+    /// naming both, never a silent default. Inlinable, so that each caller's decoding is
+    /// specialized for its type rather than going through the protocol per column.
+    @inlinable
     public func get<T: DatabaseValueConvertible>(_ column: String, as type: T.Type = T.self) throws -> T {
-        guard let i = columns.firstIndex(of: column) else {
-            throw DatabaseError(.decoding, "no column '\(column)' in the row (columns: \(columns.joined(separator: ", ")))")
-        }
-        guard let value = T(databaseValue: values[i]) else {
-            throw DatabaseError(.decoding, "column '\(column)' holds \(values[i]), not \(T.self)")
-        }
+        guard let i = columns.firstIndex(of: column) else { throw missingColumn(column) }
+        guard let value = T(databaseValue: values[i]) else { throw mismatch(column, values[i], T.self) }
         return value
+    }
+
+    @usableFromInline
+    func missingColumn(_ column: String) -> DatabaseError {
+        DatabaseError(.decoding, "no column '\(column)' in the row (columns: \(columns.joined(separator: ", ")))")
+    }
+
+    @usableFromInline
+    func mismatch(_ column: String, _ value: DatabaseValue, _ type: Any.Type) -> DatabaseError {
+        DatabaseError(.decoding, "column '\(column)' holds \(value), not \(type)")
     }
 }

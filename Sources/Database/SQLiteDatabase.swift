@@ -25,6 +25,7 @@ public final class SQLiteDatabase: Database {
     /// Opens (creating if needed) the database at `path` and configures it.
     public init(path: String) throws {
         self.path = path
+        _ = Self.processSetup
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -44,6 +45,10 @@ public final class SQLiteDatabase: Database {
         }
         try executeScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
     }
+
+    /// Once per process, before the first connection: SQLite's memory statistics off, so that
+    /// connections on different threads share no lock when they allocate (see the shim).
+    private static let processSetup: Void = { _ = csqlite_disable_memory_statistics() }()
 
     deinit {
         statements.removeAll()  // finalizes every statement before the connection closes

@@ -38,19 +38,49 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
 
     init(_ stream: UnsafeMutablePointer<FCGX_Stream>) { self.stream = stream }
 
-    /// Writes the CGI header block (`Status:` first, then the fields, then a blank line).
+    /// Writes the CGI header block (`Status:` first, then the fields, then a blank line): its
+    /// largest size is added up first, then every piece is copied into one buffer, which goes to
+    /// libfcgi in one call.
     func writeHead(_ response: Response, requestID: String) throws {
-        var head = "Status: \(response.status.code) \(response.status.reason)\r\n"
+        let code = String(response.status.code)
+        var size = "Status: ".utf8.count + code.utf8.count + 1 + response.status.reason.utf8.count + 2
+        var hasLength = false
         for (name, value) in response.headers {
-            // A header value with CR or LF would let a caller split the response; drop it.
-            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
-            head += Self.canonical(name) + ": " + value + "\r\n"
+            if name == "content-length" { hasLength = true }
+            size += name.utf8.count + 2 + value.utf8.count + 2
         }
-        if let length = response.knownLength, !response.headers.contains("content-length") {
-            head += "Content-Length: \(length)\r\n"
+        let length = hasLength ? nil : response.knownLength.map { String($0) }
+        if let length { size += "Content-Length: ".utf8.count + length.utf8.count + 2 }
+        size += "X-Request-Id: ".utf8.count + requestID.utf8.count + 4
+        let head = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var out = HeadWriter(buffer)
+            out.append("Status: ")
+            out.append(code)
+            out.append(" ")
+            out.append(response.status.reason)
+            out.append("\r\n")
+            for (name, value) in response.headers {
+                let start = out.count
+                out.appendCanonical(name)
+                out.append(": ")
+                // A header value with CR or LF would let a caller split the response; it is dropped.
+                guard out.appendUnlessLineBreak(value) else {
+                    out.count = start
+                    continue
+                }
+                out.append("\r\n")
+            }
+            if let length {
+                out.append("Content-Length: ")
+                out.append(length)
+                out.append("\r\n")
+            }
+            out.append("X-Request-Id: ")
+            out.append(requestID)
+            out.append("\r\n\r\n")
+            count = out.count
         }
-        head += "X-Request-Id: \(requestID)\r\n\r\n"
-        try put(Array(head.utf8))
+        try put(head)
         inBody = true
     }
 
@@ -73,13 +103,61 @@ final class FastCGIResponseWriter: ResponseBodyWriter {
 
     /// `content-type` → `Content-Type`, for readable responses (HTTP itself does not care).
     static func canonical(_ name: String) -> String {
-        var result = ""
-        var upper = true
-        for c in name {
-            result.append(upper ? Character(c.uppercased()) : c)
-            upper = c == "-"
+        String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            var out = HeadWriter(buffer)
+            out.appendCanonical(name)
+            return out.count
         }
-        return result
+    }
+}
+
+/// Copies strings into a buffer sized for them beforehand (`writeHead` adds the sizes up).
+private struct HeadWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    /// The next free byte, with room for `n` more checked.
+    @inline(__always)
+    private func room(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        precondition(count + n <= buffer.count, "response head larger than counted")
+        return buffer.baseAddress! + count
+    }
+
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            if let base = bytes.baseAddress { room(bytes.count).update(from: base, count: bytes.count) }
+            count += bytes.count
+        }
+    }
+
+    /// Appends `text` unless it holds CR or LF; returns whether it did.
+    mutating func appendUnlessLineBreak(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            guard memchr(base, 13, bytes.count) == nil, memchr(base, 10, bytes.count) == nil else { return false }
+            room(bytes.count).update(from: base, count: bytes.count)
+            count += bytes.count
+            return true
+        }
+    }
+
+    /// `name` with the first letter and each letter after a dash in upper case (ASCII letters
+    /// only: field names are ASCII tokens, RFC 9110 §5.1).
+    mutating func appendCanonical(_ name: String) {
+        var name = name
+        name.withUTF8 { bytes in
+            let out = room(bytes.count)
+            var upper = true
+            for (i, b) in bytes.enumerated() {
+                out[i] = upper && b >= 97 && b <= 122 ? b - 32 : b
+                upper = b == UInt8(ascii: "-")
+            }
+            count += bytes.count
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 import Intake
 import Logging
@@ -15,11 +16,12 @@ enum Startup {
         }
     }
 
-    /// Logs to stderr at the configured level, one line per event with metadata.
+    /// Logs to stderr at the configured level, one line per event with metadata, in
+    /// `StreamLogHandler`'s format but made cheaply (see `StandardErrorLogHandler`).
     static func bootstrapLogging(_ configuration: Configuration) {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StandardErrorLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

@@ -1,7 +1,6 @@
 import Database
 import Intake
 import Logging
-import Sodium
 import Web
 
 /// A route handler: one page action or API endpoint.
@@ -141,12 +140,12 @@ public final class Application {
     public func respond(to incoming: Request) -> Response {
         var request = incoming
         var response: Response
-        var context = RequestContext(services: services, request: request)
+        let match = router.match(request.method, request.path)
+        if case .found(_, let parameters) = match { request.parameters = parameters }
+        let context = RequestContext(services: services, request: request)
         do {
-            switch router.match(request.method, request.path) {
-            case .found(let route, let parameters):
-                request.parameters = parameters
-                context = RequestContext(services: services, request: request)
+            switch match {
+            case .found(let route, _):
                 try authenticate(context)
                 response = try dispatch(route, context)
             case .methodNotAllowed(let allowed):
@@ -216,10 +215,8 @@ public final class Application {
                existing.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) {
                 context.csrfToken = existing
                 context.csrfTokenSent = true
-            } else {
-                context.csrfToken = Digest.base64URL(Sodium.randomBytes(32))
-                context.setCookie(SetCookie(name: csrfCookie, value: context.csrfToken, secure: secure))
             }
+            // Otherwise the first read of `context.csrfToken` makes one and sets its cookie.
         }
         if request.method == .get, !request.prefersJSON, let flash = Flash.read(request, key: services.secretKey) {
             context.flash = flash

@@ -1,4 +1,5 @@
 import Intake
+import Sodium
 import Web
 
 /// One request's view of the world: the worker's services, who is signed in, the CSRF token the
@@ -11,8 +12,21 @@ public final class RequestContext {
     /// Their session.
     public internal(set) var session: Session?
     /// The token forms and scripts must send back: the session's, or for a visitor the
-    /// double-submit cookie's.
-    public internal(set) var csrfToken: String = ""
+    /// double-submit cookie's. A visitor who sent no token cookie gets a new token, and the
+    /// cookie carrying it, only when something reads it (a page with a form, the CSRF check):
+    /// a health check, a redirect or a JSON answer costs no random token and sets no cookie.
+    public internal(set) var csrfToken: String {
+        get {
+            if let storedCSRFToken { return storedCSRFToken }
+            let secure = services.configuration.isHTTPS
+            let token = Digest.base64URL(Sodium.randomBytes(32))
+            storedCSRFToken = token
+            setCookie(SetCookie(name: CookieNames.csrf(secure: secure), value: token, secure: secure))
+            return token
+        }
+        set { storedCSRFToken = newValue }
+    }
+    private var storedCSRFToken: String?
     /// Whether `csrfToken` came with the request (a session, or the visitor's cookie) rather
     /// than being made for it now: only then can the request carry a matching token.
     var csrfTokenSent = false

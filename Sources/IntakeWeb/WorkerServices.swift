@@ -57,10 +57,10 @@ public final class WorkerServices {
     }
 
     /// The domain's stores over this thread's connection; storage account changes are logged.
-    public var stores: Stores {
-        Stores(db: database, clock: clock, secretKey: secretKey, currency: configuration.currency, sessionPolicy: sessionPolicy,
-               onStatusChange: storageStatusLog)
-    }
+    /// Made once: every request reads it at least once (the session), and each store is a view
+    /// over the same connection and clock.
+    public private(set) lazy var stores = Stores(db: database, clock: clock, secretKey: secretKey, currency: configuration.currency,
+                                                  sessionPolicy: sessionPolicy, onStatusChange: storageStatusLog)
 
     /// This thread's HTTP client (libcurl), kept for connection reuse.
     public func curl() throws -> CurlClient { try parts.http() }

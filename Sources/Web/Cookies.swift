@@ -5,17 +5,32 @@ public enum Cookies {
     public static func parse(_ headerValues: [String]) -> [String: String] {
         var result: [String: String] = [:]
         for header in headerValues {
-            for pair in header.split(separator: ";") {
-                guard let eq = pair.firstIndex(of: "=") else { continue }
-                let name = pair[..<eq].trimmingCharacters(in: .whitespaces)
-                var value = pair[pair.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-                if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                    value = String(value.dropFirst().dropLast())
+            // By bytes: the separators are ASCII, so every cut falls between characters.
+            let utf8 = header.utf8
+            var start = utf8.startIndex
+            while start < utf8.endIndex {
+                let end = utf8[start...].firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+                if let eq = utf8[start..<end].firstIndex(of: UInt8(ascii: "=")) {
+                    let name = trimmed(header, start, eq)
+                    var value = trimmed(header, utf8.index(after: eq), end)
+                    if value.utf8.count >= 2, value.utf8.first == UInt8(ascii: "\""), value.utf8.last == UInt8(ascii: "\"") {
+                        value = String(value[value.utf8.index(after: value.startIndex)..<value.utf8.index(before: value.endIndex)])
+                    }
+                    if !name.isEmpty, result[name] == nil { result[name] = value }
                 }
-                if !name.isEmpty, result[name] == nil { result[name] = value }
+                start = end < utf8.endIndex ? utf8.index(after: end) : end
             }
         }
         return result
+    }
+
+    /// `text[from..<to]` without the spaces and tabs at either end.
+    private static func trimmed(_ text: String, _ from: String.Index, _ to: String.Index) -> String {
+        let utf8 = text.utf8
+        var lower = from, upper = to
+        while lower < upper, utf8[lower] == 32 || utf8[lower] == 9 { lower = utf8.index(after: lower) }
+        while upper > lower, utf8[utf8.index(before: upper)] == 32 || utf8[utf8.index(before: upper)] == 9 { upper = utf8.index(before: upper) }
+        return String(text[lower..<upper])
     }
 }
 

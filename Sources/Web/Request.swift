@@ -27,9 +27,9 @@ public struct Request {
         remoteAddress: String = "", id: String = "", body: RequestBody = RequestBody(bytes: [])
     ) {
         self.method = method
-        if let q = uri.firstIndex(of: "?") {
+        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = String(uri[..<q])
-            self.rawQuery = String(uri[uri.index(after: q)...])
+            self.rawQuery = String(uri[uri.utf8.index(after: q)...])
         } else {
             self.path = uri
             self.rawQuery = ""
@@ -39,7 +39,9 @@ public struct Request {
         self.remoteAddress = remoteAddress
         self.id = id
         self.body = body
-        self.cookies = Cookies.parse(headers.values("cookie"))
+        var cookieHeaders: [String] = []
+        for (name, value) in headers where name == "cookie" { cookieHeaders.append(value) }
+        self.cookies = cookieHeaders.isEmpty ? [:] : Cookies.parse(cookieHeaders)
     }
 
     /// The decoded query parameters; malformed data is a 400 that says where.

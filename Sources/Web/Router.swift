@@ -1,17 +1,19 @@
+/// One part of a route's pattern. Outside `Router` so that it is not a generic type: a type
+/// nested in a generic one has its metadata looked up at run time, on every use while matching.
+private enum RouteSegment: Equatable {
+    case literal(String)
+    case parameter(String)
+    case rest(String)
+}
+
 /// Maps a method and a path to a handler, with `:name` parameters and a trailing `*name` that
 /// takes the rest of the path. Generic over the handler so the web layer stays transport-free
 /// and the application decides what a handler receives.
 public struct Router<Handler> {
-    private enum Segment: Equatable {
-        case literal(String)
-        case parameter(String)
-        case rest(String)
-    }
-
     private struct Route {
         let method: HTTPMethod
         let pattern: String
-        let segments: [Segment]
+        let segments: [RouteSegment]
         let handler: Handler
     }
 
@@ -34,7 +36,7 @@ public struct Router<Handler> {
 
     /// Adds a route. Patterns are absolute: `/api/portals/:id`, `/api/tus/*rest`.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) {
-        let segments: [Segment] = pattern.split(separator: "/").map { part in
+        let segments: [RouteSegment] = pattern.split(separator: "/").map { part in
             if part.hasPrefix(":") { return .parameter(String(part.dropFirst())) }
             if part.hasPrefix("*") { return .rest(String(part.dropFirst())) }
             return .literal(String(part))
@@ -47,12 +49,23 @@ public struct Router<Handler> {
     /// Finds the handler for `method` and `path` (percent-encoded, without query).
     /// `HEAD` is served by a `GET` route when there is no `HEAD` route of its own.
     public func match(_ method: HTTPMethod, _ path: String) -> Match {
-        let rawParts = path.split(separator: "/", omittingEmptySubsequences: true)
+        // Cut at each "/" by bytes (an ASCII byte, so every cut falls between characters);
+        // empty segments are skipped, so doubled and trailing slashes make no new paths.
         var parts: [String] = []
-        parts.reserveCapacity(rawParts.count)
-        for raw in rawParts {
-            guard let decoded = URLEncodedForm.decodePathSegment(raw) else { return .badPath }
-            parts.append(decoded)
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            if start < end {
+                let raw = path[start..<end]
+                if raw.utf8.contains(UInt8(ascii: "%")) {
+                    guard let decoded = URLEncodedForm.decodePathSegment(raw) else { return .badPath }
+                    parts.append(decoded)
+                } else {
+                    parts.append(String(raw))
+                }
+            }
+            start = end < utf8.endIndex ? utf8.index(after: end) : end
         }
         var allowed: [HTTPMethod] = []
         var getFallback: (Handler, [String: String])?
@@ -68,7 +81,7 @@ public struct Router<Handler> {
         return .methodNotAllowed(allowed: allowed)
     }
 
-    private static func bind(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
+    private static func bind(_ segments: [RouteSegment], _ parts: [String]) -> [String: String]? {
         var params: [String: String] = [:]
         var i = 0
         for segment in segments {

@@ -165,11 +165,19 @@ struct FastCGIRequestTests {
         #expect(FastCGIResponseWriter.canonical(name) == expected)
     }
 
-    @Test("underscores become dashes, nothing else changes")
-    func underscores() {
-        #expect("accept_language".replacingUnderscores() == "accept-language")
-        #expect("x__y_".replacingUnderscores() == "x--y-")
-        #expect("plain".replacingUnderscores() == "plain")
+    @Test("HTTP_* names: upper case becomes lower, underscores become dashes, nothing else changes", arguments: [
+        ("ACCEPT_LANGUAGE", "accept-language"), ("X__Y_", "x--y-"), ("plain", "plain"), ("X_CSRF_TOKEN2", "x-csrf-token2"), ("", ""),
+        ("CAF\u{C9}", "caf\u{C9}"),
+    ])
+    func headerNames(nginx: String, expected: String) {
+        let name = Array(nginx.utf8)
+        #expect(name.withUnsafeBufferPointer { FastCGIWorker.headerName($0) } == expected)
+    }
+
+    @Test("a header name that is not UTF-8 is repaired, as every string is")
+    func headerNameRepaired() {
+        let name: [UInt8] = [0x58, 0xFF, 0x5F, 0x41]
+        #expect([UInt8](name.withUnsafeBufferPointer { FastCGIWorker.headerName($0) }.utf8) == [0x78, 0xEF, 0xBF, 0xBD, 0x2D, 0x61])
     }
 
     /// A listening socket in a temporary folder, nginx's connection to it, and the worker's request on it.

@@ -158,6 +158,40 @@ struct WebSecurityTests {
         }
     }
 
+    @Test("a visitor's CSRF cookie is made only for a response that carries the token: a page, not a health check or JSON")
+    func visitorTokenOnlyWhenUsed() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let health = h.send(.get, "/healthz")
+            #expect(health.status == .ok && health.headers.values("set-cookie").isEmpty)
+            #expect(health.headers["x-content-type-options"] == "nosniff" && health.headers["x-frame-options"] == "DENY",
+                    "the security headers are on every response")
+            #expect(h.send(.get, "/dashboard").headers.values("set-cookie").isEmpty, "a redirect to sign in")
+            #expect(h.send(.get, "/api/portals").headers.values("set-cookie").isEmpty, "a JSON refusal")
+            let page = h.send(.get, "/login")
+            let token = try #require(page.cookie("intake_csrf"))
+            #expect(page.text.contains("value=\"\(token)\""))
+            #expect(page.headers.values("set-cookie").count == 1, "one cookie, however often the page reads the token")
+            #expect(h.send(.get, "/login", cookies: ["intake_csrf": token]).cookie("intake_csrf") == nil, "a sent token is kept")
+            let refused = h.send(.post, "/login", form: [("email", "a@b.c"), ("password", "x"), ("csrf_token", "guess")])
+            #expect(refused.status == .forbidden)
+        }
+    }
+
+    @Test("a signed-in page shows the navigation for the role with the current section marked")
+    func navigation() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (user, _) = try h.signIn(.user)
+            let files = h.send(.get, "/dashboard/files", cookies: user).text
+            #expect(files.contains(#"href="/dashboard/files" aria-current="page""#) && !files.contains(#"href="/admin""#))
+            let (admin, _) = try h.signIn(.admin)
+            let quotas = h.send(.get, "/admin/storage/quotas", cookies: admin).text
+            #expect(quotas.contains(#"href="/admin/storage/quotas" aria-current="page""#) && !quotas.contains(#"href="/admin" aria-current"#))
+            #expect(h.send(.get, "/account", cookies: admin).text.contains(#"href="/account" aria-current="page""#))
+        }
+    }
+
     @Test("flash messages are signed: a forged one is ignored")
     func flash() throws {
         try withDatabase { db in

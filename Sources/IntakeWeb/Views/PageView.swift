@@ -41,17 +41,47 @@ enum PageView {
 
     /// The header's links for a role; the current section is marked for `aria-current`.
     static func navigation(for user: User, path: String) -> [TemplateValue] {
-        var items: [(String, String)] = [("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
-                                         ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"),
-                                         ("Billing", "/dashboard/billing")]
-        if user.role == .admin {
-            items += [("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
-                      ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"), ("Audit", "/admin/audit")]
+        let menu = user.role == .admin ? Menu.admin : Menu.owner
+        // The longest link that is the path or a folder above it.
+        var current: Int?
+        for (i, href) in menu.hrefs.enumerated() where isSection(href, of: path) {
+            if current.map({ href.utf8.count > menu.hrefs[$0].utf8.count }) ?? true { current = i }
         }
-        items.append(("Account", "/account"))
-        let current = items.map(\.1).filter { path == $0 || path.hasPrefix($0 + "/") }.max { $0.count < $1.count }
-        return items.map { label, href in
-            ["label": .string(label), "href": .string(href), "current": .bool(href == current)]
+        return current.map { menu.marked[$0] } ?? menu.unmarked
+    }
+
+    /// `path` is `href` or lies under it.
+    private static func isSection(_ href: String, of path: String) -> Bool {
+        let p = path.utf8, h = href.utf8
+        guard p.count >= h.count, p.starts(with: h) else { return false }
+        return p.count == h.count || p[p.index(p.startIndex, offsetBy: h.count)] == UInt8(ascii: "/")
+    }
+
+    /// A role's links, built once with each one marked current in turn: every page shows one of
+    /// these lists, so none is built per request.
+    private struct Menu: Sendable {
+        let hrefs: [String]
+        let unmarked: [TemplateValue]
+        let marked: [[TemplateValue]]
+
+        init(_ items: [(String, String)]) {
+            hrefs = items.map(\.1)
+            func list(current: String?) -> [TemplateValue] {
+                items.map { label, href in ["label": .string(label), "href": .string(href), "current": .bool(href == current)] }
+            }
+            unmarked = list(current: nil)
+            marked = items.map { list(current: $0.1) }
         }
+
+        static let ownerItems: [(String, String)] = [
+            ("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
+            ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"), ("Billing", "/dashboard/billing"),
+        ]
+        static let adminItems: [(String, String)] = [
+            ("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
+            ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"), ("Audit", "/admin/audit"),
+        ]
+        static let owner = Menu(ownerItems + [("Account", "/account")])
+        static let admin = Menu(ownerItems + adminItems + [("Account", "/account")])
     }
 }

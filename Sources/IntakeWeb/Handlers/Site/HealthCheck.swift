@@ -8,13 +8,20 @@ enum HealthCheck {
         if !databaseOK {
             context.services.logger.error("health check: database unreachable", metadata: ["request_id": "\(context.request.id)"])
         }
+        return Response(status: databaseOK ? .ok : .serviceUnavailable,
+                        headers: ["content-type": "application/json", "cache-control": "no-store"],
+                        body: .bytes(databaseOK ? healthy : body(databaseOK: false)))
+    }
+
+    /// The answer while the database answers, serialized once.
+    static let healthy = body(databaseOK: true)
+
+    static func body(databaseOK: Bool) -> [UInt8] {
         let body: JSONValue = [
             "status": databaseOK ? "ok" : "error",
             "version": .string(IntakeVersion.current),
             "database": databaseOK ? "ok" : "unreachable",
         ]
-        var response = Response.json(body, status: databaseOK ? .ok : .serviceUnavailable)
-        response.headers.set("cache-control", "no-store")
-        return response
+        return body.serialized()
     }
 }
