@@ -4,6 +4,7 @@ import Foundation
 import Integrations
 @testable import Intake
 import Sodium
+import Spool
 import Testing
 
 @Suite("Resumable (tus) uploads: crash leftovers, refusals, expiry", .serialized)
@@ -42,6 +43,9 @@ struct TusUploadsTests {
             #expect(done.status == "uploaded" && done.offset == Int64(bytes.count))
             let sha = try db.scalar("SELECT sha256 FROM file_uploads WHERE id = $1", [done.fileUploadID!], as: String.self)
             #expect(sha == Sodium.hex(StreamingDigest.digest(.sha256, bytes)))
+            // The stored file carries the SHA-256 its last chunk recorded, so it was not read back.
+            let stored = FileManager.default.enumerator(atPath: w.root)?.compactMap { $0 as? String }.first { $0.hasSuffix("report.pdf") }
+            #expect(RecordedSHA256.recorded(at: w.root + "/" + (try #require(stored))) == sha)
             #expect(try db.scalar("SELECT client_fields FROM tus_uploads", as: String.self) == #"{"clientName":"Ada"}"#)
             #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == bytes.count)
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)

@@ -174,6 +174,9 @@ public struct TusUploads {
             if digest.finish() != checksum.1 { rollBack(); throw TusFailure.checksumMismatch }
         }
         if position > upload.offset {
+            // The last chunk: the file's SHA-256 recorded on it, so local-disk storage, which
+            // links this very file, need not read it back (see RecordedSHA256).
+            if position == upload.length { RecordedSHA256.record(hash.finish(), on: file) }
             do {
                 try file.syncData()
             } catch let error as SpoolError {
