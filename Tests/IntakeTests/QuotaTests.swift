@@ -125,11 +125,12 @@ struct QuotaPagingTests {
     @Test("every sort and filter, paged 7 at a time through the cursor, lists each matching user once in order, ties included", arguments: QuotaStore.Sort.allCases)
     func keyset(sort: QuotaStore.Sort) throws {
         try withDatabase { db in
-            // 150 users whose usage, quota and ratio repeat, so pages break inside runs of equal values.
+            // 150 users whose usage, quota and ratio repeat, so pages break inside runs of equal
+            // values; some over their quota, some at 90 % of it or more.
             try db.executeScript("""
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)
-                INSERT INTO users (email, email_normalized, name, password_hash, role, created_at, updated_at, storage_used_bytes, quota_bytes)
-                SELECT 'u' || i || '@example.com', 'u' || i || '@example.com', 'User ' || i, 'x', 'user', 0, 0, (i % 6) * 100, (i % 4) * 150 FROM n;
+                INSERT INTO users (email, email_normalized, name, password_hash, role, created_at, updated_at, storage_used_bytes, quota_override_bytes)
+                SELECT 'u' || i || '@example.com', 'u' || i || '@example.com', 'User ' || i, 'x', 'user', 0, 0, (i % 6) * 100 + (i % 5) * 10, (i % 7) * 150 FROM n;
                 """)
             let store = QuotaStore(db: db, clock: ManualClock())
             for filter in QuotaStore.Filter.allCases {
@@ -144,8 +145,18 @@ struct QuotaPagingTests {
                     } while cursor != nil
                     #expect(got == everything.rows.map(\.userID), "\(filter) \(search)")
                     #expect(everything.rows.count == everything.total && everything.next == nil)
+                    if search.isEmpty { #expect(everything.total > 3, "\(filter) matches some users") }
                 }
             }
+            // A filter's count stops past its limit.
+            var capped = QuotaStore(db: db, clock: ManualClock())
+            capped.countLimit = 3
+            let over = try store.page(search: "", filter: .over, sort: sort, after: nil, pageSize: 7).total
+            #expect(over > 3, "\(over) over quota")
+            #expect(try capped.page(search: "", filter: .over, sort: sort, after: nil, pageSize: 7).total == 4)
+            capped.countLimit = 20
+            #expect(try capped.page(search: "u14", filter: .all, sort: sort, after: nil, pageSize: 7).total == 11)
+            #expect(try capped.page(search: "", filter: .all, sort: sort, after: nil, pageSize: 7).total == 150, "all users: the kept count")
             #expect(PageCursor("x") == nil && PageCursor("a.0") == nil && PageCursor("a.b@c.example.5") == PageCursor(value: "a.b@c.example", id: 5))
         }
     }

@@ -93,6 +93,9 @@ public struct UserQuota: Sendable {
 public struct QuotaStore {
     let db: Database
     let clock: EpochClock
+    /// How many matches a filtered list counts at most: past it the total reads "more than"
+    /// this, so a filter most users match costs a page, not a count of them all.
+    public var countLimit = 10_000
 
     public init(db: Database, clock: EpochClock) {
         self.db = db
@@ -114,6 +117,7 @@ public struct QuotaStore {
     /// the next page's cursor (keyset: a late page costs what the first does). Every filter and
     /// order is served by an index on the maintained quota (see `QuotaMaintenance`).
     /// The cursor's value is the sort's: the e-mail, the used bytes, the quota or the usage ratio.
+    /// A filtered total above `countLimit` is `countLimit + 1` (more than the limit).
     public func page(search: String, filter: Filter, sort: Sort, after cursor: PageCursor?, pageSize: Int) throws
         -> (rows: [UserQuota], total: Int, next: PageCursor?) {
         var conditions: [String] = []
@@ -134,7 +138,7 @@ public struct QuotaStore {
         let whereClause = filtered.isEmpty ? "" : "WHERE " + filtered.joined(separator: " AND ")
         let total = filtered.isEmpty
             ? try db.scalar("SELECT n FROM site_counts WHERE name = 'users'", as: Int.self) ?? 0
-            : try db.scalar("SELECT count(*) FROM users u \(whereClause)", args, as: Int.self) ?? 0
+            : try db.scalar("SELECT count(*) FROM (SELECT 1 FROM users u \(whereClause) LIMIT \(countLimit + 1))", args, as: Int.self) ?? 0
         if let cursor {
             // (For the ratio, the row value is spelled out: SQLite reads an expression index
             // for `expr < v` but not for `(expr, id) < (v, id)`.)
