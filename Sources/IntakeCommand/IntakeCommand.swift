@@ -8,6 +8,7 @@ struct IntakeCommand: ParsableCommand {
         commandName: "intake",
         abstract: "Intake, a self-hosted client upload portal (FastCGI behind nginx).",
         version: IntakeVersion.current,
-        subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, DemoSeed.self, JobsCommand.self, ShowConfig.self, NginxConfig.self]
+        subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, DemoSeed.self, JobsCommand.self, ShowConfig.self, NginxConfig.self,
+                      DiagnoseCommand.self, FixAccountsCommand.self, CleanupZombiesCommand.self, MigrateAccountsCommand.self]
     )
 }

@@ -35,6 +35,49 @@ enum Wiring {
     }
 }
 
+extension Wiring {
+    /// What the operator commands (`intake diagnose`, `fix-accounts`, …) work with: the
+    /// database (migrated), a clock, and — built on first use — the token refresher, the storage
+    /// providers and the grant check that ask the providers.
+    final class Operator {
+        let configuration: Configuration
+        let database: Database
+        let clock: EpochClock = SystemClock()
+        private let parts: ThreadParts
+        /// The actor operator commands record in the audit log: no user, the command's name.
+        let actor: AuditLog.Actor
+
+        init(command: String) throws {
+            configuration = Startup.configuration()
+            try Startup.ensureHome(configuration)
+            database = try SQLiteDatabase(path: configuration.databasePath)
+            try Schema.migrator.migrate(database, now: Startup.now())
+            parts = ThreadParts(configuration: configuration, database: database, clock: clock,
+                                secretKey: try SecretKeyStore.load(configuration.secretKeySource), onStatusChange: { _ in })
+            actor = AuditLog.Actor(userID: nil, remoteAddress: "intake \(command)")
+        }
+
+        var stores: Stores { Stores(db: database, clock: clock, secretKey: [], currency: configuration.currency) }
+
+        func accessTokens() throws -> AccessTokens { try parts.accessTokens() }
+
+        func storageProvider(for account: StorageAccount) throws -> StorageProvider { try parts.storageProvider(for: account) }
+
+        /// Asks each provider about a cloud account's grant (a token call, then the identity call).
+        func grantCheck() throws -> StorageDiagnostics.GrantCheck {
+            let tokens = try accessTokens(), http = try parts.curl(), providers = configuration.oauthProviders, actor = actor
+            let manager = stores.storageAccountManager
+            return { manager.checkGrant($0, tokens: tokens, providers: providers, http: http, by: actor) }
+        }
+
+        /// The user with this e-mail, or exit 64 naming it.
+        func user(email: String) throws -> User {
+            guard let found = try stores.users.findForSignIn(email: email) else { Startup.fail("no account with the e-mail \(email)", code: 64) }
+            return found.user
+        }
+    }
+}
+
 /// What one thread wires: its libcurl handle, made on first use and kept for connection reuse,
 /// and what is built on it. Confined to that thread.
 private final class ThreadParts {

@@ -82,6 +82,14 @@ public struct StorageAccountManager {
         return summary
     }
 
+    /// The users holding OAuth accounts (or just `userID`'s, if it holds any), by id, with their e-mail.
+    public func usersWithOAuthAccounts(userID: Int64?) throws -> [(id: Int64, email: String)] {
+        try db.query("""
+            SELECT u.id, u.email FROM users u WHERE ($1 IS NULL OR u.id = $1) AND EXISTS (SELECT 1 FROM oauth_accounts o WHERE o.user_id = u.id)
+            ORDER BY u.id
+            """, [userID]).map { (try $0.get("id"), try $0.get("email")) }
+    }
+
     /// An OAuth account of a user as the storage API lists it: with its storage account, if any,
     /// and what is known of its grant.
     public struct Connection: Sendable, Equatable {
@@ -179,19 +187,50 @@ public struct StorageAccountManager {
             let id: Int64 = try row.get("id")
             guard let kind = OAuthProvider.Kind(rawValue: try row.get("provider")), let provider = providers[kind], provider.isConfigured else { continue }
             do {
-                let token = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
-                do {
-                    _ = try OAuthClient(provider: provider).identity(accessToken: token, client: http)
-                } catch OAuthError.revoked {
-                    // The access token was refused: a refresh decides whether access is gone for good.
-                    try tokens.invalidateAccessToken(oauthAccountID: id)
-                    let renewed = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
-                    _ = try OAuthClient(provider: provider).identity(accessToken: renewed, client: http)
-                }
+                try Self.askProvider(oauthAccountID: id, provider: provider, tokens: tokens, http: http, by: actor)
             } catch {
                 failures.append("\(kind.rawValue): \(error)")
             }
         }
         return (rows.count, failures)
+    }
+
+    /// Asks the provider whether it honours a cloud account's grant: a valid access token
+    /// (refreshed when needed), then the read-only identity call. What the provider answers moves
+    /// the account as any request would (a refused grant disconnects it).
+    public func checkGrant(_ account: StorageAccount, tokens: AccessTokens, providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
+                           by actor: AuditLog.Actor) -> StorageDiagnostics.GrantAnswer {
+        guard let kind = account.provider.oauth else { return .valid }
+        guard let provider = providers[kind], provider.isConfigured else {
+            return .unreachable("\(account.provider.displayName) is not configured on this server")
+        }
+        do {
+            guard let id = try tokens.oauthAccountID(for: account), try tokens.holdsGrant(oauthAccountID: id) else {
+                return .refused("Intake holds no grant for it")
+            }
+            try Self.askProvider(oauthAccountID: id, provider: provider, tokens: tokens, http: http, by: actor)
+            return .valid
+        } catch let error as OAuthError {
+            switch error {
+            case .revoked(let code): return .refused("the provider answered \(code)")
+            case .temporary(let code): return .unreachable("the provider could not be reached (\(code))")
+            case .refused(let status, let code): return .unreachable("the provider refused the request (\(status), \(code))")
+            }
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
+
+    /// A valid token, then the identity call; an access token the provider refuses is renewed
+    /// once, so only a refused refresh counts as access gone for good.
+    static func askProvider(oauthAccountID id: Int64, provider: OAuthProvider, tokens: AccessTokens, http: any HTTPTransport, by actor: AuditLog.Actor) throws {
+        let token = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
+        do {
+            _ = try OAuthClient(provider: provider).identity(accessToken: token, client: http)
+        } catch OAuthError.revoked {
+            try tokens.invalidateAccessToken(oauthAccountID: id)
+            let renewed = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
+            _ = try OAuthClient(provider: provider).identity(accessToken: renewed, client: http)
+        }
     }
 }

@@ -3,7 +3,7 @@ import Integrations
 /// Where a storage account keeps files: the one vocabulary of providers. A cloud provider is
 /// reached through an OAuth identity of the matching `OAuthProvider.Kind`; the two are mapped
 /// here and nowhere else.
-public enum StorageProviderKind: String, Sendable, CaseIterable {
+public enum StorageProviderKind: String, Sendable, CaseIterable, Codable {
     case googleDrive = "google_drive"
     case dropbox
     case local

@@ -1,0 +1,368 @@
+import Database
+import Integrations
+import Spool
+
+/// The seed's troubleshooting section as checks an operator runs (`intake diagnose`, the admin's
+/// diagnostics pages): storage accounts and their states, missing storage accounts, OAuth grants,
+/// portals and why each does or does not take uploads, files their account makes unavailable,
+/// deliveries waiting or failed, quota and usage, stuck leases, reservations of dead processes.
+/// Read-only, except what asking a provider about a grant records (a refused grant disconnects
+/// the account, as any request would).
+public struct StorageDiagnostics {
+    let db: Database
+    let clock: EpochClock
+    let liveness: any ProcessLiveness
+
+    /// A delivery whose next attempt is this far in the past has no runner taking it.
+    public static let overdueSeconds: Int64 = 900
+
+    public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
+        self.db = db
+        self.clock = clock
+        self.liveness = liveness
+    }
+
+    /// What a provider said of an account's grant when asked with a token call.
+    public enum GrantAnswer: Sendable, Equatable {
+        case valid
+        /// Refused for good (revoked, or no token held): only reconnecting brings it back.
+        case refused(String)
+        /// The provider could not be asked now.
+        case unreachable(String)
+    }
+
+    /// Asks the provider about one cloud account's grant; nil skips the grant check (offline).
+    public typealias GrantCheck = (StorageAccount) -> GrantAnswer
+
+    // MARK: - Scopes
+
+    /// Everything about one user, in the troubleshooting order.
+    public func diagnose(user: User, grants: GrantCheck?) throws -> Diagnosis {
+        var diagnosis = Diagnosis(scope: "user \(user.email)")
+        let accounts = try storageAccounts(userID: user.id)
+        diagnosis.findings += accountFindings(accounts)
+        diagnosis.findings += try missingAccountFindings(user: user)
+        diagnosis.findings += grantFindings(accounts, grants)
+        for portal in try db.query("SELECT * FROM portals WHERE user_id = $1 ORDER BY id", [user.id]).map(Portal.init) {
+            diagnosis.findings.append(try portalFinding(portal, accounts: accounts))
+        }
+        diagnosis.findings += try unavailableFileFindings(userID: user.id, accounts: accounts)
+        diagnosis.findings += try deliveryFindings(whereSQL: "user_id = $1", [user.id])
+        diagnosis.findings += try usageFindings(userID: user.id)
+        diagnosis.findings += try leaseFindings(whereSQL: "user_id = $1", [user.id])
+        diagnosis.findings += try reservationFindings(userID: user.id)
+        return diagnosis
+    }
+
+    /// One portal: its owner's accounts that matter to it, and whether and why it takes uploads.
+    public func diagnose(portal: Portal, grants: GrantCheck?) throws -> Diagnosis {
+        var diagnosis = Diagnosis(scope: "portal \(portal.slug)")
+        let accounts = try storageAccounts(userID: portal.userID)
+        let relevant = portal.storageAccountID.map { id in accounts.filter { $0.id == id } } ?? accounts
+        diagnosis.findings += accountFindings(relevant, noneFound: portal.storageAccountID == nil ? nil : "The portal's storage account #\(portal.storageAccountID!) no longer exists.")
+        diagnosis.findings += grantFindings(relevant, grants)
+        diagnosis.findings.append(try portalFinding(portal, accounts: accounts))
+        diagnosis.findings += try deliveryFindings(whereSQL: "portal_id = $1", [portal.id])
+        diagnosis.findings += try usageFindings(userID: portal.userID)
+        diagnosis.findings += try leaseFindings(whereSQL: "portal_id = $1", [portal.id])
+        return diagnosis
+    }
+
+    /// One file: where it is, whether its owner can download it, and where its delivery stands.
+    public func diagnose(fileID: Int64) throws -> Diagnosis? {
+        guard let row = try db.queryOne("""
+            SELECT f.id, f.file_name, f.status, f.size_bytes, f.storage_account_id, f.failure_reason, f.delivery_attempts,
+                   f.next_attempt_at, f.lease_holder, f.lease_expires, p.slug, u.email
+            FROM file_uploads f JOIN portals p ON p.id = f.portal_id JOIN users u ON u.id = f.user_id WHERE f.id = $1
+            """, [fileID]) else { return nil }
+        var diagnosis = Diagnosis(scope: "file \(fileID)")
+        let name: String = try row.get("file_name"), status: String = try row.get("status"), slug: String = try row.get("slug")
+        let subject = "file #\(fileID) \"\(name)\""
+        diagnosis.findings.append(Diagnosis.Finding(check: "files", subject: subject, verdict: .ok,
+                                                    found: "\(ByteSize(bytes: try row.get("size_bytes"))), uploaded through portal \(slug) of \(try row.get("email", as: String.self)); status \(status)."))
+        let accountID: Int64? = try row.get("storage_account_id")
+        let accounts = try db.query("SELECT * FROM storage_accounts WHERE id = $1", [accountID]).map(StorageAccount.init)
+        if let accountID {
+            diagnosis.findings += accountFindings(accounts, noneFound: "Its storage account #\(accountID) no longer exists.")
+            if status == FileUploadStatus.uploaded.rawValue, let account = accounts.first, !account.status.canAccessFiles {
+                diagnosis.findings.append(Diagnosis.Finding(
+                    check: "files", subject: subject, verdict: .problem, found: "File unavailable: \(Self.describe(account)) is \(account.status.plainWords).",
+                    cure: Self.cure(for: account)))
+            }
+        } else if status == FileUploadStatus.uploaded.rawValue {
+            diagnosis.findings.append(Self.legacyFileFinding(subject: subject, count: 1))
+        }
+        switch FileUploadStatus(rawValue: status) {
+        case .delivering?:
+            let next: Int64? = try row.get("next_attempt_at"), attempts: Int64 = try row.get("delivery_attempts")
+            let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
+            let held = lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: clock.now())
+            if !held, let next, next < clock.now() - Self.overdueSeconds {
+                diagnosis.findings.append(Self.overdueFinding(subject: subject, count: 1))
+            } else {
+                diagnosis.findings.append(Diagnosis.Finding(check: "deliveries", subject: subject, verdict: .ok,
+                                                            found: held ? "Being delivered now (attempt \(attempts + 1))." : "Waiting for delivery (\(attempts) attempt(s) so far)."))
+            }
+            if try row.get("lease_holder", as: String?.self) != nil && !held {
+                diagnosis.findings.append(Self.staleLeaseFinding(subject: subject, count: 1))
+            }
+        case .failed?:
+            diagnosis.findings.append(Diagnosis.Finding(
+                check: "deliveries", subject: subject, verdict: .warning,
+                found: "Delivery gave up: \(try row.get("failure_reason", as: String?.self) ?? "no reason recorded").",
+                cure: "Fix what the reason names (usually the storage account), then the owner retries it from the Files page."))
+        default: break
+        }
+        return diagnosis
+    }
+
+    // MARK: - Checks
+
+    func storageAccounts(userID: Int64) throws -> [StorageAccount] {
+        try db.query("SELECT * FROM storage_accounts WHERE user_id = $1 ORDER BY id", [userID]).map(StorageAccount.init)
+    }
+
+    static func describe(_ account: StorageAccount) -> String {
+        "\(account.displayName), account #\(account.id)"
+    }
+
+    /// The seed's cures, by state.
+    static func cure(for account: StorageAccount) -> String? {
+        switch account.status {
+        case .active: return nil
+        case .inactive: return "Its owner paused it: Reactivate on the Storage page (portals bound to it come back with it)."
+        case .disconnected:
+            return account.provider == .local ? "Reactivate it on the Storage page." : "Its owner reconnects it: Connect \(account.provider.displayName) again on the Storage page; portals and files come back with it."
+        case .error:
+            return "Intake checks it again by itself (storage health checks); Check again on the Storage page tries at once. If the provider keeps refusing, reconnect it."
+        }
+    }
+
+    func accountFindings(_ accounts: [StorageAccount], noneFound: String? = nil) -> [Diagnosis.Finding] {
+        guard !accounts.isEmpty else {
+            return [Diagnosis.Finding(check: "storage_accounts", subject: "storage accounts", verdict: .problem,
+                                      found: noneFound ?? "No storage account: no portal can take uploads (\"No active storage account available\").",
+                                      cure: "Connect storage on the Storage page (Google Drive, Dropbox or local disk).")]
+        }
+        var findings = accounts.map { account in
+            let files = "\(account.uploadedFiles) file(s), \(ByteSize(bytes: account.uploadedBytes))"
+            switch account.status {
+            case .active:
+                return Diagnosis.Finding(check: "storage_accounts", subject: Self.describe(account), verdict: .ok, found: "Connected; \(files).")
+            case .inactive:
+                return Diagnosis.Finding(check: "storage_accounts", subject: Self.describe(account), verdict: .warning,
+                                         found: "Paused: portals bound to it take no uploads; its \(files) can still be downloaded.", cure: Self.cure(for: account))
+            case .disconnected, .error:
+                let why = account.lastError.map { " Last error: \($0)." } ?? ""
+                return Diagnosis.Finding(check: "storage_accounts", subject: Self.describe(account), verdict: .problem,
+                                         found: "\(account.status.plainWords.prefix(1).uppercased() + account.status.plainWords.dropFirst()): portals bound to it take no uploads and its \(files) are unavailable.\(why)",
+                                         cure: Self.cure(for: account))
+            }
+        }
+        if !accounts.contains(where: { $0.status == .active }) {
+            findings.append(Diagnosis.Finding(check: "storage_accounts", subject: "storage accounts", verdict: .problem,
+                                              found: "None is active: \"No active storage account available\" for every portal.",
+                                              cure: "Reconnect or reactivate one of them on the Storage page."))
+        }
+        return findings
+    }
+
+    /// The seed's problem 4: an OAuth account holding storage access with no storage account.
+    func missingAccountFindings(user: User) throws -> [Diagnosis.Finding] {
+        try missingStorageAccounts(userID: user.id).map { missing in
+            Diagnosis.Finding(check: "storage_accounts", subject: "\(missing.provider.displayName) sign-in \(missing.email ?? missing.providerAccountID)",
+                              verdict: .problem, found: "Connected at the provider, but no storage account was created for it.",
+                              cure: "Run `intake fix-accounts --user \(user.email)` (or the owner presses Check again on the Storage page).")
+        }
+    }
+
+    /// OAuth accounts that hold storage access but have no storage account (all users with nil).
+    public func missingStorageAccounts(userID: Int64?) throws -> [MissingStorageAccount] {
+        let rows = try db.query("""
+            SELECT o.id, o.user_id, o.provider, o.provider_account_id, o.email, o.scopes FROM oauth_accounts o
+            WHERE ($1 IS NULL OR o.user_id = $1) AND NOT EXISTS (
+                SELECT 1 FROM storage_accounts s WHERE s.user_id = o.user_id AND s.provider_account_id = o.provider_account_id
+                AND s.provider = CASE o.provider WHEN 'google' THEN 'google_drive' ELSE 'dropbox' END)
+            ORDER BY o.id
+            """, [userID])
+        return try rows.compactMap { row in
+            guard let kind = OAuthProvider.Kind(rawValue: try row.get("provider")),
+                  StorageAccountManager.grantsStorage(kind, scopes: try row.get("scopes")) else { return nil }
+            return MissingStorageAccount(oauthAccountID: try row.get("id"), userID: try row.get("user_id"), provider: StorageProviderKind(kind),
+                                         providerAccountID: try row.get("provider_account_id"), email: try row.get("email"))
+        }
+    }
+
+    public struct MissingStorageAccount: Sendable, Equatable, Codable {
+        public let oauthAccountID: Int64
+        public let userID: Int64
+        public let provider: StorageProviderKind
+        public let providerAccountID: String
+        public let email: String?
+    }
+
+    func grantFindings(_ accounts: [StorageAccount], _ grants: GrantCheck?) -> [Diagnosis.Finding] {
+        accounts.filter { $0.provider != .local && $0.status != .disconnected }.map { account in
+            let subject = Self.describe(account)
+            guard let grants else {
+                return Diagnosis.Finding(check: "grants", subject: subject, verdict: .ok, found: "Grant not checked (offline).")
+            }
+            switch grants(account) {
+            case .valid:
+                return Diagnosis.Finding(check: "grants", subject: subject, verdict: .ok, found: "The provider honours Intake's access (a token call succeeded).")
+            case .refused(let why):
+                return Diagnosis.Finding(check: "grants", subject: subject, verdict: .problem, found: "The provider refused Intake's access: \(why).",
+                                         cure: "Its owner reconnects it: Connect \(account.provider.displayName) again on the Storage page.")
+            case .unreachable(let why):
+                return Diagnosis.Finding(check: "grants", subject: subject, verdict: .warning, found: "The provider could not be asked: \(why).",
+                                         cure: "Try again later; if it lasts, check the server's network and the provider's status page.")
+            }
+        }
+    }
+
+    /// `getPortalUploadAcceptance` for one portal, with the owner's room.
+    func portalFinding(_ portal: Portal, accounts: [StorageAccount]) throws -> Diagnosis.Finding {
+        let acceptance = try self.acceptance(of: portal, accounts: accounts)
+        let subject = "portal \(portal.slug) (\(portal.name))"
+        if acceptance.accepts {
+            return Diagnosis.Finding(check: "portals", subject: subject, verdict: portal.storageAccountID == nil ? .warning : .ok,
+                                     found: "Takes uploads. " + (acceptance.ownerMessage ?? "Files go to storage account #\(portal.storageAccountID.map(String.init) ?? "?")."),
+                                     cure: portal.storageAccountID == nil ? "Bind it to an account: `intake migrate-accounts`, or choose its storage on the portal's edit page." : nil)
+        }
+        return Diagnosis.Finding(check: "portals", subject: subject, verdict: portal.active || portal.inactiveReason != nil ? .problem : .warning,
+                                 found: "Does not take uploads (\"Portal cannot accept uploads\"): \(acceptance.ownerMessage ?? "no reason recorded")",
+                                 cure: Self.portalCure(portal, acceptance: acceptance, accounts: accounts))
+    }
+
+    /// Whether a portal takes files now: its state, its owner's accounts and room. The web layer's
+    /// portal pages and these checks share this one answer.
+    public func acceptance(of portal: Portal, accounts: [StorageAccount]? = nil) throws -> StorageRules.Acceptance {
+        let accounts = try accounts ?? storageAccounts(userID: portal.userID)
+        let acceptance = StorageRules.acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason, portalAccountID: portal.storageAccountID,
+                                                 portalProvider: nil, accounts: accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) })
+        if acceptance.accepts, let quota = try QuotaStore(db: db, clock: clock).quota(userID: portal.userID), quota.usedBytes >= quota.effectiveBytes {
+            return StorageRules.storageFull
+        }
+        return acceptance
+    }
+
+    static func portalCure(_ portal: Portal, acceptance: StorageRules.Acceptance, accounts: [StorageAccount]) -> String {
+        if acceptance == StorageRules.storageFull { return "The owner deletes files or buys more storage; an admin can raise the quota on the user's page." }
+        if !portal.active && portal.inactiveReason == nil { return "The owner switched it off: they switch it on from the Portals page." }
+        if let id = portal.storageAccountID, let account = accounts.first(where: { $0.id == id }), let cure = cure(for: account) { return cure }
+        if portal.storageAccountID != nil && !accounts.contains(where: { $0.id == portal.storageAccountID }) {
+            return "Choose another storage account on the portal's edit page."
+        }
+        return "Connect, reconnect or reactivate a storage account on the Storage page."
+    }
+
+    func unavailableFileFindings(userID: Int64, accounts: [StorageAccount]) throws -> [Diagnosis.Finding] {
+        var findings: [Diagnosis.Finding] = accounts.filter { !$0.status.canAccessFiles && $0.uploadedFiles > 0 }.map { account in
+            Diagnosis.Finding(check: "files", subject: Self.describe(account), verdict: .problem,
+                              found: "\(account.uploadedFiles) file(s) (\(ByteSize(bytes: account.uploadedBytes))) unavailable (\"File unavailable\"): the account is \(account.status.plainWords).",
+                              cure: Self.cure(for: account))
+        }
+        let legacy = try db.scalar("SELECT count(*) FROM file_uploads WHERE user_id = $1 AND storage_account_id IS NULL AND status = 'uploaded'",
+                                   [userID], as: Int64.self) ?? 0
+        if legacy > 0 { findings.append(Self.legacyFileFinding(subject: "files without a storage account", count: legacy)) }
+        if findings.isEmpty {
+            findings.append(Diagnosis.Finding(check: "files", subject: "stored files", verdict: .ok, found: "Every stored file is reachable through its storage account."))
+        }
+        return findings
+    }
+
+    static func legacyFileFinding(subject: String, count: Int64) -> Diagnosis.Finding {
+        Diagnosis.Finding(check: "files", subject: subject, verdict: .warning,
+                          found: "\(count) stored file(s) name no storage account (data from before the binding).",
+                          cure: "Run `intake migrate-accounts` to bind them by the upload rules.")
+    }
+
+    static func overdueFinding(subject: String, count: Int64) -> Diagnosis.Finding {
+        Diagnosis.Finding(check: "deliveries", subject: subject, verdict: .problem,
+                          found: "\(count) file(s) waited over \(overdueSeconds / 60) minutes past their next delivery attempt with nobody delivering them.",
+                          cure: "Check that `intake serve` runs (its workers deliver waiting files); see its log for delivery errors.")
+    }
+
+    static func staleLeaseFinding(subject: String, count: Int64) -> Diagnosis.Finding {
+        Diagnosis.Finding(check: "leases", subject: subject, verdict: .warning,
+                          found: "\(count) delivery lease(s) still name a process that is gone or whose time is up.",
+                          cure: "Run `intake cleanup-zombies --apply` to release them (the next delivery pass would take them over anyway).")
+    }
+
+    /// Deliveries waiting (and overdue) and failed, for the files matching `whereSQL`.
+    func deliveryFindings(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Diagnosis.Finding] {
+        let now = clock.now()
+        let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
+        var waiting: Int64 = 0, overdue: Int64 = 0
+        for row in try db.query("SELECT next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE \(whereSQL) AND status = 'delivering'", arguments) {
+            waiting += 1
+            let held = lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
+            if !held, let next = try row.get("next_attempt_at", as: Int64?.self), next < now - Self.overdueSeconds { overdue += 1 }
+        }
+        var findings: [Diagnosis.Finding] = []
+        if overdue > 0 { findings.append(Self.overdueFinding(subject: "deliveries", count: overdue)) }
+        let failed = try db.query("""
+            SELECT count(*) AS n, max(failure_reason) AS reason FROM file_uploads WHERE \(whereSQL) AND status = 'failed'
+            """, arguments).first
+        let failedCount: Int64 = try failed?.get("n") ?? 0
+        if failedCount > 0 {
+            findings.append(Diagnosis.Finding(check: "deliveries", subject: "deliveries", verdict: .warning,
+                                              found: "\(failedCount) file(s) could not be delivered; for example: \(try failed?.get("reason", as: String?.self) ?? "no reason recorded").",
+                                              cure: "Fix the storage account the reason names; the owner then retries them from the Files page."))
+        }
+        if findings.isEmpty || (waiting > 0 && overdue == 0) {
+            findings.append(Diagnosis.Finding(check: "deliveries", subject: "deliveries", verdict: .ok,
+                                              found: waiting == 0 ? "No file is waiting for delivery." : "\(waiting) file(s) waiting for delivery, on schedule."))
+        }
+        return findings
+    }
+
+    func usageFindings(userID: Int64) throws -> [Diagnosis.Finding] {
+        guard let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID) else { return [] }
+        let text = "\(ByteSize(bytes: quota.usedBytes)) used of \(ByteSize(bytes: quota.effectiveBytes))."
+        if quota.usedBytes >= quota.effectiveBytes {
+            return [Diagnosis.Finding(check: "usage", subject: "quota", verdict: .problem, found: text + " Storage is full: portals refuse uploads.",
+                                      cure: "The owner deletes files or buys storage; an admin can set an override on the user's page.")]
+        }
+        return [Diagnosis.Finding(check: "usage", subject: "quota", verdict: quota.isNear ? .warning : .ok, found: text,
+                                  cure: quota.isNear ? "Nearly full: the owner may want to buy storage soon." : nil)]
+    }
+
+    /// Delivery leases set on files (matching `whereSQL`) whose holder is gone or whose time is up.
+    func leaseFindings(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Diagnosis.Finding] {
+        let stale = try staleDeliveryLeases(whereSQL: whereSQL, arguments).count
+        return stale == 0 ? [] : [Self.staleLeaseFinding(subject: "delivery leases", count: Int64(stale))]
+    }
+
+    /// The ids of files whose delivery lease is set but no longer held.
+    func staleDeliveryLeases(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Int64] {
+        let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
+        let now = clock.now()
+        return try db.query("""
+            SELECT id, lease_holder, lease_expires FROM file_uploads WHERE \(whereSQL) AND status = 'delivering' AND lease_holder IS NOT NULL
+            """, arguments).filter { row in
+            !lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
+        }.map { try $0.get("id") }
+    }
+
+    func reservationFindings(userID: Int64) throws -> [Diagnosis.Finding] {
+        let stale = try ZombieCleanup(db: db, clock: clock, liveness: liveness).staleReservations(userID: userID)
+        guard !stale.isEmpty else { return [] }
+        let bytes = stale.reduce(0) { $0 + $1.bytes }
+        return [Diagnosis.Finding(check: "reservations", subject: "quota reservations", verdict: .warning,
+                                  found: "\(stale.count) reservation(s) holding \(ByteSize(bytes: bytes)) belong to requests that ended or whose process is gone.",
+                                  cure: "Run `intake cleanup-zombies --apply` (the jobs pass also removes them when they expire).")]
+    }
+}
+
+extension StorageAccountStatus {
+    /// The state in plain words.
+    public var plainWords: String {
+        switch self {
+        case .active: return "connected"
+        case .inactive: return "paused"
+        case .disconnected: return "disconnected"
+        case .error: return "failing (the provider answered with errors)"
+        }
+    }
+}
