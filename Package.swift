@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "Spool",
                                                .product(name: "Logging", package: "swift-log")]),
         .target(name: "IntakeWeb", dependencies: [
-            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl",
+            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl", "Spool",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "IntakeCommand", dependencies: [

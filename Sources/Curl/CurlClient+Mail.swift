@@ -50,6 +50,24 @@ extension CurlClient {
         if code != CURLE_OK { throw CurlError(code, "curl_easy_perform SMTP \(url)", String(cString: errorBuffer)) }
     }
 
+    /// Whether the mail server at `url` takes a connection and greets (libcurl's connect phase:
+    /// TCP, TLS when asked, the SMTP greeting), within `seconds`; nil when it does, else why not.
+    /// Sends nothing.
+    public func mailServerProblem(url: String, seconds: Int = 2) -> String? {
+        guard let handle = try? mailHandle() else { return "libcurl could not make a handle" }
+        defer { curl_easy_cleanup(handle) }
+        let plain = url.hasPrefix("smtp://")
+        var code = url.replacingOccurrences(of: "?starttls", with: "").withCString { ccurl_setopt_ptr(handle, CURLOPT_URL, $0) }
+        if code == CURLE_OK { code = "smtp,smtps".withCString { ccurl_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, $0) } }
+        for (option, value) in [(CURLOPT_CONNECT_ONLY, 1), (CURLOPT_NOSIGNAL, 1), (CURLOPT_CONNECTTIMEOUT, seconds), (CURLOPT_TIMEOUT, seconds + 1)]
+            where code == CURLE_OK {
+            code = ccurl_setopt_long(handle, option, value)
+        }
+        if code == CURLE_OK && plain && url.contains("?starttls") { code = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+        if code == CURLE_OK { code = curl_easy_perform(handle) }
+        return code == CURLE_OK ? nil : String(cString: curl_easy_strerror(code))
+    }
+
     /// A separate handle for mail, so the HTTP handle's connection cache is left alone.
     private func mailHandle() throws -> UnsafeMutableRawPointer {
         guard let handle = curl_easy_init() else { throw CurlError(CURLE_FAILED_INIT, "curl_easy_init") }

@@ -585,6 +585,18 @@ public enum Schema {
             ANALYZE portals;
             ANALYZE audit_log;
             """),
+        Migration(28, "job runs", """
+            -- Each background job's last pass, so an operator sees which ran, when, and which fail.
+            CREATE TABLE job_runs (
+                name TEXT PRIMARY KEY,
+                last_run_at INTEGER NOT NULL,
+                last_ok_at INTEGER,
+                last_failed_at INTEGER,
+                last_error TEXT,
+                failures_in_a_row INTEGER NOT NULL DEFAULT 0,
+                milliseconds INTEGER NOT NULL DEFAULT 0
+            );
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -127,6 +127,11 @@ public final class Application {
         add(.get, "/admin/audit", .admin, AdminAuditList.handle)
         add(.get, "/admin/billing", .admin, AdminBillingShow.handle)
         add(.get, "/admin/billing/report.csv", .admin, AdminBillingCSV.handle)
+        add(.get, "/admin/diagnostics", .admin, AdminDiagnosticsShow.handle)
+        add(.get, "/admin/diagnostics/storage", .admin, AdminDiagnosticsStorage.handle)
+        add(.get, "/admin/diagnostics/portal", .admin, AdminDiagnosticsPortal.handle)
+        add(.get, "/admin/diagnostics/cleanup", .admin, AdminDiagnosticsCleanup.handle)
+        add(.post, "/admin/diagnostics/cleanup/zombies", .admin, AdminDiagnosticsCleanupZombies.handle)
         if debug {
             // Handlers/Debug
             add(.get, "/_debug/sleep", .anyone, DebugSleep.handle)

@@ -26,6 +26,15 @@ public struct Spool: Sendable {
         case deliveries
     }
 
+    /// The space left on the spool's file system, and its size, in bytes (statvfs: what an
+    /// unprivileged process may still write); nil when the folder cannot be looked at.
+    public func space() -> (free: Int64, total: Int64)? {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return nil }
+        let block = Int64(info.f_frsize)
+        return (Int64(info.f_bavail) * block, Int64(info.f_blocks) * block)
+    }
+
     public func path(_ folder: Folder) -> String {
         switch folder {
         case .requests: return directory

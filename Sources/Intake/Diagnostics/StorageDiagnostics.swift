@@ -116,6 +116,13 @@ public struct StorageDiagnostics {
         return diagnosis
     }
 
+    /// `validatePortalCreationWithStorage` for each kind of storage, without creating anything:
+    /// the account a new portal of that kind would bind to, or why none can.
+    public func portalCreation(userID: Int64) throws -> [(provider: StorageProviderKind, binding: Result<Int64, StorageRules.BindingError>)] {
+        let accounts = try storageAccounts(userID: userID).map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+        return StorageProviderKind.allCases.map { ($0, StorageRules.portalBinding(provider: $0, selectedAccountID: nil, accounts: accounts)) }
+    }
+
     // MARK: - Checks
 
     func storageAccounts(userID: Int64) throws -> [StorageAccount] {

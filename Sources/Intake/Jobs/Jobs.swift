@@ -69,8 +69,17 @@ public struct Jobs {
         var report = Report()
         guard try lead() else { return report }
         report.leader = true
+        var outcomes: [(job: String, error: String?, milliseconds: Int64)] = []
+        let stopwatch = ContinuousClock()
         func run(_ job: String, _ body: () throws -> Void) {
-            do { try body() } catch { report.failures.append((job, "\(error)")) }
+            let started = stopwatch.now
+            var failure: String?
+            do { try body() } catch {
+                failure = "\(error)"
+                report.failures.append((job, "\(error)"))
+            }
+            let elapsed = started.duration(to: stopwatch.now).components
+            outcomes.append((job, failure, elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000))
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
         run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
@@ -92,6 +101,11 @@ public struct Jobs {
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }
         run("mail") { try sendMail(transport, report: &report) }
         run("planner_statistics") { try db.updatePlannerStatistics() }
+        do {
+            try JobRuns(db: db, clock: clock).record(outcomes)
+        } catch {
+            report.failures.append(("job_runs", "\(error)"))
+        }
         return report
     }
 

@@ -1,5 +1,6 @@
 extension String {
-    func trimmingSpaces() -> String {
+    /// The string without leading and trailing white space.
+    public func trimmingSpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

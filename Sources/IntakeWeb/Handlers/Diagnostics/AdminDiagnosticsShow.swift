@@ -1,0 +1,80 @@
+import Intake
+import Spool
+import Templates
+import Web
+
+/// `GET /admin/diagnostics`: the site at a glance (the seed's `/debug-all`) — storage accounts by
+/// state, portals that take no uploads and why, deliveries failed or overdue, stale leases and
+/// reservations, the background jobs' last runs, and whether clamd, the mail server and the
+/// spool's disk are fit.
+enum AdminDiagnosticsShow {
+    static func handle(_ context: RequestContext) throws -> Response {
+        let overview = try SiteDiagnostics(db: context.services.database, clock: context.services.clock).overview()
+        let now = context.services.clock.now()
+        return try PageView.render(context, "admin/diagnostics", title: "Diagnostics", [
+            "accounts": .list(overview.accountsByState.map { state in
+                ["state": .string(state.status.plainWords), "count": .int(Int64(state.count)), "trouble": .bool(state.count > 0 && (state.status == .error || state.status == .disconnected))]
+            }),
+            "stalled": .list(overview.stalledPortals.map(stalledPortal)),
+            "hasStalled": .bool(!overview.stalledPortals.isEmpty),
+            "switchedOff": .int(Int64(overview.portalsSwitchedOff)),
+            "failed": .int(overview.failedDeliveries),
+            "failures": .list(overview.recentFailures.map { failure in
+                ["id": .int(failure.fileID), "name": .string(failure.fileName), "owner": .string(failure.ownerEmail),
+                 "reason": .string(failure.reason ?? "no reason recorded"), "at": .string(UTCDate.minute(failure.at))]
+            }),
+            "hasFailures": .bool(!overview.recentFailures.isEmpty),
+            "waiting": .int(Int64(overview.waitingDeliveries)),
+            "overdue": .int(Int64(overview.overdueDeliveries)),
+            "staleLeases": .int(Int64(overview.staleLeases)),
+            "staleReservations": .int(Int64(overview.staleReservations)),
+            "zombieTrouble": .bool(overview.staleLeases + overview.staleReservations > 0),
+            "jobs": .list(overview.jobs.map { job in
+                ["name": .string(job.name), "ranAt": .string(UTCDate.minute(job.lastRunAt)), "failing": .bool(job.failing),
+                 "okAt": job.lastOKAt.map { .string(UTCDate.minute($0)) } ?? .string("never"),
+                 "error": job.failing ? .string(job.lastError ?? "") : .null, "failures": .int(Int64(job.failuresInARow)),
+                 "ms": .int(job.milliseconds)]
+            }),
+            "jobsStale": .bool(overview.jobs.map(\.lastRunAt).max().map { now - $0 > 3 * Int64(max(context.services.configuration.jobsInterval, 60)) } ?? true),
+            "services": .list(services(context)),
+        ])
+    }
+
+    static func stalledPortal(_ stalled: SiteDiagnostics.StalledPortal) -> TemplateValue {
+        ["slug": .string(stalled.portal.slug), "name": .string(stalled.portal.name), "owner": .string(stalled.ownerEmail),
+         "why": .string(stalled.why), "cure": .string(stalled.cure)]
+    }
+
+    /// clamd, the mail server and the spool's disk, each with whether it is fit and why not.
+    static func services(_ context: RequestContext) -> [TemplateValue] {
+        let configuration = context.services.configuration
+        var rows: [TemplateValue] = []
+        func row(_ name: String, ok: Bool, _ state: String) {
+            rows.append(["name": .string(name), "ok": .bool(ok), "state": .string(state)])
+        }
+        if let scanner = context.services.parts.scanner {
+            let answers = scanner.ping()
+            row("Virus scanner (clamd)", ok: answers, answers ? "answers PING at \(configuration.clamdSocket ?? "")" : "does not answer at \(configuration.clamdSocket ?? ""); uploads wait for it")
+        } else {
+            row("Virus scanner (clamd)", ok: true, "off (INTAKE_CLAMD_SOCKET is not set)")
+        }
+        if let url = configuration.smtpURL {
+            let problem: String?
+            if let curl = try? context.services.curl() { problem = curl.mailServerProblem(url: url) } else { problem = "libcurl is not available" }
+            if let problem {
+                row("Mail server", ok: false, "cannot be reached: \(problem); mail waits in the outbox")
+            } else {
+                row("Mail server", ok: true, "takes connections")
+            }
+        } else {
+            row("Mail server", ok: true, "off (INTAKE_SMTP_URL is not set): no mail is sent")
+        }
+        if let space = Spool(directory: configuration.spoolDirectory).space() {
+            let low = space.free < max(1 << 30, space.total / 20)
+            row("Spool disk", ok: !low, "\(ByteSize(bytes: space.free)) free of \(ByteSize(bytes: space.total))\(low ? ": nearly full, uploads will be refused" : "")")
+        } else {
+            row("Spool disk", ok: false, "\(configuration.spoolDirectory) cannot be looked at")
+        }
+        return rows
+    }
+}
