@@ -28,9 +28,15 @@ public struct Spool: Sendable {
 
     /// The space left on the spool's file system, and its size, in bytes (statvfs: what an
     /// unprivileged process may still write); nil when the folder cannot be looked at.
+    /// A spool not made yet (before the first upload) is measured at the nearest folder above it
+    /// that exists: the file system it will be made on.
     public func space() -> (free: Int64, total: Int64)? {
         var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return nil }
+        var path = directory
+        while statvfs(path, &info) != 0 {
+            guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash > path.startIndex else { return nil }
+            path = String(path[..<slash])
+        }
         let block = Int64(info.f_frsize)
         return (Int64(info.f_bavail) * block, Int64(info.f_blocks) * block)
     }

@@ -80,7 +80,6 @@ enum PageView {
         static let adminItems: [(String, String)] = [
             ("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
             ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"), ("Audit", "/admin/audit"),
-            ("Diagnostics", "/admin/diagnostics"),
         ]
         static let owner = Menu(ownerItems + [("Account", "/account")])
         static let admin = Menu(ownerItems + adminItems + [("Account", "/account")])

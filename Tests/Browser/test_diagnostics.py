@@ -1,0 +1,105 @@
+"""The admin's diagnostics pages in a real browser: an admin finds why a portal takes no uploads,
+checks an owner without creating anything, cleans up what is left behind; a user is refused."""
+import pathlib
+import sqlite3
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import make_driver, screenshot
+from test_people import click_and_wait, sign_in
+
+
+@pytest.fixture(scope="module")
+def broken_portal(server):
+    """An owner's Dropbox was disconnected by the provider: its portal was switched off with it;
+    an expired session is left behind. The owner is removed afterwards, so the other tests see
+    the site as before."""
+    server.create_user("dora@example.com", "Dora Diag")
+    db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
+    with db:
+        owner = db.execute("SELECT id FROM users WHERE email_normalized = 'dora@example.com'").fetchone()[0]
+        account = db.execute(
+            "INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, last_error, created_at, updated_at) "
+            "VALUES (?, 'dropbox', 'dbx-diag', 'Dropbox (olive@dropbox.example)', 'DISCONNECTED', 'the provider refused access (invalid_grant)', 0, 0) "
+            "RETURNING id", (owner,)).fetchone()[0]
+        db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, auto_deactivated, inactive_reason, created_at, updated_at) "
+                   "VALUES (?, 'Tax documents', 'tax-docs', ?, 0, 1, 'storage_disconnected', ?, ?)", (owner, account, int(time.time()), int(time.time())))
+        db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'0badcafe', ?, 't', 0, 0, 1)", (owner,))
+    yield account
+    with db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM users WHERE id = ?", (owner,))
+    db.close()
+
+
+def fits_phone(driver):
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_admin_finds_why_a_portal_takes_no_uploads(browser, server, broken_portal):
+    sign_in(browser, server, "admin@example.com")
+    browser.get(server.url + "/admin")
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Diagnostics"))  # from the operator overview
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Diagnostics"
+    stalled = browser.find_element(By.XPATH, "//section[@aria-labelledby='portals-title']//tbody/tr")
+    assert "Tax documents" in stalled.text and "dora@example.com" in stalled.text
+    assert "disconnected" in stalled.text and "Connect Dropbox again" in stalled.text
+    services = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=services-title]").text
+    assert "Spool disk" in services and "free of" in services
+    screenshot(browser, "admin-diagnostics")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Storage accounts"))
+    account = browser.find_element(By.ID, f"account-{broken_portal}")
+    assert "disconnected" in account.text and "invalid_grant" in account.text and "dora@example.com" in account.text
+    screenshot(browser, "admin-diagnostics-storage")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Portal check"))
+    browser.find_element(By.ID, "owner").send_keys("dora@example.com")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
+    checks = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=creation-title]").text
+    assert "Dropbox: None of your storage accounts of this kind is active" in checks
+    assert "Google Drive: Connect a storage account of this kind first." in checks
+    problem = browser.find_element(By.XPATH, "//li[contains(@class,'finding-problem')][contains(., 'portal tax-docs')]")
+    assert "Does not take uploads" in problem.text and "Cure:" in problem.text
+    assert "Problem" in browser.find_element(By.ID, "diagnosis-title").text
+    screenshot(browser, "admin-diagnostics-portal")
+
+    browser.find_element(By.ID, "owner").clear()
+    browser.find_element(By.ID, "owner").send_keys("nobody@example.com")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
+    assert "No account has the e-mail nobody@example.com" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+
+
+def test_admin_removes_what_is_left_behind(server, broken_portal):
+    driver = make_driver(javascript=False)  # a plain form post, without admin.js's confirmation
+    try:
+        sign_in(driver, server, "admin@example.com")
+        driver.get(server.url + "/admin/diagnostics/cleanup")
+        assert "1 expired session(s)" in driver.find_element(By.TAG_NAME, "main").text
+        screenshot(driver, "admin-diagnostics-cleanup")
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[.='Remove what is left behind']"))
+        assert "removed 1 expired session(s)" in driver.find_element(By.CSS_SELECTOR, ".flash").text
+        assert "Nothing is left behind." in driver.find_element(By.TAG_NAME, "main").text
+        driver.get(server.url + "/admin/audit?action=diagnostics.cleanup")
+        assert "diagnostics.cleanup" in driver.find_element(By.TAG_NAME, "main").text
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("path", ["/admin/diagnostics", "/admin/diagnostics/storage", "/admin/diagnostics/portal", "/admin/diagnostics/cleanup"])
+def test_a_user_gets_403(browser, server, path):
+    sign_in(browser, server, "owner@example.com")
+    browser.get(server.url + path)
+    assert "administrators only" in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.execute_script("return performance.getEntriesByType('navigation')[0].responseStatus") == 403
+
+
+def test_diagnostics_pages_fit_a_phone(phone, server, broken_portal):
+    sign_in(phone, server, "admin@example.com")
+    for path, name in [("/admin/diagnostics", "overview"), ("/admin/diagnostics/storage", "storage"),
+                       ("/admin/diagnostics/portal?owner=dora%40example.com", "portal"), ("/admin/diagnostics/cleanup", "cleanup")]:
+        phone.get(server.url + path)
+        screenshot(phone, f"phone-admin-diagnostics-{name}")
+        assert fits_phone(phone), f"{path} scrolls sideways at phone width"
