@@ -585,6 +585,14 @@ public enum Schema {
             ANALYZE portals;
             ANALYZE audit_log;
             """),
+        // 26 is another change's; this one is numbered after it (the migrator needs only
+        // ascending versions, so either applies alone).
+        Migration(27, "files missing at their provider", """
+            -- When reconciliation found a delivered file gone from its provider (deleted there
+            -- behind Intake's back); NULL while the provider has it. The row, its status and its
+            -- usage stay as they are: the owner sees the file marked, and deleting it frees its bytes.
+            ALTER TABLE file_uploads ADD COLUMN missing_since INTEGER;
+            """),
     ]
 
     /// The migrator over `migrations`.
