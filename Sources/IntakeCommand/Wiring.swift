@@ -33,6 +33,15 @@ enum Wiring {
         return Jobs(db: database, clock: clock, holder: JobRunner.holder, configuration: configuration,
                     provider: { try thread.storageProvider(for: $0) })
     }
+
+    /// The storage providers as a worker thread wires them, over `database`, for a command that
+    /// reaches the providers itself (`intake reconcile`).
+    static func providers(_ configuration: Configuration, database: Database, secretKey: [UInt8],
+                          logger: Logger) -> (StorageAccount) throws -> StorageProvider {
+        let thread = ThreadParts(configuration: configuration, database: database, clock: SystemClock(), secretKey: secretKey,
+                                 onStatusChange: WorkerServices.statusLog(logger))
+        return { try thread.storageProvider(for: $0) }
+    }
 }
 
 /// What one thread wires: its libcurl handle, made on first use and kept for connection reuse,
