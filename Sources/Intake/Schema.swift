@@ -585,6 +585,12 @@ public enum Schema {
             ANALYZE portals;
             ANALYZE audit_log;
             """),
+        Migration(27, "files missing at their provider", """
+            -- When reconciliation found a delivered file gone from its provider (deleted there
+            -- behind Intake's back); NULL while the provider has it. The row, its status and its
+            -- usage stay as they are: the owner sees the file marked, and deleting it frees its bytes.
+            ALTER TABLE file_uploads ADD COLUMN missing_since INTEGER;
+            """),
         Migration(28, "job runs", """
             -- Each background job's last pass, so an operator sees which ran, when, and which fail.
             CREATE TABLE job_runs (

@@ -4,8 +4,11 @@ import Sodium
 import Synchronization
 
 /// A loopback stand-in for the Google Drive v3 endpoints Intake uses, speaking their documented
-/// wire protocol: `files.list` with a `q` query for a folder by name and parent, `files.create`
-/// for folders, resumable uploads (session start answered with `Location`; chunk PUTs with
+/// wire protocol: `files.list` with a `q` query for a folder by name and parent, or for all of a
+/// folder's items, in pages of at most `listPageLimit` (2 unless set: Drive may answer with fewer
+/// than `pageSize`, and paging is what a client must get right) chained by `nextPageToken`,
+/// `files.create` for folders, `files.update` moving an item with `addParents`/`removeParents`
+/// (one parent at a time, as Drive now allows), resumable uploads (session start answered with `Location`; chunk PUTs with
 /// `Content-Range`, answered 308 with `Range` until the last one, `bytes */N` status queries) and
 /// `files.get` (metadata with `fields`, or the content with `alt=media` and `Range`) and
 /// `files.delete`. Bearer tokens are checked by the test's `authorize`. Switches make the next
@@ -42,10 +45,10 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         case answerLost
     }
 
-    public struct Item: Sendable {
+    public struct Item: Sendable, Equatable {
         public let id: String
         public let name: String
-        public let parent: String
+        public var parent: String
         public let mimeType: String
         public let bytes: [UInt8]
         public var trashed = false
@@ -78,6 +81,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var statusQueries = 0
         var unauthorized = 0
         var lengthRefusals = 0
+        var listPageLimit = 2
+        var listCalls = 0
+        var moves = 0
     }
 
     private let state = Mutex(State())
@@ -116,6 +122,35 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     public var downloadRanges: [String?] { state.withLock { $0.downloadRanges } }
     /// Moves an item to the bin: `files.get` still finds it, with `trashed: true`.
     public func trash(_ id: String) { state.withLock { $0.items[id]?.trashed = true } }
+    /// Deletes an item for good (not to the bin), as its owner may behind Intake's back.
+    public func remove(_ id: String) { state.withLock { _ = $0.items.removeValue(forKey: id) } }
+    /// Puts a file straight into the Drive, as its owner or another app would: in the folders of
+    /// `folders` from the root (found by name, made where missing). Returns its id.
+    @discardableResult
+    public func put(_ bytes: [UInt8], named name: String, in folders: [String], mimeType: String = "application/octet-stream") -> String {
+        state.withLock { s in
+            var parent = "root"
+            for folder in folders {
+                if let found = s.items.values.filter({ $0.name == folder && $0.parent == parent && $0.mimeType == "application/vnd.google-apps.folder" && !$0.trashed })
+                    .map(\.id).sorted().first {
+                    parent = found
+                } else {
+                    s.counter += 1
+                    s.items["folder-\(s.counter)"] = Item(id: "folder-\(s.counter)", name: folder, parent: parent, mimeType: "application/vnd.google-apps.folder", bytes: [])
+                    parent = "folder-\(s.counter)"
+                }
+            }
+            s.counter += 1
+            s.items["file-\(s.counter)"] = Item(id: "file-\(s.counter)", name: name, parent: parent, mimeType: mimeType, bytes: bytes)
+            return "file-\(s.counter)"
+        }
+    }
+    /// The most items one `files.list` page holds, whatever `pageSize` asks.
+    public func setListPageLimit(_ limit: Int) { state.withLock { $0.listPageLimit = limit } }
+    /// `files.list` requests answered so far (pages included).
+    public var listCalls: Int { state.withLock { $0.listCalls } }
+    /// Items moved by `files.update` so far.
+    public var moves: Int { state.withLock { $0.moves } }
     public var chunkPuts: Int { state.withLock { $0.chunkPuts } }
     public var statusQueries: Int { state.withLock { $0.statusQueries } }
     public var unauthorizedCalls: Int { state.withLock { $0.unauthorized } }
@@ -151,6 +186,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         case ("POST", "/upload/drive/v3/files") where request.query["uploadType"] == "resumable": return startSession(request)
         case ("PUT", "/upload/drive/v3/files"): return chunk(request)
         case ("GET", _) where request.path.hasPrefix("/drive/v3/files/"): return get(request, id: String(request.path.dropFirst("/drive/v3/files/".count)))
+        case ("PATCH", _) where request.path.hasPrefix("/drive/v3/files/"): return update(request, id: String(request.path.dropFirst("/drive/v3/files/".count)))
         case ("DELETE", _) where request.path.hasPrefix("/drive/v3/files/"):
             let id = String(request.path.dropFirst("/drive/v3/files/".count))
             let removed = state.withLock { $0.items.removeValue(forKey: id) }
@@ -169,7 +205,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         }
         guard let (item, behaviour) = found else { return error(404, "notFound", "File not found: \(id).") }
         guard let behaviour else {
-            let all: [String: Any] = ["id": item.id, "name": item.name, "mimeType": item.mimeType, "size": String(item.bytes.count), "trashed": item.trashed]
+            let all: [String: Any] = ["id": item.id, "name": item.name, "mimeType": item.mimeType, "size": String(item.bytes.count), "trashed": item.trashed,
+                                      "parents": [item.parent]]
             let fields = Set((request.query["fields"] ?? "id,name,mimeType").split(separator: ",").map(String.init))
             return json(all.filter { fields.contains($0.key) })
         }
@@ -178,22 +215,89 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         return response
     }
 
-    /// Only the query shape Intake sends: a folder by name in a parent, not trashed.
+    /// The query shapes Intake sends, neither looking in the bin: a folder by name in a parent, or
+    /// every item in a parent. A page holds at most `pageSize` (100 by default, as Drive's) and
+    /// `listPageLimit` items in id order; `nextPageToken` names where the next page starts. The
+    /// fields asked for inside `files(…)` are the ones given (`size` only for files, as a string).
     private func list(_ request: LoopbackRequest) -> LoopbackResponse {
         let quoted = #"'((?:[^'\\]|\\.)*)'"#
-        let pattern = "^name = \(quoted) and mimeType = 'application/vnd.google-apps.folder' and \(quoted) in parents and trashed = false$"
         let q = request.query["q"] ?? ""
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)),
-              let nameRange = Range(match.range(at: 1), in: q), let parentRange = Range(match.range(at: 2), in: q) else {
+        func match(_ pattern: String) -> [String]? {
+            guard let regex = try? NSRegularExpression(pattern: pattern),
+                  let found = regex.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)) else { return nil }
+            return (1..<found.numberOfRanges).compactMap { Range(found.range(at: $0), in: q).map { Self.unescape(String(q[$0])) } }
+        }
+        let name: String?, parent: String
+        if let groups = match("^name = \(quoted) and mimeType = 'application/vnd.google-apps.folder' and \(quoted) in parents and trashed = false$"),
+           groups.count == 2 {
+            (name, parent) = (groups[0], groups[1])
+        } else if let groups = match("^\(quoted) in parents and trashed = false$"), groups.count == 1 {
+            (name, parent) = (nil, groups[0])
+        } else {
             return error(400, "invalid", "Invalid Value")
         }
-        let name = Self.unescape(String(q[nameRange])), parent = Self.unescape(String(q[parentRange]))
-        let found = state.withLock { s in
-            s.items.values.filter { $0.name == name && $0.parent == parent && $0.mimeType == "application/vnd.google-apps.folder" }.map(\.id).sorted()
+        let pageSize = request.query["pageSize"].map { Int($0) ?? 0 } ?? 100
+        guard (1...1000).contains(pageSize) else { return error(400, "invalid", "Invalid Value") }
+        var start = 0
+        if let token = request.query["pageToken"] {
+            guard token.hasPrefix("page:"), let offset = Int(token.dropFirst(5)) else { return error(400, "invalid", "Invalid Value") }
+            start = offset
         }
-        return json(["files": found.map { ["id": $0] }])
+        let (page, more): ([Item], Bool) = state.withLock { s in
+            s.listCalls += 1
+            let found = s.items.values.filter { item in
+                item.parent == parent && !item.trashed && (name == nil || (item.name == name && item.mimeType == "application/vnd.google-apps.folder"))
+            }.sorted { $0.id < $1.id }
+            let end = min(found.count, start + min(pageSize, s.listPageLimit))
+            return (start < end ? Array(found[start..<end]) : [], end < found.count)
+        }
+        let fields = request.query["fields"] ?? "files(id,name,mimeType)"
+        let asked: Set<String> = {
+            guard let open = fields.range(of: "files("), let close = fields[open.upperBound...].firstIndex(of: ")") else { return ["id", "name", "mimeType"] }
+            return Set(fields[open.upperBound..<close].split(separator: ",").map(String.init))
+        }()
+        let files: [[String: Any]] = page.map { item in
+            var all: [String: Any] = ["id": item.id, "name": item.name, "mimeType": item.mimeType]
+            if item.mimeType != "application/vnd.google-apps.folder" { all["size"] = String(item.bytes.count) }
+            return all.filter { asked.contains($0.key) }
+        }
+        var answer: [String: Any] = ["kind": "drive#fileList", "files": files]
+        if more { answer["nextPageToken"] = "page:\(start + page.count)" }
+        return json(answer)
     }
+
+    /// `files.update` of metadata: moved with `addParents` and `removeParents` (a folder that
+    /// exists, and exactly one parent afterwards, or Drive's `cannotAddParent`); answers with
+    /// the fields asked for.
+    private func update(_ request: LoopbackRequest, id: String) -> LoopbackResponse {
+        let add = (request.query["addParents"] ?? "").split(separator: ",").map(String.init)
+        let remove = Set((request.query["removeParents"] ?? "").split(separator: ",").map(String.init))
+        let outcome: Result<Item, LoopbackResponseBox> = state.withLock { s in
+            guard var item = s.items[id] else { return .failure(LoopbackResponseBox(error(404, "notFound", "File not found: \(id).")) ) }
+            for parent in add where parent != "root" && s.items[parent]?.mimeType != "application/vnd.google-apps.folder" {
+                return .failure(LoopbackResponseBox(error(404, "notFound", "File not found: \(parent).")))
+            }
+            var parents = Set([item.parent]).subtracting(remove)
+            parents.formUnion(add)
+            guard parents.count == 1, let parent = parents.first else {
+                return .failure(LoopbackResponseBox(error(403, "cannotAddParent", "Increasing the number of parents is not allowed.")))
+            }
+            if parent != item.parent { s.moves += 1 }
+            item.parent = parent
+            s.items[id] = item
+            return .success(item)
+        }
+        switch outcome {
+        case .failure(let box): return box.response
+        case .success(let item):
+            let all: [String: Any] = ["id": item.id, "name": item.name, "mimeType": item.mimeType, "parents": [item.parent]]
+            let fields = Set((request.query["fields"] ?? "id,name,mimeType").split(separator: ",").map(String.init))
+            return json(all.filter { fields.contains($0.key) })
+        }
+    }
+
+    /// An error answer carried through a `Result`.
+    private struct LoopbackResponseBox: Error { let response: LoopbackResponse; init(_ response: LoopbackResponse) { self.response = response } }
 
     private func createFolder(_ request: LoopbackRequest) -> LoopbackResponse {
         guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let name = body["name"] as? String,

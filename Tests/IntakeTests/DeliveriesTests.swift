@@ -27,6 +27,8 @@ final class FlakyStorage: StorageProvider, @unchecked Sendable {
     func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try disk.download(fileID: fileID, length: length, into: sink)
     }
+    func listFiles() throws -> [ListedFile] { try disk.listFiles() }
+    func quarantine(_ file: ListedFile) throws -> ListedFile { try disk.quarantine(file) }
 }
 
 @Suite("Deliveries: retries, giving up, the owner's retry, retention, leases, orphans", .serialized)

@@ -324,15 +324,25 @@ public struct StorageDiagnostics {
         return findings
     }
 
+    /// Quota and usage, and the usage counters recomputed from the files (no provider is asked).
     func usageFindings(userID: Int64) throws -> [Diagnosis.Finding] {
         guard let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID) else { return [] }
+        let counters = try Reconciliation(db: db, clock: clock, provider: { _ in throw StorageProviderError("not asked", transient: false) })
+            .counterDisagreements(userID: userID)
+        var findings = counters.map { counter in
+            Diagnosis.Finding(check: "usage", subject: counter.counter.rawValue + " #\(counter.id)", verdict: .problem,
+                              found: "The counter says \(counter.recorded), the files add up to \(counter.actual).",
+                              cure: "Run `intake reconcile --user \(counter.owner) --repair` to set it to what the files add up to.")
+        }
         let text = "\(ByteSize(bytes: quota.usedBytes)) used of \(ByteSize(bytes: quota.effectiveBytes))."
         if quota.usedBytes >= quota.effectiveBytes {
-            return [Diagnosis.Finding(check: "usage", subject: "quota", verdict: .problem, found: text + " Storage is full: portals refuse uploads.",
-                                      cure: "The owner deletes files or buys storage; an admin can set an override on the user's page.")]
+            findings.append(Diagnosis.Finding(check: "usage", subject: "quota", verdict: .problem, found: text + " Storage is full: portals refuse uploads.",
+                                              cure: "The owner deletes files or buys storage; an admin can set an override on the user's page."))
+        } else {
+            findings.append(Diagnosis.Finding(check: "usage", subject: "quota", verdict: quota.isNear ? .warning : .ok, found: text,
+                                              cure: quota.isNear ? "Nearly full: the owner may want to buy storage soon." : nil))
         }
-        return [Diagnosis.Finding(check: "usage", subject: "quota", verdict: quota.isNear ? .warning : .ok, found: text,
-                                  cure: quota.isNear ? "Nearly full: the owner may want to buy storage soon." : nil)]
+        return findings
     }
 
     /// Delivery leases set on files (matching `whereSQL`) whose holder is gone or whose time is up.

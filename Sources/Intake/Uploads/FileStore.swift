@@ -24,6 +24,8 @@ public struct FileRecord: Sendable, Equatable {
     public let createdAt: Int64
     /// What the file's receipts are signed over (nil for files from before receipt secrets).
     public let receiptSecret: String?
+    /// When reconciliation found the delivered file gone from its provider (nil: not found missing).
+    public let missingSince: Int64?
 }
 
 /// Files of an owner: the filtered list (paged by id, newest first), and delete with cascade.
@@ -189,6 +191,6 @@ public struct FileStore {
                    providerFileID: try row.get("provider_file_id"), fileName: try row.get("file_name"), contentType: try row.get("content_type"),
                    size: try row.get("size_bytes"), sha256: try row.get("sha256"), clientName: try row.get("client_name"),
                    clientEmail: try row.get("client_email"), status: try row.get("status"), failureReason: try row.get("failure_reason"),
-                   createdAt: try row.get("created_at"), receiptSecret: try row.get("receipt_secret"))
+                   createdAt: try row.get("created_at"), receiptSecret: try row.get("receipt_secret"), missingSince: try row.get("missing_since"))
     }
 }

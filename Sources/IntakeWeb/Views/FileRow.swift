@@ -7,11 +7,14 @@ enum FileRow {
     static func value(_ f: FileRecord) -> TemplateValue {
         let indicator = StorageStatusIndicator(status: f.storageStatus ?? .disconnected, legacy: f.storageStatus == nil)
         let status = FileUploadStatus(rawValue: f.status)
-        let available = f.storageStatus?.canAccessFiles == true && status == .uploaded
-        let state = FileStatusView.mark(status, retrying: f.failureReason != nil)
+        let available = f.storageStatus?.canAccessFiles == true && status == .uploaded && f.missingSince == nil
+        let state = f.missingSince != nil ? "Missing from storage" : FileStatusView.mark(status, retrying: f.failureReason != nil)
+        let reason = f.missingSince.map { since in
+            "Not found in \(f.provider?.displayName ?? "its storage") since \(UTCDate.minute(since)): it was deleted or moved to the bin there. Delete it here to free its space."
+        } ?? f.failureReason
         return ["id": .int(f.id), "name": .string(f.fileName), "portal": .string(f.portalName), "client": .string(f.clientName ?? f.clientEmail ?? "—"),
                 "size": .string(ByteSize(bytes: f.size).description), "date": .string(UTCDate.minute(f.createdAt)), "status": .string(f.status),
-                "state": state.map(TemplateValue.string) ?? .null, "reason": f.failureReason.map(TemplateValue.string) ?? .null,
+                "state": state.map(TemplateValue.string) ?? .null, "reason": reason.map(TemplateValue.string) ?? .null,
                 "retryable": .bool(status == .failed),
                 "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                 "downloadable": .bool(available)]

@@ -152,7 +152,60 @@ public struct DropboxStorage: StorageProvider {
         try calls.download(request, length: length, what: "download", into: sink)
     }
 
+    // MARK: Reconciliation
+
+    /// Every file under `/Intake`: `files/list_folder` with `recursive: true`, then
+    /// `files/list_folder/continue` with the cursor while `has_more` says so. Folder and deleted
+    /// entries are skipped. A cursor Dropbox answers with `reset` is dropped and the listing
+    /// starts over (a few times at most), as the documentation asks; no `/Intake` means no files.
+    /// https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder
+    public func listFiles() throws -> [ListedFile] {
+        for _ in 0..<3 {
+            var files: [ListedFile] = []
+            var response = try rpc("files/list_folder", ["path": "/" + IntakeFolder.name, "recursive": true, "include_deleted": false])
+            if response.status == 409, Self.summary(response)?.contains("not_found") == true { return [] }
+            while true {
+                if response.status == 409, Self.summary(response)?.contains("reset") == true { break }
+                guard response.status == 200 else { throw failure("file listing", response) }
+                let json = try calls.object(response.body)
+                guard let entries = json["entries"] as? [[String: Any]], let cursor = json["cursor"] as? String else {
+                    throw StorageProviderError("Dropbox listed a folder without its entries or cursor", transient: true)
+                }
+                for entry in entries where entry[".tag"] as? String == "file" {
+                    guard let id = entry["id"] as? String, let path = entry["path_display"] as? String else {
+                        throw StorageProviderError("Dropbox listed a file without its id or path", transient: true)
+                    }
+                    files.append(ListedFile(fileID: id, path: String(path.dropFirst()), size: (entry["size"] as? NSNumber)?.int64Value))
+                }
+                guard json["has_more"] as? Bool == true else { return files.sorted { ($0.path, $0.fileID) < ($1.path, $1.fileID) } }
+                response = try rpc("files/list_folder/continue", ["cursor": cursor])
+            }
+        }
+        throw StorageProviderError("Dropbox kept resetting the listing of /\(IntakeFolder.name)", transient: true)
+    }
+
+    /// `files/move_v2` from the file's id to `/Intake Quarantine/<its folders below Intake>/<name>`
+    /// (Dropbox makes the folders; a taken name is renamed by `autorename`, nothing overwritten).
+    /// The id stays the file's.
+    /// https://www.dropbox.com/developers/documentation/http/documentation#files-move
+    public func quarantine(_ file: ListedFile) throws -> ListedFile {
+        let to = "/" + (IntakeFolder.quarantineFolders(for: file.path) + [file.name]).map(Self.component).joined(separator: "/")
+        let response = try rpc("files/move_v2", ["from_path": file.fileID, "to_path": to, "autorename": true])
+        guard response.status == 200 else { throw failure("move to quarantine", response) }
+        let metadata = try calls.object(response.body)["metadata"] as? [String: Any]
+        guard let path = metadata?["path_display"] as? String else { throw StorageProviderError("Dropbox moved the file but did not say where", transient: false) }
+        return ListedFile(fileID: metadata?["id"] as? String ?? file.fileID, path: String(path.dropFirst()),
+                          size: (metadata?["size"] as? NSNumber)?.int64Value ?? file.size)
+    }
+
     // MARK: Calls
+
+    /// An API endpoint call: the argument as the JSON body.
+    func rpc(_ endpoint: String, _ argument: [String: Any]) throws -> HTTPResponse {
+        let body = try JSONSerialization.data(withJSONObject: argument, options: [.sortedKeys])
+        return try calls.call(HTTPRequest(method: "POST", url: "\(apiURL)/\(endpoint)", headers: [("Content-Type", "application/json")],
+                                          body: .bytes(Array(body))))
+    }
 
     /// A content endpoint call: the argument as HTTP-header-safe JSON in `Dropbox-API-Arg`.
     func content(_ endpoint: String, argument: [String: Any], body: HTTPRequest.Body, renewed: inout Bool) throws -> HTTPResponse {

@@ -85,6 +85,91 @@ public struct GoogleDriveStorage: StorageProvider {
                            into: sink)
     }
 
+    // MARK: Reconciliation
+
+    /// The most `files.list` is asked for per page (Drive's own maximum); Drive may answer with
+    /// fewer, or none, before the last page, so only the absence of `nextPageToken` ends a list.
+    static let listPageSize = 1000
+
+    /// Every file under the Intake folders in the Drive's root (one, unless two uploads made one
+    /// each at the same moment: both are Intake's), one folder at a time with `files.list` and
+    /// `q = '<folder>' in parents and trashed = false`, page after page; folders are descended
+    /// into, each once. What is in the bin is not listed.
+    /// https://developers.google.com/drive/api/reference/rest/v3/files/list
+    public func listFiles() throws -> [ListedFile] {
+        var files: [ListedFile] = []
+        var folders = try children(of: "root", folderNamed: IntakeFolder.name).map { (id: $0.id, path: IntakeFolder.name) }
+        var seen = Set(folders.map(\.id))
+        while let folder = folders.popLast() {
+            for child in try children(of: folder.id) {
+                let path = folder.path + "/" + child.name
+                if child.mimeType == Self.folderMimeType {
+                    if seen.insert(child.id).inserted { folders.append((child.id, path)) }
+                } else {
+                    files.append(ListedFile(fileID: child.id, path: path, size: child.size))
+                }
+            }
+        }
+        return files.sorted { ($0.path, $0.fileID) < ($1.path, $1.fileID) }
+    }
+
+    /// An item of a folder as `files.list` describes it.
+    struct Child {
+        let id: String
+        let name: String
+        let mimeType: String
+        let size: Int64?
+    }
+
+    /// The items of `parent` that are not in the bin (only its folders named `folderNamed`, when
+    /// given), every page of them.
+    func children(of parent: String, folderNamed name: String? = nil) throws -> [Child] {
+        var q = "'\(Self.quote(parent))' in parents and trashed = false"
+        if let name { q = "name = '\(Self.quote(name))' and mimeType = '\(Self.folderMimeType)' and " + q }
+        let base = "\(apiURL)/files?q=\(FormEncoding.encode(q))&fields=\(FormEncoding.encode("nextPageToken,files(id,name,mimeType,size)"))"
+            + "&pageSize=\(Self.listPageSize)&spaces=drive"
+        var children: [Child] = []
+        var pageToken: String?
+        repeat {
+            let response = try calls.call(HTTPRequest(url: base + (pageToken.map { "&pageToken=\(FormEncoding.encode($0))" } ?? "")))
+            guard response.status == 200 else { throw failure("file listing", response) }
+            let json = try calls.object(response.body)
+            guard let page = json["files"] as? [[String: Any]] else { throw StorageProviderError("Drive listed a folder without its files", transient: true) }
+            for item in page {
+                guard let id = item["id"] as? String, let itemName = item["name"] as? String else {
+                    throw StorageProviderError("Drive listed a file without its id or name", transient: true)
+                }
+                children.append(Child(id: id, name: itemName, mimeType: item["mimeType"] as? String ?? "",
+                                      size: (item["size"] as? String).flatMap { Int64($0) }))
+            }
+            pageToken = json["nextPageToken"] as? String
+        } while pageToken != nil
+        return children
+    }
+
+    /// `files.update` with `addParents` and `removeParents`: the file leaves its folders for
+    /// `Intake Quarantine/<its folders below Intake>` in the Drive's root (found or made as an
+    /// upload's folders are). Its id, and so any link to it, stays the same.
+    /// https://developers.google.com/drive/api/reference/rest/v3/files/update
+    public func quarantine(_ file: ListedFile) throws -> ListedFile {
+        let url = "\(apiURL)/files/\(FormEncoding.encode(file.fileID))"
+        let found = try calls.call(HTTPRequest(url: url + "?fields=id,name,parents"))
+        guard found.status == 200 else { throw failure("file lookup", found) }
+        let json = try calls.object(found.body)
+        let parents = json["parents"] as? [String] ?? []
+        let name = json["name"] as? String ?? file.name
+        let folders = IntakeFolder.quarantineFolders(for: file.path)
+        var target = "root"
+        for folder in folders { target = try folderID(named: folder, in: target) }
+        guard !parents.contains(target) else { return ListedFile(fileID: file.fileID, path: (folders + [name]).joined(separator: "/"), size: file.size) }
+        let moved = try calls.call(HTTPRequest(
+            method: "PATCH",
+            url: url + "?addParents=\(FormEncoding.encode(target))&removeParents=\(FormEncoding.encode(parents.joined(separator: ",")))&fields=id,name,parents",
+            headers: [("Content-Type", "application/json; charset=UTF-8")], body: .bytes(Array("{}".utf8))))
+        guard moved.status == 200 else { throw failure("move to quarantine", moved) }
+        return ListedFile(fileID: file.fileID, path: (folders + [name]).joined(separator: "/"), size: file.size)
+    }
+
     // MARK: Folders
 
     /// The id of the folder `name` directly in `parent`, created when there is none.

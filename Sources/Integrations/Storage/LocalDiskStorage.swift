@@ -163,6 +163,64 @@ public struct LocalDiskStorage: StorageProvider, Sendable {
         }
     }
 
+    /// Every regular file under `<root>/Intake`, found by walking its folders (symbolic links are
+    /// not followed). Names starting with a dot are left out: the only ones there are the private
+    /// copies `store` links into place (`.<random>.partial`), never a file of anyone's.
+    public func listFiles() throws -> [ListedFile] {
+        let top = root + "/" + IntakeFolder.name
+        var st = stat()
+        guard lstat(top, &st) == 0 else {
+            if errno == ENOENT { return [] }
+            throw StorageProviderError("cannot read the folder \(IntakeFolder.name) (errno \(errno))", transient: false)
+        }
+        var files: [ListedFile] = []
+        var folders = [IntakeFolder.name]
+        while let folder = folders.popLast() {
+            let entries: [String]
+            do {
+                entries = try FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)
+            } catch {
+                throw StorageProviderError("cannot read the folder \(folder): \(error)", transient: false)
+            }
+            for name in entries where !name.hasPrefix(".") {
+                let relative = folder + "/" + name
+                guard lstat(root + "/" + relative, &st) == 0 else { continue }  // gone since the folder was read
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: folders.append(relative)
+                case S_IFREG: files.append(ListedFile(fileID: relative, path: relative, size: Int64(st.st_size)))
+                default: continue
+                }
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// Moves the file to `<root>/Intake Quarantine/<its folders below Intake>/`: linked under the
+    /// first free name there (`link(2)` never replaces a name, as in `store`), then unlinked from
+    /// where it was, and both folders synced. Its id is its new path.
+    public func quarantine(_ file: ListedFile) throws -> ListedFile {
+        guard let source = resolve(file.fileID) else { throw StorageProviderError("not a file of this storage: \(file.fileID)", transient: false) }
+        let parts = IntakeFolder.quarantineFolders(for: file.fileID).map(Self.safeName)
+        let directory = ([root] + parts).joined(separator: "/")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw StorageProviderError("cannot create the folder \(parts.joined(separator: "/")): \(error)", transient: false)
+        }
+        guard let name = try claim(source, names: Self.names(for: Self.safeName(file.name), spool: source), in: directory) else {
+            throw StorageProviderError("cannot link \(file.fileID) into the quarantine (errno \(errno))", transient: false)
+        }
+        if unlink(source) != 0 && errno != ENOENT {
+            let code = errno
+            unlink(directory + "/" + name)
+            throw StorageProviderError("cannot move \(file.fileID) out of \(IntakeFolder.name) (errno \(code))", transient: false)
+        }
+        try Self.syncFolder(directory)
+        try Self.syncFolder(Self.parent(source))
+        let relative = (parts + [name]).joined(separator: "/")
+        return ListedFile(fileID: relative, path: relative, size: file.size)
+    }
+
     /// The absolute path of a stored file, refusing anything that would leave the root.
     public func resolve(_ fileID: String) -> String? {
         let parts = fileID.split(separator: "/")

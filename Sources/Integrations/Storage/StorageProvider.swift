@@ -18,6 +18,16 @@ public protocol StorageProvider {
     /// Streams the `length` bytes of a stored file to `sink`, in order and each once; a transfer
     /// cut short resumes where it stopped. What `sink` throws ends the download.
     func download(fileID: String, length: Int64, into sink: (UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// Every file in Intake's folder and the folders under it (folders themselves are not
+    /// listed), with the ids `store` returns for them; none when there is no Intake folder yet.
+    /// Whole or not at all: a listing cut short is an error, never a shorter list.
+    func listFiles() throws -> [ListedFile]
+
+    /// Moves a listed file out of Intake's folder into the quarantine folder beside it
+    /// (`IntakeFolder.quarantine`), keeping the folders it was in and its name (renamed only
+    /// where that name is taken there). Never deletes anything; returns where the file is now.
+    func quarantine(_ file: ListedFile) throws -> ListedFile
 }
 
 extension StorageProvider {
@@ -25,6 +35,44 @@ extension StorageProvider {
     public func store(spoolPath: String, length: Int64, fileName: String, contentType: String, folder: [String]) throws -> StoredFile {
         try store(spoolPath: spoolPath, length: length, fileName: fileName, contentType: contentType, folder: folder, resume: nil) { _ in }
     }
+}
+
+/// The folders Intake keeps at a provider, under the provider's root (the Drive's root, the
+/// Dropbox, the account's local folder).
+public enum IntakeFolder {
+    /// Every uploaded file lands under it: `Intake/<portal folder>[/<client>]/<name>`.
+    public static let name = "Intake"
+    /// Where reconciliation moves files that no upload refers to. Beside `Intake`, not in it: no
+    /// portal folder, whatever its name, can be it, and what it holds is never listed as Intake's.
+    public static let quarantine = "Intake Quarantine"
+
+    /// The quarantine's folders for a file at `path`: `Intake/Portal/Client/a.pdf` →
+    /// `["Intake Quarantine", "Portal", "Client"]` (a path outside Intake keeps all its folders).
+    public static func quarantineFolders(for path: String) -> [String] {
+        var folders = path.split(separator: "/").map(String.init).dropLast()
+        if folders.first == name { folders = folders.dropFirst() }
+        return [quarantine] + folders
+    }
+}
+
+/// A file found at a provider by `listFiles`.
+public struct ListedFile: Codable, Sendable, Equatable {
+    /// The provider's id, as `StoredFile.fileID` gives it (Drive file id, Dropbox id, or the local
+    /// path relative to the account's root).
+    public let fileID: String
+    /// A human path from the provider's root: `Intake/Portal/Client/report.pdf`.
+    public let path: String
+    /// Bytes; nil where the provider keeps no size (a Google Docs file).
+    public let size: Int64?
+
+    public init(fileID: String, path: String, size: Int64?) {
+        self.fileID = fileID
+        self.path = path
+        self.size = size
+    }
+
+    /// The last component of `path`.
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
 }
 
 /// Where a provider's resumable transfer stands: the Drive session URI, or the Dropbox upload
