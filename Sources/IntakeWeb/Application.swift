@@ -132,6 +132,7 @@ public final class Application {
         add(.get, "/admin/diagnostics/portal", .admin, AdminDiagnosticsPortal.handle)
         add(.get, "/admin/diagnostics/cleanup", .admin, AdminDiagnosticsCleanup.handle)
         add(.post, "/admin/diagnostics/cleanup/zombies", .admin, AdminDiagnosticsCleanupZombies.handle)
+        add(.post, "/admin/diagnostics/cleanup/reconcile", .admin, AdminDiagnosticsReconcile.handle)
         if debug {
             // Handlers/Debug
             add(.get, "/_debug/sleep", .anyone, DebugSleep.handle)

@@ -27,6 +27,7 @@ def broken_portal(server):
         db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, auto_deactivated, inactive_reason, created_at, updated_at) "
                    "VALUES (?, 'Tax documents', 'tax-docs', ?, 0, 1, 'storage_disconnected', ?, ?)", (owner, account, int(time.time()), int(time.time())))
         db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'0badcafe', ?, 't', 0, 0, 1)", (owner,))
+        db.execute("UPDATE users SET storage_used_bytes = 500 WHERE id = ?", (owner,))  # a usage counter off: no file is stored
     yield account
     with db:
         db.execute("PRAGMA foreign_keys = ON")
@@ -84,6 +85,24 @@ def test_admin_removes_what_is_left_behind(server, broken_portal):
         assert "Nothing is left behind." in driver.find_element(By.TAG_NAME, "main").text
         driver.get(server.url + "/admin/audit?action=diagnostics.cleanup")
         assert "diagnostics.cleanup" in driver.find_element(By.TAG_NAME, "main").text
+
+        # The owner's storage against the providers: the Dropbox is disconnected (not checked),
+        # the usage counter is off; Repair sets it to what the files add up to.
+        driver.get(server.url + "/admin/diagnostics/cleanup")
+        driver.find_element(By.ID, "owner").send_keys("nobody@example.com")
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[.='Compare']"))
+        assert driver.find_element(By.ID, "owner-error").text == "No account has this e-mail address."
+        driver.find_element(By.ID, "owner").clear()
+        driver.find_element(By.ID, "owner").send_keys("dora@example.com")
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[.='Compare']"))
+        found = driver.find_element(By.ID, "reconciliation").text
+        assert "not checked" in found and "users.storage_used_bytes" in found and "500 recorded, the files add up to 0" in found
+        screenshot(driver, "admin-diagnostics-reconcile")
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[.='Repair what was found']"))
+        assert "set to 0" in driver.find_element(By.ID, "reconciliation").text
+        db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
+        assert db.execute("SELECT storage_used_bytes FROM users WHERE email_normalized = 'dora@example.com'").fetchone()[0] == 0
+        db.close()
     finally:
         driver.quit()
 

@@ -220,6 +220,17 @@ struct OperatorToolsTests {
             VALUES ($1, $2, 'old-1.pdf', 1000, 'uploaded', 'x/old-1.pdf', 0, 0), ($1, $2, 'old-2.pdf', 2000, 'uploaded', 'x/old-2.pdf', 0, 0)
             """, [legacyID, ownerID])
 
+        // The rows were written by hand, so the owner's usage counter does not know of them yet:
+        // diagnose compares it with the files and names the cure, which fixes it.
+        let miscounted = try Self.intake(["diagnose", "--user", "owner@example.com", "--offline", "--json"], site.server)
+        #expect(miscounted.status == 2)
+        #expect(try miscounted.findings().contains {
+            $0.check == "usage" && $0.verdict == "problem" && $0.found == "The counter says 0, the files add up to 3000."
+                && $0.cure.contains("intake reconcile --user owner@example.com --repair")
+        })
+        #expect(try Self.intake(["reconcile", "--user", "owner@example.com", "--repair"], site.server).status == 0)
+        #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [ownerID], as: Int64.self) == 3000)
+
         let diagnosed = try Self.intake(["diagnose", "--user", "owner@example.com", "--offline", "--json"], site.server)
         #expect(diagnosed.status == 1, "warnings only: \(diagnosed.output)")
         let findings = try diagnosed.findings()

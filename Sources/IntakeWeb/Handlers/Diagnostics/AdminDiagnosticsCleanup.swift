@@ -3,18 +3,24 @@ import Templates
 import Web
 
 /// `GET /admin/diagnostics/cleanup`: what is left behind (the seed's `/debug-cleanup`) — zombies
-/// to remove, and the database compared with the providers — each with its repair button.
+/// to remove, and one owner's storage compared with the providers — each with its repair button.
+/// The comparison runs only when asked (it reads every file of the owner's, at the providers too).
 enum AdminDiagnosticsCleanup {
     static func handle(_ context: RequestContext) throws -> Response {
-        try render(context, reconciliation: nil)
+        try render(context, reconciliation: nil, errors: FieldErrors(), owner: "")
     }
 
-    static func render(_ context: RequestContext, reconciliation: TemplateValue?) throws -> Response {
-        let zombies = try ZombieCleanup(db: context.services.database, clock: context.services.clock).report()
+    /// The page, with a reconciliation's report when one was just run (`reconciliation`), and the
+    /// owner field's value and error.
+    static func render(_ context: RequestContext, reconciliation: TemplateValue?, errors: FieldErrors, owner: String) throws -> Response {
+        let database = context.services.database, clock = context.services.clock
+        let zombies = try ZombieCleanup(db: database, clock: clock).report()
         return try PageView.render(context, "admin/diagnostics/cleanup", title: "Clean-up · Diagnostics", [
             "zombies": zombieValue(zombies),
             "hasZombies": .bool(!zombies.isEmpty),
             "reconciliation": reconciliation ?? .null,
+            "owner": .string(owner),
+            "ownerError": errors["owner"].map(TemplateValue.string) ?? .null,
         ])
     }
 
