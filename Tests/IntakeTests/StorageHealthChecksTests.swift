@@ -312,4 +312,46 @@ struct StorageHealthChecksTests {
             ])
         }
     }
+
+    @Test("the provider probe against the fake Google: a fresh token and userinfo; userinfo down puts an ACTIVE account in ERROR; a refused access token is renewed once; invalid_grant disconnects")
+    func providerProbe() throws {
+        let setup = AccessTokenTests()
+        let clock = ManualClock(Int64(Date().timeIntervalSince1970))
+        try withDatabase { db in
+            let s = try setup.setUp(db, clock: clock)
+            defer { s.fake.stop() }
+            let tokens = AccessTokens(db: db, clock: clock, secretKey: setup.key, providers: [.google: s.provider], http: try CurlClient(), retry: .never)
+            let probe = ProviderHealthProbe(tokens: tokens, providers: [.google: s.provider], http: try CurlClient(), retry: .never)
+            let checks = StorageHealthChecks(db: db, clock: clock, check: probe.check)
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            let identityCalls = s.fake.identityCalls  // the set-up asked once
+
+            #expect(try checks.checkNow(accountID: s.storageID, by: actor) == .healthy)
+            #expect(s.fake.identityCalls == identityCalls + 1 && s.fake.refreshCalls == 0, "a fresh token is used as it is")
+
+            s.fake.failNextIdentityCalls([.status(503, retryAfter: nil)])
+            #expect(try checks.checkNow(accountID: s.storageID, by: actor) == .stillFailing("Google Drive could not be reached: temporarily_unavailable"))
+            #expect(try status(db, s.storageID) == "ERROR")
+            #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 0)
+
+            // The access token refused by userinfo: dropped, refreshed once, asked again.
+            s.fake.expireAccessTokens()
+            #expect(try checks.checkNow(accountID: s.storageID, by: actor) == .recovered)
+            #expect(s.fake.refreshCalls == 1 && s.fake.identityCalls == identityCalls + 4)
+            #expect(try status(db, s.storageID) == "ACTIVE" && db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 1)
+
+            // The refresh answers invalid_grant (once: a refused refresh is final, never retried).
+            s.fake.failNextTokenCalls([.oauthError(400, "invalid_grant")])
+            let tokenCalls = s.fake.tokenCalls
+            clock.advance(3600)
+            if case .disconnected(let why) = try checks.checkNow(accountID: s.storageID, by: actor) {
+                #expect(why.contains("invalid_grant"), "\(why)")
+            } else {
+                Issue.record("a refused grant disconnects")
+            }
+            #expect(try status(db, s.storageID) == "DISCONNECTED" && s.fake.tokenCalls == tokenCalls + 1, "the refusal was not retried")
+            #expect(try subjects(db) == ["Your Google Drive storage cannot be reached", "Your Google Drive storage is working again",
+                                         "Reconnect your Google Drive storage"])
+        }
+    }
 }
