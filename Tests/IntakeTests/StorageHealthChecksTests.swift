@@ -313,6 +313,29 @@ struct StorageHealthChecksTests {
         }
     }
 
+    @Test("the jobs pass runs the checks (storage_health) and reports them; without a check wired it does not")
+    func jobsPass() throws {
+        try withDatabase { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-health-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let configuration = try Configuration.load(["INTAKE_HOME": dir], workingDirectory: "/")
+            let clock = ManualClock(Self.start)
+            let account = try account(db, clock)
+            try move(db, clock, account.id, .temporaryFailure)
+            clock.advance(60)
+            let noStorage: (StorageAccount) throws -> StorageProvider = { _ in throw ValidationError("", "no storage in this test") }
+            let holder = LeaseHolder(of: LocalProcesses())
+            let without = try Jobs(db: db, clock: clock, holder: holder, configuration: configuration, provider: noStorage).runOnce(mail: nil)
+            #expect(without.leader && without.storageHealth == .init())
+            let probe = ScriptedProbe()
+            let report = try Jobs(db: db, clock: clock, holder: holder, configuration: configuration, provider: noStorage,
+                                  storageHealthCheck: probe.check).runOnce(mail: nil)
+            #expect(report.failures.isEmpty, "\(report.failures)")
+            #expect(report.storageHealth.checked == 1 && report.storageHealth.recovered == 1)
+            #expect(try status(db, account.id) == "ACTIVE")
+        }
+    }
+
     @Test("the provider probe against the fake Google: a fresh token and userinfo; userinfo down puts an ACTIVE account in ERROR; a refused access token is renewed once; invalid_grant disconnects")
     func providerProbe() throws {
         let setup = AccessTokenTests()
