@@ -585,6 +585,27 @@ public enum Schema {
             ANALYZE portals;
             ANALYZE audit_log;
             """),
+        Migration(26, "storage account health checks", """
+            -- The health-check job's schedule and incident record (StorageHealthChecks). The due
+            -- accounts are those whose next check has come: an account in ERROR on its backoff,
+            -- an ACTIVE cloud account a day after its last check or use. NULL: never checked
+            -- (paused, disconnected, an active local disk).
+            ALTER TABLE storage_accounts ADD COLUMN health_checked_at INTEGER;
+            ALTER TABLE storage_accounts ADD COLUMN health_next_check_at INTEGER;
+            -- Consecutive failures: the one that put the account in ERROR, then each failed check.
+            ALTER TABLE storage_accounts ADD COLUMN health_failures INTEGER NOT NULL DEFAULT 0 CHECK (health_failures >= 0);
+            -- The state the owner was last mailed about in the open incident (NULL: none mailed,
+            -- or no incident); cleared when the account is ACTIVE again. When the last such mail went.
+            ALTER TABLE storage_accounts ADD COLUMN health_mailed_status TEXT CHECK (health_mailed_status IN ('ERROR', 'DISCONNECTED'));
+            ALTER TABLE storage_accounts ADD COLUMN health_mailed_at INTEGER;
+            UPDATE storage_accounts SET
+                health_failures = CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END,
+                health_next_check_at = CASE
+                    WHEN status = 'ERROR' THEN updated_at + 60
+                    WHEN status = 'ACTIVE' AND provider <> 'local' THEN coalesce(last_accessed_at, created_at) + 86400
+                END;
+            CREATE INDEX storage_accounts_health_due ON storage_accounts (health_next_check_at) WHERE health_next_check_at IS NOT NULL;
+            """),
         Migration(27, "files missing at their provider", """
             -- When reconciliation found a delivered file gone from its provider (deleted there
             -- behind Intake's back); NULL while the provider has it. The row, its status and its

@@ -18,6 +18,11 @@ struct JobsCommand: ParsableCommand {
             let report = try jobs.runOnce(mail: try CurlClient())
             print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
                                 : "another runner holds the jobs lease; nothing done")
+            if report.leader {
+                let health = report.storageHealth
+                print("storage health: \(health.checked) checked, \(health.recovered) recovered, \(health.failed) still failing, "
+                      + "\(health.disconnected) disconnected, \(health.notChecked) not checked, \(health.mailed) owners mailed")
+            }
             for failure in report.failures {
                 FileHandle.standardError.write(Data("job \(failure.job) failed: \(failure.error)\n".utf8))
             }
@@ -44,6 +49,13 @@ enum JobRunner {
                     }
                     let report = try jobs!.runOnce(mail: curl)
                     if report.mailSent > 0 { logger.info("mail sent", metadata: ["count": "\(report.mailSent)"]) }
+                    let health = report.storageHealth
+                    if health.checked + health.notChecked > 0 {
+                        logger.info("storage health checks", metadata: [
+                            "checked": "\(health.checked)", "recovered": "\(health.recovered)", "failed": "\(health.failed)",
+                            "disconnected": "\(health.disconnected)", "not_checked": "\(health.notChecked)", "mailed": "\(health.mailed)",
+                        ])
+                    }
                     for failure in report.failures {
                         logger.error("background job failed", metadata: ["job": "\(failure.job)", "error": "\(failure.error)"])
                     }

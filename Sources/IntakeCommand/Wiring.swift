@@ -24,14 +24,16 @@ enum Wiring {
     }
 
     /// The jobs runner over a new connection, with the storage providers it deletes through
-    /// (the over-quota policy) wired as a worker's are.
+    /// (the over-quota policy) wired as a worker's are, and the storage health checks' provider
+    /// check on the same connection and libcurl handle.
     static func jobs(_ configuration: Configuration, secretKey: [UInt8], logger: Logger) throws -> Jobs {
         let database = try SQLiteDatabase(path: configuration.databasePath)
         let clock = SystemClock()
         let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
                                  onStatusChange: WorkerServices.statusLog(logger))
         return Jobs(db: database, clock: clock, holder: JobRunner.holder, configuration: configuration,
-                    provider: { try thread.storageProvider(for: $0) })
+                    provider: { try thread.storageProvider(for: $0) }, storageHealthCheck: { try thread.healthCheck($0, by: $1) },
+                    onStatusChange: WorkerServices.statusLog(logger))
     }
 }
 
@@ -65,9 +67,8 @@ extension Wiring {
 
         /// Asks each provider about a cloud account's grant (a token call, then the identity call).
         func grantCheck() throws -> StorageDiagnostics.GrantCheck {
-            let tokens = try accessTokens(), http = try parts.curl(), providers = configuration.oauthProviders, actor = actor
-            let manager = stores.storageAccountManager
-            return { manager.checkGrant($0, tokens: tokens, providers: providers, http: http, by: actor) }
+            let parts = parts, actor = actor
+            return { account in (try? parts.healthCheck(account, by: actor)) ?? .notChecked("the check could not be made") }
         }
 
         /// The user with this e-mail, or exit 64 naming it.
@@ -99,7 +100,7 @@ private final class ThreadParts {
 
     var parts: WorkerServices.Parts {
         WorkerServices.Parts(http: { try self.curl() }, storageProvider: { try self.storageProvider(for: $0) },
-                             accessTokens: { try self.accessTokens() },
+                             accessTokens: { try self.accessTokens() }, healthCheck: { try self.healthCheck($0, by: $1) },
                              scanner: configuration.clamdSocket.map { ClamdScanner(socketPath: $0) })
     }
 
@@ -120,6 +121,17 @@ private final class ThreadParts {
         switch account.provider {
         case .local: return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)")
         case .googleDrive, .dropbox: return try cloudStorage(account)
+        }
+    }
+
+    /// The storage health check of an account: a local disk by its folder (under
+    /// `INTAKE_STORAGE_DIR`), a cloud account by a token and the provider's identity call.
+    func healthCheck(_ account: StorageAccount, by actor: AuditLog.Actor) throws -> HealthProbe {
+        switch account.provider {
+        case .local:
+            return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)").whyUnreachable().map(HealthProbe.unreachable) ?? .reachable
+        case .googleDrive, .dropbox:
+            return ProviderHealthProbe(tokens: try accessTokens(), providers: configuration.oauthProviders, http: try curl()).check(account, by: actor)
         }
     }
 

@@ -129,6 +129,7 @@ public final class Application {
         add(.get, "/admin/billing/report.csv", .admin, AdminBillingCSV.handle)
         add(.get, "/admin/diagnostics", .admin, AdminDiagnosticsShow.handle)
         add(.get, "/admin/diagnostics/storage", .admin, AdminDiagnosticsStorage.handle)
+        add(.post, "/admin/diagnostics/storage/:id/check", .admin, AdminDiagnosticsStorageCheck.handle)
         add(.get, "/admin/diagnostics/portal", .admin, AdminDiagnosticsPortal.handle)
         add(.get, "/admin/diagnostics/cleanup", .admin, AdminDiagnosticsCleanup.handle)
         add(.post, "/admin/diagnostics/cleanup/zombies", .admin, AdminDiagnosticsCleanupZombies.handle)

@@ -20,19 +20,22 @@ public final class WorkerServices {
     let parts: Parts
 
     /// What the executable wires for this thread (`Wiring` in IntakeCommand): the HTTP client,
-    /// each storage account's provider, the token refresher and the scanner. Without them (a
+    /// each storage account's provider, the token refresher, the storage health check and the scanner. Without them (a
     /// test of pages only) nothing reaches a provider.
     public struct Parts {
         public var http: () throws -> CurlClient
         public var storageProvider: (StorageAccount) throws -> StorageProvider
         public var accessTokens: () throws -> AccessTokens
+        public var healthCheck: StorageHealthChecks.Check
         public var scanner: ClamdScanner?
 
         public init(http: @escaping () throws -> CurlClient, storageProvider: @escaping (StorageAccount) throws -> StorageProvider,
-                    accessTokens: @escaping () throws -> AccessTokens, scanner: ClamdScanner?) {
+                    accessTokens: @escaping () throws -> AccessTokens,
+                    healthCheck: @escaping StorageHealthChecks.Check = { _, _ in .notChecked("no health check is wired") }, scanner: ClamdScanner?) {
             self.http = http
             self.storageProvider = storageProvider
             self.accessTokens = accessTokens
+            self.healthCheck = healthCheck
             self.scanner = scanner
         }
 
@@ -77,6 +80,12 @@ public final class WorkerServices {
 
     /// Access tokens; each refresher holds the account's refresh lease under its own name.
     public func accessTokens() throws -> AccessTokens { try parts.accessTokens() }
+
+    /// The storage health checks over this thread's connection and provider check.
+    public var storageHealthChecks: StorageHealthChecks {
+        StorageHealthChecks(db: database, clock: clock, storagePageURL: configuration.baseURL + "/dashboard/settings",
+                            onStatusChange: storageStatusLog, check: parts.healthCheck)
+    }
 
     /// One log line per storage account status change, beside its audit entry: the account, the
     /// states before and after, the event and the reason (Intake's words and providers' error

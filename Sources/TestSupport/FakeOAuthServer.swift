@@ -7,7 +7,8 @@ import Synchronization
 /// identity call (Google `userinfo`, Dropbox `users/get_current_account`), and revocation
 /// (Google `POST /revoke` with a `token` form field, Dropbox `POST /2/auth/token/revoke` with the
 /// bearer token and no body), each revocation recorded. Switches make it expire tokens, revoke a
-/// refresh token, answer 429/500/503, refuse a grant or drop the connection.
+/// refresh token, answer 429/500/503 (at the token endpoint, the revocation endpoint or the
+/// identity call), refuse a grant or drop the connection.
 public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set once in init; the rest is behind a Mutex
     public enum Kind: Sendable { case google, dropbox }
 
@@ -51,6 +52,8 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         var accessTokens: [String: (account: Account, expiresAt: Date)] = [:]
         var tokenFailures: [Failure] = []
         var revokeFailures: [Failure] = []
+        var identityFailures: [Failure] = []
+        var identityCalls = 0
         var revocations: [Revocation] = []
         var tokenCalls = 0
         var refreshCalls = 0
@@ -90,6 +93,11 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
     public func failNextTokenCalls(_ failures: [Failure]) { state.withLock { $0.tokenFailures = failures } }
     /// The next calls to the revocation endpoint fail so, in order (and revoke nothing).
     public func failNextRevokeCalls(_ failures: [Failure]) { state.withLock { $0.revokeFailures = failures } }
+    /// The next identity calls (Google's userinfo, Dropbox's `users/get_current_account`) fail
+    /// so, in order.
+    public func failNextIdentityCalls(_ failures: [Failure]) { state.withLock { $0.identityFailures = failures } }
+    /// Identity calls received, failed ones included.
+    public var identityCalls: Int { state.withLock { $0.identityCalls } }
     /// Every call the revocation endpoint answered or failed, in order.
     public var revocations: [Revocation] { state.withLock { $0.revocations } }
     /// The refresh and access tokens of the account that are still good.
@@ -219,6 +227,11 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
     }
 
     private func identity(_ request: LoopbackRequest) -> LoopbackResponse {
+        let failure: Failure? = state.withLock { s in
+            s.identityCalls += 1
+            return s.identityFailures.isEmpty ? nil : s.identityFailures.removeFirst()
+        }
+        if let failure { return Self.answer(failure) }
         guard let bearer = request.headers["authorization"], bearer.hasPrefix("Bearer "),
               let entry = state.withLock({ $0.accessTokens[String(bearer.dropFirst(7))] }), entry.expiresAt > Date() else {
             return kind == .google ? .json(#"{"error":"invalid_token"}"#, status: 401)

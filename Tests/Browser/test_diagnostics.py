@@ -28,7 +28,9 @@ def broken_portal(server):
                    "VALUES (?, 'Tax documents', 'tax-docs', ?, 0, 1, 'storage_disconnected', ?, ?)", (owner, account, int(time.time()), int(time.time())))
         db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'0badcafe', ?, 't', 0, 0, 1)", (owner,))
         db.execute("UPDATE users SET storage_used_bytes = 500 WHERE id = ?", (owner,))  # a usage counter off: no file is stored
+    db.close()
     yield account
+    db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
     with db:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM users WHERE id = ?", (owner,))
@@ -105,6 +107,38 @@ def test_admin_removes_what_is_left_behind(server, broken_portal):
         db.close()
     finally:
         driver.quit()
+
+
+def test_check_now_brings_a_recovered_account_back(server, broken_portal):
+    """A local disk that failed (its folder was unreachable) and works again: Check now finds it
+    working, makes it active and switches its portal back on, without waiting for the backoff."""
+    db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
+    with db:
+        owner = db.execute("SELECT id FROM users WHERE email_normalized = 'dora@example.com'").fetchone()[0]
+        account = db.execute(
+            "INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, last_error, created_at, updated_at) "
+            "VALUES (?, 'local', 'disk-diag', 'Local disk', 'ERROR', 'the storage folder cannot be reached', 0, 0) RETURNING id", (owner,)).fetchone()[0]
+        db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, auto_deactivated, inactive_reason, created_at, updated_at) "
+                   "VALUES (?, 'Scans', 'scans-diag', ?, 0, 1, 'storage_error', 0, 0)", (owner, account))
+    pathlib.Path(server.home, "storage", str(account)).mkdir(parents=True, exist_ok=True)
+    driver = make_driver(javascript=False)
+    try:
+        sign_in(driver, server, "admin@example.com")
+        driver.get(server.url + "/admin/diagnostics/storage")
+        item = driver.find_element(By.ID, f"account-{account}")
+        assert "failing" in item.text and "cannot be reached" in item.text
+        assert not driver.find_elements(By.CSS_SELECTOR, f"#account-{broken_portal} form"), "a disconnected account has nothing to check"
+        click_and_wait(driver, item.find_element(By.XPATH, ".//button[.='Check now']"))
+        assert "the account is active and its portals are back on" in driver.find_element(By.CSS_SELECTOR, ".flash").text
+        assert "connected" in driver.find_element(By.ID, f"account-{account}").text
+        assert db.execute("SELECT status FROM storage_accounts WHERE id = ?", (account,)).fetchone()[0] == "ACTIVE"
+        assert db.execute("SELECT active FROM portals WHERE slug = 'scans-diag'").fetchone()[0] == 1
+        audit = db.execute("SELECT count(*) FROM audit_log a JOIN users u ON u.id = a.actor_id "
+                           "WHERE a.action = 'storage_account.status' AND a.entity_id = ? AND u.email_normalized = 'admin@example.com'", (str(account),)).fetchone()[0]
+        assert audit == 1, "the change is the admin's, in the audit log"
+    finally:
+        driver.quit()
+        db.close()
 
 
 @pytest.mark.parametrize("path", ["/admin/diagnostics", "/admin/diagnostics/storage", "/admin/diagnostics/portal", "/admin/diagnostics/cleanup"])

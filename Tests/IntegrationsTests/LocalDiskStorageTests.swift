@@ -168,4 +168,19 @@ struct LocalDiskStorageTests {
             #expect(try store(otherBoot) == (try digest(otherBoot)))
         }
     }
+
+    @Test("reachable: the account's folder, or before its first file the storage folder, is a directory that can be written; otherwise it says why")
+    func reachability() throws {
+        try withRoot { root, spool in
+            #expect(LocalDiskStorage(root: root).whyUnreachable() == nil)
+            #expect(LocalDiskStorage(root: root + "/7").whyUnreachable() == nil, "no file yet: its folder is made in the storage folder")
+            #expect(LocalDiskStorage(root: root + "/gone/7").whyUnreachable()?.contains("cannot be reached") == true)
+            #expect(LocalDiskStorage(root: spool).whyUnreachable()?.contains("is not a folder") == true)
+            if getuid() != 0 {  // root may write anywhere
+                try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: root)
+                defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: root) }
+                #expect(LocalDiskStorage(root: root).whyUnreachable()?.contains("cannot be written") == true)
+            }
+        }
+    }
 }

@@ -22,17 +22,8 @@ public struct StorageDiagnostics {
         self.liveness = liveness
     }
 
-    /// What a provider said of an account's grant when asked with a token call.
-    public enum GrantAnswer: Sendable, Equatable {
-        case valid
-        /// Refused for good (revoked, or no token held): only reconnecting brings it back.
-        case refused(String)
-        /// The provider could not be asked now.
-        case unreachable(String)
-    }
-
     /// Asks the provider about one cloud account's grant; nil skips the grant check (offline).
-    public typealias GrantCheck = (StorageAccount) -> GrantAnswer
+    public typealias GrantCheck = (StorageAccount) -> HealthProbe
 
     // MARK: - Scopes
 
@@ -215,14 +206,14 @@ public struct StorageDiagnostics {
                 return Diagnosis.Finding(check: "grants", subject: subject, verdict: .ok, found: "Grant not checked (offline).")
             }
             switch grants(account) {
-            case .valid:
+            case .reachable:
                 return Diagnosis.Finding(check: "grants", subject: subject, verdict: .ok, found: "The provider honours Intake's access (a token call succeeded).")
             case .refused(let why):
                 return Diagnosis.Finding(check: "grants", subject: subject, verdict: .problem, found: "The provider refused Intake's access: \(why).",
                                          cure: "Its owner reconnects it: Connect \(account.provider.displayName) again on the Storage page.")
-            case .unreachable(let why):
+            case .unreachable(let why), .notChecked(let why):
                 return Diagnosis.Finding(check: "grants", subject: subject, verdict: .warning, found: "The provider could not be asked: \(why).",
-                                         cure: "Try again later; if it lasts, check the server's network and the provider's status page.")
+                                         cure: "Try again later; if it lasts, check the server's network, its OAuth settings and the provider's status page.")
             }
         }
     }

@@ -5,10 +5,11 @@ import Integrations
 import Spool
 
 /// The background jobs `intake serve` runs every few seconds (and `intake jobs run` runs once):
-/// mail delivery from the outbox, and removal of what expired (sessions, quota reservations,
-/// OAuth states, leases, resumable uploads left alone and their spool files, failed deliveries
-/// past their retention, spool files nothing refers to). One runner per database at a time, by
-/// a lease, so several hosts sharing a database do not duplicate the work.
+/// mail delivery from the outbox, the storage accounts' health checks, and removal of what
+/// expired (sessions, quota reservations, OAuth states, leases, resumable uploads left alone and
+/// their spool files, failed deliveries past their retention, spool files nothing refers to).
+/// One runner per database at a time, by a lease, so several hosts sharing a database do not
+/// duplicate the work.
 public struct Jobs {
     let db: Database
     let clock: EpochClock
@@ -17,6 +18,11 @@ public struct Jobs {
     let configuration: Configuration
     /// The provider holding a storage account's files, for the over-quota policy's deletions.
     let provider: (StorageAccount) throws -> StorageProvider
+    /// Asks a storage account's provider whether it answers, for the health checks (none: they do
+    /// not run).
+    let storageHealthCheck: StorageHealthChecks.Check?
+    /// Hears of the storage account status changes the jobs make (the runner logs them).
+    let onStatusChange: ((StorageAccountStatusChange) -> Void)?
 
     public static let leaseSeconds: Int64 = 60
     /// The leadership lease: one row of `job_leases`, named `jobs`.
@@ -25,9 +31,12 @@ public struct Jobs {
     /// `holder` leads in this process's name; a runner that rebuilds its `Jobs` after a failure
     /// passes the same one, so it keeps its leadership. By default, a holder of its own.
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
-                configuration: Configuration, provider: @escaping (StorageAccount) throws -> StorageProvider) {
+                configuration: Configuration, provider: @escaping (StorageAccount) throws -> StorageProvider,
+                storageHealthCheck: StorageHealthChecks.Check? = nil, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
         self.db = db
         self.provider = provider
+        self.storageHealthCheck = storageHealthCheck
+        self.onStatusChange = onStatusChange
         self.clock = clock
         self.liveness = liveness
         self.holder = holder ?? LeaseHolder(of: liveness)
@@ -48,13 +57,15 @@ public struct Jobs {
         public var usageSnapshots = 0
         public var renewals = PlanRenewals.Report()
         public var enforcement = OverQuotaEnforcement.Report()
+        public var storageHealth = StorageHealthChecks.Report()
         /// Jobs that failed this pass, by name, with why; the others still ran.
         public var failures: [(job: String, error: String)] = []
 
         public static func == (a: Report, b: Report) -> Bool {
             a.leader == b.leader && a.mailSent == b.mailSent && a.sessionsRemoved == b.sessionsRemoved && a.reservationsRemoved == b.reservationsRemoved
                 && a.resumableUploadsRemoved == b.resumableUploadsRemoved && a.failedDeliveriesRemoved == b.failedDeliveriesRemoved
-                && a.orphanSpoolsRemoved == b.orphanSpoolsRemoved && a.digestsSent == b.digestsSent && a.failures.map(\.job) == b.failures.map(\.job)
+                && a.orphanSpoolsRemoved == b.orphanSpoolsRemoved && a.digestsSent == b.digestsSent
+                && a.storageHealth == b.storageHealth && a.failures.map(\.job) == b.failures.map(\.job)
         }
     }
 
@@ -98,6 +109,13 @@ public struct Jobs {
         run("resumable_uploads") { report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired() }
         run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }
+        if let storageHealthCheck {
+            // Before the mail job, so an incident's mail goes out in the same pass.
+            run("storage_health") {
+                report.storageHealth = try StorageHealthChecks(db: db, clock: clock, storagePageURL: configuration.baseURL + "/dashboard/settings",
+                                                               onStatusChange: onStatusChange, check: storageHealthCheck).runDue()
+            }
+        }
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }
         run("mail") { try sendMail(transport, report: &report) }
         run("planner_statistics") { try db.updatePlannerStatistics() }

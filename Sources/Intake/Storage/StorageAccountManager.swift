@@ -195,42 +195,18 @@ public struct StorageAccountManager {
         return (rows.count, failures)
     }
 
-    /// Asks the provider whether it honours a cloud account's grant: a valid access token
-    /// (refreshed when needed), then the read-only identity call. What the provider answers moves
-    /// the account as any request would (a refused grant disconnects it).
-    public func checkGrant(_ account: StorageAccount, tokens: AccessTokens, providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
-                           by actor: AuditLog.Actor) -> StorageDiagnostics.GrantAnswer {
-        guard let kind = account.provider.oauth else { return .valid }
-        guard let provider = providers[kind], provider.isConfigured else {
-            return .unreachable("\(account.provider.displayName) is not configured on this server")
-        }
-        do {
-            guard let id = try tokens.oauthAccountID(for: account), try tokens.holdsGrant(oauthAccountID: id) else {
-                return .refused("Intake holds no grant for it")
-            }
-            try Self.askProvider(oauthAccountID: id, provider: provider, tokens: tokens, http: http, by: actor)
-            return .valid
-        } catch let error as OAuthError {
-            switch error {
-            case .revoked(let code): return .refused("the provider answered \(code)")
-            case .temporary(let code): return .unreachable("the provider could not be reached (\(code))")
-            case .refused(let status, let code): return .unreachable("the provider refused the request (\(status), \(code))")
-            }
-        } catch {
-            return .unreachable("\(error)")
-        }
-    }
-
     /// A valid token, then the identity call; an access token the provider refuses is renewed
     /// once, so only a refused refresh counts as access gone for good.
-    static func askProvider(oauthAccountID id: Int64, provider: OAuthProvider, tokens: AccessTokens, http: any HTTPTransport, by actor: AuditLog.Actor) throws {
+    /// A refused refresh is final (thrown at once); only the identity call's refusal is retried.
+    static func askProvider(oauthAccountID id: Int64, provider: OAuthProvider, tokens: AccessTokens, http: any HTTPTransport,
+                            retry: RetryPolicy = RetryPolicy(), by actor: AuditLog.Actor) throws {
+        let client = OAuthClient(provider: provider, retry: retry)
         let token = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
         do {
-            _ = try OAuthClient(provider: provider).identity(accessToken: token, client: http)
+            _ = try client.identity(accessToken: token, client: http)
         } catch OAuthError.revoked {
             try tokens.invalidateAccessToken(oauthAccountID: id)
-            let renewed = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
-            _ = try OAuthClient(provider: provider).identity(accessToken: renewed, client: http)
+            _ = try client.identity(accessToken: try tokens.validAccessToken(oauthAccountID: id, actor: actor), client: http)
         }
     }
 }

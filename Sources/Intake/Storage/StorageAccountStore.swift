@@ -86,10 +86,12 @@ public struct StorageAccountStore {
         try db.write {
             let now = clock.now()
             let inserted = try db.execute("""
-                INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, email, status, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6, $6)
+                INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, email, status, created_at, updated_at,
+                                              health_next_check_at)
+                VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6, $6, $7)
                 ON CONFLICT (user_id, provider_account_id, provider) DO NOTHING
-                """, [userID, provider.rawValue, providerAccountID, displayName, email, now]) == 1
+                """, [userID, provider.rawValue, providerAccountID, displayName, email, now,
+                      StorageHealthChecks.firstCheck(entering: .active, provider: provider, now: now)]) == 1
             var account = try StorageAccount(row: try db.queryOne("""
                 SELECT * FROM storage_accounts WHERE user_id = $1 AND provider_account_id = $2 AND provider = $3
                 """, [userID, providerAccountID, provider.rawValue])!)
@@ -110,8 +112,9 @@ public struct StorageAccountStore {
     /// The seed's `handleStorageAccountStatusChange`, the only way a status changes: the
     /// transition is checked against the diagram; leaving ACTIVE switches off the account's
     /// active portals (marked as switched off automatically); returning to ACTIVE switches back
-    /// on only those; and an audit entry is written — all in one transaction. Once written, the
-    /// change is reported to `onStatusChange` (one log line).
+    /// on only those; the health checks' schedule starts afresh for the new state (and an
+    /// incident closes on return to ACTIVE); and an audit entry is written — all in one
+    /// transaction. Once written, the change is reported to `onStatusChange` (one log line).
     @discardableResult
     public func handleStatusChange(accountID: Int64, event: StorageAccountEvent, reason: String?,
                                    by actor: AuditLog.Actor) throws -> PortalManagementResult {
@@ -136,6 +139,13 @@ public struct StorageAccountStore {
             }
             let result = PortalManagementResult(from: account.status, to: next, deactivatedPortals: deactivated, reactivatedPortals: reactivated)
             guard account.status != next else { return (result, nil) }
+            // Entering ERROR counts as the first failure (the first retry a minute on); entering
+            // ACTIVE closes an incident, so a later one is mailed again.
+            try db.execute("""
+                UPDATE storage_accounts SET health_failures = $1, health_next_check_at = $2,
+                    health_mailed_status = CASE WHEN $3 = 'ACTIVE' THEN NULL ELSE health_mailed_status END
+                WHERE id = $4
+                """, [next == .error ? 1 : 0, StorageHealthChecks.firstCheck(entering: next, provider: account.provider, now: now), next.rawValue, accountID])
             try AuditLog(db: db, clock: clock).record(
                 actor, action: "storage_account.status", entityType: "storage_account", entityID: String(accountID),
                 before: [("status", account.status.rawValue)],

@@ -221,6 +221,23 @@ public struct LocalDiskStorage: StorageProvider, Sendable {
         return ListedFile(fileID: relative, path: relative, size: file.size)
     }
 
+    /// Why files could not be stored here now, or nil when they can: the root (the account's
+    /// folder), or before its first file the folder it is made in, must be a directory this
+    /// process may enter and write (`access(2)` with `W_OK | X_OK`). The storage health checks
+    /// ask it of a local-disk account in ERROR.
+    public func whyUnreachable() -> String? {
+        var path = root
+        var st = stat()
+        if stat(path, &st) != 0 {
+            guard errno == ENOENT else { return "cannot look at \(path) (errno \(errno))" }
+            path = Self.parent(root)
+            guard stat(path, &st) == 0 else { return "the storage folder \(path) cannot be reached (errno \(errno))" }
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { return "\(path) is not a folder" }
+        guard access(path, W_OK | X_OK) == 0 else { return "the folder \(path) cannot be written (errno \(errno))" }
+        return nil
+    }
+
     /// The absolute path of a stored file, refusing anything that would leave the root.
     public func resolve(_ fileID: String) -> String? {
         let parts = fileID.split(separator: "/")

@@ -14,7 +14,8 @@ enum AdminDiagnosticsStorage {
         let before = query["before"].flatMap { Int64($0) }
         let history = StorageAccountHistory(db: context.services.database, clock: context.services.clock)
         let (listed, more) = try history.page(status: state, owner: owner, before: before, limit: pageSize)
-        let health: (Int64) throws -> String? = { _ in nil }
+        let checks = context.services.storageHealthChecks
+        let health: (Int64) throws -> String? = { id in try checks.schedule(accountID: id).flatMap(scheduleText) }
         var next: TemplateValue = .null
         if more, let last = listed.last {
             var parts = ["before=\(last.account.id)"]
@@ -34,6 +35,16 @@ enum AdminDiagnosticsStorage {
         ])
     }
 
+    /// The health checks' schedule in words, or nil when the account is not on it.
+    static func scheduleText(_ schedule: StorageHealthChecks.Schedule) -> String? {
+        var parts: [String] = []
+        if let next = schedule.nextCheckAt { parts.append("next check \(UTCDate.minute(next))") }
+        if schedule.failures > 0 { parts.append("\(schedule.failures) failure(s) in a row") }
+        if let last = schedule.lastCheckedAt { parts.append("last checked \(UTCDate.minute(last))") }
+        if schedule.incidentMailedAt != nil { parts.append("owner mailed") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
     static func row(_ listed: StorageAccountHistory.Listed, health: (Int64) throws -> String?) throws -> TemplateValue {
         let account = listed.account
         return [
@@ -47,6 +58,7 @@ enum AdminDiagnosticsStorage {
             "lastUsed": .string(listed.lastAccessedAt.map(UTCDate.minute) ?? "never"),
             "files": .string("\(account.uploadedFiles) file(s), \(ByteSize(bytes: account.uploadedBytes))"),
             "health": try health(account.id).map(TemplateValue.string) ?? .null,
+            "checkable": .bool(account.status == .active || account.status == .error),
             "changes": .list(listed.changes.map { change in
                 ["at": .string(UTCDate.minute(change.at)), "from": .string(change.from), "to": .string(change.to), "event": .string(change.event),
                  "reason": change.reason.map(TemplateValue.string) ?? .null, "by": .string(change.by)]
