@@ -39,7 +39,7 @@ enum Wiring {
 
 extension Wiring {
     /// What the operator commands (`intake diagnose`, `fix-accounts`, …) work with: the
-    /// database (migrated), a clock, and — built on first use — the token refresher, the storage
+    /// database (refused unless it exists and is migrated), a clock, and — built on first use — the token refresher, the storage
     /// providers and the grant check that ask the providers.
     final class Operator {
         let configuration: Configuration
@@ -52,8 +52,18 @@ extension Wiring {
         init(command: String) throws {
             configuration = Startup.configuration()
             try Startup.ensureHome(configuration)
+            // Never created or migrated here: a newer binary must not change the schema under
+            // the workers serving it. `intake migrate` (or `intake serve`) does that.
+            guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+                Startup.fail("no database at \(configuration.databasePath); run `intake migrate` first", code: OperatorExit.problem)
+            }
             database = try SQLiteDatabase(path: configuration.databasePath)
-            try Schema.migrator.migrate(database, now: Startup.now())
+            let applied = try Schema.migrator.appliedVersions(database)
+            let pending = Schema.migrator.migrations.map(\.version).filter { !applied.contains($0) }
+            guard pending.isEmpty else {
+                Startup.fail("the database lacks migrations \(pending.map(String.init).joined(separator: ", ")); run `intake migrate` first",
+                             code: OperatorExit.problem)
+            }
             parts = ThreadParts(configuration: configuration, database: database, clock: clock,
                                 secretKey: try SecretKeyStore.load(configuration.secretKeySource), onStatusChange: { _ in })
             actor = AuditLog.Actor(userID: nil, remoteAddress: "intake \(command)")
@@ -131,7 +141,10 @@ private final class ThreadParts {
         case .local:
             return LocalDiskStorage(root: configuration.storageDirectory + "/\(account.id)").whyUnreachable().map(HealthProbe.unreachable) ?? .reachable
         case .googleDrive, .dropbox:
-            return ProviderHealthProbe(tokens: try accessTokens(), providers: configuration.oauthProviders, http: try curl()).check(account, by: actor)
+            // One attempt: a provider that does not answer is asked again at the next backoff step,
+            // not retried here while the jobs pass waits.
+            return ProviderHealthProbe(tokens: try accessTokens(), providers: configuration.oauthProviders, http: try curl(), retry: .never)
+                .check(account, by: actor)
         }
     }
 

@@ -253,6 +253,18 @@ struct OperatorToolsTests {
         let again = try Self.intake(["migrate-accounts"], site.server)
         #expect(again.status == 0 && again.output.contains("bound 0 portal(s) and 0 file(s)"), "\(again.output)")
 
+        // A file whose id shows it is a Dropbox file, on the (now local-disk) legacy portal: the
+        // owner has no Dropbox account, so it is not bound to the wrong storage for good.
+        try db.execute("""
+            INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, status, provider_file_id, created_at, updated_at)
+            VALUES ($1, $2, 'elsewhere.pdf', 0, 'uploaded', 'id:AbC123', 0, 0)
+            """, [legacyID, ownerID])
+        let elsewhere = try Self.intake(["migrate-accounts"], site.server)
+        #expect(elsewhere.status == 2)
+        #expect(elsewhere.output.contains("its id is a Dropbox file's, and the owner has no Dropbox storage account"), "\(elsewhere.output)")
+        #expect(try db.scalar("SELECT storage_account_id IS NULL FROM file_uploads WHERE file_name = 'elsewhere.pdf'", as: Bool.self) == true)
+        try db.execute("DELETE FROM file_uploads WHERE file_name = 'elsewhere.pdf'")
+
         // An owner with no active account: nothing can be chosen, so nothing is bound.
         try site.server.createUser(email: "lone@example.com", name: "Lone")
         try db.execute("INSERT INTO portals (user_id, name, slug, created_at, updated_at) SELECT id, 'Lone', 'lone', 0, 0 FROM users WHERE email_normalized = 'lone@example.com'")

@@ -204,8 +204,24 @@ struct FileListTests {
                     #expect(first.more, "\(action ?? "") \(entity ?? "") \(actor ?? "")")
                     _ = try audit.entries(action: action, entityType: entity, actor: actor, before: first.entries.last?.id, limit: 5)
                 }
+                // The owner's diagnosis as the admin's portal check makes it (offline, no counters recomputed).
+                let owner = try #require(try UserStore(db: base, clock: ManualClock()).find(id: s.owner))
+                _ = try StorageDiagnostics(db: db, clock: ManualClock()).diagnose(user: owner, grants: nil, counters: false)
                 let costly = db.costlyPlans(tables: ["f", "file_uploads", "p", "portals", "users", "a", "audit_log"])
                 #expect(costly.isEmpty, "analyzed: \(analyzed)\n\(costly.joined(separator: "\n"))")
+                // The diagnostics overview reads files only through indexes too (it reads the
+                // portals table to find stalled portals: portals, not files, are what it costs).
+                // Files only through the status index: the failed ones (sorted, and as many as the
+                // failed-delivery retention keeps) and the waiting ones, never the delivered.
+                let overview = PlanRecordingDatabase(base)
+                _ = try SiteDiagnostics(db: overview, clock: ManualClock()).overview()
+                let fileReads = overview.plans.withLock { $0 }.filter { $0.sql.contains("FROM file_uploads") }
+                #expect(fileReads.count >= 2)
+                for read in fileReads {
+                    #expect(read.plan.contains { $0.hasPrefix("SEARCH f USING INDEX file_uploads_status (status=?)") || $0.hasPrefix("SEARCH file_uploads USING INDEX file_uploads_status (status=?)") }
+                            && !read.plan.contains { $0.hasPrefix("SCAN f") || $0.hasPrefix("SCAN file_uploads") },
+                            "analyzed: \(analyzed)\n\(read.plan.joined(separator: " | ")) ← \(read.sql)")
+                }
                 #expect(db.plans.withLock { $0.count } >= filters(s).count)
             }
         }

@@ -363,6 +363,17 @@ struct StorageHealthChecksTests {
             #expect(s.fake.refreshCalls == 1 && s.fake.identityCalls == identityCalls + 4)
             #expect(try status(db, s.storageID) == "ACTIVE" && db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 1)
 
+            // Userinfo refuses even a freshly refreshed token: the token endpoint has just honoured
+            // the grant, so this is not its end — not checked, and the account stays as it is.
+            s.fake.failNextIdentityCalls([.status(401, retryAfter: nil), .status(401, retryAfter: nil)])
+            let refreshes = s.fake.refreshCalls
+            if case .notChecked(let why) = try checks.checkNow(accountID: s.storageID, by: actor) {
+                #expect(why.contains("freshly refreshed token"), "\(why)")
+            } else {
+                Issue.record("a refusal after a successful refresh must not disconnect the account")
+            }
+            #expect(try status(db, s.storageID) == "ACTIVE" && s.fake.refreshCalls == refreshes + 1)
+
             // The refresh answers invalid_grant (once: a refused refresh is final, never retried).
             s.fake.failNextTokenCalls([.oauthError(400, "invalid_grant")])
             let tokenCalls = s.fake.tokenCalls

@@ -4,8 +4,11 @@ import Database
 /// storage account named) get one by the seed's upload rules, each with an audit entry. A portal
 /// takes the owner's account the rules choose (rule 2 or 3: an active account, lowest id first);
 /// a file takes its portal's account — where the upload rules sent it — or, when the portal has
-/// none, the one the rules choose. What no rule can bind (no active account) is left and
-/// reported. Idempotent: a second run finds nothing to do.
+/// none, the one the rules choose. A binding is for good (the schema refuses to change it), so a
+/// file whose provider id shows which kind of storage holds it (`providerKind(ofFileID:)`) is
+/// bound only to an account of that kind: its portal's if that is one, else the owner's only one;
+/// when none or several could hold it, it is left and reported, as is what no rule can bind (no
+/// active account). Idempotent: a second run finds nothing to do.
 public struct LegacyBindings {
     let db: Database
     let clock: EpochClock
@@ -29,6 +32,15 @@ public struct LegacyBindings {
     public struct Report: Codable, Sendable, Equatable {
         public var bound: [Binding] = []
         public var unbound: [Binding] = []
+    }
+
+    /// The kind of storage a provider file id belongs to, by its form: Dropbox's ids are `id:…`,
+    /// a local disk's are paths under `Intake/`, Google Drive's are neither; nil without an id.
+    static func providerKind(ofFileID id: String?) -> StorageProviderKind? {
+        guard let id, !id.isEmpty else { return nil }
+        if id.hasPrefix("id:") { return .dropbox }
+        if id.contains("/") { return .local }
+        return .googleDrive
     }
 
     /// Files are bound in transactions of this many, so a large migration never holds the
@@ -82,7 +94,7 @@ public struct LegacyBindings {
         var after: Int64 = 0
         while true {
             let rows = try db.query("""
-                SELECT f.id, f.user_id, f.portal_id, p.storage_account_id AS portal_account, u.email FROM file_uploads f
+                SELECT f.id, f.user_id, f.portal_id, f.provider_file_id, p.storage_account_id AS portal_account, u.email FROM file_uploads f
                 JOIN portals p ON p.id = f.portal_id JOIN users u ON u.id = f.user_id
                 WHERE f.storage_account_id IS NULL AND f.id > $1 ORDER BY f.id LIMIT \(Self.batch)
                 """, [after])
@@ -90,12 +102,24 @@ public struct LegacyBindings {
             after = try last.get("id")
             var bindings: [Binding] = []
             for row in rows {
-                let portalID: Int64 = try row.get("portal_id")
+                let portalID: Int64 = try row.get("portal_id"), userID: Int64 = try row.get("user_id")
+                let portalBound = try row.get("portal_account", as: Int64?.self) ?? portalAccount[portalID]
                 let (accountID, how): (Int64?, String)
-                if let bound = try row.get("portal_account", as: Int64?.self) ?? portalAccount[portalID] {
-                    (accountID, how) = (bound, "rule 1: its portal's account")
+                if let kind = Self.providerKind(ofFileID: try row.get("provider_file_id")) {
+                    let candidates = try accounts(userID).filter { $0.provider == kind }
+                    if let portalBound, candidates.contains(where: { $0.id == portalBound }) {
+                        (accountID, how) = (portalBound, "rule 1: its portal's account, of the kind its id shows (\(kind.displayName))")
+                    } else if candidates.count == 1 {
+                        (accountID, how) = (candidates[0].id, "the owner's only \(kind.displayName) account, the kind its id shows")
+                    } else {
+                        (accountID, how) = (nil, candidates.isEmpty
+                            ? "its id is a \(kind.displayName) file's, and the owner has no \(kind.displayName) storage account"
+                            : "its id is a \(kind.displayName) file's, and the owner has \(candidates.count) such accounts; which holds it cannot be told")
+                    }
+                } else if let portalBound {
+                    (accountID, how) = (portalBound, "rule 1: its portal's account")
                 } else {
-                    (accountID, how) = try decide(try row.get("user_id"))
+                    (accountID, how) = try decide(userID)
                 }
                 let binding = Binding(kind: "file", id: try row.get("id"), ownerEmail: try row.get("email"), accountID: accountID, how: how)
                 if accountID == nil { report.unbound.append(binding) } else { bindings.append(binding) }

@@ -12,6 +12,8 @@ public struct SiteDiagnostics {
 
     /// How many rows each list shows at most.
     public static let listLimit = 50
+    /// How many waiting deliveries the overview looks at; beyond, it says "at least".
+    public static let countLimit = 10_000
 
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
@@ -67,7 +69,9 @@ public struct SiteDiagnostics {
         }
         let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
         let now = clock.now()
-        for row in try db.query("SELECT next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE status = 'delivering'") {
+        // At most `countLimit` waiting files are looked at: during an outage there may be many more.
+        for row in try db.query("SELECT next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE status = 'delivering' LIMIT $1",
+                                [Self.countLimit]) {
             overview.waitingDeliveries += 1
             let holder: String? = try row.get("lease_holder")
             let held = lease.isHeld(holder: holder, expiresAt: try row.get("lease_expires"), now: now)
@@ -82,13 +86,19 @@ public struct SiteDiagnostics {
     }
 
     /// Portals that should take uploads but do not: switched off by the system, bound to an
-    /// account that is not active (or gone), or whose owner's storage is full. Newest change first.
+    /// account that is not active (or gone), without an account while the owner has no active
+    /// one, or whose owner's storage is full — the rules' refusals, in SQL, so the limit counts
+    /// only stalled portals. Newest change first.
     public func stalledPortals(ownerID: Int64? = nil) throws -> [StalledPortal] {
         let rows = try db.query("""
             SELECT p.*, u.email AS owner_email FROM portals p JOIN users u ON u.id = p.user_id
             LEFT JOIN storage_accounts s ON s.id = p.storage_account_id
             WHERE ($1 IS NULL OR p.user_id = $1)
-              AND ((p.active = 0 AND p.inactive_reason IS NOT NULL) OR (p.active = 1 AND (s.id IS NULL OR s.status <> 'ACTIVE' OR u.storage_used_bytes >= u.quota_bytes)))
+              AND ((p.active = 0 AND p.inactive_reason IS NOT NULL)
+                   OR (p.active = 1 AND (u.storage_used_bytes >= u.quota_bytes
+                       OR (p.storage_account_id IS NOT NULL AND (s.id IS NULL OR s.status <> 'ACTIVE'))
+                       OR (p.storage_account_id IS NULL AND NOT EXISTS (
+                           SELECT 1 FROM storage_accounts a WHERE a.user_id = p.user_id AND a.status = 'ACTIVE')))))
             ORDER BY p.updated_at DESC, p.id DESC LIMIT \(Self.listLimit)
             """, [ownerID])
         let diagnostics = StorageDiagnostics(db: db, clock: clock, liveness: liveness)

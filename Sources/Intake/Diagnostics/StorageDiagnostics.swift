@@ -27,19 +27,21 @@ public struct StorageDiagnostics {
 
     // MARK: - Scopes
 
-    /// Everything about one user, in the troubleshooting order.
-    public func diagnose(user: User, grants: GrantCheck?) throws -> Diagnosis {
+    /// Everything about one user, in the troubleshooting order. `counters` recomputes the usage
+    /// counters from the owner's files (a read of every one of them: the command does, a page
+    /// load does not).
+    public func diagnose(user: User, grants: GrantCheck?, counters: Bool = true) throws -> Diagnosis {
         var diagnosis = Diagnosis(scope: "user \(user.email)")
         let accounts = try storageAccounts(userID: user.id)
         diagnosis.findings += accountFindings(accounts)
         diagnosis.findings += try missingAccountFindings(user: user)
         diagnosis.findings += grantFindings(accounts, grants)
-        for portal in try db.query("SELECT * FROM portals WHERE user_id = $1 ORDER BY id", [user.id]).map(Portal.init) {
+        for (portal, _) in try PortalStore(db: db, clock: clock).list(userID: user.id) {
             diagnosis.findings.append(try portalFinding(portal, accounts: accounts))
         }
         diagnosis.findings += try unavailableFileFindings(userID: user.id, accounts: accounts)
         diagnosis.findings += try deliveryFindings(whereSQL: "user_id = $1", [user.id])
-        diagnosis.findings += try usageFindings(userID: user.id)
+        diagnosis.findings += try usageFindings(userID: user.id, counters: counters)
         diagnosis.findings += try leaseFindings(whereSQL: "user_id = $1", [user.id])
         diagnosis.findings += try reservationFindings(userID: user.id)
         return diagnosis
@@ -116,8 +118,10 @@ public struct StorageDiagnostics {
 
     // MARK: - Checks
 
+    /// The user's storage accounts, oldest first: found through the (user, …) unique index and
+    /// put in order here — a user has a handful.
     func storageAccounts(userID: Int64) throws -> [StorageAccount] {
-        try db.query("SELECT * FROM storage_accounts WHERE user_id = $1 ORDER BY id", [userID]).map(StorageAccount.init)
+        try db.query("SELECT * FROM storage_accounts WHERE user_id = $1", [userID]).map(StorageAccount.init).sorted { $0.id < $1.id }
     }
 
     static func describe(_ account: StorageAccount) -> String {
@@ -316,10 +320,10 @@ public struct StorageDiagnostics {
     }
 
     /// Quota and usage, and the usage counters recomputed from the files (no provider is asked).
-    func usageFindings(userID: Int64) throws -> [Diagnosis.Finding] {
+    func usageFindings(userID: Int64, counters recompute: Bool = true) throws -> [Diagnosis.Finding] {
         guard let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID) else { return [] }
-        let counters = try Reconciliation(db: db, clock: clock, provider: { _ in throw StorageProviderError("not asked", transient: false) })
-            .counterDisagreements(userID: userID)
+        let counters = recompute ? try Reconciliation(db: db, clock: clock, provider: { _ in throw StorageProviderError("not asked", transient: false) })
+            .counterDisagreements(userID: userID) : []
         var findings = counters.map { counter in
             Diagnosis.Finding(check: "usage", subject: counter.counter.rawValue + " #\(counter.id)", verdict: .problem,
                               found: "The counter says \(counter.recorded), the files add up to \(counter.actual).",

@@ -206,7 +206,14 @@ public struct StorageAccountManager {
             _ = try client.identity(accessToken: token, client: http)
         } catch OAuthError.revoked {
             try tokens.invalidateAccessToken(oauthAccountID: id)
-            _ = try client.identity(accessToken: try tokens.validAccessToken(oauthAccountID: id, actor: actor), client: http)
+            let renewed = try tokens.validAccessToken(oauthAccountID: id, actor: actor)
+            do {
+                _ = try client.identity(accessToken: renewed, client: http)
+            } catch OAuthError.revoked(let code) {
+                // The token endpoint has just honoured the grant: a refusal now is the identity
+                // call's trouble, not the grant's end.
+                throw OAuthError.refused(status: 401, error: "the identity call refused a freshly refreshed token (\(code))")
+            }
         }
     }
 }

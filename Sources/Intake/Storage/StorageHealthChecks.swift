@@ -149,7 +149,9 @@ public struct StorageHealthChecks {
     /// Checks the accounts that are due, the longest waiting first, at most `limit` of them. A
     /// due ACTIVE account used within the day is not asked: its use showed it works, and it is
     /// looked at again a day after that use.
-    public func runDue(limit: Int = 100) throws -> Report {
+    /// At most `limit` accounts, and no more once `budgetSeconds` have passed (the rest wait for
+    /// the next pass), so a provider outage never keeps the jobs pass — and its mail — waiting.
+    public func runDue(limit: Int = 100, budgetSeconds: Int64 = 20) throws -> Report {
         let now = clock.now()
         // Served by storage_accounts_health_due, in its order: only due rows are read.
         let due = try db.query("""
@@ -157,6 +159,7 @@ public struct StorageHealthChecks {
             """, [now, limit]).map(Snapshot.init)
         var report = Report()
         for snapshot in due {
+            if clock.now() - now >= budgetSeconds { break }
             let account = snapshot.account
             switch (account.status, account.provider) {
             case (.error, _):

@@ -21,7 +21,8 @@ enum AdminDiagnosticsPortal {
                     case .failure(let error): return ["provider": .string(kind.displayName), "ok": false, "answer": .string(error.description)]
                     }
                 })
-                values["diagnosis"] = DiagnosisView.value(try diagnostics.diagnose(user: user, grants: nil))
+                // Offline and without recomputing the usage counters (the clean-up page compares those).
+                values["diagnosis"] = DiagnosisView.value(try diagnostics.diagnose(user: user, grants: nil, counters: false))
             } else {
                 values["found"] = .bool(false)
             }

@@ -24,7 +24,7 @@ enum AdminDiagnosticsShow {
                  "reason": .string(failure.reason ?? "no reason recorded"), "at": .string(UTCDate.minute(failure.at))]
             }),
             "hasFailures": .bool(!overview.recentFailures.isEmpty),
-            "waiting": .int(Int64(overview.waitingDeliveries)),
+            "waiting": .string(overview.waitingDeliveries >= SiteDiagnostics.countLimit ? "\(SiteDiagnostics.countLimit)+" : "\(overview.waitingDeliveries)"),
             "overdue": .int(Int64(overview.overdueDeliveries)),
             "staleLeases": .int(Int64(overview.staleLeases)),
             "staleReservations": .int(Int64(overview.staleReservations)),
