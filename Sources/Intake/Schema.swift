@@ -629,6 +629,22 @@ public enum Schema {
             -- none, so `intake diagnose` and the portal check count them without reading the rest.
             CREATE INDEX file_uploads_unbound ON file_uploads (user_id) WHERE storage_account_id IS NULL;
             """),
+        Migration(30, "personal API tokens", """
+            -- Tokens scripts call the API with instead of a browser session: only the SHA-256 of
+            -- the token is kept (it is shown once), with its first characters to tell them apart.
+            CREATE TABLE api_tokens (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                token_hash BLOB NOT NULL UNIQUE,
+                prefix TEXT NOT NULL,
+                scope TEXT NOT NULL CHECK (scope IN ('read', 'read_write')),
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER,
+                revoked_at INTEGER
+            );
+            CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);
+            """),
     ]
 
     /// The migrator over `migrations`.

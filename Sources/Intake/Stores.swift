@@ -24,6 +24,7 @@ public struct Stores {
 
     public var users: UserStore { UserStore(db: db, clock: clock) }
     public var sessions: SessionStore { SessionStore(db: db, clock: clock, policy: sessionPolicy) }
+    public var apiTokens: APITokens { APITokens(db: db, clock: clock) }
     public var authenticator: Authenticator { Authenticator(db: db, clock: clock) }
     public var audit: AuditLog { AuditLog(db: db, clock: clock) }
     public var portals: PortalStore { PortalStore(db: db, clock: clock) }

@@ -93,6 +93,8 @@ public final class Application {
         add(.post, "/account/profile", .signedIn, AccountProfileSave.handle)
         add(.post, "/account/password", .signedIn, AccountPasswordSave.handle)
         add(.post, "/account/notifications", .signedIn, AccountNotificationsSave.handle)
+        add(.post, "/account/tokens", .signedIn, AccountTokenCreate.handle)
+        add(.post, "/account/tokens/:id/revoke", .signedIn, AccountTokenRevoke.handle)
         // Handlers/Storage and Handlers/StorageAPI
         add(.get, "/dashboard/settings", .signedIn, StorageSettingsShow.handle)
         add(.post, "/dashboard/settings/connect", .signedIn, StorageConnect.handle)
@@ -179,7 +181,16 @@ public final class Application {
 
     private func dispatch(_ route: Route, _ context: RequestContext) throws -> Response {
         if context.request.method.isUnsafe {
-            if route.csrfToken { try CSRFProtection.verify(context) } else { try CSRFProtection.verifyOrigin(context) }
+            if let token = context.apiToken {
+                guard token.scope == .readWrite else {
+                    throw HTTPError(.forbidden, code: "insufficient_scope", "This API token may only read (GET); create a read-and-write token to change things.")
+                }
+                try CSRFProtection.readForm(context)
+            } else if route.csrfToken {
+                try CSRFProtection.verify(context)
+            } else {
+                try CSRFProtection.verifyOrigin(context)
+            }
         }
         switch route.access.check(context.user, request: context.request) {
         case .allow:
@@ -201,10 +212,23 @@ public final class Application {
         }
     }
 
-    /// Finds the signed-in user from the session cookie; gives a visitor a CSRF cookie.
+    /// Finds the signed-in user: on `/api/`, from an API token when the request carries
+    /// `Authorization: Bearer` (a token that is not valid is refused, never taken for a
+    /// visitor); otherwise from the session cookie. Gives a visitor a CSRF cookie.
     private func authenticate(_ context: RequestContext) throws {
         let secure = services.configuration.isHTTPS
         let request = context.request
+        if request.path.hasPrefix("/api/"), let authorization = request.headers["authorization"] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer",
+                  let (token, user) = try services.stores.apiTokens.resolve(token: String(parts[1]).trimmingSpaces()) else {
+                throw HTTPError(.unauthorized, code: "invalid_token",
+                                "This API token is not valid: unknown, revoked, or its user is disabled. Send Authorization: Bearer itk_…")
+            }
+            context.user = user
+            context.apiToken = token
+            return
+        }
         let sessionCookie = CookieNames.session(secure: secure)
         if let token = request.cookies[sessionCookie] {
             if let (session, user) = try services.stores.sessions.resolve(token: token) {
@@ -233,6 +257,11 @@ public final class Application {
 
     /// Cookies and the security headers every response carries.
     private func finish(_ response: inout Response, _ context: RequestContext) {
+        if response.status == .unauthorized, context.request.path.hasPrefix("/api/") {
+            // RFC 6750: how to authenticate, and why a token sent was refused.
+            response.headers.set("www-authenticate", context.request.headers["authorization"] == nil
+                                 ? "Bearer realm=\"intake\"" : "Bearer realm=\"intake\", error=\"invalid_token\"")
+        }
         for cookie in context.cookies { response.headers.add("set-cookie", cookie.headerValue) }
         response.headers.set("x-content-type-options", "nosniff")
         response.headers.set("referrer-policy", "same-origin")

@@ -11,6 +11,9 @@ public final class RequestContext {
     public internal(set) var user: User?
     /// Their session.
     public internal(set) var session: Session?
+    /// The personal API token the request was made with (`Authorization: Bearer itk_…`, on
+    /// `/api/` only): then there is no session, and no CSRF token is asked for.
+    public internal(set) var apiToken: APIToken?
     /// The token forms and scripts must send back: the session's, or for a visitor the
     /// double-submit cookie's. A visitor who sent no token cookie gets a new token, and the
     /// cookie carrying it, only when something reads it (a page with a form, the CSRF check):
