@@ -33,6 +33,11 @@ public final class ClamdProcess: @unchecked Sendable {  // set up once in init, 
             Foreground yes
             LogFile \(directory)/clamd.log
             """.write(toFile: directory + "/clamd.conf", atomically: true, encoding: .utf8)
+        try start(binary)
+    }
+
+    /// Starts clamd on this folder's configuration and waits for its socket.
+    private func start(_ binary: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-c", directory + "/clamd.conf"]
@@ -49,6 +54,14 @@ public final class ClamdProcess: @unchecked Sendable {  // set up once in init, 
             }
             usleep(100_000)
         }
+    }
+
+    /// Stops clamd and starts it again on the same socket (scans in between find nobody there).
+    public func restart() throws {
+        stop()
+        try? FileManager.default.removeItem(atPath: socketPath)
+        guard let binary = Self.binary else { throw LaunchError("clamd is not installed") }
+        try start(binary)
     }
 
     deinit { stop() }
