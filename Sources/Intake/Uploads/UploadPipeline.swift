@@ -156,17 +156,30 @@ public struct UploadPipeline {
                             receipt: UploadReceipt.token(uploadID: id, secret: receiptSecret, key: env.secretKey))
     }
 
-    /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed.
+    /// How long a scan waits out clamd being away (a restart takes a few seconds) before the
+    /// upload is refused.
+    static let scannerPatienceMilliseconds = 10_000
+
+    /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed, but
+    /// rides out a short outage: a scan that could not reach clamd, or lost it half way, is made
+    /// again every half second for up to `scannerPatienceMilliseconds`.
     private func scan(_ file: Spooled) throws {
         let kind = FileTypes.kinds.first { $0.extensions.contains(FileTypes.fileExtension(file.name) ?? "") }
         guard kind?.safe != true, let scanner = env.scanner else { return }
-        let verdict: ScanVerdict
-        do {
-            verdict = try scanner.scan(path: file.path, length: file.size)
-        } catch is ScannerUnavailable {
-            throw UploadRefusal(.scannerDown, "Files cannot be checked for viruses right now, so “\(file.name)” was not accepted. Please try again later.")
+        var verdict: ScanVerdict?
+        var waited = 0
+        while verdict == nil {
+            do {
+                verdict = try scanner.scan(path: file.path, length: file.size)
+            } catch let unavailable as ScannerUnavailable {
+                guard unavailable.retryable, waited < Self.scannerPatienceMilliseconds else {
+                    throw UploadRefusal(.scannerDown, "Files cannot be checked for viruses right now, so “\(file.name)” was not accepted. Please try again later.")
+                }
+                env.clock.pause(milliseconds: 500)
+                waited += 500
+            }
         }
-        if case .infected(let signature) = verdict {
+        if case .infected(let signature)? = verdict {
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress),
                 action: "upload.infected", entityType: "portal", entityID: String(portal.id),
                 after: [("file_name", file.name), ("signature", signature)])

@@ -14,6 +14,13 @@ public enum ScanVerdict: Sendable, Equatable {
 /// fail closed on it.
 public struct ScannerUnavailable: Error, CustomStringConvertible, Sendable {
     public let reason: String
+    /// Whether asking again soon may succeed: clamd could not be reached, or the connection broke
+    /// (clamd restarting); not when clamd answered with an error or the file could not be read.
+    public let retryable: Bool
+    public init(reason: String, retryable: Bool = true) {
+        self.reason = reason
+        self.retryable = retryable
+    }
     public var description: String { "virus scanner unavailable: \(reason)" }
 }
 
@@ -37,13 +44,13 @@ public struct ClamdScanner: Sendable {
         defer { close(fd) }
         try send(fd, Array("zINSTREAM\0".utf8))
         let file = open(path, O_RDONLY | O_CLOEXEC)
-        guard file >= 0 else { throw ScannerUnavailable(reason: "cannot open the file to scan (errno \(errno))") }
+        guard file >= 0 else { throw ScannerUnavailable(reason: "cannot open the file to scan (errno \(errno))", retryable: false) }
         defer { close(file) }
         var buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
         var remaining = length
         while remaining > 0 {
             let n = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, min($0.count, Int(remaining))) }
-            guard n > 0 else { throw ScannerUnavailable(reason: "the file ended early") }
+            guard n > 0 else { throw ScannerUnavailable(reason: "the file ended early", retryable: false) }
             let size = UInt32(n).bigEndian
             try send(fd, withUnsafeBytes(of: size) { Array($0) } + buffer[0..<n])
             remaining -= Int64(n)
@@ -55,7 +62,7 @@ public struct ClamdScanner: Sendable {
             let body = reply.dropFirst("stream: ".count).dropLast(" FOUND".count)
             return .infected(String(body))
         }
-        throw ScannerUnavailable(reason: "clamd answered \(reply.prefix(200))")
+        throw ScannerUnavailable(reason: "clamd answered \(reply.prefix(200))", retryable: false)
     }
 
     /// Whether clamd answers `PING` with `PONG`.
