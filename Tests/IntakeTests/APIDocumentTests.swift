@@ -132,6 +132,23 @@ struct APIDocumentTests {
         #expect(Set(operationIDs).count == operationIDs.count, "operation ids are unique")
     }
 
+    @Test("a portal the store refuses is answered with the fields named as the body names them (found by scripts/api-contract)")
+    func portalFieldNames() throws {
+        try withDatabase { db in
+            let h = try AppHarness(db: db)
+            let (cookie, csrf) = try h.signIn(.user)
+            var headers = HTTPHeaders()
+            headers.add("cookie", cookie.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+            headers.add("x-csrf-token", csrf)
+            headers.add("content-type", "application/json")
+            let r = h.app.respond(to: Request(method: .post, uri: "/api/portals", headers: headers, remoteAddress: "203.0.113.9", id: "t",
+                                              body: RequestBody(bytes: Array(#"{"name":"Tax papers","slug":"tax-papers","maxFiles":0}"#.utf8))))
+            #expect(r.status == .unprocessableContent)
+            let error = try #require((try JSONSerialization.jsonObject(with: Data(r.text.utf8)) as? [String: Any])?["error"] as? [String: Any])
+            #expect((error["fields"] as? [String: String]).map { $0.keys.sorted() } == ["maxFiles", "storageAccountId"])
+        }
+    }
+
     @Test("GET /api/openapi.json serves the document to anyone, as JSON with a cache header")
     func served() throws {
         try withDatabase { db in
