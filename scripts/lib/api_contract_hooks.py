@@ -9,9 +9,12 @@
 - A failure is dropped only for a documented deliberate 5xx (`filter_failure` below says which)
   and for nginx's 405 to TRACE.
 """
+import atexit
 import base64
+import collections
 import json
 import os
+import sys
 import zlib
 
 import schemathesis
@@ -76,16 +79,25 @@ DELIBERATE_5XX = {"no_pricing", "portal_closed", "scanner_unavailable", "storage
 
 
 def deliberate_5xx(case, response):
+    """The deliberate refusal's name (its code, or the tus refusal's text), or None."""
     if response.status_code not in (502, 503):
-        return False
+        return None
     content_type = response.headers.get("content-type", [""])
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     if content_type.startswith("text/plain") and case.operation.path.startswith("/api/tus"):
-        return True  # a tus refusal (UploadRefusal: portal closed, scanner down, storage failed); nginx answers JSON
+        # A tus refusal (UploadRefusal: portal closed, scanner down, storage failed); nginx answers JSON.
+        return response.content.decode(errors="replace").strip()[:60]
     try:
-        return json.loads(response.content)["error"]["code"] in DELIBERATE_5XX
+        code = json.loads(response.content)["error"]["code"]
     except (ValueError, KeyError, TypeError):
-        return False
+        return None
+    return code if code in DELIBERATE_5XX else None
+
+
+# What was not counted, said at the end of the run, so nothing is dropped unseen.
+dropped = collections.Counter()
+atexit.register(lambda: dropped and print("api-contract: not counted as failures: " +
+                                          "; ".join(f"{n} × {what}" for what, n in dropped.most_common()), file=sys.stderr))
 
 
 @schemathesis.hook
@@ -96,8 +108,10 @@ def filter_failure(context, failure, case, response):
     answer cannot list the path's methods in `Allow`; every other undeclared method reaches the
     router, which answers 405 with `Allow`.
     """
-    if isinstance(failure, ServerError) and deliberate_5xx(case, response):
+    if isinstance(failure, ServerError) and (why := deliberate_5xx(case, response)):
+        dropped[f"{response.status_code} {why} ({case.method.upper()} {case.operation.path})"] += 1
         return False
     if isinstance(failure, UnsupportedMethodResponse) and failure.method == "TRACE" and failure.status_code == 405:
+        dropped["405 without Allow from nginx to TRACE"] += 1
         return False
     return True
