@@ -174,6 +174,7 @@ def main(extra):
         portal_id = json.loads(portals)[0]["id"]
         files, receipts = zip(*[owner.upload(portal_id, f"seed-{i}.txt", f"contract seed file {i}\n".encode()) for i in range(8)])
         tus = [owner.tus_create(portal_id, 64) for _ in range(8)]
+        (ARTIFACTS / "api-contract").mkdir(parents=True, exist_ok=True)
         env = dict(os.environ,
                    SCHEMATHESIS_HOOKS="api_contract_hooks",
                    PYTHONPATH=str(ROOT / "scripts" / "lib") + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -193,7 +194,8 @@ def main(extra):
                    *extra]
         print("api-contract:", " ".join(c if "intake_session=" not in c and owner.csrf not in c else c.split(":")[0] + ": …" for c in command),
               flush=True)
-        return subprocess.run(command, env=env).returncode
+        # Run from the artifacts folder: schemathesis keeps its example database in the working directory.
+        return subprocess.run(command, env=env, cwd=ARTIFACTS / "api-contract").returncode
     finally:
         instance.stop()
 
