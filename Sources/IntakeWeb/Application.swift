@@ -38,6 +38,7 @@ public final class Application {
         }
         // Handlers/Site and Handlers/Session
         add(.get, "/healthz", .anyone, HealthCheck.handle)
+        add(.get, "/api/openapi.json", .anyone, APIDocumentShow.handle)
         add(.get, "/", .anyone, HomeRedirect.handle)
         add(.get, "/login", .anyone, LoginShow.handle)
         add(.post, "/login", .anyone, LoginSubmit.handle)

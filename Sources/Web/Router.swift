@@ -46,6 +46,11 @@ public struct Router<Handler> {
         routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
 
+    /// Every route's method, pattern (`/api/portals/:id`) and handler, in the order they were
+    /// added: what a check of the routes against a description of them (the API's OpenAPI
+    /// document) reads.
+    public var entries: [(method: HTTPMethod, pattern: String, handler: Handler)] { routes.map { ($0.method, $0.pattern, $0.handler) } }
+
     /// Finds the handler for `method` and `path` (percent-encoded, without query).
     /// `HEAD` is served by a `GET` route when there is no `HEAD` route of its own.
     public func match(_ method: HTTPMethod, _ path: String) -> Match {

@@ -13,9 +13,10 @@ struct AppHarness {
     let db: Database
     let clock = ManualClock()
 
-    init(db: Database) throws {
+    init(db: Database, environment: [String: String] = [:]) throws {
         self.db = db
-        let config = try Configuration.load(["INTAKE_BASE_URL": "http://intake.test"], workingDirectory: "/tmp")
+        let config = try Configuration.load(environment.merging(["INTAKE_BASE_URL": "http://intake.test"]) { mine, _ in mine },
+                                            workingDirectory: "/tmp")
         let services = WorkerServices(configuration: config, database: db, templates: try TemplateLibrary(directory: templatesDirectory),
                                       logger: Logger(label: "test"), clock: clock, secretKey: Array(repeating: 7, count: 32))
         app = Application(services: services)

@@ -9,6 +9,19 @@ extension PortalForm {
         var errors: FieldErrors
     }
 
+    /// The store's errors named as the JSON body names its fields (`max_files` → `maxFiles`), so a
+    /// 422 points at what the client sent; `form` (the portal as a whole) and names the body
+    /// shares with the form stay as they are.
+    static func jsonErrors(_ errors: FieldErrors) -> FieldErrors {
+        var renamed = FieldErrors()
+        for (field, message) in errors.messages { renamed[jsonFieldNames[field] ?? field] = message }
+        return renamed
+    }
+
+    /// The store's (the form's) field names that the JSON body spells otherwise.
+    static let jsonFieldNames = ["max_file": "maxFileSize", "allowed_types": "allowedTypes", "max_files": "maxFiles",
+                                 "storage_account_id": "storageAccountId"]
+
     /// A JSON portal body over `existing` (or the defaults): `name`, `slug`, `description`,
     /// `storageAccountId` or `storageProvider` (the owner's active account of it), `password`,
     /// `maxFileSize`, `allowedTypes`, `maxFiles`, `requireClientName`, `requireClientEmail` (or

@@ -10,7 +10,7 @@ enum PortalAPICreate {
         if let active = request.active { input.active = active }
         switch try context.stores.portals.create(input, userID: context.user!.id, by: context.actor) {
         case .success(let portal): return .json(PortalJSON.value(portal, accounts: try context.ownStorageAccounts()), status: .created)
-        case .failure(let errors): return try FormAnswer.invalid(context, errors)
+        case .failure(let errors): return try FormAnswer.invalid(context, PortalForm.jsonErrors(errors))
         }
     }
 }

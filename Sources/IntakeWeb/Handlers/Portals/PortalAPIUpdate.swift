@@ -19,7 +19,7 @@ enum PortalAPIUpdate {
                 }
             }
             return .json(PortalJSON.value(try context.ownedPortal(), accounts: try context.ownStorageAccounts()))
-        case .failure(let errors): return try FormAnswer.invalid(context, errors)
+        case .failure(let errors): return try FormAnswer.invalid(context, PortalForm.jsonErrors(errors))
         }
     }
 }
