@@ -298,6 +298,7 @@ struct SoakTests {
         #expect(unexplained.isEmpty, "5xx not explained by a killed worker: \(unexplained.prefix(10).map { "\($0.what) \($0.status)" })")
 
         // No spool file without a row, once the housekeeping has run (hours later, by faketime).
+        let spoolBefore = server.spoolFiles.count
         // NO_FAKE_STAT: libfaketime would move the files' times forward too, and nothing would look old.
         _ = try IntakeTestServer.run("/usr/bin/faketime", ["-f", "+7h", IntakeTestServer.binary, "jobs", "run"],
                                      environment: server.environment.merging(["NO_FAKE_STAT": "1"]) { _, new in new })
@@ -323,6 +324,6 @@ struct SoakTests {
         print("soak answers: \(byStatus.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
         print("soak: \(Self.seconds) s, \(answers.count) requests, \(sent.count) uploads (\(accepted.count) accepted, \(deleted.count) deleted), "
               + "\(kills.count) workers killed, faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
-              + "\(messages.count) mails, lost \(lost.count)")
+              + "\(messages.count) mails, lost \(lost.count), spool files \(spoolBefore) before the housekeeping and \(server.spoolFiles.count) after")
     }
 }
