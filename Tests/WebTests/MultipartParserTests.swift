@@ -172,6 +172,24 @@ struct MultipartParserTests {
         #expect(try parse(file, limits: MultipartLimits(maxFieldBytes: 100))[0].body.count == 101)
     }
 
+    // Found by scripts/fuzz multipart: the offset was where the piece being read began, so the
+    // same body named another byte when it arrived in other pieces.
+    @Test("a field over the limit is an error at its first byte too many, however the body is cut")
+    func fieldLimitOffset() throws {
+        let head = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+        let field = bytes(head + String(repeating: "v", count: 20) + "\r\n--X" + String(repeating: "w", count: 30) + "\r\n--XyZ--")
+        let limits = MultipartLimits(maxFieldBytes: 40)
+        let expected = Int64(head.utf8.count + 40)
+        let whole = try #require(throws: MultipartError.self) { try parse(field, limits: limits) }
+        #expect(whole.offset == expected && whole.status == .payloadTooLarge)
+        for cut in 1..<field.count {
+            let error = try #require(throws: MultipartError.self) { try parse(field, splits: [cut], limits: limits) }
+            #expect(error.offset == expected, "cut at \(cut)")
+        }
+        let bytewise = try #require(throws: MultipartError.self) { try parse(field, splits: Array(1..<field.count), limits: limits) }
+        #expect(bytewise.offset == expected)
+    }
+
     @Test("boundary from Content-Type, and bad boundaries refused")
     func boundaryParameter() throws {
         #expect(try MultipartParser.boundary(fromContentType: "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxk") == "----WebKitFormBoundary7MA4YWxk")
