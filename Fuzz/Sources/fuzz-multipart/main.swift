@@ -154,7 +154,7 @@ public func fuzzMultipart(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let cutPoints = cuts(seeds, length: body.count)
     guard let outcome = run(body, boundary: boundary, limits: .default, cuts: cutPoints) else { return 0 }
     require(outcome.error == nil, "a body built as a browser builds it was refused: \(outcome.error.map { "\($0)" } ?? "")")
-    require(outcome.events == expected, "the parts did not come back as they were encoded (cut at \(cutPoints))")
+    require(outcome.events == expected, "the parts did not come back as they were encoded (cut at \(cutPoints)): expected \(expected), got \(outcome.events)")
     return 0
 }
 
