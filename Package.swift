@@ -17,6 +17,10 @@ let package = Package(
         .executable(name: "intake", targets: ["IntakeCommand"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "Web", targets: ["Web"]),
+        // For the fuzz targets in Fuzz/, a package of their own that reaches these layers' parsers.
+        .library(name: "Integrations", targets: ["Integrations"]),
+        .library(name: "Intake", targets: ["Intake"]),
+        .library(name: "IntakeWeb", targets: ["IntakeWeb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

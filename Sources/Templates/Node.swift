@@ -85,9 +85,12 @@ final class BlockDefinition: Sendable {
     /// A standalone block whose content has no margin of its own takes the indentation of its
     /// tag line, so its default content is re-indented when it renders.
     let reindentsDefault: Bool
+    /// Where the block's tag starts in its template, for errors.
+    let offset: Int
 
     init(name: String, content: [Node], standalone: Bool, indentation: [UInt8], argumentSource: [UInt8],
-         delimiters: Delimiters, reindentsDefault: Bool) {
+         delimiters: Delimiters, reindentsDefault: Bool, offset: Int) {
+        self.offset = offset
         self.name = name
         self.content = content
         self.standalone = standalone

@@ -194,7 +194,7 @@ struct Parser {
         }
         return BlockDefinition(name: tokens[open].name, content: content, standalone: standalone,
                                indentation: indentation, argumentSource: argument, delimiters: tokens[open].delimiters,
-                               reindentsDefault: reindents)
+                               reindentsDefault: reindents, offset: tokens[open].start)
     }
 }
 

@@ -65,7 +65,10 @@ struct Renderer {
             case .block(let block):
                 if let argument = arguments?[block.name], let library {
                     let filled = try library.filled(block, with: argument)
-                    try render(filled.nodes, arguments: arguments, in: template)
+                    // An argument may hold a block of its own name, which the same argument fills
+                    // again, and again: counted as a partial is, so it ends in an error, not a
+                    // stack overflow.
+                    try nested(template, block.offset) { try $0.render(filled.nodes, arguments: arguments, in: template) }
                 } else if block.reindentsDefault, let library {
                     try render(try library.filled(block, with: block).nodes, arguments: arguments, in: template)
                 } else {

@@ -1,7 +1,7 @@
 import Checksums
 import Curl
 import Foundation
-import Integrations
+@testable import Integrations
 import Sodium
 import Synchronization
 import Testing
@@ -114,5 +114,22 @@ struct DropboxStorageTests {
         let stored = try f.store(bytes, as: "rewound.bin")
         #expect(f.fake.file(stored)?.bytes == bytes)
         #expect(f.fake.chunkCalls == 4 && f.fake.incorrectOffsets == 0 && f.pauses.all.isEmpty)
+    }
+
+    // Found by scripts/fuzz provider-answers: `int64Value` cut 8.88608 to 8, and turned 1e30 into
+    // Int64.min, from which the next chunk's length overflowed (a crash of the worker).
+    @Test("incorrect_offset is taken only as a whole number of bytes from 0 to Int64.max", arguments: [
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":8388608}}"#, 8_388_608),
+        (#"{"error":{".tag":"lookup_failed","lookup_failed":{".tag":"incorrect_offset","correct_offset":0}}}"#, 0),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":9223372036854775807}}"#, Int64.max),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":8.88608}}"#, nil),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":1e30}}"#, nil),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":-4194304}}"#, nil),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":true}}"#, nil),
+        (#"{"error":{".tag":"incorrect_offset","correct_offset":"8388608"}}"#, nil),
+        (#"{"error":{".tag":"not_found"}}"#, nil),
+    ] as [(String, Int64?)])
+    func correctOffset(body: String, offset: Int64?) {
+        #expect(DropboxStorage.correctOffset(Array(body.utf8)) == offset)
     }
 }

@@ -216,4 +216,15 @@ struct GoogleDriveStorageTests {
         }
         #expect(read == expected)
     }
+
+    // Found by scripts/fuzz provider-answers: `Int64` alone took `bytes=0--08` as -7 bytes held, and
+    // `bytes=0-9223372036854775807` overflowed to a crash.
+    @Test("a 308's Range is read only as bytes=0-N with N plain digits below Int64.max", arguments: [
+        ("bytes=0-1048575", 1_048_576), ("bytes=0-0", 1), ("bytes=0-007", 8), ("bytes=0-9223372036854775806", Int64.max),
+        ("bytes=0--08", nil), ("bytes=0-+8", nil), ("bytes=0-", nil), ("bytes=0-8 ", nil), ("bytes=0-9223372036854775807", nil),
+        ("bytes=0-99999999999999999999", nil), ("bytes=1-8", nil), (nil, nil),
+    ] as [(String?, Int64?)])
+    func persistedRange(header: String?, held: Int64?) {
+        #expect(GoogleDriveStorage.persisted(header) == held)
+    }
 }

@@ -113,6 +113,15 @@ struct TemplateLibraryTests {
         #expect(error.message.contains("nest more than"))
     }
 
+    // Found by scripts/fuzz templates: the argument was filled into its own block without end,
+    // and the worker's stack overflowed.
+    @Test("an argument holding a block of its own name stops with an error instead of a crash")
+    func selfFillingBlock() throws {
+        let library = try TemplateLibrary(sources: ["parent": "<{{$b}}default{{/b}}>", "page": "{{<parent}}{{$b}}x{{$b}}y{{/b}}{{/b}}{{/parent}}"])
+        let error = try #require(throws: TemplateError.self) { try library.render("page", [:]) }
+        #expect(error.message.contains("nest more than"))
+    }
+
     @Test("escaping covers & < > \" ' and pre-escaped HTML passes through")
     func escaping() throws {
         let library = try TemplateLibrary(sources: ["t": "{{s}}|{{{s}}}|{{svg}}"])

@@ -216,11 +216,13 @@ public struct DropboxStorage: StorageProvider {
     }
 
     /// `{"error":{".tag":"incorrect_offset","correct_offset":N}}`, or inside `lookup_failed` for `finish`.
+    /// N is an offset only as a whole number of bytes from 0 to Int64.max: `NSNumber.int64Value`
+    /// would cut 8.5 to 8 and turn 1e30 into Int64.min, from which the next chunk's length overflows.
     static func correctOffset(_ body: [UInt8]) -> Int64? {
         guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let error = json["error"] as? [String: Any] else { return nil }
         let inner = (error["lookup_failed"] as? [String: Any]) ?? error
-        guard inner[".tag"] as? String == "incorrect_offset" else { return nil }
-        return (inner["correct_offset"] as? NSNumber)?.int64Value
+        guard inner[".tag"] as? String == "incorrect_offset", let offset = ProviderCalls.wholeNumber(inner["correct_offset"]), offset >= 0 else { return nil }
+        return offset
     }
 
     /// A path component Dropbox takes: no slashes or control characters, not empty.

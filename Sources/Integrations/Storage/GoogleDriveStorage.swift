@@ -270,9 +270,13 @@ public struct GoogleDriveStorage: StorageProvider {
                                              headers: [("Authorization", "Bearer \(try calls.token(false))"), ("Content-Range", range)], body: body))
     }
 
-    /// `bytes=0-1048575` → 1048576.
+    /// `bytes=0-1048575` → 1048576. The last byte's index is plain digits (`Int64` alone would take
+    /// `-8` and `+8`) and below Int64.max (whose successor overflows); anything else is no answer.
     static func persisted(_ range: String?) -> Int64? {
-        guard let range, range.hasPrefix("bytes=0-"), let last = Int64(range.dropFirst("bytes=0-".count)) else { return nil }
+        guard let range, range.hasPrefix("bytes=0-") else { return nil }
+        let digits = Substring(range.utf8.dropFirst("bytes=0-".utf8.count))
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let last = Int64(digits), last < .max else { return nil }
         return last + 1
     }
 

@@ -122,6 +122,13 @@ struct ProviderCalls {
         errors.throttled(response) ? 429 : response.status
     }
 
+    /// A JSON number that is exactly an `Int64`: not a fraction, not out of range, not a boolean
+    /// (JSONSerialization gives all three as NSNumber, which `int64Value` truncates, wraps or counts as 1).
+    static func wholeNumber(_ value: Any?) -> Int64? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        return value as? Int64
+    }
+
     func object(_ body: [UInt8]) throws -> [String: Any] {
         guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw StorageProviderError("\(name) answered with something that is not a JSON object", transient: true)

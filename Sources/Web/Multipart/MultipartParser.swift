@@ -197,7 +197,7 @@ public struct MultipartParser {
             // `held` has none past its first byte, so scanning resumes at `start`.
             let heldBytes = held
             held.removeAll(keepingCapacity: true)
-            if case .body = state { try emit(heldBytes, handle) }
+            if case .body = state { try emit(heldBytes, at: offset - Int64(heldBytes.count), handle) }
             i = start
         }
         let dataStart = i
@@ -208,21 +208,21 @@ public struct MultipartParser {
             var k = 1
             while k < available && base[cr + k] == delimiter[k] { k += 1 }
             if k == delimiter.count {
-                try emit(base + dataStart, cr - dataStart, handle)
+                try emit(base + dataStart, cr - dataStart, at: offset + Int64(dataStart - start), handle)
                 offset += Int64(cr + k - start)
                 try delimiterFound(handle)
                 return cr + k
             }
             if k == available {
                 // The piece ends inside what may be a delimiter: hold it back.
-                try emit(base + dataStart, cr - dataStart, handle)
+                try emit(base + dataStart, cr - dataStart, at: offset + Int64(dataStart - start), handle)
                 held.append(contentsOf: UnsafeBufferPointer(start: base + cr, count: available))
                 offset += Int64(count - start)
                 return count
             }
             i = cr + 1
         }
-        try emit(base + dataStart, count - dataStart, handle)
+        try emit(base + dataStart, count - dataStart, at: offset + Int64(dataStart - start), handle)
         offset += Int64(count - start)
         return count
     }
@@ -232,15 +232,19 @@ public struct MultipartParser {
         state = .afterDelimiter(dashes: 0)
     }
 
-    private mutating func emit(_ bytes: [UInt8], _ handle: (MultipartEvent) throws -> Void) throws {
-        try bytes.withUnsafeBufferPointer { try emit($0.baseAddress!, $0.count, handle) }
+    private mutating func emit(_ bytes: [UInt8], at position: Int64, _ handle: (MultipartEvent) throws -> Void) throws {
+        try bytes.withUnsafeBufferPointer { try emit($0.baseAddress!, $0.count, at: position, handle) }
     }
 
-    private mutating func emit(_ pointer: UnsafePointer<UInt8>, _ n: Int, _ handle: (MultipartEvent) throws -> Void) throws {
+    /// Reports `n` body bytes found at `position` in the body. A field over the limit is an error
+    /// at its first byte too many, wherever the pieces the body came in happened to end.
+    private mutating func emit(_ pointer: UnsafePointer<UInt8>, _ n: Int, at position: Int64, _ handle: (MultipartEvent) throws -> Void) throws {
         guard n > 0, case .body = state else { return }
+        let before = partBytes
         partBytes += n
         if !partIsFile && partBytes > limits.maxFieldBytes {
-            throw MultipartError("a form field is longer than \(limits.maxFieldBytes) bytes", at: offset, status: .payloadTooLarge)
+            throw MultipartError("a form field is longer than \(limits.maxFieldBytes) bytes",
+                                 at: position + Int64(limits.maxFieldBytes - before), status: .payloadTooLarge)
         }
         try handle(.body(UnsafeRawBufferPointer(start: pointer, count: n)))
     }

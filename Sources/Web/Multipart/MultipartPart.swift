@@ -53,7 +53,7 @@ public struct MultipartPart: Sendable {
     /// Browsers escape `"`, CR and LF in names and file names as `%22`, `%0D`, `%0A`
     /// (HTML "multipart/form-data encoding algorithm"); only those three are undone.
     static func decodeBrowserEscapes(_ s: String) -> String {
-        guard s.contains("%") else { return s }
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
         return s.replacingAll("%22", "\"").replacingAll("%0D", "\r").replacingAll("%0A", "\n")
     }
 }
@@ -111,16 +111,18 @@ enum HeaderParameters {
 }
 
 extension String {
+    /// Every `target` replaced by `replacement`, compared scalar by scalar: by Characters, `%0D`
+    /// followed by a combining mark (U+0301) would not match, its `D` being joined to the mark.
     func replacingAll(_ target: String, _ replacement: String) -> String {
         guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
+        var result = String.UnicodeScalarView()
+        var rest = Substring(self).unicodeScalars
+        while let range = rest.firstRange(of: target.unicodeScalars) {
+            result.append(contentsOf: rest[..<range.lowerBound])
+            result.append(contentsOf: replacement.unicodeScalars)
             rest = rest[range.upperBound...]
         }
-        result += rest
-        return result
+        result.append(contentsOf: rest)
+        return String(result)
     }
 }
