@@ -14,7 +14,7 @@ from test_people import click_and_wait, sign_in
 @pytest.fixture(scope="module")
 def broken_portal(server):
     """An owner's Dropbox was disconnected by the provider: its portal was switched off with it;
-    an expired session is left behind. The owner is removed afterwards, so the other tests see
+    the owner's usage counter is off. The owner is removed afterwards, so the other tests see
     the site as before."""
     server.create_user("dora@example.com", "Dora Diag")
     db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
@@ -26,7 +26,6 @@ def broken_portal(server):
             "RETURNING id", (owner,)).fetchone()[0]
         db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, auto_deactivated, inactive_reason, created_at, updated_at) "
                    "VALUES (?, 'Tax documents', 'tax-docs', ?, 0, 1, 'storage_disconnected', ?, ?)", (owner, account, int(time.time()), int(time.time())))
-        db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'0badcafe', ?, 't', 0, 0, 1)", (owner,))
         db.execute("UPDATE users SET storage_used_bytes = 500 WHERE id = ?", (owner,))  # a usage counter off: no file is stored
     db.close()
     yield account
@@ -79,16 +78,23 @@ def test_admin_removes_what_is_left_behind(server, broken_portal):
     driver = make_driver(javascript=False)  # a plain form post, without admin.js's confirmation
     try:
         sign_in(driver, server, "admin@example.com")
+        # A sign-in-only Google account of the owner's that backs no storage: left behind (the
+        # background jobs never sweep these; expired sessions they may sweep first).
         db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
-        expired = db.execute("SELECT count(*) FROM sessions WHERE expires_at <= strftime('%s', 'now')").fetchone()[0]
-        db.close()
-        assert expired >= 1, "the fixture's expired session is there"
+        with db:
+            zombie = db.execute(
+                "INSERT INTO oauth_accounts (user_id, provider, provider_account_id, email, scopes, created_at, updated_at) "
+                "SELECT id, 'google', 'signin-diag', 'dora@gmail.example', 'openid email', 0, 0 FROM users WHERE email_normalized = 'dora@example.com' "
+                "RETURNING id").fetchone()[0]
         driver.get(server.url + "/admin/diagnostics/cleanup")
-        assert f"{expired} expired session(s)" in driver.find_element(By.TAG_NAME, "main").text
+        listed = driver.find_element(By.TAG_NAME, "main").text
+        assert f"Unused OAuth account #{zombie}: google dora@gmail.example of dora@example.com" in listed
         screenshot(driver, "admin-diagnostics-cleanup")
         click_and_wait(driver, driver.find_element(By.XPATH, "//button[.='Remove what is left behind']"))
-        assert f"removed {expired} expired session(s)" in driver.find_element(By.CSS_SELECTOR, ".flash").text
+        assert "Removed 1 unused OAuth account(s)" in driver.find_element(By.CSS_SELECTOR, ".flash").text
         assert "Nothing is left behind." in driver.find_element(By.TAG_NAME, "main").text
+        assert db.execute("SELECT count(*) FROM oauth_accounts WHERE id = ?", (zombie,)).fetchone()[0] == 0
+        db.close()
         driver.get(server.url + "/admin/audit?action=diagnostics.cleanup")
         assert "diagnostics.cleanup" in driver.find_element(By.TAG_NAME, "main").text
 

@@ -285,9 +285,19 @@ struct SoakTests {
         let refusedButStored = sent.filter { $0.refused && rowsByName[$0.name] != nil }.map(\.name)
         #expect(refusedButStored.isEmpty, "refused, yet stored: \(refusedButStored)")
         #expect(record.mismatchedDownloads.withLock { $0 }.isEmpty, "downloads that differed from what was sent")
-        // Drive holds each delivered file once: no copy from a lost answer left beside it.
-        let names = drive.items.filter { !$0.trashed }.map(\.name)
-        #expect(names.count == Set(names).count, "Drive holds a file twice")
+        // Drive holds each delivered file once as far as Intake knows: exactly one copy of each name
+        // is the one its row names. A worker killed between Drive's answer and the commit can leave
+        // a second copy that no row names — an orphan, which `intake reconcile --repair` moves to
+        // quarantine (ReconcileTests); counted and printed, never taken for the file.
+        let namedAtDrive = Set(rowsByName.values.flatMap { $0.compactMap(\.providerID) })
+        var copies: [String: (all: Int, named: Int)] = [:]
+        for item in drive.items where !item.trashed {
+            copies[item.name, default: (0, 0)].all += 1
+            if namedAtDrive.contains(item.id) { copies[item.name, default: (0, 0)].named += 1 }
+        }
+        let namedTwice = copies.filter { $0.value.named > 1 }.map(\.key)
+        let orphanCopies = copies.values.reduce(0) { $0 + $1.all - $1.named }
+        #expect(namedTwice.isEmpty, "rows naming two copies of one file at Drive: \(namedTwice.prefix(10))")
 
         // Usage counters equal the files (diagnose recomputes them from the files; no provider asked).
         let diagnosis = try IntakeTestServer.run(IntakeTestServer.binary, ["diagnose", "--user", "owner@example.com", "--offline", "--json"],
@@ -329,6 +339,6 @@ struct SoakTests {
         print("soak answers: \(byStatus.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
         print("soak: \(Self.seconds) s, \(answers.count) requests, \(sent.count) uploads (\(accepted.count) accepted, \(deleted.count) deleted), "
               + "\(kills.count) workers killed, faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
-              + "\(messages.count) mails, lost \(lost.count), spool files \(spoolBefore) before the housekeeping and \(server.spoolFiles.count) after")
+              + "\(messages.count) mails, lost \(lost.count), orphan copies at Drive \(orphanCopies), spool files \(spoolBefore) before the housekeeping and \(server.spoolFiles.count) after")
     }
 }
