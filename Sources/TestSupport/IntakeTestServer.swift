@@ -196,9 +196,15 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         return process
     }
 
-    /// Runs a command to completion and returns its standard output; a non-zero exit throws,
-    /// unless `allowFailure` (a command whose exit status reports what it found).
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], allowFailure: Bool = false) throws -> String {
+    /// What a finished command said: its exit status, standard output and standard error.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let output: String
+        public let errors: String
+    }
+
+    /// Runs a command to completion; its exit status is the caller's to judge.
+    public static func outcome(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -211,10 +217,22 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 || allowFailure else {
-            throw LaunchError("\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    /// `intake` with `arguments` against this server's configuration.
+    public func intake(_ arguments: [String]) throws -> Outcome {
+        try Self.outcome(Self.binary, arguments, environment: environment)
+    }
+
+    /// Runs a command to completion and returns its standard output; a non-zero exit throws,
+    /// unless `allowFailure` (a command whose exit status reports what it found).
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], allowFailure: Bool = false) throws -> String {
+        let done = try outcome(executable, arguments, environment: environment)
+        guard done.status == 0 || allowFailure else {
+            throw LaunchError("\(executable) \(arguments.joined(separator: " ")) failed: \(done.errors)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return done.output
     }
 }
 

@@ -6,40 +6,25 @@ import TestSupport
 /// The operator's commands as an operator runs them: the real binary against the server's
 /// database (and fake providers), each problem prepared by hand, then the report, the dry run
 /// changing nothing and the repair fixing exactly that.
+extension IntakeTestServer.Outcome {
+    func json() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "not a JSON object: \(output)")
+    }
+
+    /// The findings of a `diagnose --json` answer, as (check, verdict, found, cure).
+    func findings() throws -> [(check: String, verdict: String, found: String, cure: String)] {
+        let list = try #require(try json()["findings"] as? [[String: Any]])
+        return list.map { ($0["check"] as? String ?? "", $0["verdict"] as? String ?? "", $0["found"] as? String ?? "", $0["cure"] as? String ?? "") }
+    }
+}
+
 @Suite("Operator tools: intake diagnose, fix-accounts, cleanup-zombies, migrate-accounts", .serialized,
        .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct OperatorToolsTests {
     static let quietJobs = ["INTAKE_JOBS_INTERVAL": "3600"]
 
-    /// A command's exit status and output.
-    struct Outcome {
-        let status: Int32
-        let output: String
-        let errors: String
-
-        func json() throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "not a JSON object: \(output)")
-        }
-
-        /// The findings of a `diagnose --json` answer, as (check, verdict, found, cure).
-        func findings() throws -> [(check: String, verdict: String, found: String, cure: String)] {
-            let list = try #require(try json()["findings"] as? [[String: Any]])
-            return list.map { ($0["check"] as? String ?? "", $0["verdict"] as? String ?? "", $0["found"] as? String ?? "", $0["cure"] as? String ?? "") }
-        }
-    }
-
-    static func intake(_ arguments: [String], _ server: IntakeTestServer) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: IntakeTestServer.binary)
-        process.arguments = arguments
-        process.environment = server.environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    static func intake(_ arguments: [String], _ server: IntakeTestServer) throws -> IntakeTestServer.Outcome {
+        try server.intake(arguments)
     }
 
     /// Every row of the tables a command could touch, so "changed nothing" is checked, not assumed.

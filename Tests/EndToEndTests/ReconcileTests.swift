@@ -11,25 +11,9 @@ import TestSupport
        .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct ReconcileTests {
     /// What a run of the command printed and how it ended.
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
     /// `intake reconcile` with `arguments`, as a process of its own.
-    func reconcile(_ server: IntakeTestServer, _ arguments: [String] = []) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: IntakeTestServer.binary)
-        process.arguments = ["reconcile"] + arguments
-        process.environment = server.environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    func reconcile(_ server: IntakeTestServer, _ arguments: [String] = []) throws -> IntakeTestServer.Outcome {
+        try server.intake(["reconcile"] + arguments)
     }
 
     /// Every row of every table, each as column → value.

@@ -161,6 +161,11 @@ public struct Reconciliation {
     /// disagree with their files, in one read of the database (so a file recorded meanwhile is
     /// seen by both the counter and the sum, or by neither).
     public func counterDisagreements(userID: Int64?) throws -> [CounterDisagreement] {
+        try Self.counterDisagreements(in: db, userID: userID)
+    }
+
+    /// The same, for a caller that asks no provider (`intake diagnose`).
+    public static func counterDisagreements(in db: Database, userID: Int64?) throws -> [CounterDisagreement] {
         try db.read {
             var users = "", accounts = ""
             var args: [any DatabaseValueConvertible] = []

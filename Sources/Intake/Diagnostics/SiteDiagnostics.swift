@@ -67,19 +67,11 @@ public struct SiteDiagnostics {
             FailedDelivery(fileID: try row.get("id"), fileName: try row.get("file_name"), ownerEmail: try row.get("email"),
                            reason: try row.get("failure_reason"), at: try row.get("updated_at"))
         }
-        let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
-        let now = clock.now()
         // At most `countLimit` waiting files are looked at: during an outage there may be many more.
-        for row in try db.query("SELECT next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE status = 'delivering' LIMIT $1",
-                                [Self.countLimit]) {
-            overview.waitingDeliveries += 1
-            let holder: String? = try row.get("lease_holder")
-            let held = lease.isHeld(holder: holder, expiresAt: try row.get("lease_expires"), now: now)
-            if holder != nil && !held { overview.staleLeases += 1 }
-            if !held, let next = try row.get("next_attempt_at", as: Int64?.self), next < now - StorageDiagnostics.overdueSeconds {
-                overview.overdueDeliveries += 1
-            }
-        }
+        let waiting = try StorageDiagnostics(db: db, clock: clock, liveness: liveness).waitingDeliveries(whereSQL: "1 = 1", [], limit: Self.countLimit)
+        overview.waitingDeliveries = waiting.waiting
+        overview.overdueDeliveries = waiting.overdue
+        overview.staleLeases = waiting.staleLeases.count
         overview.staleReservations = try ZombieCleanup(db: db, clock: clock, liveness: liveness).staleReservations(userID: nil).count
         overview.jobs = try JobRuns(db: db, clock: clock).all()
         return overview

@@ -42,7 +42,6 @@ public struct StorageDiagnostics {
         diagnosis.findings += try unavailableFileFindings(userID: user.id, accounts: accounts)
         diagnosis.findings += try deliveryFindings(whereSQL: "user_id = $1", [user.id])
         diagnosis.findings += try usageFindings(userID: user.id, counters: counters)
-        diagnosis.findings += try leaseFindings(whereSQL: "user_id = $1", [user.id])
         diagnosis.findings += try reservationFindings(userID: user.id)
         return diagnosis
     }
@@ -57,7 +56,6 @@ public struct StorageDiagnostics {
         diagnosis.findings.append(try portalFinding(portal, accounts: accounts))
         diagnosis.findings += try deliveryFindings(whereSQL: "portal_id = $1", [portal.id])
         diagnosis.findings += try usageFindings(userID: portal.userID)
-        diagnosis.findings += try leaseFindings(whereSQL: "portal_id = $1", [portal.id])
         return diagnosis
     }
 
@@ -291,18 +289,38 @@ public struct StorageDiagnostics {
                           cure: "Run `intake cleanup-zombies --apply` to release them (the next delivery pass would take them over anyway).")
     }
 
-    /// Deliveries waiting (and overdue) and failed, for the files matching `whereSQL`.
-    func deliveryFindings(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Diagnosis.Finding] {
-        let now = clock.now()
+    /// The files waiting for delivery (matching `whereSQL`, at most `limit`), read once: how
+    /// many, how many are overdue (no live lease, next attempt long past), and which still
+    /// name a lease nobody holds (its process gone, or its time up).
+    struct WaitingDeliveries {
+        var waiting = 0
+        var overdue = 0
+        var staleLeases: [Int64] = []
+    }
+
+    func waitingDeliveries(whereSQL: String, _ arguments: [any DatabaseValueConvertible], limit: Int? = nil) throws -> WaitingDeliveries {
         let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
-        var waiting: Int64 = 0, overdue: Int64 = 0
-        for row in try db.query("SELECT next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE \(whereSQL) AND status = 'delivering'", arguments) {
-            waiting += 1
-            let held = lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
-            if !held, let next = try row.get("next_attempt_at", as: Int64?.self), next < now - Self.overdueSeconds { overdue += 1 }
+        let now = clock.now()
+        var tally = WaitingDeliveries()
+        let bound = limit.map { " LIMIT \($0)" } ?? ""
+        for row in try db.query("""
+            SELECT id, next_attempt_at, lease_holder, lease_expires FROM file_uploads WHERE \(whereSQL) AND status = 'delivering'\(bound)
+            """, arguments) {
+            tally.waiting += 1
+            let holder: String? = try row.get("lease_holder")
+            let held = lease.isHeld(holder: holder, expiresAt: try row.get("lease_expires"), now: now)
+            if holder != nil && !held { tally.staleLeases.append(try row.get("id")) }
+            if !held, let next = try row.get("next_attempt_at", as: Int64?.self), next < now - Self.overdueSeconds { tally.overdue += 1 }
         }
+        return tally
+    }
+
+    /// Deliveries waiting (and overdue) and failed, and stale delivery leases, for the files
+    /// matching `whereSQL`.
+    func deliveryFindings(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Diagnosis.Finding] {
+        let tally = try waitingDeliveries(whereSQL: whereSQL, arguments)
         var findings: [Diagnosis.Finding] = []
-        if overdue > 0 { findings.append(Self.overdueFinding(subject: "deliveries", count: overdue)) }
+        if tally.overdue > 0 { findings.append(Self.overdueFinding(subject: "deliveries", count: Int64(tally.overdue))) }
         let failed = try db.query("""
             SELECT count(*) AS n, max(failure_reason) AS reason FROM file_uploads WHERE \(whereSQL) AND status = 'failed'
             """, arguments).first
@@ -312,18 +330,18 @@ public struct StorageDiagnostics {
                                               found: "\(failedCount) file(s) could not be delivered; for example: \(try failed?.get("reason", as: String?.self) ?? "no reason recorded").",
                                               cure: "Fix the storage account the reason names; the owner then retries them from the Files page."))
         }
-        if findings.isEmpty || (waiting > 0 && overdue == 0) {
+        if findings.isEmpty || (tally.waiting > 0 && tally.overdue == 0) {
             findings.append(Diagnosis.Finding(check: "deliveries", subject: "deliveries", verdict: .ok,
-                                              found: waiting == 0 ? "No file is waiting for delivery." : "\(waiting) file(s) waiting for delivery, on schedule."))
+                                              found: tally.waiting == 0 ? "No file is waiting for delivery." : "\(tally.waiting) file(s) waiting for delivery, on schedule."))
         }
+        if !tally.staleLeases.isEmpty { findings.append(Self.staleLeaseFinding(subject: "delivery leases", count: Int64(tally.staleLeases.count))) }
         return findings
     }
 
     /// Quota and usage, and the usage counters recomputed from the files (no provider is asked).
     func usageFindings(userID: Int64, counters recompute: Bool = true) throws -> [Diagnosis.Finding] {
         guard let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID) else { return [] }
-        let counters = recompute ? try Reconciliation(db: db, clock: clock, provider: { _ in throw StorageProviderError("not asked", transient: false) })
-            .counterDisagreements(userID: userID) : []
+        let counters = recompute ? try Reconciliation.counterDisagreements(in: db, userID: userID) : []
         var findings = counters.map { counter in
             Diagnosis.Finding(check: "usage", subject: counter.counter.rawValue + " #\(counter.id)", verdict: .problem,
                               found: "The counter says \(counter.recorded), the files add up to \(counter.actual).",
@@ -338,23 +356,6 @@ public struct StorageDiagnostics {
                                               cure: quota.isNear ? "Nearly full: the owner may want to buy storage soon." : nil))
         }
         return findings
-    }
-
-    /// Delivery leases set on files (matching `whereSQL`) whose holder is gone or whose time is up.
-    func leaseFindings(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Diagnosis.Finding] {
-        let stale = try staleDeliveryLeases(whereSQL: whereSQL, arguments).count
-        return stale == 0 ? [] : [Self.staleLeaseFinding(subject: "delivery leases", count: Int64(stale))]
-    }
-
-    /// The ids of files whose delivery lease is set but no longer held.
-    func staleDeliveryLeases(whereSQL: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Int64] {
-        let lease = Lease(db: db, clock: clock, liveness: liveness, storage: Deliveries.leaseStorage)
-        let now = clock.now()
-        return try db.query("""
-            SELECT id, lease_holder, lease_expires FROM file_uploads WHERE \(whereSQL) AND status = 'delivering' AND lease_holder IS NOT NULL
-            """, arguments).filter { row in
-            !lease.isHeld(holder: try row.get("lease_holder"), expiresAt: try row.get("lease_expires"), now: now)
-        }.map { try $0.get("id") }
     }
 
     func reservationFindings(userID: Int64) throws -> [Diagnosis.Finding] {

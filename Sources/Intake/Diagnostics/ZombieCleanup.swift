@@ -64,7 +64,7 @@ public struct ZombieCleanup {
         report.expiredSessions = try db.scalar("SELECT count(*) FROM sessions WHERE expires_at <= $1", [now], as: Int.self) ?? 0
         report.expiredOAuthStates = try db.scalar("SELECT count(*) FROM oauth_states WHERE expires_at <= $1", [now], as: Int.self) ?? 0
         report.staleReservations = try staleReservations(userID: nil)
-        report.staleDeliveryLeases = try StorageDiagnostics(db: db, clock: clock, liveness: liveness).staleDeliveryLeases(whereSQL: "1 = 1", [])
+        report.staleDeliveryLeases = try StorageDiagnostics(db: db, clock: clock, liveness: liveness).waitingDeliveries(whereSQL: "1 = 1", []).staleLeases
         return report
     }
 
