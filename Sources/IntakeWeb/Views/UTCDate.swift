@@ -13,6 +13,13 @@ enum UTCDate {
         return day(epoch) + " \(two(Int(seconds / 3600))):\(two(Int(seconds % 3600 / 60))) UTC"
     }
 
+    /// The instant for a `<time datetime>` attribute (`2026-11-21T05:28:09Z`); pages show UTC text
+    /// and `public/js/time.js` rewrites every `<time datetime>` into the viewer's time zone.
+    static func iso(_ epoch: Int64) -> String {
+        let seconds = ((epoch % 86400) + 86400) % 86400
+        return day(epoch) + "T\(two(Int(seconds / 3600))):\(two(Int(seconds % 3600 / 60))):\(two(Int(seconds % 60)))Z"
+    }
+
     static func civil(_ epoch: Int64) -> (Int, Int, Int) {
         let date = CivilDate(epoch: epoch)
         return (date.year, date.month, date.day)
