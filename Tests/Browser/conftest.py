@@ -102,6 +102,10 @@ def make_driver(width=1280, height=900, javascript=True):
     # The driver from Debian's chromium-driver: never let Selenium try to download one.
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(options=options, service=service)
+    if width < 500:
+        # Headless Chromium keeps a window at least ~500 px wide: emulate the phone's viewport.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
     driver.implicitly_wait(5)
     return driver
 

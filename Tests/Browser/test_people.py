@@ -1,9 +1,10 @@
 """Sign-in, the admin shell and sign-out in a real browser."""
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import PASSWORD, screenshot
+from conftest import PASSWORD, make_driver, screenshot
 
 
 def click_and_wait(driver, element):
@@ -54,7 +55,11 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
 
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Admin"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Operator overview"
-    assert browser.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text == "Admin"
+    assert browser.find_element(By.CSS_SELECTOR, ".site-nav a[aria-current=page]").text == "Admin"
+    # The admin area has its own menu under the header, its first entry marked.
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".admin-nav a")] == [
+        "Overview", "Users", "Pricing", "Quotas", "Tariffs", "Revenue", "Audit log", "Diagnostics"]
+    assert browser.find_element(By.CSS_SELECTOR, ".admin-nav a[aria-current=page]").text == "Overview"
     users = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".stat-value")]
     assert users[0] == "2"
     screenshot(browser, "admin-overview")
@@ -69,7 +74,12 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
     assert len(rows) == 1 and "owner@example.com" in rows[0].text
     screenshot(browser, "admin-users")
 
-    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Account"))
+    assert browser.find_element(By.CSS_SELECTOR, ".admin-nav a[aria-current=page]").text == "Users"
+    # Owner pages show no admin menu.
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Files"))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".admin-nav")
+
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".site-header a.who"))
     assert browser.find_element(By.ID, "name").get_attribute("value") == "Ada Admin"
     screenshot(browser, "account")
 
@@ -82,7 +92,8 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
 
 def test_a_user_cannot_open_the_admin_pages(browser, server):
     sign_in(browser, server, "owner@example.com")
-    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Storage", "Usage", "Billing", "Account"]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Storage", "Usage", "Billing"]
+    assert browser.find_element(By.CSS_SELECTOR, ".site-header a.who").accessible_name == "Your account: Olive Owner"
     browser.get(server.url + "/admin")
     assert "administrators only" in browser.find_element(By.TAG_NAME, "main").text
     screenshot(browser, "admin-forbidden")
@@ -96,6 +107,32 @@ def test_pages_fit_a_phone(phone, server):
     viewport = phone.execute_script("return window.innerWidth")
     assert width <= viewport, "no horizontal scrolling at phone width"
     screenshot(phone, "phone-dashboard")
+
+
+def test_the_menu_folds_behind_a_toggle_on_a_phone(phone, server):
+    sign_in(phone, server, "admin@example.com")
+    toggle = phone.find_element(By.CSS_SELECTOR, ".menu-toggle")
+    files = phone.find_element(By.CSS_SELECTOR, ".site-nav a[href='/dashboard/files']")
+    assert toggle.is_displayed() and toggle.get_attribute("aria-expanded") == "false"
+    assert not files.is_displayed(), "the menu starts folded"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and files.is_displayed()
+    screenshot(phone, "phone-menu-open")
+    phone.switch_to.active_element.send_keys(Keys.ESCAPE)
+    assert toggle.get_attribute("aria-expanded") == "false" and not files.is_displayed()
+    assert phone.switch_to.active_element == toggle, "Escape gives the focus back to the toggle"
+
+
+def test_the_menu_stays_open_without_javascript(server):
+    driver = make_driver(width=360, height=740, javascript=False)
+    try:
+        driver.get(server.url + "/login")
+        sign_in(driver, server, "owner@example.com")
+        assert not driver.find_element(By.CSS_SELECTOR, ".menu-toggle").is_displayed()
+        assert driver.find_element(By.CSS_SELECTOR, ".site-nav a[href='/dashboard/files']").is_displayed()
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        driver.quit()
 
 
 def test_keyboard_focus_is_visible(browser, server):

@@ -28,7 +28,12 @@ enum PageView {
         ]
         if let user = context.user {
             page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
-            page["nav"] = .list(navigation(for: user, path: context.request.path))
+            let path = context.request.path
+            page["nav"] = .list(Menu.current(in: user.role == .admin ? .admin : .owner, path: path))
+            page["accountCurrent"] = .bool(path == "/account")
+            if user.role == .admin, isSection("/admin", of: path) {
+                page["adminNav"] = ["isShown": .bool(true), "items": .list(Menu.current(in: .adminArea, path: path))]
+            }
             // admin.js: enhanced admin forms, and confirmation before destructive posts (data-confirm).
             page["loadsFormScript"] = .bool(true)
         }
@@ -39,19 +44,8 @@ enum PageView {
         return page
     }
 
-    /// The header's links for a role; the current section is marked for `aria-current`.
-    static func navigation(for user: User, path: String) -> [TemplateValue] {
-        let menu = user.role == .admin ? Menu.admin : Menu.owner
-        // The longest link that is the path or a folder above it.
-        var current: Int?
-        for (i, href) in menu.hrefs.enumerated() where isSection(href, of: path) {
-            if current.map({ href.utf8.count > menu.hrefs[$0].utf8.count }) ?? true { current = i }
-        }
-        return current.map { menu.marked[$0] } ?? menu.unmarked
-    }
-
     /// `path` is `href` or lies under it.
-    private static func isSection(_ href: String, of path: String) -> Bool {
+    static func isSection(_ href: String, of path: String) -> Bool {
         let p = path.utf8, h = href.utf8
         guard p.count >= h.count, p.starts(with: h) else { return false }
         return p.count == h.count || p[p.index(p.startIndex, offsetBy: h.count)] == UInt8(ascii: "/")
@@ -73,15 +67,28 @@ enum PageView {
             marked = items.map { list(current: $0.1) }
         }
 
+        /// The links with the section `path` lies in marked: the longest link that is the path
+        /// or a folder above it.
+        static func current(in menu: Menu, path: String) -> [TemplateValue] {
+            var current: Int?
+            for (i, href) in menu.hrefs.enumerated() where PageView.isSection(href, of: path) {
+                if current.map({ href.utf8.count > menu.hrefs[$0].utf8.count }) ?? true { current = i }
+            }
+            return current.map { menu.marked[$0] } ?? menu.unmarked
+        }
+
+        /// The header: an owner's sections; an admin's also lead to the admin area, which has a
+        /// menu of its own under the header. The account is the name beside "Sign out".
         static let ownerItems: [(String, String)] = [
             ("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
             ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"), ("Billing", "/dashboard/billing"),
         ]
-        static let adminItems: [(String, String)] = [
-            ("Admin", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
-            ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"), ("Audit", "/admin/audit"),
-        ]
-        static let owner = Menu(ownerItems + [("Account", "/account")])
-        static let admin = Menu(ownerItems + adminItems + [("Account", "/account")])
+        static let owner = Menu(ownerItems)
+        static let admin = Menu(ownerItems + [("Admin", "/admin")])
+        static let adminArea = Menu([
+            ("Overview", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
+            ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"),
+            ("Audit log", "/admin/audit"), ("Diagnostics", "/admin/diagnostics"),
+        ])
     }
 }
