@@ -103,6 +103,7 @@ public final class Application {
         add(.post, "/dashboard/settings/accounts/:id/reactivate", .signedIn, StorageAccountReactivate.handle)
         add(.post, "/dashboard/settings/fix", .signedIn, StorageFix.handle)
         add(.post, "/dashboard/settings/sync", .signedIn, StorageSync.handle)
+        add(.post, "/dashboard/settings/check", .signedIn, StorageCheckAll.handle)
         add(.get, "/oauth/:provider/callback", .signedIn, OAuthCallback.handle)
         add(.get, "/api/storage/accounts", .signedIn, StorageAPIAccounts.handle)
         add(.get, "/api/v1/storage", .signedIn, StorageAPIOverview.handle)

@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 from conftest import ARTIFACTS, make_driver
 from test_people import click_and_wait, sign_in
 from test_portal import make_portal
+from test_storage_page import set_pricing
 
 # axe-core as PyPI ships it (axe-playwright-python bundles a current axe.min.js); Selenium injects it.
 AXE = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
@@ -30,6 +31,7 @@ def site(server):
     make_portal(server, "every-page-locked")
     make_portal(server, "every-page-closed")
     server.create_user("casey@example.com", "Casey Customer")
+    set_pricing(server)
     db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
     with db:
         db.execute("UPDATE portals SET active = 0 WHERE slug = 'every-page-closed'")
@@ -65,7 +67,13 @@ def site(server):
         click_and_wait(owner, owner.find_element(By.CSS_SELECTOR, "form[action^='/dashboard/portals/'] button[type=submit]"))
     finally:
         owner.quit()
-    return ids
+    yield ids
+    # The other tests count the site's users: the extra one goes.
+    db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
+    with db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM users WHERE email_normalized = 'casey@example.com'")
+    db.close()
 
 
 PAGES = [

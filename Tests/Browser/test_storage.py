@@ -2,6 +2,7 @@
 import sqlite3
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import screenshot
 from test_people import click_and_wait, sign_in
@@ -36,9 +37,9 @@ def test_each_state_has_its_indicator_and_the_buttons_work(browser, server):
     browser.get(server.url + "/dashboard/settings")
     expected = {
         "active@gmail.com": ("indicator-green", "Connected"),
-        "inactive@gmail.com": ("indicator-yellow", "Inactive"),
-        "disconnected@gmail.com": ("indicator-red", "Unavailable"),
-        "error@gmail.com": ("indicator-orange", "Unavailable"),
+        "inactive@gmail.com": ("indicator-yellow", "Paused"),
+        "disconnected@gmail.com": ("indicator-red", "Disconnected"),
+        "error@gmail.com": ("indicator-orange", "Not reachable"),
         "legacy@example.com": ("indicator-grey", "Legacy"),
     }
     for email, (colour, label) in expected.items():
@@ -50,7 +51,7 @@ def test_each_state_has_its_indicator_and_the_buttons_work(browser, server):
 
     # The seeded OAuth accounts hold no tokens: no grant is called valid.
     for email in ("active@gmail.com", "inactive@gmail.com", "disconnected@gmail.com", "error@gmail.com"):
-        assert "none held (reconnect)" in account_item(browser, email).text, email
+        assert "Intake holds no access to Google Drive: reconnect." in account_item(browser, email).text, email
 
     def buttons(email):
         return [b.text for b in account_item(browser, email).find_elements(By.CSS_SELECTOR, "button")]
@@ -66,27 +67,34 @@ def test_each_state_has_its_indicator_and_the_buttons_work(browser, server):
 
     # Each state offers what it allows, and each button says what it does to portals and files.
     assert buttons("active@gmail.com") == ["Pause uploads", "Disconnect"]
-    assert buttons("inactive@gmail.com") == ["Reactivate", "Disconnect"]
+    assert buttons("inactive@gmail.com") == ["Resume uploads", "Disconnect"]
     assert buttons("error@gmail.com") == ["Check again", "Reconnect", "Disconnect"]
     assert buttons("disconnected@gmail.com") == ["Reconnect"]
     active = account_item(browser, "active@gmail.com").text
-    assert "its files stay reachable" in active and "its files become unavailable here until you reconnect" in active
+    assert "its files can still be downloaded" in active and "its files can't be downloaded here until you reconnect" in active
+    assert "Status" not in active and "ACTIVE" not in active, "no jargon"
 
     click_and_wait(browser, button("active@gmail.com", "Pause uploads"))
     assert "paused" in flash()
-    assert label("active@gmail.com") == "Inactive"
+    assert label("active@gmail.com") == "Paused"
 
-    click_and_wait(browser, button("inactive@gmail.com", "Reactivate"))
+    click_and_wait(browser, button("inactive@gmail.com", "Resume uploads"))
     assert "active again" in flash()
     assert label("inactive@gmail.com") == "Connected"
 
     # Check again needs the provider; with no grant held the owner is told to reconnect, nothing changes.
     click_and_wait(browser, button("error@gmail.com", "Check again"))
     assert "Reconnect it" in flash()
-    assert label("error@gmail.com") == "Unavailable"
+    assert label("error@gmail.com") == "Not reachable"
 
-    click_and_wait(browser, button("active@gmail.com", "Disconnect"))
+    # Disconnect asks first, saying what it does.
+    browser.execute_script("window.__oldPage = true")
+    button("active@gmail.com", "Disconnect").click()
+    alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
+    assert "its files can't be downloaded here until you reconnect" in alert.text
+    alert.accept()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !window.__oldPage && document.readyState === 'complete'"))
     assert "disconnected" in flash()
-    assert label("active@gmail.com") == "Unavailable"
+    assert label("active@gmail.com") == "Disconnected"
     assert buttons("active@gmail.com") == ["Reconnect"]
     screenshot(browser, "storage-after-buttons")

@@ -48,7 +48,7 @@ struct StorageDisconnectTests {
         defer { server.stop(); fake.stop() }
         let before = try browser.get("/api/storage/accounts").text
         #expect(before.contains(#""hasValidOAuth":true,"oauthStatus":"valid""#))
-        #expect(accountItem(try browser.get("/dashboard/settings").text).contains("<dt>OAuth grant</dt><dd>valid</dd>"))
+        #expect(accountItem(try browser.get("/dashboard/settings").text).contains("<dt>Access</dt><dd>Google Drive accepts Intake"))
 
         fake.revoke(accountID: "acct-1")
         #expect(try browser.post("/dashboard/settings/sync", form: []).status == 303)
@@ -56,8 +56,8 @@ struct StorageDisconnectTests {
         let page = try browser.get("/dashboard/settings").text
         let item = accountItem(page)
         #expect(item.contains("refresh refused: invalid_grant"))
-        #expect(!item.contains("<dd>valid</dd>"), "the page must not call a refused grant valid")
-        #expect(item.contains("refused by the provider (reconnect)"))
+        #expect(!item.contains("<dd>Google Drive accepts Intake"), "the page must not call a refused grant valid")
+        #expect(item.contains("Google Drive refused Intake"))
         for path in ["/api/storage/accounts", "/api/v1/storage"] {
             let json = try browser.get(path).text
             #expect(json.contains(#""storageStatus":"DISCONNECTED","isAuthAccount":false,"hasValidOAuth":false,"oauthStatus":"refused""#), "\(path): \(json)")
@@ -132,8 +132,8 @@ struct StorageDisconnectTests {
         let page = try browser.get("/dashboard/settings").text
         let item = accountItem(page)
         #expect(item.contains(">Pause uploads</button>") && item.contains(">Disconnect</button>"))
-        #expect(item.contains("Its portals stop taking uploads; its files stay reachable.")
-                    && item.contains("Revokes Intake") && item.contains("its files become unavailable here until you reconnect"),
+        #expect(item.contains("Its portals stop taking uploads; its files can still be downloaded.")
+                    && item.contains("Removes Intake") && item.contains("be downloaded here until you reconnect"),
                 "each button says what it does to portals and files")
 
         // Pause: INACTIVE, its portal off, nothing revoked; Reactivate undoes it.
@@ -207,7 +207,7 @@ struct StorageDisconnectTests {
         #expect(try status(db) == "ERROR" && portalActive(db, "p") == 0)
         let item = accountItem(try browser.get("/dashboard/settings").text)
         #expect(item.contains(">Check again</button>") && item.contains(">Reconnect</button>"), "\(item)")
-        #expect(item.contains("not checked"), "the grant could not be checked")
+        #expect(item.contains("Not confirmed yet"), "the grant could not be checked")
 
         // Still down: stays in ERROR, and says so.
         fake.failNextTokenCalls(Array(repeating: .status(503, retryAfter: 0), count: 5))

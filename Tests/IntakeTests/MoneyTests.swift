@@ -55,14 +55,23 @@ struct MoneyTests {
     func display() throws {
         for (number, unit) in [("5", "GB"), ("1", "TB"), ("3", "GiB"), ("512", "MiB"), ("1.5", "GB")] {
             let size = try ByteSize.parse(number, unit: unit)
-            let shown = size.display(preferBinary: unit.hasSuffix("iB"))
+            let shown = size.display()
             #expect(try ByteSize.parse(shown.number, unit: shown.unit.rawValue) == size)
         }
         #expect(ByteSize(bytes: 5_000_000_000).display() == ("5", .GB))
-        #expect(ByteSize(bytes: 3 << 30).display(preferBinary: true) == ("3", .GiB))
-        #expect(ByteSize(bytes: 1_500_000_000).display() == ("1500", .MB))
-        #expect(ByteSize(bytes: 1_500_000_000).description == "1.5 GB")
-        #expect(ByteSize(bytes: 1_234_000_000).description == "1.23 GB")
-        #expect(ByteSize(bytes: 3 << 30).description == "3 GiB" && ByteSize(bytes: 750_000_000).description == "750 MB")
+        #expect(ByteSize(bytes: 3 << 30).display() == ("3.221225472", .GB))
+        #expect(ByteSize(bytes: 1_500_000_000).display() == ("1.5", .GB))
+        #expect(ByteSize(bytes: 60 << 20).display() == ("62.91456", .MB))
+        #expect(ByteSize(bytes: 12_345).display() == ("0.012345", .MB))
+    }
+
+    @Test("one size format: decimal units, three significant digits at most", arguments: [
+        (0, "0 B"), (13, "13 B"), (999, "999 B"), (1_000, "1 KB"), (62_519, "62.5 KB"), (999_499, "999 KB"),
+        (999_500, "1 MB"), (9_995, "10 KB"), (1_005_000, "1.01 MB"), (1_050_000, "1.05 MB"), (60 << 20, "62.9 MB"),
+        (750_000_000, "750 MB"), (1_500_000_000, "1.5 GB"), (1_234_000_000, "1.23 GB"), (3 << 30, "3.22 GB"),
+        (5_000_000_000_000, "5 TB"), (1_234_567_000_000_000, "1235 TB"),
+    ] as [(Int64, String)])
+    func sizeText(bytes: Int64, text: String) {
+        #expect(ByteSize(bytes: bytes).description == text)
     }
 }

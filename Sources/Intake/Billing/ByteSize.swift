@@ -28,34 +28,38 @@ public struct ByteSize: Sendable, Hashable, CustomStringConvertible {
         return ByteSize(bytes: try digits.times(unit.bytes))
     }
 
-    /// The largest unit that shows this size without a fraction (so `1.5 GB` comes back as
-    /// `1500 MB` only if it has to), preferring the family — decimal or binary — given.
-    public func display(preferBinary: Bool = false) -> (number: String, unit: Unit) {
-        let order: [Unit] = preferBinary ? [.TiB, .GiB, .MiB, .TB, .GB, .MB] : [.TB, .GB, .MB, .TiB, .GiB, .MiB]
-        for unit in order where bytes % unit.bytes == 0 && bytes >= unit.bytes {
-            return (String(bytes / unit.bytes), unit)
-        }
-        if bytes == 0 { return ("0", preferBinary ? .GiB : .GB) }
-        // Not a whole number of any unit: the decimal form in MB, exact to the byte.
-        let whole = bytes / 1_000_000
-        let rest = String(bytes % 1_000_000)
-        let fraction = (String(repeating: "0", count: 6 - rest.count) + rest).reversed().drop { $0 == "0" }.reversed()
-        return ("\(whole).\(String(fraction))", .MB)
+    /// The units forms offer: one system, decimal (1 GB = 1,000,000,000 bytes) as disks and the
+    /// providers state sizes. `parse` still reads the binary units an API client may send.
+    public static let formUnits: [Unit] = [.MB, .GB, .TB]
+
+    /// The size as a form shows it back: the largest decimal unit it reaches (MB at least), the
+    /// number exact to the byte (`1.5` GB, `62.91456` MB), so saving the form unchanged keeps it.
+    public func display() -> (number: String, unit: Unit) {
+        let unit: Unit = bytes >= Unit.TB.bytes ? .TB : bytes >= Unit.GB.bytes ? .GB : .MB
+        if bytes == 0 { return ("0", .GB) }
+        let whole = bytes / unit.bytes, rest = bytes % unit.bytes
+        guard rest != 0 else { return (String(whole), unit) }
+        let places = String(unit.bytes).utf8.count - 1
+        let digits = String(rest)
+        let fraction = (String(repeating: "0", count: places - digits.utf8.count) + digits).reversed().drop { $0 == "0" }.reversed()
+        return ("\(whole).\(String(fraction))", unit)
     }
 
-    /// Text for tables: the exact unit when there is one (`3 GiB`, `750 MB`), else at most two
-    /// decimals of the largest decimal unit (`1.23 GB`).
+    /// The one way sizes read everywhere: decimal units (B, KB, MB, GB, TB), three significant
+    /// digits at most (`62.5 KB`, `1.23 GB`, `750 MB`, `13 B`).
     public var description: String {
-        if bytes < 1_000_000 { return bytes == 0 ? "0 B" : "\(bytes) B" }
-        let exact = display()
-        if !exact.number.contains(".") && (exact.unit != .MB || bytes < 1_000_000_000) { return "\(exact.number) \(exact.unit.rawValue)" }
-        let units: [(Int64, String)] = [(1_000_000_000_000, "TB"), (1_000_000_000, "GB"), (1_000_000, "MB")]
-        for (size, name) in units where bytes >= size {
-            let hundredths = bytes / (size / 100)
-            let whole = hundredths / 100
-            let frac = hundredths % 100
-            if frac == 0 { return "\(whole) \(name)" }
-            return frac % 10 == 0 ? "\(whole).\(frac / 10) \(name)" : "\(whole).\(frac < 10 ? "0" : "")\(frac) \(name)"
+        let units: [(size: Int64, name: String)] = [(1_000_000_000_000, "TB"), (1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")]
+        guard bytes >= 1_000 else { return "\(bytes) B" }
+        for (i, unit) in units.enumerated() where bytes >= unit.size {
+            let places = bytes >= 100 * unit.size ? 0 : bytes >= 10 * unit.size ? 1 : 2
+            let scale: Int64 = places == 0 ? 1 : places == 1 ? 10 : 100
+            let step = unit.size / scale
+            let rounded = bytes / step + (bytes % step >= step / 2 ? 1 : 0)
+            if places == 0 && rounded >= 1_000 && i > 0 { return "1 \(units[i - 1].name)" }
+            let whole = rounded / scale, rest = rounded % scale
+            if rest == 0 { return "\(whole) \(unit.name)" }
+            let text = places == 2 && rest < 10 ? "0\(rest)" : String(rest)
+            return "\(whole).\(text.hasSuffix("0") ? String(text.dropLast()) : text) \(unit.name)"
         }
         return "\(bytes) B"
     }

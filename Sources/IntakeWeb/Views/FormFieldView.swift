@@ -18,7 +18,7 @@ enum FormFieldView {
 
     /// A number-and-unit size field: the number and the unit choices, the current one selected.
     static func size(_ field: String, number: String, unit: String) -> TemplateValue {
-        ["field": .string(field), "number": .string(number), "units": .list(ByteSize.Unit.allCases.map { u in
+        ["field": .string(field), "number": .string(number), "units": .list(ByteSize.formUnits.map { u in
             ["value": .string(u.rawValue), "selected": .bool(u.rawValue == unit)]
         })]
     }

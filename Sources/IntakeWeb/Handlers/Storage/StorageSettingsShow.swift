@@ -3,10 +3,12 @@ import Intake
 import Templates
 import Web
 
-/// `GET /dashboard/settings`: the user's connected storage, each account with what is known of its
-/// OAuth grant and the actions its state allows — Pause uploads, Reactivate, Disconnect, Check
-/// again, Reconnect — plus connect, fix storage and sync OAuth status; each a CSRF-protected form
-/// post answered with a flash.
+/// `GET /dashboard/settings`: the user's connected storage in plain words — each account's state
+/// ("Connected", "Paused", …), whether Intake's access holds, its files, and the actions its state
+/// allows, each saying what it does to portals and files (Pause uploads, Resume uploads, Check
+/// again, Reconnect, Disconnect; local disk is never disconnected) — plus connecting a provider
+/// (or, where none is configured, who can set it up) and one "Check again" for all of it. Each a
+/// CSRF-protected form post answered with a flash.
 enum StorageSettingsShow {
     static func handle(_ context: RequestContext) throws -> Response {
         let services = context.services
@@ -27,25 +29,54 @@ enum StorageSettingsShow {
                     "id": .int(account.id), "name": .string(account.displayName), "email": account.email.map { .string($0) } ?? .null,
                     "provider": .string(account.provider.displayName),
                     "providerKind": .string(account.provider.oauth?.rawValue ?? ""),
-                    "grant": .string((grant ?? .none).label),
+                    "access": .string(accessText(grant ?? .none, provider: account.provider.displayName)),
+                    "accessFine": .bool(grant == .valid),
                     "isLocal": .bool(isLocal),
-                    "status": .string(status.rawValue), "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
+                    "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
+                    "meaning": .string(meaning(status, provider: account.provider.displayName, isLocal: isLocal)),
                     "lastError": account.lastError.map { .string($0) } ?? .null,
-                    "files": .string("\(account.uploadedFiles) (\(ByteSize(bytes: account.uploadedBytes).display()))"),
+                    "files": .string("\(account.uploadedFiles) (\(ByteSize(bytes: account.uploadedBytes)))"),
                     "canPause": .bool(status == .active),
                     "canDisconnect": .bool(!isLocal && status != .disconnected),
+                    "canResume": .bool(status == .inactive),
                     // A disconnected cloud account can be tried again only while a refused grant is still held.
-                    "canReactivate": .bool(status == .inactive || (status == .disconnected && (isLocal || grant == .refused))),
-                    "reactivateAsks": .bool(!isLocal && status == .disconnected),
-                    "canCheckAgain": .bool(status == .error),
+                    "canCheckAgain": .bool(status == .error || (status == .disconnected && (isLocal || grant == .refused))),
                     "canReconnect": .bool(!isLocal && (status == .disconnected || status == .error)),
                 ]
             }),
             "hasAccounts": .bool(!accounts.isEmpty),
             "providers": .list([OAuthProvider.Kind.google, .dropbox].map { kind in
                 ["kind": .string(kind.rawValue), "label": .string(StorageProviderKind(kind).displayName),
-                 "configured": .bool(providers[kind]?.isConfigured == true)]
+                 "configured": .bool(providers[kind]?.isConfigured == true), "settings": .string(settingNames[kind] ?? "")]
             }),
+            "isAdmin": .bool(user.role == .admin),
         ])
+    }
+
+    /// The operator's settings that offer a provider (README: Configuration).
+    static let settingNames: [OAuthProvider.Kind: String] = [
+        .google: "INTAKE_GOOGLE_CLIENT_ID and INTAKE_GOOGLE_CLIENT_SECRET",
+        .dropbox: "INTAKE_DROPBOX_APP_KEY and INTAKE_DROPBOX_APP_SECRET",
+    ]
+
+    /// What the account's state means for its portals and files.
+    static func meaning(_ status: StorageAccountStatus, provider: String, isLocal: Bool) -> String {
+        switch status {
+        case .active: return "Its portals take uploads; its files can be downloaded."
+        case .inactive: return "Paused: its portals take no uploads until you resume; its files can still be downloaded."
+        case .disconnected: return isLocal ? "Switched off: its portals take no uploads and its files are unavailable until you resume."
+            : "Intake has no access to \(provider): its portals take no uploads and its files are unavailable here until you reconnect. Nothing was deleted at \(provider)."
+        case .error: return "\(provider) could not be reached: its portals take no uploads and its files are unavailable until it answers again. Intake keeps checking by itself."
+        }
+    }
+
+    /// Whether Intake's access to the provider holds, in words.
+    static func accessText(_ grant: OAuthGrantState, provider: String) -> String {
+        switch grant {
+        case .valid: return "\(provider) accepts Intake's access."
+        case .unchecked: return "Not confirmed yet: \(provider) could not be asked."
+        case .refused: return "\(provider) refused Intake's access (the permission was removed there): reconnect."
+        case .none: return "Intake holds no access to \(provider): reconnect."
+        }
     }
 }
