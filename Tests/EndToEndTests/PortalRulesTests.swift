@@ -129,6 +129,18 @@ struct PortalRulesTests {
         let bad = try site.owner.post("/dashboard/portals/1", form: [("name", ""), ("slug", "demo"), ("storage_account_id", "1"), ("max_files", "20")])
         #expect(bad.status == 422 && bad.text.contains("Enter a name."))
         _ = try site.owner.get("/dashboard/portals/1")
+        // Every field answered on the first submit, each message fitting its field.
+        let all = try site.owner.post("/dashboard/portals/1", form: [
+            ("name", ""), ("slug", "Not a slug!"), ("storage_account_id", "1"), ("max_files", "99999"), ("password", "abc"),
+            ("max_file_number", "-5"), ("max_file_unit", "MB"), ("description", String(repeating: "x", count: 2001)),
+        ])
+        for message in ["Enter a name.", "That is too large. Enter a number from 1 to 1000.", "Use at least 6 characters",
+                        "A size cannot be negative.", "Use at most 2000 characters."] {
+            #expect(all.status == 422 && all.text.contains(message), "\(message)")
+        }
+        #expect(all.text.contains(#"id="slug-error""#) && all.text.components(separatedBy: #"id="slug-error">"#).dropFirst().first?.hasPrefix("<") == false,
+                "the slug's error shows in the same answer")
+        _ = try site.owner.get("/dashboard/portals/1")
         let saved = try site.owner.post("/dashboard/portals/1", form: [
             ("name", "Client files"), ("slug", "demo"), ("storage_account_id", "2"), ("max_files", "3"), ("client_name_mode", "optional"),
             ("client_email_mode", "required"), ("description", "Send us your papers"), ("upload_notifications", "none"),

@@ -22,6 +22,37 @@ struct MoneyTests {
         #expect(throws: ValidationError.self, "\(text.debugDescription)") { try Money.parse(text, currency: usd) }
     }
 
+    @Test("each refusal says what to type instead, in the words of what the number is", arguments: [
+        ("9,99", "amount", "Use a point for decimals: 9.99."),
+        ("1,000", "amount", "Leave out the thousands separator: 1000."),
+        ("-5", "amount", "Enter an amount of 0 or more, without a minus sign."),
+        ("-5", "size", "A size cannot be negative."),
+        ("abc", "size", "Enter a number like 1.5 (digits, and a point for decimals)."),
+        ("abc", "amount", "Enter a number like 4.99 (digits, and a point for decimals)."),
+        ("99999999999", "size", "This size is too large for Intake (at most 9.2 million TB)."),
+        ("999999999999999999999", "amount", "This number is too large for Intake."),
+    ])
+    func messages(text: String, meaning: String, message: String) {
+        do {
+            if meaning == "size" { _ = try ByteSize.parse(text, unit: "TB") } else { _ = try Money.parse(text, currency: usd) }
+            Issue.record("\(text) was accepted")
+        } catch let error as ValidationError {
+            #expect(error.message == message, "\(text)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test("whole numbers: out of range, too large, negative, decimals and separators each say so", arguments: [
+        ("0", "Enter a number from 1 to 1000."), ("1001", "That is too large. Enter a number from 1 to 1000."),
+        ("99999999999999999999999", "That is too large. Enter a number from 1 to 1000."),
+        ("-5", "Enter a number from 1 to 1000. No minus sign."), ("2.5", "Enter a whole number, without decimals."),
+        ("1,000", "Leave out the thousands separator: 1000."), ("ten", "Enter a whole number (digits only)."), ("", "Enter a number."),
+    ])
+    func wholeNumbers(text: String, message: String) {
+        #expect(throws: ValidationError("", message)) { try WholeNumber.parse(text, in: 1...1000) }
+    }
+
     @Test("the currency's exponent decides the decimals")
     func exponents() throws {
         #expect(try Money.parse("500", currency: jpy).minorUnits == 500)

@@ -9,34 +9,62 @@
   var csrf = document.querySelector('meta[name="csrf-token"]');
 
   // The rules, mirroring the server's parsers (Money, ByteSize, WholeNumber).
+  // Each says what to type instead, in the words of what the number is (WholeNumber, DecimalText).
+  function separatorHint(text) {
+    if (!/^[0-9]+(,[0-9]*)+$/.test(text)) return null;
+    var groups = text.split(",");
+    if (groups[0].length <= 3 && groups.slice(1).every(function (g) { return g.length === 3; })) {
+      return "Leave out the thousands separator: " + groups.join("") + ".";
+    }
+    if (groups.length === 2 && groups[1] !== "") return "Use a point for decimals: " + groups[0] + "." + groups[1] + ".";
+    return null;
+  }
+
+  function decimal(text, example, negative) {
+    if (text === "") return "Enter a number.";
+    if (/^-[0-9.]+$/.test(text)) return negative;
+    var hint = separatorHint(text);
+    if (hint) return hint;
+    if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(text) || /\.$/.test(text)) {
+      return "Enter a number like " + example + " (digits, and a point for decimals).";
+    }
+    return null;
+  }
+
   var rules = {
     required: function (value) {
       return value.trim() === "" ? "Enter a value." : null;
     },
     whole: function (value, input) {
       var text = value.trim();
+      var min = Number(input.dataset.min), max = Number(input.dataset.max);
+      var bounds = "Enter a number from " + min + " to " + max + ".";
       if (text === "") return "Enter a number.";
-      if (!/^[0-9]+$/.test(text)) return "Enter a whole number (digits only).";
-      var n = Number(text), min = Number(input.dataset.min), max = Number(input.dataset.max);
-      if (n < min || n > max) return "Enter a number from " + min + " to " + max + ".";
-      return null;
+      if (/^[0-9]+$/.test(text)) {
+        var n = Number(text);
+        if (n > max) return "That is too large. " + bounds;
+        if (n < min) return bounds;
+        return null;
+      }
+      if (/^-[0-9]+$/.test(text)) return bounds + " No minus sign.";
+      var groups = text.split(",");
+      if (groups.length > 1 && /^[0-9]+(,[0-9]{3})+$/.test(text) && groups[0].length <= 3) {
+        return "Leave out the thousands separator: " + groups.join("") + ".";
+      }
+      if (/^[0-9]*\.[0-9]*$/.test(text) || /^[0-9]+(,[0-9]+)+$/.test(text)) return "Enter a whole number, without decimals.";
+      return "Enter a whole number (digits only).";
     },
     money: function (value, input, form) {
       var text = value.trim();
-      if (text === "") return "Enter a number.";
-      if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(text) || /\.$/.test(text)) {
-        return "Enter a number like 4.99 (digits, and a point for decimals).";
-      }
+      var problem = decimal(text, "4.99", "Enter an amount of 0 or more, without a minus sign.");
+      if (problem) return problem;
       var exponent = Number(input.dataset.exponent || exponentOf(form));
       var fraction = (text.split(".")[1] || "").replace(/0+$/, "");
       if (fraction.length > exponent) return "Use at most " + exponent + " decimal" + (exponent === 1 ? "" : "s") + ".";
       return null;
     },
     size: function (value) {
-      var text = value.trim();
-      if (text === "") return "Enter a number.";
-      if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(text) || /\.$/.test(text)) return "Enter a number like 4.99 (digits, and a point for decimals).";
-      return null;
+      return decimal(value.trim(), "1.5", "A size cannot be negative.");
     }
   };
 

@@ -22,9 +22,9 @@ public struct ByteSize: Sendable, Hashable, CustomStringConvertible {
     /// Parses a number (decimals allowed) in `unit`; the result must be a whole number of bytes.
     public static func parse(_ number: String, unit rawUnit: String) throws -> ByteSize {
         guard let unit = Unit(rawValue: rawUnit.trimmingSpaces()) else {
-            throw ValidationError("", "Choose a unit: \(Unit.allCases.map(\.rawValue).joined(separator: ", ")).")
+            throw ValidationError("", "Choose a unit: \(formUnits.map(\.rawValue).joined(separator: ", ")).")
         }
-        let digits = try DecimalText.parse(number, maximumFractionDigits: 12, tooPrecise: "Use at most 12 decimals.")
+        let digits = try DecimalText.parse(number, meaning: .size, maximumFractionDigits: 12, tooPrecise: "Use at most 12 decimals.")
         return ByteSize(bytes: try digits.times(unit.bytes))
     }
 

@@ -37,7 +37,7 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
     /// Refuses signs, exponents, grouping, non-ASCII digits, more decimals than the currency has,
     /// and amounts beyond 64 bits — with a message for the form.
     public static func parse(_ raw: String, currency: Currency) throws -> Money {
-        let digits = try DecimalText.parse(raw, maximumFractionDigits: currency.exponent,
+        let digits = try DecimalText.parse(raw, meaning: .amount, maximumFractionDigits: currency.exponent,
                                            tooPrecise: "Use at most \(currency.exponent) decimal\(currency.exponent == 1 ? "" : "s") for \(currency.code).")
         return Money(minorUnits: try digits.scaled(by: currency.exponent), currency: currency)
     }
@@ -62,11 +62,33 @@ struct DecimalText {
     let integer: [UInt8]    // ASCII digits, no leading zeros issue
     let fraction: [UInt8]
 
-    static let invalid = "Enter a number like 4.99 (digits, and a point for decimals)."
+    /// What a number stands for: its messages speak of it ("-5" in a size is not a money error).
+    enum Meaning {
+        case amount, size
+        var example: String { self == .amount ? "4.99" : "1.5" }
+        var negative: String { self == .amount ? "Enter an amount of 0 or more, without a minus sign." : "A size cannot be negative." }
+        var invalid: String { "Enter a number like \(example) (digits, and a point for decimals)." }
+    }
 
-    static func parse(_ raw: String, maximumFractionDigits: Int, tooPrecise: String) throws -> DecimalText {
-        let text = Array(raw.trimmingSpaces().utf8)
+    static func parse(_ raw: String, meaning: Meaning, maximumFractionDigits: Int, tooPrecise: String) throws -> DecimalText {
+        let trimmed = raw.trimmingSpaces()
+        let text = Array(trimmed.utf8)
         guard !text.isEmpty else { throw ValidationError("", "Enter a number.") }
+        let isDigit = { (b: UInt8) in (48...57).contains(b) }
+        if text.first == UInt8(ascii: "-"), text.count > 1, text.dropFirst().allSatisfy({ isDigit($0) || $0 == UInt8(ascii: ".") }) {
+            throw ValidationError("", meaning.negative)
+        }
+        // "9,99": a decimal comma; "1,000": a thousands separator. Say what to type instead.
+        if let comma = text.firstIndex(of: UInt8(ascii: ",")), text.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: ",") }), comma > 0 {
+            let groups = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+            if groups.count > 1, groups.dropFirst().allSatisfy({ $0.utf8.count == 3 }), groups[0].utf8.count <= 3 {
+                throw ValidationError("", "Leave out the thousands separator: \(groups.joined()).")
+            }
+            if groups.count == 2, !groups[1].isEmpty {
+                throw ValidationError("", "Use a point for decimals: \(groups[0]).\(groups[1]).")
+            }
+        }
+        let invalid = meaning.invalid
         var integer: [UInt8] = []
         var fraction: [UInt8] = []
         var seenPoint = false
@@ -93,7 +115,7 @@ struct DecimalText {
         for d in digits {
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times10.addingReportingOverflow(Int64(d - UInt8(ascii: "0")))
-            guard !o1, !o2 else { throw ValidationError("", "This number is too large.") }
+            guard !o1, !o2 else { throw ValidationError("", "This number is too large for Intake.") }
             value = sum
         }
         return value
@@ -110,7 +132,7 @@ struct DecimalText {
         denominator /= g
         guard multiplier % denominator == 0 else { throw ValidationError("", "This is not a whole number of bytes.") }
         let (product, overflow) = numerator.multipliedReportingOverflow(by: multiplier / denominator)
-        guard !overflow else { throw ValidationError("", "This number is too large.") }
+        guard !overflow else { throw ValidationError("", "This size is too large for Intake (at most 9.2 million TB).") }
         return product
     }
 

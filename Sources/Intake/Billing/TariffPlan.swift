@@ -73,6 +73,12 @@ public struct TariffPlanStore {
         try db.queryOne(Self.select + " WHERE p.id = $1", [id]).map(Self.plan)
     }
 
+    /// Whether another plan (not `id`) has this name (names are unique, case aside): the form
+    /// says so together with its other errors, not in a second round.
+    public func nameTaken(_ name: String, except id: Int64?) throws -> Bool {
+        try db.scalar("SELECT count(*) FROM tariff_plans WHERE name = $1 COLLATE NOCASE AND id IS NOT $2", [name.trimmingSpaces(), id], as: Int.self) ?? 0 > 0
+    }
+
     public func create(_ input: TariffPlanInput, by actor: AuditLog.Actor) throws -> TariffPlan {
         try db.write {
             let now = clock.now()

@@ -23,6 +23,14 @@ public struct FieldErrors: Error, Sendable, Equatable {
         set { messages[field] = newValue }
     }
 
+    /// These errors and `other`'s, `other` winning where both name a field: a form answers every
+    /// field at once — what did not parse, and what the rules say of everything else.
+    public func merging(_ other: FieldErrors) -> FieldErrors {
+        var merged = self
+        merged.messages.merge(other.messages) { _, theirs in theirs }
+        return merged
+    }
+
     /// Runs a parser; a validation error is recorded against `field` and nil returned.
     public mutating func capture<T>(_ field: String, _ parse: () throws -> T) -> T? {
         do { return try parse() } catch let error as ValidationError {

@@ -7,7 +7,7 @@ enum TariffPlanSubmission {
     /// The plan form's post, for a new plan and an edited one: parse, save, or show the page again
     /// with the typed values and the errors (a taken name included).
     static func submit(
-        _ context: RequestContext,
+        _ context: RequestContext, editing planID: Int64?,
         page: ([String: TemplateValue], TemplateValue, TemplateValue, FieldErrors) throws -> Response,
         save: (TariffPlanInput) throws -> String
     ) throws -> Response {
@@ -20,7 +20,10 @@ enum TariffPlanSubmission {
             }
         }
         switch TariffPlanInput.parse({ form[$0] }, currency: context.services.configuration.currency) {
-        case .failure(let errors):
+        case .failure(var errors):
+            if errors["name"] == nil, let name = form["name"], try context.stores.tariffPlans.nameTaken(name, except: planID) {
+                errors["name"] = "A plan with this name exists already."
+            }
             return try refused(errors)
         case .success(let input):
             do {

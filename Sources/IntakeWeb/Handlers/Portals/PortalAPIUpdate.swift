@@ -7,7 +7,11 @@ enum PortalAPIUpdate {
     static func handle(_ context: RequestContext) throws -> Response {
         let portal = try context.ownedPortal()
         let request = try PortalForm.parseJSON(context, existing: portal)
-        guard request.errors.isEmpty else { return try FormAnswer.invalid(context, request.errors) }
+        guard request.errors.isEmpty else {
+            // Every field answered at once: what did not parse, and what the rules say of the rest.
+            let rules = try context.stores.portals.validate(request.input, userID: context.user!.id, existing: portal).1
+            return try FormAnswer.invalid(context, PortalForm.jsonErrors(rules).merging(request.errors))
+        }
         let store = context.stores.portals
         switch try store.update(id: portal.id, request.input, by: context.actor) {
         case .success(let saved):
