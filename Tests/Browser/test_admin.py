@@ -100,7 +100,7 @@ def test_quota_override(admin, server):
     screenshot(admin, f"quotas-{mode}")
 
     admin.get(server.url + "/admin/audit?entity=user")
-    assert "user.quota_override_set" in admin.find_element(By.CSS_SELECTOR, "table.audit").text
+    assert "set a quota for user #" in admin.find_element(By.CSS_SELECTOR, ".audit-entries").text
     screenshot(admin, f"audit-{mode}")
 
 

@@ -53,8 +53,10 @@ struct AdminTests {
         let history = try admin.get("/admin/storage/pricing").text
         #expect(history.contains("0.30 EUR") && history.contains("0.25 EUR"))
         let audit = try admin.get("/admin/audit?action=storage_pricing.save").text
-        #expect(audit.components(separatedBy: "storage_pricing.save").count - 1 >= 2)
-        #expect(audit.contains("&quot;price_per_gb&quot;:&quot;0.30&quot;"))
+        // Sentences, each changed value once in words: no JSON.
+        #expect(audit.components(separatedBy: "root@example.com saved storage pricing #").count - 1 == 2, "\(audit)")
+        #expect(audit.contains(#"<span class="audit-field">price per gb:</span> <span class="audit-before">0.25</span> → <span class="audit-after">0.30</span>"#), "\(audit)")
+        #expect(!audit.contains("&quot;"), "no JSON on the page")
     }
 
     @Test("storage pricing: each invalid field is refused with its message and the values kept", arguments: [
@@ -185,9 +187,13 @@ struct AdminTests {
         #expect(try admin.get("/admin/users/2").text.contains("<dd>none</dd>"))
         #expect(try admin.get("/admin/storage/quotas?filter=over").text.contains("No users match."))
         let audit = try admin.get("/admin/audit?entity=user").text
-        #expect(audit.contains("user.quota_override_set") && audit.contains("user.quota_override_clear"))
-        #expect(audit.contains("&quot;quota_override_bytes&quot;:&quot;1500000000&quot;"))
+        #expect(audit.contains("root@example.com set a quota for user #2.") && audit.contains("root@example.com cleared the quota set for user #2."))
+        #expect(audit.contains(#"<span class="audit-after">1.5 GB</span>"#) || audit.contains("quota override:</span> 1.5 GB"), "sizes in the one size format: \(audit)")
         #expect(try admin.get("/admin/audit?actor=root").text.contains("root@example.com"))
         #expect(try admin.get("/admin/audit?actor=nobody").text.contains("No entries match."))
+        // System events apart from people's changes.
+        #expect(try admin.get("/admin/audit?by=people").text.contains("root@example.com set a quota for user #2."))
+        let system = try admin.get("/admin/audit?by=system").text
+        #expect(!system.contains("root@example.com set") && system.contains(#"<option value="system" selected>"#))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Database
 
 /// Who did what to which thing, with the values before and after, when, and from where.
@@ -44,9 +45,12 @@ public struct AuditLog {
         public let createdAt: Int64
     }
 
-    /// Entries, newest first, filtered by action, entity type and actor e-mail (prefix), paged by id.
-    public func entries(action: String?, entityType: String?, actor: String?, before: Int64?, limit: Int) throws -> (entries: [Entry], more: Bool) {
+    /// Entries, newest first, filtered by action, entity type, actor e-mail (prefix) and whether a
+    /// signed-in person did it (`byPeople`: false is Intake's jobs and clients), paged by id.
+    public func entries(action: String?, entityType: String?, actor: String?, byPeople: Bool? = nil, before: Int64?,
+                        limit: Int) throws -> (entries: [Entry], more: Bool) {
         var conditions: [String] = []
+        if let byPeople { conditions.append(byPeople ? "a.actor_id IS NOT NULL" : "a.actor_id IS NULL") }
         var args: [any DatabaseValueConvertible] = []
         if let action, !action.isEmpty { args.append(action); conditions.append("a.action = $\(args.count)") }
         if let entityType, !entityType.isEmpty { args.append(entityType); conditions.append("a.entity_type = $\(args.count)") }
@@ -81,6 +85,12 @@ public struct AuditLog {
     }
 
     /// A flat JSON object, keys in the order given.
+    /// The fields of a stored `before`/`after` object, by name (a null value: nil).
+    public static func values(_ json: String?) -> [(String, String?)] {
+        guard let data = json?.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+        return object.keys.sorted().map { key in (key, object[key] as? String) }
+    }
+
     static func json(_ fields: [(String, String?)]) -> String {
         "{" + fields.map { "\(quote($0.0)):\($0.1.map(quote) ?? "null")" }.joined(separator: ",") + "}"
     }

@@ -72,7 +72,6 @@ public struct StorageAccountHistory {
 
     /// The string fields of an audit entry's flat JSON object.
     static func fields(_ json: String?) -> [String: String] {
-        guard let data = json?.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.compactMapValues { $0 as? String }
+        Dictionary(AuditLog.values(json).compactMap { key, value in value.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 }

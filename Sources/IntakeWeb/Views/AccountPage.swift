@@ -25,7 +25,7 @@ enum AccountPage {
             "newToken": newToken.map(TemplateValue.string) ?? .null,
             "tokens": .list(tokens.map { token in
                 ["id": .int(token.id), "name": .string(token.name), "prefix": .string(token.prefix), "scope": .string(token.scope.label),
-                 "created": .string(UTCDate.day(token.createdAt)), "used": .string(token.lastUsedAt.map(UTCDate.minute) ?? "never"),
+                 "created": .string(UTCDate.day(token.createdAt)), "used": token.lastUsedAt.map(UTCDate.moment) ?? .null,
                  "revoked": token.revokedAt.map { .string(UTCDate.day($0)) } ?? .null]
             }),
             "hasTokens": .bool(!tokens.isEmpty),

@@ -31,7 +31,7 @@ enum AdminBillingPage {
             "hasGrace": .bool(!grace.isEmpty),
             "grace": .list(grace.map { g in
                 ["id": .int(g.userID), "email": .string(g.email), "name": .string(g.name), "plan": .string(g.planName ?? "—"),
-                 "until": .string(UTCDate.minute(g.graceUntil)), "balance": .string(g.balance.description)]
+                 "until": UTCDate.moment(g.graceUntil), "balance": .string(g.balance.description)]
             }),
             "csv": .string("/admin/billing/report.csv" + (month.map { "?month=" + $0.text } ?? "")),
         ])

@@ -23,7 +23,7 @@ enum AdminPricingPage {
                 let p = version.pricing
                 return [
                     "id": .int(version.id), "current": .bool(index == 0),
-                    "when": .string(UTCDate.minute(version.createdAt)), "who": .string(version.createdByEmail ?? "—"),
+                    "when": UTCDate.moment(version.createdAt), "who": .string(version.createdByEmail ?? "—"),
                     "price": .string(p.pricePerGB.description), "range": .string("\(p.minimumGB)–\(p.maximumGB) GB"),
                     "validity": .string(p.validityDays.map { "\($0) days" } ?? "never expires"),
                     "free": .string(ByteSize(bytes: p.freeStorageBytes).description),

@@ -20,7 +20,7 @@ enum BillingPage {
             "opening": .string(statement.opening.description),
             "hasLines": .bool(!statement.lines.isEmpty),
             "lines": .list(statement.lines.reversed().map { line in
-                ["date": .string(UTCDate.minute(line.createdAt)), "reason": .string(line.reason),
+                ["date": UTCDate.moment(line.createdAt), "reason": .string(line.reason),
                  "amount": .string((line.amount.minorUnits > 0 ? "+" : "") + line.amount.decimalText),
                  "credit": .bool(line.amount.minorUnits > 0), "balance": .string(line.balanceAfter.decimalText)]
             }),

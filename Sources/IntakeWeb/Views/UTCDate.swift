@@ -1,4 +1,5 @@
 import Intake
+import Templates
 
 /// Dates for pages, in UTC, without a formatter object (they are not cheap, nor thread-safe
 /// everywhere): `2026-11-21` and `2026-11-21 05:28 UTC`.
@@ -18,6 +19,12 @@ enum UTCDate {
     static func iso(_ epoch: Int64) -> String {
         let seconds = ((epoch % 86400) + 86400) % 86400
         return day(epoch) + "T\(two(Int(seconds / 3600))):\(two(Int(seconds % 3600 / 60))):\(two(Int(seconds % 60)))Z"
+    }
+
+    /// A moment for a template: `{{x.text}}` (UTC) inside `<time datetime="{{x.iso}}">`, which
+    /// site.js shows in the viewer's zone.
+    static func moment(_ epoch: Int64) -> TemplateValue {
+        ["iso": .string(iso(epoch)), "text": .string(minute(epoch))]
     }
 
     static func civil(_ epoch: Int64) -> (Int, Int, Int) {

@@ -21,7 +21,7 @@ enum AdminDiagnosticsShow {
             "failed": .int(overview.failedDeliveries),
             "failures": .list(overview.recentFailures.map { failure in
                 ["id": .int(failure.fileID), "name": .string(failure.fileName), "owner": .string(failure.ownerEmail),
-                 "reason": .string(failure.reason ?? "no reason recorded"), "at": .string(UTCDate.minute(failure.at))]
+                 "reason": .string(failure.reason ?? "no reason recorded"), "at": UTCDate.moment(failure.at)]
             }),
             "hasFailures": .bool(!overview.recentFailures.isEmpty),
             "waiting": .string(overview.waitingDeliveries >= SiteDiagnostics.countLimit ? "\(SiteDiagnostics.countLimit)+" : "\(overview.waitingDeliveries)"),
@@ -30,8 +30,8 @@ enum AdminDiagnosticsShow {
             "staleReservations": .int(Int64(overview.staleReservations)),
             "zombieTrouble": .bool(overview.staleLeases + overview.staleReservations > 0),
             "jobs": .list(overview.jobs.map { job in
-                ["name": .string(job.name), "ranAt": .string(UTCDate.minute(job.lastRunAt)), "failing": .bool(job.failing),
-                 "okAt": job.lastOKAt.map { .string(UTCDate.minute($0)) } ?? .string("never"),
+                ["name": .string(job.name), "ranAt": UTCDate.moment(job.lastRunAt), "failing": .bool(job.failing),
+                 "okAt": job.lastOKAt.map(UTCDate.moment) ?? .null,
                  "error": job.failing ? .string(job.lastError ?? "") : .null, "failures": .int(Int64(job.failuresInARow)),
                  "ms": .int(job.milliseconds)]
             }),

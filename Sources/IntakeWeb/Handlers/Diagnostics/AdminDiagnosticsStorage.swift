@@ -55,12 +55,12 @@ enum AdminDiagnosticsStorage {
             "state": .string(account.status.plainWords),
             "trouble": .bool(account.status == .error || account.status == .disconnected),
             "lastError": account.lastError.map(TemplateValue.string) ?? .null,
-            "lastUsed": .string(listed.lastAccessedAt.map(UTCDate.minute) ?? "never"),
+            "lastUsed": listed.lastAccessedAt.map(UTCDate.moment) ?? .null,
             "files": .string("\(account.uploadedFiles) file(s), \(ByteSize(bytes: account.uploadedBytes))"),
             "health": try health(account.id).map(TemplateValue.string) ?? .null,
             "checkable": .bool(account.status == .active || account.status == .error),
             "changes": .list(listed.changes.map { change in
-                ["at": .string(UTCDate.minute(change.at)), "from": .string(change.from), "to": .string(change.to), "event": .string(change.event),
+                ["at": UTCDate.moment(change.at), "from": .string(change.from), "to": .string(change.to), "event": .string(change.event),
                  "reason": change.reason.map(TemplateValue.string) ?? .null, "by": .string(change.by)]
             }),
             "hasChanges": .bool(!listed.changes.isEmpty),
