@@ -147,7 +147,7 @@ def test_billing_page(browser, server):
     sign_in(browser, server, "owner@example.com")
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Billing"
-    assert "0.00 USD" in browser.find_element(By.CSS_SELECTOR, ".balance").text
+    assert "$0.00" in browser.find_element(By.CSS_SELECTOR, ".balance").text
     assert "No changes" in browser.find_element(By.TAG_NAME, "main").text
     assert browser.find_element(By.LINK_TEXT, "Download CSV").get_attribute("href").endswith("/dashboard/billing/statement.csv")
     screenshot(browser, "billing")

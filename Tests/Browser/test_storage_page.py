@@ -67,8 +67,8 @@ def test_buying_with_javascript_shows_the_cost_as_you_type(server):
         sign_in(driver, server, "buyer-js@example.com")
         click_and_wait(driver, driver.find_element(By.LINK_TEXT, "Usage"))
         assert driver.find_element(By.TAG_NAME, "h1").text == "Storage usage"
-        assert text(driver, ".balance") == "20.00 USD"
-        assert text(driver, ".price") == "2.50 USD per GB"
+        assert text(driver, ".balance") == "$20.00"
+        assert text(driver, ".price") == "$2.50 per GB"
         assert text(driver, ".quota-total") == "5 GB"
         preview = driver.find_element(By.ID, "purchase-preview")
         assert preview.text.startswith("Choose Review")
@@ -79,12 +79,12 @@ def test_buying_with_javascript_shows_the_cost_as_you_type(server):
             WebDriverWait(driver, 5).until(lambda d: preview.text == expected)
 
         gb.send_keys("8")
-        shows("8 GB for 20.00 USD, from your balance of 20.00 USD, leaving 0.00 USD.")
+        shows("8 GB for $20.00, from your balance of $20.00, leaving $0.00.")
         gb.clear()
         gb.send_keys("4")
-        shows("4 GB for 10.00 USD, from your balance of 20.00 USD, leaving 10.00 USD.")
+        shows("4 GB for $10.00, from your balance of $20.00, leaving $10.00.")
         gb.send_keys("0")
-        shows("40 GB for 100.00 USD, from your balance of 20.00 USD: 80.00 USD more is needed.")
+        shows("40 GB for $100.00, from your balance of $20.00: $80.00 more is needed.")
         gb.send_keys("0")
         shows("Buy from 1 to 50 GB at a time.")
         gb.clear()
@@ -92,24 +92,24 @@ def test_buying_with_javascript_shows_the_cost_as_you_type(server):
         WebDriverWait(driver, 5).until(lambda d: "full-width" in preview.text)
         gb.clear()
         gb.send_keys("4")
-        shows("4 GB for 10.00 USD, from your balance of 20.00 USD, leaving 10.00 USD.")
+        shows("4 GB for $10.00, from your balance of $20.00, leaving $10.00.")
         assert driver.execute_script("return window.__stillHere === true"), "typing never reloads the page"
         screenshot(driver, "storage-live-preview")
 
         click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Review purchase']"))
         assert driver.find_element(By.TAG_NAME, "h1").text == "Confirm your purchase"
-        assert text(driver, "#quote").startswith("4 GB for 10.00 USD, from your balance of 20.00 USD, leaving 10.00 USD; "
+        assert text(driver, "#quote").startswith("4 GB for $10.00, from your balance of $20.00, leaving $10.00; "
                                                  "your quota becomes 9 GB; expires on ")
         screenshot(driver, "storage-confirm")
-        click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay 10.00 USD']"))
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay $10.00']"))
         assert driver.current_url == server.url + "/dashboard/storage"
         flash = text(driver, ".flash-success")
-        assert flash.startswith("Bought 4 GB for 10.00 USD, until ") and "Your quota is now 9 GB. Your balance is 10.00 USD." in flash
+        assert flash.startswith("Bought 4 GB for $10.00, until ") and "Your quota is now 9 GB. Your balance is $10.00." in flash
         assert text(driver, ".quota-total") == "9 GB"
-        assert text(driver, ".balance") == "10.00 USD"
+        assert text(driver, ".balance") == "$10.00"
         assert text(driver, ".quota-purchased-amount") == "4 GB"
         rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table.purchases tbody tr")]
-        assert len(rows) == 1 and rows[0].startswith("4 GB 10.00 USD") and rows[0].endswith("active")
+        assert len(rows) == 1 and rows[0].startswith("4 GB $10.00") and rows[0].endswith("active")
         screenshot(driver, "storage-bought-js")
     finally:
         driver.quit()
@@ -139,15 +139,15 @@ def test_buying_without_javascript_goes_through_the_server_confirm_step(server):
         field.clear()
         field.send_keys("3")
         click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Review purchase']"))
-        assert text(driver, "#quote").startswith("3 GB for 7.50 USD, from your balance of 20.00 USD, leaving 12.50 USD; "
+        assert text(driver, "#quote").startswith("3 GB for $7.50, from your balance of $20.00, leaving $12.50; "
                                                  "your quota becomes 8 GB; expires on ")
-        assert text(driver, ".quote-balance-after") == "12.50 USD"
+        assert text(driver, ".quote-balance-after") == "$12.50"
         screenshot(driver, "storage-confirm-nojs")
-        click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay 7.50 USD']"))
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay $7.50']"))
         assert driver.current_url == server.url + "/dashboard/storage"
-        assert "Your quota is now 8 GB. Your balance is 12.50 USD." in text(driver, ".flash-success")
+        assert "Your quota is now 8 GB. Your balance is $12.50." in text(driver, ".flash-success")
         assert text(driver, ".quota-total") == "8 GB"
-        assert text(driver, ".balance") == "12.50 USD"
+        assert text(driver, ".balance") == "$12.50"
         screenshot(driver, "storage-bought-nojs")
     finally:
         driver.quit()
@@ -164,9 +164,9 @@ def test_a_confirm_form_sent_again_charges_once_and_the_statement_and_csv_show_o
         plain.get(server.url + "/dashboard/storage/purchase?gb=2")
         before = purchase_posts(server)
         plain.execute_script("window.__oldPage = true")
-        ActionChains(plain).double_click(plain.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay 5.00 USD']")).perform()
+        ActionChains(plain).double_click(plain.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay $5.00']")).perform()
         WebDriverWait(plain, 10).until(lambda d: d.execute_script("return !window.__oldPage && document.readyState === 'complete'"))
-        assert "Bought 2 GB for 5.00 USD" in text(plain, ".flash-success")
+        assert "Bought 2 GB for $5.00" in text(plain, ".flash-success")
         assert purchase_posts(server) > before
 
         # The same rendered confirm form sent three times: twice by fetch at once, then by its button.
@@ -180,13 +180,13 @@ def test_a_confirm_form_sent_again_charges_once_and_the_statement_and_csv_show_o
             Promise.all([send(), send()]).then(rs => done(rs.map(r => r.type)));
         """)
         assert statuses == ["opaqueredirect", "opaqueredirect"], statuses
-        click_and_wait(scripted, scripted.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay 5.00 USD']"))
-        assert "Bought 2 GB for 5.00 USD" in text(scripted, ".flash-success")
+        click_and_wait(scripted, scripted.find_element(By.XPATH, "//button[normalize-space()='Confirm: pay $5.00']"))
+        assert "Bought 2 GB for $5.00" in text(scripted, ".flash-success")
         assert purchase_posts(server) == before + 3
 
         # Two renderings of the confirm step, two purchases; each charged once.
         click_and_wait(scripted, scripted.find_element(By.LINK_TEXT, "Billing"))
-        assert text(scripted, ".balance") == "10.00 USD"
+        assert text(scripted, ".balance") == "$10.00"
         rows = [r.text for r in scripted.find_elements(By.CSS_SELECTOR, "table.data tbody tr")]
         debits = [r for r in rows if "Storage purchase: 2 GB" in r]
         assert len(rows) == 3 and len(debits) == 2, rows

@@ -25,7 +25,7 @@ struct AdminTests {
     }
 
     let validPricing: [(String, String)] = [
-        ("price_per_gb", "0.25"), ("currency", "EUR"), ("min_gb", "5"), ("max_gb", "500"), ("validity_days", "365"),
+        ("price_per_gb", "0.25"), ("currency", "USD"), ("min_gb", "5"), ("max_gb", "500"), ("validity_days", "365"),
         ("free_storage_number", "2"), ("free_storage_unit", "GiB"), ("over_quota_policy", "delete_oldest"), ("grace_days", "14"),
     ]
 
@@ -47,11 +47,11 @@ struct AdminTests {
         // 2 GiB posted (a script may still send binary units) reads back in the one unit system the form offers.
         #expect(page.text.contains("value=\"0.25\"") && page.text.contains("value=\"2.147483648\"") && page.text.contains("<option value=\"GB\" selected>"))
         #expect(!page.text.contains("GiB"), "no binary unit on the page")
-        #expect(page.text.contains("0.25 EUR") && page.text.contains("delete oldest after 14 days") && page.text.contains("root@example.com"))
+        #expect(page.text.contains("$0.25") && page.text.contains("delete oldest after 14 days") && page.text.contains("root@example.com"))
         // A second save is a second version; the first stays in the history.
         try admin.post("/admin/storage/pricing", form: replacing(validPricing, "price_per_gb", "0.30"))
         let history = try admin.get("/admin/storage/pricing").text
-        #expect(history.contains("0.30 EUR") && history.contains("0.25 EUR"))
+        #expect(history.contains("$0.30") && history.contains("$0.25"))
         let audit = try admin.get("/admin/audit?action=storage_pricing.save").text
         // Sentences, each changed value once in words: no JSON.
         #expect(audit.components(separatedBy: "root@example.com saved storage pricing #").count - 1 == 2, "\(audit)")
@@ -60,11 +60,12 @@ struct AdminTests {
     }
 
     @Test("storage pricing: each invalid field is refused with its message and the values kept", arguments: [
-        ("price_per_gb", "4.999", "Use at most 2 decimals for EUR."),
+        ("price_per_gb", "4.999", "Use at most 2 decimals for USD."),
         ("price_per_gb", "1e3", "Enter a number like 4.99"),
         ("price_per_gb", "-1", "Enter an amount of 0 or more, without a minus sign."),
         ("price_per_gb", "9,99", "Use a point for decimals: 9.99."),
         ("currency", "XXX", "Choose a currency"),
+        ("currency", "EUR", "Plans and balances here are in USD, so storage is priced in USD too"),
         ("min_gb", "0", "Enter a number from 1 to 100000."),
         ("max_gb", "4", "The maximum must not be below the minimum (5 GB)."),
         ("validity_days", "", "Enter a number."),
@@ -126,7 +127,7 @@ struct AdminTests {
                                         ("max_file_number", "2"), ("max_file_unit", "GiB"), ("max_portals", "20"), ("active", "1")]
         #expect(try admin.post("/admin/tariffs", form: plan).status == 303)
         let list = try admin.get("/admin/tariffs").text
-        #expect(list.contains("Pro &amp; &lt;Team&gt;") && list.contains("9.99 USD") && list.contains("100 GB"))
+        #expect(list.contains("Pro &amp; &lt;Team&gt;") && list.contains("$9.99") && list.contains("100 GB"))
         let duplicate = try admin.post("/admin/tariffs", form: plan)
         #expect(duplicate.status == 422 && duplicate.text.contains("A plan with this name exists already."))
         // Every field answered at once: the taken name beside the numbers that do not parse.
@@ -147,7 +148,7 @@ struct AdminTests {
         #expect(try admin.post("/admin/users/2/plan", form: [("plan_id", "1")]).status == 303)
         let user = try admin.get("/admin/users/2").text
         #expect(user.contains("<dd>100 GB</dd>") && user.contains("Pro &amp; &lt;Team&gt;: 100 GB"))
-        #expect(user.contains("<dt>Balance</dt><dd>0.00 USD</dd>"))
+        #expect(user.contains("<dt>Balance</dt><dd>$0.00</dd>"))
 
         try admin.get("/admin/tariffs/1")
         let delete = try admin.post("/admin/tariffs/1/delete", form: [])

@@ -7,7 +7,7 @@ import TestSupport
 @Suite("The storage page through nginx: usage and pricing, the server-side preview, the confirm form's idempotency key, refusals that charge nothing", .serialized,
        .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct StoragePageTests {
-    /// The demo site with the owner's id; `pricing` saved (5.00 USD per GB by default) and `credit` on the balance.
+    /// The demo site with the owner's id; `pricing` saved ($5.00 per GB by default) and `credit` on the balance.
     func site(priceMinor: Int64? = 500, validityDays: Int? = 30, policy: String = "block", grace: Int? = nil, credit: Int64 = 2000,
               threads: Int = 4) throws -> (DemoSite, Int64) {
         let site = try DemoSite(workers: 2, threads: threads)
@@ -73,7 +73,7 @@ struct StoragePageTests {
         let bare = try site.owner.get("/dashboard/storage")
         #expect(bare.status == 200 && bare.text.contains("Extra storage is not for sale yet") && !bare.text.contains("purchase-form"), "\(bare.status)")
         #expect(bare.text.contains(#"<a href="/dashboard/storage" aria-current="page">Usage</a>"#))
-        #expect(bare.text.contains("20.00 USD"), "the balance")
+        #expect(bare.text.contains("$20.00"), "the balance")
         let refused = try post(site, [("csrf_token", site.owner.csrfToken!), ("gb", "1"), ("expected_cost_minor", "0"), ("key", "k1")])
         #expect(refused.status == 409 && refused.text.contains("not for sale"))
         #expect(try debits(site).isEmpty)
@@ -81,8 +81,8 @@ struct StoragePageTests {
         try price(site, 500, validityDays: 30)
         let page = try site.owner.get("/dashboard/storage")
         #expect(page.status == 200)
-        for expected in ["5.00 USD per GB", "from 1 to 100 GB at a time", "Each purchase lasts 30 days", #"data-price-minor="500""#, #"data-exponent="2""#,
-                         #"data-currency="USD""#, #"data-balance-minor="2000""#, #"data-min="1""#, #"data-max="100""#, "Free storage",
+        for expected in ["$5.00 per GB", "from 1 to 100 GB at a time", "Each purchase lasts 30 days", #"data-price-minor="500""#, #"data-exponent="2""#,
+                         #"data-currency="$""#, #"data-balance-minor="2000""#, #"data-min="1""#, #"data-max="100""#, "Free storage",
                          #"used of <strong class="quota-total">5 GB</strong>"#, #"<script src="/js/storage.js" defer></script>"#,
                          "You have not bought any storage."] {
             #expect(page.text.contains(expected), "\(expected)")
@@ -97,10 +97,10 @@ struct StoragePageTests {
         defer { site.server.stop() }
         let preview = try site.owner.get("/dashboard/storage/purchase?gb=3")
         #expect(preview.status == 200)
-        let sentence = "3 GB for 15.00 USD, from your balance of 20.00 USD, leaving 5.00 USD; your quota becomes 8 GB; expires on "
+        let sentence = "3 GB for $15.00, from your balance of $20.00, leaving $5.00; your quota becomes 8 GB; expires on "
         #expect(preview.text.contains(sentence) && preview.text.contains("(30 days)."), "\(preview.text)")
         #expect(preview.text.contains(day(in: 30)) || preview.text.contains(day(in: 31)))
-        #expect(preview.text.contains("Confirm: pay 15.00 USD"))
+        #expect(preview.text.contains("Confirm: pay $15.00"))
         let form = try confirmForm(preview)
         #expect(form[1].1 == "3" && form[2].1 == "1500")
         #expect(form[3].1.count == 32 && form[3].1.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "128 bits in hex: \(form[3].1)")
@@ -112,10 +112,10 @@ struct StoragePageTests {
         let flash = try #require(first.setCookies.first { $0.hasPrefix("intake_flash=") })
         site.owner.setCookie("intake_flash", String(flash.dropFirst("intake_flash=".count).prefix { $0 != ";" }))
         let after = try site.owner.get("/dashboard/storage")
-        let bought = "Bought 3 GB for 15.00 USD, until "
-        #expect(after.text.contains(bought) && after.text.contains("Your quota is now 8 GB. Your balance is 5.00 USD."), "\(after.text)")
+        let bought = "Bought 3 GB for $15.00, until "
+        #expect(after.text.contains(bought) && after.text.contains("Your quota is now 8 GB. Your balance is $5.00."), "\(after.text)")
         #expect(after.text.contains(#"used of <strong class="quota-total">8 GB</strong>"#))
-        #expect(after.text.contains("<td class=\"num\">3 GB</td><td class=\"num\">15.00 USD</td>"), "the purchase is listed")
+        #expect(after.text.contains("<td class=\"num\" data-label=\"Storage\">3 GB</td><td class=\"num\" data-label=\"Cost\">$15.00</td>"), "the purchase is listed")
         #expect(try debits(site) == [-1500])
 
         let again = try post(site, form)
@@ -127,7 +127,7 @@ struct StoragePageTests {
 
         // The other rendering is another purchase: 3 GB more, and now the balance is short.
         let second = try post(site, other)
-        #expect(second.status == 402 && second.text.contains("Nothing was charged. This costs 15.00 USD and your balance is 5.00 USD: 10.00 USD more is needed."),
+        #expect(second.status == 402 && second.text.contains("Nothing was charged. This costs $15.00 and your balance is $5.00: $10.00 more is needed."),
                 "\(second.status)")
         #expect(!second.text.contains("confirm-form"), "no Confirm button when the balance cannot pay")
         try checkInvariants(site, owner: owner)
@@ -234,10 +234,10 @@ struct StoragePageTests {
         let (site, owner) = try site()
         defer { site.server.stop() }
         let preview = try site.owner.get("/dashboard/storage/purchase?gb=10")
-        #expect(preview.status == 200 && preview.text.contains("This costs 50.00 USD and your balance is 20.00 USD: 30.00 USD more is needed."))
-        #expect(!preview.text.contains("confirm-form") && preview.text.contains("10 GB for 50.00 USD, from your balance of 20.00 USD; "))
+        #expect(preview.status == 200 && preview.text.contains("This costs $50.00 and your balance is $20.00: $30.00 more is needed."))
+        #expect(!preview.text.contains("confirm-form") && preview.text.contains("10 GB for $50.00, from your balance of $20.00; "))
         let posted = try post(site, [("csrf_token", site.owner.csrfToken!), ("gb", "10"), ("expected_cost_minor", "5000"), ("key", "poor-1")])
-        #expect(posted.status == 402 && posted.text.contains("Nothing was charged. This costs 50.00 USD and your balance is 20.00 USD: 30.00 USD more is needed."),
+        #expect(posted.status == 402 && posted.text.contains("Nothing was charged. This costs $50.00 and your balance is $20.00: $30.00 more is needed."),
                 "\(posted.status)")
         #expect(try debits(site).isEmpty && (try site.db.scalar("SELECT count(*) FROM storage_purchases", as: Int.self)) == 0)
         // After a top-up the same form buys: a refusal is not kept with the key.
@@ -254,8 +254,8 @@ struct StoragePageTests {
         let form = try confirmForm(try site.owner.get("/dashboard/storage/purchase?gb=2"))
         try price(site, 600, validityDays: nil)
         let changed = try post(site, form)
-        #expect(changed.status == 409 && changed.text.contains("2 GB now cost 12.00 USD (it said 10.00 USD)"), "\(changed.status)")
-        #expect(changed.text.contains("2 GB for 12.00 USD, from your balance of 20.00 USD, leaving 8.00 USD; your quota becomes 7 GB; never expires."))
+        #expect(changed.status == 409 && changed.text.contains("2 GB now cost $12.00 (it said $10.00)"), "\(changed.status)")
+        #expect(changed.text.contains("2 GB for $12.00, from your balance of $20.00, leaving $8.00; your quota becomes 7 GB; never expires."))
         let renewed = try confirmForm(changed)
         #expect(renewed[2].1 == "1200" && renewed[3].1 != form[3].1)
         #expect(try debits(site).isEmpty)
@@ -282,7 +282,7 @@ struct StoragePageTests {
         try site.db.execute("UPDATE users SET purchased_extra_bytes = 4000000000 WHERE id = $1", [owner])
         let page = try site.owner.get("/dashboard/storage")
         #expect(page.text.contains("The 4 GB bought on \(day(in: -27)) expire on \(day(in: 3)) (in 3 days); your quota goes down by 4 GB then."), "\(page.text)")
-        #expect(page.text.contains(#"<tr class="expired"><td class="num">7 GB</td>"#) && page.text.contains("expired on \(day(in: -30))"))
+        #expect(page.text.contains(#"<tr class="expired"><td class="num" data-label="Storage">7 GB</td>"#) && page.text.contains("expired on \(day(in: -30))"))
         #expect(page.text.contains(">expires in 3 days<"))
         #expect(!page.text.contains("over your quota"))
 

@@ -21,11 +21,11 @@ struct PurchaseQuoteTests {
     }
 
     @Test("cost, balance after and shortfall are exact in 0, 2 and 3 decimal currencies, and agree with StoragePurchases.cost", arguments: [
-        ("USD", 499, 3, 2000, "14.97 USD", "5.03 USD", nil),
-        ("USD", 500, 4, 2000, "20.00 USD", "0.00 USD", nil),
-        ("USD", 500, 5, 2000, "25.00 USD", nil, "5.00 USD"),
-        ("JPY", 120, 10, 1000, "1200 JPY", nil, "200 JPY"),
-        ("KWD", 1234, 2, 5000, "2.468 KWD", "2.532 KWD", nil),
+        ("USD", 499, 3, 2000, "$14.97", "$5.03", nil),
+        ("USD", 500, 4, 2000, "$20.00", "$0.00", nil),
+        ("USD", 500, 5, 2000, "$25.00", nil, "$5.00"),
+        ("JPY", 120, 10, 1000, "¥1200", nil, "¥200"),
+        ("KWD", 1234, 2, 5000, "KWD\u{00A0}2.468", "KWD\u{00A0}2.532", nil),
     ] as [(String, Int64, Int, Int64, String, String?, String?)])
     func money(code: String, price: Int64, gb: Int, balance: Int64, cost: String, after: String?, short: String?) throws {
         let currency = try #require(Currency(code: code))

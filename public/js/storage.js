@@ -18,7 +18,8 @@
   var max = BigInt(form.dataset.max);
   var initial = preview.textContent;
 
-  // 499n -> "4.99 USD" (Money.description): the minor units with the point placed by the exponent.
+  // 499n -> "$4.99" (Money.description): the minor units with the point placed by the exponent,
+  // after the currency's sign (or its code and a no-break space: "CHF 4.99").
   function money(minor) {
     var negative = minor < 0n;
     var digits = (negative ? -minor : minor).toString();
@@ -26,7 +27,7 @@
       while (digits.length <= exponent) digits = "0" + digits;
       digits = digits.slice(0, digits.length - exponent) + "." + digits.slice(digits.length - exponent);
     }
-    return (negative ? "-" : "") + digits + " " + currency;
+    return (negative ? "-" : "") + currency + digits;
   }
 
   // The server's rules (PurchaseQuote.gb and the pricing's range), with its messages.

@@ -20,6 +20,15 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
         self.exponent = exponent
     }
 
+    /// The sign people know it by, where one is unambiguous in English text (as `Intl` shows
+    /// them for en-US): `$`, `€`, `£`, `¥`, `₹`, `CA$`…; others read as their code (`CHF 4.99`).
+    public var symbol: String? { Self.symbols[code] }
+
+    static let symbols: [String: String] = [
+        "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "VND": "₫", "CNY": "CN¥",
+        "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "BRL": "R$", "MXN": "MX$", "HKD": "HK$",
+    ]
+
     public var description: String { code }
 }
 
@@ -53,8 +62,13 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
         return "\(minorUnits < 0 ? "-" : "")\(magnitude / divisor).\(String(repeating: "0", count: currency.exponent - fraction.count))\(fraction)"
     }
 
-    /// `4.99 USD`.
-    public var description: String { "\(decimalText) \(currency.code)" }
+    /// `$4.99`, `-€2.50`, `¥500`, `CHF 4.99`: the amount as pages show it (exports keep
+    /// `decimalText` and the code apart).
+    public var description: String {
+        let amount = decimalText
+        let (sign, digits) = amount.hasPrefix("-") ? ("-", String(amount.dropFirst())) : ("", amount)
+        return sign + (currency.symbol ?? currency.code + "\u{00A0}") + digits
+    }
 }
 
 /// A non-negative decimal number typed into a form, kept as its digits so nothing is rounded.

@@ -49,10 +49,17 @@ public struct StoragePricingVersion: Sendable {
 
 /// Parses the pricing form, collecting an error for every field that is wrong.
 public enum StoragePricingForm {
-    public static func parse(_ field: (String) -> String?) -> Result<StoragePricing, FieldErrors> {
+    /// `installation`: the currency plans and balances are kept in (INTAKE_CURRENCY). One currency
+    /// per installation: a price in another could not be paid from a balance, so it is refused.
+    public static func parse(_ field: (String) -> String?, installation: Currency) -> Result<StoragePricing, FieldErrors> {
         var errors = FieldErrors()
-        let currency = Currency(code: field("currency") ?? "")
+        var currency = Currency(code: field("currency") ?? "")
         if currency == nil { errors["currency"] = "Choose a currency (an ISO 4217 code such as USD or EUR)." }
+        if let chosen = currency, chosen != installation {
+            errors["currency"] = "Plans and balances here are in \(installation.code), so storage is priced in \(installation.code) too: "
+                + "a price in \(chosen.code) could not be paid from a balance. The installation's currency is set by INTAKE_CURRENCY."
+            currency = installation
+        }
         var price: Money?
         if let currency {
             price = errors.capture("price_per_gb") { try Money.parse(field("price_per_gb") ?? "", currency: currency) }

@@ -16,6 +16,7 @@ enum AdminPricingPage {
             "values": .map(values),
             "errors": FormFieldView.errors(errors),
             "hasErrors": .bool(!errors.isEmpty),
+            "installationCurrency": .string(context.services.configuration.currency.code),
             "currencies": .list(Currency.known.keys.sorted().map { code in
                 ["code": .string(code), "exponent": .int(Int64(Currency.known[code]!)), "selected": .bool(values["currency"] == .string(code))]
             }),

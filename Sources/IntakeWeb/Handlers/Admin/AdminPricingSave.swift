@@ -6,7 +6,7 @@ import Web
 enum AdminPricingSave {
     static func handle(_ context: RequestContext) throws -> Response {
         let form = context.formFields
-        switch StoragePricingForm.parse({ form[$0] }) {
+        switch StoragePricingForm.parse({ form[$0] }, installation: context.services.configuration.currency) {
         case .failure(let errors):
             return try FormAnswer.invalid(context, errors) {
                 var values = FormFieldView.posted(context)
