@@ -111,8 +111,10 @@ struct PortalClientTests {
             return try HTTPClient.request(port: server.port, method: "POST", path: "/dashboard/portals/1/logo",
                                           headers: [("Cookie", owner.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")),
                                                     ("Content-Type", "multipart/form-data; boundary=\(boundary)")],
-                                          body: DemoSite.multipart(boundary: boundary, fields: [("csrf_token", owner.csrfToken!), ("logo_alt", alt)],
-                                                                   files: [(name, bytes)]))
+                                          body: Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n\(owner.csrfToken!)\r\n".utf8)
+                                              + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"logo_alt\"\r\n\r\n\(alt)\r\n".utf8)
+                                              + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"\(name)\"\r\n\r\n".utf8)
+                                              + bytes + Array("\r\n--\(boundary)--\r\n".utf8))
         }
         let notImage = try postLogo("logo.png", Self.exe, alt: "Acme")
         #expect(notImage.status == 422 && notImage.text.contains("The logo must be a PNG, JPEG or WebP image; this file is not one."))
