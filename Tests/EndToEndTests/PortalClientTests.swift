@@ -89,7 +89,7 @@ struct PortalClientTests {
         let json = try owner.get("/api/portals/1", headers: [("Accept", "application/json")]).text
         #expect(json.contains(##""allowedTypes":["dwg","step"],"allowedFamilies":["video","audio"],"accentColor":"#ffcc00","hasLogo":false"##))
         let css = try owner.get("/p/demo/theme.css").text
-        #expect(css.contains("--brand: #ffcc00;") && css.contains("--brand-ink: #111111;"), "dark text on a light accent")
+        #expect(css.contains("--brand: #ffcc00;") && css.contains("--brand-ink: #000000;"), "dark text on a light accent")
 
         try owner.get("/dashboard/portals/1")
         let refused = try put(owner, server, ##"{"allowedFamilies":["documents","spreadsheets"],"accentColor":"#12345"}"##)

@@ -33,10 +33,10 @@ public enum PortalBranding {
         return (max(x, y) + 0.05) / (min(x, y) + 0.05)
     }
 
-    /// The text colour on an accent background: white or near-black, whichever contrasts more
+    /// The text colour on an accent background: white or black, whichever contrasts more
     /// (for any background one of them reaches at least 4.58:1).
     public static func foreground(on accent: String) -> String {
-        contrast(accent, "#ffffff") >= contrast(accent, "#111111") ? "#ffffff" : "#111111"
+        contrast(accent, "#ffffff") >= contrast(accent, "#000000") ? "#ffffff" : "#000000"
     }
 
     /// The accent colour as a text colour on white: the accent itself when it contrasts 4.5:1
