@@ -11,30 +11,7 @@ struct PortalClientTests {
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52]
     static let exe: [UInt8] = [0x4D, 0x5A, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00]
 
-    /// The demo site, with the owner signed in.
-    func ownerSignedIn(_ server: IntakeTestServer) throws -> WebSession {
-        _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
-        let credentials = try String(contentsOfFile: server.home + "/demo-credentials.txt", encoding: .utf8)
-        let password = try #require(credentials.split(separator: "\n").first { $0.hasPrefix("user") }?.split(separator: " ").last)
-        let owner = server.session()
-        try owner.get("/login")
-        try owner.post("/login", form: [("email", "owner@example.com"), ("password", String(password))])
-        return owner
-    }
-
-    /// A multipart post to `/api/upload` of the demo portal, as the page's script sends it.
-    func upload(_ server: IntakeTestServer, _ name: String, _ bytes: [UInt8]) throws -> HTTPResult {
-        let visitor = server.session()
-        try visitor.get("/p/demo")
-        let token = try #require(visitor.csrfToken)
-        let boundary = "----intake\(UInt32.random(in: 0...UInt32.max))"
-        return try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
-                                      headers: [("Cookie", "intake_csrf=\(token)"), ("Content-Type", "multipart/form-data; boundary=\(boundary)"),
-                                                ("X-CSRF-Token", token), ("Accept", "application/json")],
-                                      body: DemoSite.multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Ada")],
-                                                               files: [(name, bytes)]))
-    }
-
+    /// `PUT /api/portals/1` as the owner's script.
     func put(_ owner: WebSession, _ server: IntakeTestServer, _ json: String) throws -> HTTPResult {
         try HTTPClient.request(port: server.port, method: "PUT", path: "/api/portals/1",
                                headers: [("Cookie", "intake_session=\(owner.cookies["intake_session"]!)"), ("X-CSRF-Token", owner.csrfToken!),
@@ -43,11 +20,11 @@ struct PortalClientTests {
 
     @Test("an open portal takes any type and names without an extension; narrowed to documents it refuses a renamed program with the message, and takes a PNG named .jpg once images are allowed")
     func types() throws {
-        let server = try IntakeTestServer()
+        let site = try DemoSite()
+        let (server, owner) = (site.server, site.owner)
         defer { server.stop() }
-        let owner = try ownerSignedIn(server)
         for (name, bytes) in [("clip.mp4", [0, 0, 0, 0x18] + Array("ftypisom".utf8)), ("design.psd", Array("8BPS".utf8)), ("README", Array("hi\n".utf8))] {
-            let answer = try upload(server, name, bytes)
+            let answer = try site.upload([(name, bytes)])
             #expect(answer.status == 200 && answer.text.contains(#""success":true"#), "\(name): \(answer.text)")
         }
         #expect(try owner.get("/p/demo").text.contains("Any type of file."))
@@ -56,15 +33,15 @@ struct PortalClientTests {
         #expect(try put(owner, server, #"{"allowedFamilies":["documents"]}"#).status == 200)
         let page = try owner.get("/p/demo").text
         #expect(page.contains("Accepted: documents.") && page.contains(#"data-accept="csv,doc,"#) && page.contains("Documents: .pdf, .docx"))
-        let renamed = try upload(server, "invoice.pdf", Self.exe)
+        let renamed = try site.upload([("invoice.pdf", Self.exe)])
         #expect(renamed.status == 400 && renamed.text.contains(#""code":"file_type""#))
         #expect(renamed.text.contains("“invoice.pdf” is really a Windows program, which this portal does not accept (it accepts documents)."))
-        let video = try upload(server, "clip.mp4", [0, 0, 0, 0x18] + Array("ftypisom".utf8))
+        let video = try site.upload([("clip.mp4", [0, 0, 0, 0x18] + Array("ftypisom".utf8))])
         #expect(video.status == 400 && video.text.contains(".mp4 files are not accepted here. This portal accepts documents."))
-        #expect(try upload(server, "photo.jpg", Self.png).status == 400, "not an image portal yet")
+        #expect(try site.upload([("photo.jpg", Self.png)]).status == 400, "not an image portal yet")
 
         #expect(try put(owner, server, #"{"allowedFamilies":["documents","images"]}"#).status == 200)
-        #expect(try upload(server, "photo.jpg", Self.png).status == 200, "a PNG named .jpg is an image")
+        #expect(try site.upload([("photo.jpg", Self.png)]).status == 200, "a PNG named .jpg is an image")
         let db = try SQLiteDatabase(path: server.home + "/intake.db")
         #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 4)
         #expect(try db.scalar("SELECT count(*) FROM file_uploads WHERE file_name = 'invoice.pdf'", as: Int.self) == 0)
@@ -72,9 +49,9 @@ struct PortalClientTests {
 
     @Test("the portal form and the API narrow by family and extension and set the colour, with an error beside each bad field")
     func settings() throws {
-        let server = try IntakeTestServer()
+        let site = try DemoSite()
+        let (server, owner) = (site.server, site.owner)
         defer { server.stop() }
-        let owner = try ownerSignedIn(server)
         try owner.get("/dashboard/portals/1")
         let base = [("name", "Demo uploads"), ("slug", "demo"), ("storage_account_id", "1"), ("max_files", "20")]
         let bad = try owner.post("/dashboard/portals/1", form: base + [("allowed_families", "video"), ("allowed_types", "dwg, tar.gz"), ("accent_color", "blue")])
@@ -102,9 +79,9 @@ struct PortalClientTests {
 
     @Test("branding: a logo checked by its bytes and served inert, the welcome text escaped with https links")
     func branding() throws {
-        let server = try IntakeTestServer()
+        let site = try DemoSite()
+        let (server, owner) = (site.server, site.owner)
         defer { server.stop() }
-        let owner = try ownerSignedIn(server)
         try owner.get("/dashboard/portals/1")
         func postLogo(_ name: String, _ bytes: [UInt8], alt: String) throws -> HTTPResult {
             let boundary = "----logo\(UInt32.random(in: 0...UInt32.max))"
