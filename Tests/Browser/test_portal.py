@@ -273,6 +273,7 @@ def test_branding_set_by_the_owner_shows_to_clients(browser, server):
     browser.find_element(By.ID, "logo_alt").send_keys("Branded & Co")
     click_and_wait(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Save the logo']"))
     assert "logo" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    screenshot(browser, "portal-edit-branding")
 
     client = make_driver()
     try:
