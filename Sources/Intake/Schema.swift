@@ -645,6 +645,23 @@ public enum Schema {
             );
             CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);
             """),
+        Migration(31, "portal file families and branding", """
+            -- The families of types a portal is narrowed to (documents, images, video, audio,
+            -- archives), comma-separated, beside its free list of extensions; both empty: any file.
+            -- Existing portals keep their extensions and gain no family, so they take what they took.
+            ALTER TABLE portals ADD COLUMN allowed_families TEXT NOT NULL DEFAULT '';
+            -- The owner's accent colour (#rrggbb, lower case) for the portal page; NULL: the default.
+            ALTER TABLE portals ADD COLUMN accent_color TEXT CHECK (accent_color IS NULL OR length(accent_color) = 7);
+            -- The logo's text alternative and when it was last set (NULL: no logo); its bytes live
+            -- apart, so reading portals never reads images.
+            ALTER TABLE portals ADD COLUMN logo_alt TEXT;
+            ALTER TABLE portals ADD COLUMN logo_updated_at INTEGER;
+            CREATE TABLE portal_logos (
+                portal_id INTEGER PRIMARY KEY REFERENCES portals (id) ON DELETE CASCADE,
+                content_type TEXT NOT NULL CHECK (content_type IN ('image/png', 'image/jpeg', 'image/webp')),
+                bytes BLOB NOT NULL CHECK (length(bytes) <= 262144)
+            );
+            """),
     ]
 
     /// The migrator over `migrations`.

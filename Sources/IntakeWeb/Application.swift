@@ -49,6 +49,8 @@ public final class Application {
         add(.post, "/p/:slug/upload", .anyone, PublicPortalUpload.handle)
         add(.post, "/api/upload", .anyone, UploadAPICreate.handle)
         add(.get, "/p/:slug/receipt", .anyone, ReceiptShow.handle)
+        add(.get, "/p/:slug/logo", .anyone, PublicPortalLogo.handle)
+        add(.get, "/p/:slug/theme.css", .anyone, PublicPortalTheme.handle)
         add(.get, "/api/receipts/:token", .anyone, ReceiptAPIShow.handle)
         // Handlers/Tus: resumable uploads
         tus(.options, "/api/tus", TusOptions.handle)
@@ -66,6 +68,8 @@ public final class Application {
         add(.post, "/dashboard/portals/:id", .signedIn, PortalSave.handle)
         add(.post, "/dashboard/portals/:id/toggle", .signedIn, PortalToggle.handle)
         add(.post, "/dashboard/portals/:id/delete", .signedIn, PortalDelete.handle)
+        add(.post, "/dashboard/portals/:id/logo", .signedIn, PortalLogoSave.handle)
+        add(.post, "/dashboard/portals/:id/logo/delete", .signedIn, PortalLogoDelete.handle)
         add(.get, "/api/portals", .signedIn, PortalAPIList.handle)
         add(.post, "/api/portals", .signedIn, PortalAPICreate.handle)
         add(.get, "/api/portals/:id", .signedIn, PortalAPIShow.handle)
@@ -268,7 +272,10 @@ public final class Application {
         response.headers.set("x-content-type-options", "nosniff")
         response.headers.set("referrer-policy", "same-origin")
         response.headers.set("x-frame-options", "DENY")
-        response.headers.set("content-security-policy",
-                             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        // A response that set its own (stricter, sandboxing) policy keeps it.
+        if response.headers["content-security-policy"] == nil {
+            response.headers.set("content-security-policy",
+                                 "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        }
     }
 }

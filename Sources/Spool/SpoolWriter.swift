@@ -13,6 +13,9 @@ public final class SpoolWriter {
     public private(set) var size: Int64 = 0
     /// The first bytes, for the type check by magic number.
     public private(set) var head: [UInt8] = []
+    /// How many first bytes are kept in `head`: the domain's `FileTypes.headLength` (a tar
+    /// header's signature sits at offset 257).
+    public static let headLength = 264
     private let hasher = StreamingDigest(.sha256)
     private let file: SpoolFile
     private var finished = false
@@ -46,7 +49,7 @@ public final class SpoolWriter {
         guard bytes.count > 0 else { return }
         size += Int64(bytes.count)
         guard size <= limit else { throw TooLarge(limit: limit) }
-        if head.count < 16 { head += bytes.prefix(16 - head.count) }
+        if head.count < Self.headLength { head += bytes.prefix(Self.headLength - head.count) }
         hasher.update(bytes)
         try file.write(bytes)
         if size - flushedTo >= Self.writebackStep {

@@ -218,8 +218,11 @@ def test_portal_page_sends_a_large_file_resumably_through_a_network_drop_and_a_p
         assert abs(float(bar.get_attribute("value")) - paused_at) < 0.1
         toggle.click()
         network(driver)
-        WebDriverWait(driver, 60).until(lambda d: "arrived" in d.find_element(By.CSS_SELECTOR, ".upload-status").text)
-        assert "large.pdf" in driver.find_element(By.CSS_SELECTOR, ".upload-status").text
+        # The server's receipt replaces the form, as after a plain form post.
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".receipt-body li[data-receipt]"))
+        receipt = driver.find_element(By.CSS_SELECTOR, ".receipt-body li[data-receipt]")
+        assert receipt.find_element(By.CSS_SELECTOR, ".receipt-name").text == "large.pdf"
+        assert not driver.find_element(By.CSS_SELECTOR, "form.upload-form").is_displayed()
         screenshot(driver, "portal-resumable-done")
     finally:
         driver.quit()

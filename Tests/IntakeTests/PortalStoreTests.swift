@@ -31,9 +31,12 @@ struct PortalStoreTests {
             var input = PortalInput(name: "Acme uploads", slug: "acme")
             input.storageAccountID = mine.id
             input.password = "s3cret!"
-            input.allowedExtensions = ["pdf", "png"]
+            input.allowedExtensions = [".pdf", "*.PNG", "dwg"]
+            input.allowedFamilies = [.video]
+            input.accentColor = "#1A5"
             guard case .success(let portal) = try store.create(input, userID: owner.id, by: actor) else { Issue.record("not created"); return }
-            #expect(portal.folderName == "Acme uploads" && portal.hasPassword && portal.allowedExtensions == ["pdf", "png"])
+            #expect(portal.folderName == "Acme uploads" && portal.hasPassword && portal.allowedExtensions == ["pdf", "png", "dwg"])
+            #expect(portal.allowedFamilies == [.video] && portal.accentColor == "#11aa55", "families and the colour are kept, normalised")
             #expect(try store.verifyPassword(portalID: portal.id, password: "s3cret!") && !(try store.verifyPassword(portalID: portal.id, password: "no")))
 
             func errors(_ change: (inout PortalInput) -> Void) throws -> FieldErrors {
@@ -51,8 +54,12 @@ struct PortalStoreTests {
             #expect(foreign["storage_account_id"] == "Choose one of your own storage accounts.")
             let tooLarge = try errors { $0.maxFileBytes = PortalRules.defaultMaxFileBytes + 1 }
             #expect(tooLarge["max_file"]?.contains("Your plan allows") == true)
-            let unknownType = try errors { $0.allowedExtensions = ["exe"] }
-            #expect(unknownType["allowed_types"] == ".exe is not a type Intake knows.")
+            let badExtension = try errors { $0.allowedExtensions = ["pdf", "tar.gz"] }
+            #expect(badExtension["allowed_types"] == "“tar.gz”: give the last part only (for .tar.gz write gz).")
+            let notAnExtension = try errors { $0.allowedExtensions = ["p d f!"] }
+            #expect(notAnExtension["allowed_types"]?.hasPrefix("“p d f!” is not an extension") == true)
+            let badColor = try errors { $0.accentColor = "blue" }
+            #expect(badColor["accent_color"] == "Give a colour as # and six hexadecimal digits, like #1a5fb4.")
             let noName = try errors { $0.name = " " }
             #expect(noName["name"] == "Enter a name.")
         }

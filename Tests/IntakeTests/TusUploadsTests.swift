@@ -52,17 +52,17 @@ struct TusUploadsTests {
         }
     }
 
-    @Test("a file that is not what its name says is rejected at the end: bytes and reservation go, the reason stays, nothing is counted")
+    @Test("on a portal narrowed to documents, a program named .pdf is rejected at the end: bytes and reservation go, the reason stays, nothing is counted")
     func rejectedAtCompletion() throws {
         try withDatabase { db in
-            let w = try UploadSessionTests().world(db)
+            let w = try UploadSessionTests().world(db) { $0.allowedFamilies = [.documents] }
             defer { try? FileManager.default.removeItem(atPath: w.root) }
             let uploads = TusUploads(env: w.env)
             let bytes: [UInt8] = [0x4D, 0x5A] + [UInt8](repeating: 0, count: 1000)
             let upload = try create(w, uploads, name: "invoice.pdf", length: bytes.count)
             #expect(throws: UploadRefusal.self) { try append(uploads, upload.id, offset: 0, bytes[...]) }
             let after = try #require(try uploads.find(id: upload.id))
-            #expect(after.status == "rejected" && after.failureReason?.contains("not really a PDF") == true)
+            #expect(after.status == "rejected" && after.failureReason?.contains("is really a Windows program") == true)
             #expect(!FileManager.default.fileExists(atPath: uploads.spoolPath(upload.id)))
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
             #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == 0)

@@ -4,24 +4,8 @@ import Testing
 @testable import Intake
 import Spool
 
-@Suite("File types and spooling")
+@Suite("Spooling")
 struct UploadPartsTests {
-    @Test("type by extension and by magic bytes", arguments: [
-        ("report.PDF", Array("%PDF-1.7\n".utf8), Set<String>(), true),
-        ("photo.jpg", [0xFF, 0xD8, 0xFF, 0xE0], Set(["jpg", "png"]), true),
-        ("virus.pdf", [0x4D, 0x5A, 0x90, 0x00], Set(), false),              // an executable renamed .pdf
-        ("photo.png", Array("%PDF-".utf8), Set(["png"]), false),             // a PDF renamed .png
-        ("notes.txt", Array("hello\n".utf8), Set(), true),
-        ("notes.txt", [0x00, 0x01, 0x02], Set(), false),                      // binary posing as text
-        ("tool.exe", [0x4D, 0x5A], Set(), false),                             // unknown kind
-        ("report.pdf", Array("%PDF-".utf8), Set(["png"]), false),            // not allowed by the portal
-        ("README", Array("text".utf8), Set(), false),                         // no extension
-    ] as [(String, [UInt8], Set<String>, Bool)])
-    func types(name: String, head: [UInt8], allowed: Set<String>, accepted: Bool) {
-        let result = FileTypes.check(fileName: name, head: head, allowedExtensions: allowed)
-        if case .accepted = result { #expect(accepted, "\(name) was accepted") } else { #expect(!accepted, "\(name) was refused: \(result)") }
-    }
-
     @Test("the spool holds the bytes, the hash is the file's, the head is kept; too large stops at once and leaves nothing")
     func spool() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-spool-\(UUID().uuidString)").path
@@ -32,7 +16,7 @@ struct UploadPartsTests {
             try data[start..<min(start + 65536, data.count)].withUnsafeBytes { try writer.write($0) }
         }
         let hash = try writer.finish()
-        #expect(hash == Sodium.hex(Digest.sha256(data)) && writer.size == 1_000_000 && writer.head == Array(data.prefix(16)))
+        #expect(hash == Sodium.hex(Digest.sha256(data)) && writer.size == 1_000_000 && writer.head == Array(data.prefix(SpoolWriter.headLength)))
         #expect(try Data(contentsOf: URL(fileURLWithPath: writer.path)) == Data(data))
         let attributes = try FileManager.default.attributesOfItem(atPath: writer.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)

@@ -96,7 +96,7 @@ struct UploadSessionTests {
     @Test("refusals change nothing: closed portal, password, client fields, type, size, quota")
     func refusals() throws {
         try withDatabase { db in
-            let w = try world(db) { $0.password = "open sesame"; $0.clientEmailMode = .required; $0.maxFileBytes = 10_000 }
+            let w = try world(db) { $0.password = "open sesame"; $0.clientEmailMode = .required; $0.maxFileBytes = 10_000; $0.allowedFamilies = [.documents] }
             defer { try? FileManager.default.removeItem(atPath: w.root) }
             let pdf = Array("%PDF-1.4 ".utf8) + Array(repeating: 1, count: 100)
             let token = PortalAccess.token(portalID: w.portal.id, now: w.clock.now(), key: key)

@@ -21,9 +21,17 @@ public struct Portal: Sendable, Equatable {
     public var clientEmailMode: FieldMode
     public var messageField: Bool
     public var maxFileBytes: Int64?
+    /// The free list of extensions the portal is narrowed to (beside `allowedFamilies`).
     public var allowedExtensions: Set<String>
+    /// The families of types the portal is narrowed to; with no extensions either: any file.
+    public var allowedFamilies: Set<FileTypes.Family>
     public var maxFiles: Int
     public var active: Bool
+    /// The owner's accent colour for the portal page (`#rrggbb`); nil: the default.
+    public var accentColor: String?
+    /// The logo's text alternative, and when the logo was set (nil: no logo).
+    public var logoAlt: String?
+    public var logoUpdatedAt: Int64?
     public var inactiveReason: String?
     /// How the owner hears of this portal's files; nil: as the owner chose for all portals.
     public var notifications: NotificationMode?
@@ -43,11 +51,18 @@ public struct Portal: Sendable, Equatable {
         messageField = try row.get("message_field")
         maxFileBytes = try row.get("max_file_bytes")
         allowedExtensions = Set((try row.get("allowed_extensions", as: String.self)).split(separator: ",").map(String.init))
+        allowedFamilies = Set((try row.get("allowed_families", as: String.self)).split(separator: ",").compactMap { FileTypes.Family(rawValue: String($0)) })
+        accentColor = try row.get("accent_color")
+        logoAlt = try row.get("logo_alt")
+        logoUpdatedAt = try row.get("logo_updated_at")
         maxFiles = try row.get("max_files")
         active = try row.get("active")
         inactiveReason = try row.get("inactive_reason")
         notifications = (try row.get("upload_notifications", as: String?.self)).flatMap(NotificationMode.init)
     }
+
+    /// What the portal takes: its families and extensions (neither: any file).
+    public var accepted: FileTypes.Accepted { FileTypes.Accepted(families: allowedFamilies, extensions: allowedExtensions) }
 }
 
 /// What the portal form (or the API) carries.
@@ -65,7 +80,10 @@ public struct PortalInput: Sendable, Equatable {
     public var messageField = true
     public var maxFileBytes: Int64?
     public var allowedExtensions: Set<String> = []
+    public var allowedFamilies: Set<FileTypes.Family> = []
     public var maxFiles = 20
+    /// `#rrggbb` or nil for the default (the raw text until validated).
+    public var accentColor: String?
     public var active = true
     /// nil: the owner's choice.
     public var notifications: NotificationMode?
@@ -96,6 +114,27 @@ public enum PortalRules {
         }
         guard !reservedSlugs.contains(slug) else { throw ValidationError("slug", "“\(slug)” is reserved; choose another address.") }
         return slug
+    }
+
+    /// A portal's free list of extensions, normalised: each 1 to 16 lower-case letters and digits
+    /// (a leading `.` or `*.` is dropped), at most 100 of them.
+    public static func extensions(_ raw: Set<String>) throws -> Set<String> {
+        var out = Set<String>()
+        for text in raw.sorted() {
+            var ext = text.trimmingSpaces().lowercased()
+            if ext.hasPrefix("*") { ext.removeFirst() }
+            if ext.hasPrefix(".") { ext.removeFirst() }
+            guard !ext.isEmpty else { continue }
+            if ext.contains(".") {
+                throw ValidationError("allowed_types", "“\(text)”: give the last part only (for .tar.gz write gz).")
+            }
+            guard ext.count <= 16, ext.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
+                throw ValidationError("allowed_types", "“\(text)” is not an extension: use letters and digits, like pdf or mp4, separated by commas.")
+            }
+            out.insert(ext)
+        }
+        guard out.count <= 100 else { throw ValidationError("allowed_types", "List at most 100 extensions (choose families for more).") }
+        return out
     }
 
     /// The largest file a portal may accept when the owner has no plan.
@@ -173,9 +212,8 @@ public struct PortalStore {
         if let max = input.maxFileBytes, max > limit {
             errors["max_file"] = "Your plan allows files up to \(ByteSize(bytes: limit))."
         }
-        if let unknown = input.allowedExtensions.first(where: { ext in !FileTypes.kinds.contains { $0.extensions.contains(ext) } }) {
-            errors["allowed_types"] = ".\(unknown) is not a type Intake knows."
-        }
+        if let extensions = errors.capture("allowed_types", { try PortalRules.extensions(input.allowedExtensions) }) { input.allowedExtensions = extensions }
+        if let color = errors.capture("accent_color", { try PortalBranding.accentColor(input.accentColor ?? "") }) { input.accentColor = color }
         if !(1...1000).contains(input.maxFiles) { errors["max_files"] = "Enter a number from 1 to 1000." }
         // The storage binding: only an ACTIVE account of the owner; changing it affects future uploads only.
         if input.storageAccountID != existing?.storageAccountID || existing == nil {
@@ -212,11 +250,12 @@ public struct PortalStore {
                 id = try db.scalar("""
                     INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, client_subfolders, password_hash,
                                          client_name_mode, client_email_mode, message_field, max_file_bytes, allowed_extensions, max_files,
-                                         active, upload_notifications, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id
+                                         active, upload_notifications, created_at, updated_at, allowed_families, accent_color)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) RETURNING id
                     """, [userID, input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           hash, input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
-                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, input.notifications?.rawValue, now],
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, input.notifications?.rawValue, now,
+                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor],
                         as: Int64.self)!
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
@@ -246,10 +285,11 @@ public struct PortalStore {
                 try db.execute("""
                     UPDATE portals SET name = $1, slug = $2, description = $3, storage_account_id = $4, folder_name = $5, client_subfolders = $6,
                            client_name_mode = $7, client_email_mode = $8, message_field = $9, max_file_bytes = $10, allowed_extensions = $11,
-                           max_files = $12, updated_at = $13, upload_notifications = $15 WHERE id = $14
+                           max_files = $12, updated_at = $13, upload_notifications = $15, allowed_families = $16, accent_color = $17 WHERE id = $14
                     """, [input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
-                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id, input.notifications?.rawValue])
+                          input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id, input.notifications?.rawValue,
+                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor])
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
                 taken["slug"] = "This address is taken; choose another."

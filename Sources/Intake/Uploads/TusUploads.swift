@@ -71,7 +71,7 @@ public struct TusUploads {
         guard length <= limit else {
             throw UploadRefusal(.tooLarge, "“\(name)” is larger than \(ByteSize(bytes: limit)).")
         }
-        if case .refused(let message) = FileTypes.check(fileName: name, allowedExtensions: portal.allowedExtensions) {
+        if case .refused(let message) = FileTypes.check(fileName: name, accepted: portal.accepted) {
             throw UploadRefusal(.type, message)
         }
         // Each open upload holds quota for a day: one address cannot hold a portal's owner hostage.
@@ -158,7 +158,7 @@ public struct TusUploads {
             }
             hash.update(piece)
             digest?.update(piece)
-            if head.count < 16 { head += piece.prefix(16 - head.count) }
+            if head.count < FileTypes.headLength { head += piece.prefix(FileTypes.headLength - head.count) }
             position += Int64(n)
             // Start writing back what is complete so far, so the flush at the end of the chunk
             // waits for little (a chunk is only acknowledged once it is on disk).

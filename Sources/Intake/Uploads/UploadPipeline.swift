@@ -105,7 +105,7 @@ public struct UploadPipeline {
     /// `step` hears the scan and the delivery begin (a resumable upload moves its lifecycle by them).
     public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64,
                          step: (TusUploadEvent) throws -> Void = { _ in }) throws -> ReceivedFile {
-        if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, allowedExtensions: portal.allowedExtensions) {
+        if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, accepted: portal.accepted) {
             throw UploadRefusal(.type, message)
         }
         try step(.scanStarts)
@@ -160,12 +160,12 @@ public struct UploadPipeline {
     /// upload is refused.
     static let scannerPatienceMilliseconds = 10_000
 
-    /// Step 5: clamd, unless the type is on the safe list or scanning is off. Fails closed, but
+    /// Step 5: clamd, for every file whatever its type (a name or a signature proves nothing
+    /// about the rest of a file), unless scanning is off. Fails closed, but
     /// rides out a short outage: a scan that could not reach clamd, or lost it half way, is made
     /// again every half second for up to `scannerPatienceMilliseconds`.
     private func scan(_ file: Spooled) throws {
-        let kind = FileTypes.kinds.first { $0.extensions.contains(FileTypes.fileExtension(file.name) ?? "") }
-        guard kind?.safe != true, let scanner = env.scanner else { return }
+        guard let scanner = env.scanner else { return }
         var verdict: ScanVerdict?
         var waited = 0
         while verdict == nil {

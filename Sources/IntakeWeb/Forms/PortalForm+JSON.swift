@@ -20,11 +20,12 @@ extension PortalForm {
 
     /// The store's (the form's) field names that the JSON body spells otherwise.
     static let jsonFieldNames = ["max_file": "maxFileSize", "allowed_types": "allowedTypes", "max_files": "maxFiles",
-                                 "storage_account_id": "storageAccountId"]
+                                 "storage_account_id": "storageAccountId", "accent_color": "accentColor"]
 
     /// A JSON portal body over `existing` (or the defaults): `name`, `slug`, `description`,
     /// `storageAccountId` or `storageProvider` (the owner's active account of it), `password`,
-    /// `maxFileSize`, `allowedTypes`, `maxFiles`, `requireClientName`, `requireClientEmail` (or
+    /// `maxFileSize`, `allowedTypes` (extensions), `allowedFamilies` (documents, images, video,
+    /// audio, archives), `accentColor`, `maxFiles`, `requireClientName`, `requireClientEmail` (or
     /// `clientNameMode`/`clientEmailMode`: required, optional, hidden), `messageField`,
     /// `folderName`, `clientSubfolders`, `isActive`. Any other field is an error naming it.
     static func parseJSON(_ context: RequestContext, existing: Portal?) throws -> JSONRequest {
@@ -35,9 +36,16 @@ extension PortalForm {
         let provider = body.string("storageProvider")
         input.password = body.string("password")
         input.maxFileBytes = body.has("maxFileSize") ? body.int("maxFileSize") : existing?.maxFileBytes
-        input.allowedExtensions = Set((body.strings("allowedTypes") ?? existing.map { Array($0.allowedExtensions) } ?? []).map {
-            $0.trimmingPrefix(".").lowercased()
-        })
+        input.allowedExtensions = Set(body.strings("allowedTypes") ?? existing.map { Array($0.allowedExtensions) } ?? [])
+        if let families = body.strings("allowedFamilies") {
+            input.allowedFamilies = Set(families.compactMap(FileTypes.Family.init))
+            if let unknown = families.first(where: { FileTypes.Family(rawValue: $0) == nil }) {
+                body.errorsAppend("allowedFamilies", "“\(unknown)” is not a family: use documents, images, video, audio or archives.")
+            }
+        } else {
+            input.allowedFamilies = existing?.allowedFamilies ?? []
+        }
+        input.accentColor = body.has("accentColor") ? (body.string("accentColor") ?? "") : (existing?.accentColor ?? "")
         input.maxFiles = body.int("maxFiles").map { Int(clamping: $0) } ?? existing?.maxFiles ?? 20
         input.folderName = body.string("folderName") ?? existing?.folderName ?? ""
         input.clientSubfolders = body.bool("clientSubfolders") ?? existing?.clientSubfolders ?? false

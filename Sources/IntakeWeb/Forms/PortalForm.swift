@@ -21,8 +21,10 @@ enum PortalForm {
         if let number = form["max_file_number"], !number.isEmpty {
             input.maxFileBytes = errors.capture("max_file") { try ByteSize.parse(number, unit: form["max_file_unit"] ?? "") }?.bytes
         }
-        input.allowedExtensions = Set((form["allowed_types"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " })
-            .map { $0.trimmingPrefix(".").lowercased() }.filter { !$0.isEmpty })
+        // The store checks and normalises each extension (and names a bad one).
+        input.allowedExtensions = Set((form["allowed_types"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " || $0 == ";" }).map(String.init))
+        input.allowedFamilies = Set(form.values("allowed_families").compactMap(FileTypes.Family.init))
+        input.accentColor = form["accent_color"] ?? ""
         input.maxFiles = errors.capture("max_files") { try WholeNumber.parse(form["max_files"] ?? "20", in: 1...1000) } ?? 20
         input.notifications = form["upload_notifications"].flatMap(NotificationMode.init)
         return (input, errors)
@@ -32,6 +34,8 @@ enum PortalForm {
     static func posted(_ context: RequestContext) -> [String: String] {
         var values: [String: String] = [:]
         for (name, value) in context.formFields where name != "csrf_token" && name != "password" { values[name] = value }
+        // The family boxes are one field with several values.
+        values["allowed_families"] = context.formFields.values("allowed_families").joined(separator: ",")
         return values
     }
 }

@@ -13,7 +13,9 @@ enum PortalEditPage {
         var model = PortalFormView.model(values: values, accounts: accounts, currentAccountID: portal.storageAccountID, hasPassword: portal.hasPassword,
                                          errors: errors)
         model["portal"] = ["id": .int(portal.id), "name": .string(portal.name), "slug": .string(portal.slug),
-                           "reason": acceptance.accepts ? .null : acceptance.ownerMessage.map { .string($0) } ?? .null]
+                           "reason": acceptance.accepts ? .null : acceptance.ownerMessage.map { .string($0) } ?? .null,
+                           "logo": PortalBrandView.logoAddress(portal).map(TemplateValue.string) ?? .null,
+                           "logoAlt": .string(portal.logoAlt ?? portal.name + " logo"), "logoAltValue": .string(portal.logoAlt ?? "")]
         return try PageView.render(context, "dashboard/portal", title: portal.name, status: status, model)
     }
 }

@@ -12,6 +12,8 @@ enum PortalFormView {
         if p.messageField { values["message_field"] = "1" }
         if p.clientSubfolders { values["client_subfolders"] = "1" }
         values["upload_notifications"] = p.notifications?.rawValue ?? ""
+        values["accent_color"] = p.accentColor ?? ""
+        values["allowed_families"] = p.allowedFamilies.sorted().map(\.rawValue).joined(separator: ",")
         if let bytes = p.maxFileBytes {
             let shown = ByteSize(bytes: bytes).display()
             values["max_file_number"] = shown.number
@@ -27,6 +29,7 @@ enum PortalFormView {
     /// account whatever its state (so saving the form never changes it unasked).
     static func model(values: [String: String], accounts: [StorageAccount], currentAccountID: Int64?, hasPassword: Bool,
                       errors: FieldErrors) -> [String: TemplateValue] {
+        let families = Set((values["allowed_families"] ?? "").split(separator: ",").map(String.init))
         func modes(_ field: String, _ order: [FieldMode]) -> TemplateValue {
             let labels: [FieldMode: String] = [.required: "Required", .optional: "Optional", .hidden: "Not asked"]
             return .list(order.map { m in ["value": .string(m.rawValue), "label": .string(labels[m]!), "selected": .bool(values[field] == m.rawValue)] })
@@ -47,6 +50,9 @@ enum PortalFormView {
             "emailModes": modes("client_email_mode", [.optional, .required, .hidden]),
             "messageField": .bool(values["message_field"] != nil), "clientSubfolders": .bool(values["client_subfolders"] != nil),
             "hasPassword": .bool(hasPassword),
+            "families": .list(FileTypes.Family.allCases.map { f in
+                ["value": .string(f.rawValue), "label": .string(f.label), "examples": .string(f.examples + ", …"), "checked": .bool(families.contains(f.rawValue))]
+            }),
             "notifications": NotificationsView.options(selected: values["upload_notifications"] ?? "", inherit: "As in my account settings"),
             "errors": FormFieldView.errors(errors), "hasErrors": .bool(!errors.isEmpty),
         ]

@@ -14,6 +14,8 @@ enum PortalJSON {
             ("clientNameMode", .string(p.clientNameMode.rawValue)), ("clientEmailMode", .string(p.clientEmailMode.rawValue)),
             ("messageField", .bool(p.messageField)), ("folderName", .string(p.folderName)), ("clientSubfolders", .bool(p.clientSubfolders)),
             ("maxFileSize", p.maxFileBytes.map { .int($0) } ?? .null), ("allowedTypes", .array(p.allowedExtensions.sorted().map(JSONValue.string))),
+            ("allowedFamilies", .array(p.allowedFamilies.sorted().map { .string($0.rawValue) })),
+            ("accentColor", p.accentColor.map(JSONValue.string) ?? .null), ("hasLogo", .bool(p.logoUpdatedAt != nil)),
             ("maxFiles", .int(Int64(p.maxFiles))), ("notifications", p.notifications.map { .string($0.rawValue) } ?? .null),
         ]
         if let uploads {
