@@ -54,13 +54,15 @@ def test_pricing(admin, server):
     screenshot(admin, f"pricing-invalid-{mode}")
 
     fill(admin, "price_per_gb", "0.12")
-    fill(admin, "free_storage_number", "3")
-    Select(admin.find_element(By.ID, "free_storage_unit")).select_by_value("GiB")
+    fill(admin, "free_storage_number", "3.5")
+    units = [o.get_attribute("value") for o in Select(admin.find_element(By.ID, "free_storage_unit")).options]
+    assert units == ["MB", "GB", "TB"], "one unit system"
+    Select(admin.find_element(By.ID, "free_storage_unit")).select_by_value("GB")
     admin.find_element(By.ID, "never_expires").click() if not admin.find_element(By.ID, "never_expires").is_selected() else None
     flash = submit_valid(admin, "form[data-enhance]")
     assert "saved as a new version" in flash
-    assert admin.find_element(By.ID, "free_storage_number").get_attribute("value") == "3"
-    assert Select(admin.find_element(By.ID, "free_storage_unit")).first_selected_option.text == "GiB"
+    assert admin.find_element(By.ID, "free_storage_number").get_attribute("value") == "3.5"
+    assert Select(admin.find_element(By.ID, "free_storage_unit")).first_selected_option.text == "GB"
     assert "never expires" in admin.find_element(By.CSS_SELECTOR, "table.data tbody tr").text
     screenshot(admin, f"pricing-saved-{mode}")
 
@@ -85,7 +87,7 @@ def test_quota_override(admin, server):
     override_form = "form[action='/admin/storage/quotas'][data-enhance]"
     fill(admin, "override_number", "lots")
     error = submit_invalid(admin, override_form, "override-error")
-    assert "like 4.99" in error
+    assert "like 1.5" in error, "a size's message speaks of sizes, not money"
     fill(admin, "override_number", "750")
     Select(admin.find_element(By.ID, "override_unit")).select_by_value("MB")
     flash = submit_valid(admin, override_form)

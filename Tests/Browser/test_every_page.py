@@ -156,8 +156,8 @@ def repeated_names(driver):
     accessible name ("Unit" for every size field)."""
     seen = {}
     for element in driver.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select, textarea, button"):
-        if not element.is_displayed():
-            continue
+        if not element.is_displayed() or element.get_attribute("aria-hidden") == "true":
+            continue  # not there for anyone: a hidden file input behind its drop zone
         name = element.accessible_name.strip()
         seen.setdefault(name, 0)
         seen[name] += 1

@@ -12,11 +12,15 @@ from test_people import click_and_wait
 def make_portal(server, slug, allowed="", families=""):
     db = sqlite3.connect(f"{server.home}/intake.db")
     owner = db.execute("SELECT id FROM users WHERE email_normalized = 'owner@example.com'").fetchone()[0]
-    cur = db.execute("INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, created_at, updated_at) "
-                     "VALUES (?, 'local', ?, 'Local disk', 'ACTIVE', 0, 0)", (owner, f"local-{slug}"))
+    # The owner's one local disk (made by the first portal), as on a real site.
+    disk = db.execute("SELECT id FROM storage_accounts WHERE user_id = ? AND provider = 'local' AND status = 'ACTIVE' ORDER BY id LIMIT 1",
+                      (owner,)).fetchone()
+    if disk is None:
+        disk = db.execute("INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, created_at, updated_at) "
+                          "VALUES (?, 'local', ?, 'Local disk', 'ACTIVE', 0, 0) RETURNING id", (owner, f"local-{slug}")).fetchone()
     db.execute("INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, allowed_extensions, allowed_families, "
                "created_at, updated_at) VALUES (?, 'Tax documents', ?, 'Send your receipts here.', ?, 'Tax', ?, ?, 0, 0)",
-               (owner, slug, cur.lastrowid, allowed, families))
+               (owner, slug, disk[0], allowed, families))
     db.commit()
     db.close()
 
@@ -97,7 +101,7 @@ def test_client_uploads_with_javascript_and_progress(server):
         assert "“c.exe”: .exe files are not accepted here. This portal accepts .pdf, .txt files." in problems
         names = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".upload-list .upload-name")]
         assert names == ["big.pdf", "b.txt", "c.exe"]
-        assert driver.find_elements(By.CSS_SELECTOR, ".upload-list .upload-size")[0].text == "3.1 MB"
+        assert driver.find_elements(By.CSS_SELECTOR, ".upload-list .upload-size")[0].text == "3.15 MB"
         # Upload while one is refused: nothing is sent.
         driver.find_element(By.CSS_SELECTOR, ".upload-form button[type=submit]").click()
         assert "Nothing was sent" in driver.find_element(By.CSS_SELECTOR, ".upload-status").text

@@ -99,10 +99,16 @@
   total.setAttribute("aria-label", "All files");
   form.appendChild(total);
 
+  // The one size format (ByteSize.description): decimal units, three significant digits at most.
   function human(bytes) {
-    var units = ["B", "KB", "MB", "GB", "TB"], i = 0;
-    while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
-    return (i === 0 ? bytes : bytes.toFixed(1)) + " " + units[i];
+    var units = ["B", "KB", "MB", "GB", "TB"], i = 0, value = bytes;
+    while (value >= 1000 && i < units.length - 1) { value /= 1000; i++; }
+    if (i === 0) return bytes + " B";
+    var places = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+    var text = value.toFixed(places);
+    if (Number(text) >= 1000 && i < units.length - 1) return "1 " + units[i + 1];
+    if (places > 0) text = text.replace(/0+$/, "").replace(/\.$/, "");
+    return text + " " + units[i];
   }
 
   // Why the portal would refuse this file, in the server's words; null if it takes it.

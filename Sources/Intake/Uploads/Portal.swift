@@ -207,6 +207,8 @@ public struct PortalStore {
         if input.folderName.isEmpty { input.folderName = input.name }
         if let password = input.password, !password.isEmpty, password.count < 6 {
             errors["password"] = "Use at least 6 characters, or leave it empty for no password."
+        } else if let password = input.password, password.count > 200 {
+            errors["password"] = "Use at most 200 characters."
         }
         let limit = try planFileLimit(userID: userID)
         if let max = input.maxFileBytes, max > limit {
