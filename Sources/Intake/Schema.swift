@@ -645,6 +645,11 @@ public enum Schema {
             );
             CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);
             """),
+        Migration(32, "the owner's last dashboard visit", """
+            -- When the owner last opened the dashboard: the files that came in after it are
+            -- "new since your last visit" on the next one (counted through file_uploads_user).
+            ALTER TABLE users ADD COLUMN dashboard_visited_at INTEGER;
+            """),
     ]
 
     /// The migrator over `migrations`.
