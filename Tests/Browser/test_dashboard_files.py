@@ -14,12 +14,22 @@ import urllib.request
 import zipfile
 import zlib
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import make_driver, screenshot
+from conftest import Server, make_driver, screenshot
 from test_people import click_and_wait, sign_in
 from test_portal import write_files
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of these tests' own: the owners they create do not change the counts other
+    tests' pages show."""
+    s = Server()
+    yield s
+    s.stop()
 
 
 def make_owner_portal(server, email, name, slug):
@@ -190,7 +200,9 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
     owner = make_owner_portal(server, "pia@example.com", "Pia Preview", "pia-drop")
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     html = b"<html><body><script>alert(1)</script>hi</body></html>"
-    client_uploads(server, "pia-drop", [("picture.png", png()), ("drawing.txt", svg), ("page.txt", html), ("fake.txt", b"not a png at all")])
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+    client_uploads(server, "pia-drop", [("picture.png", png()), ("drawing.txt", svg), ("page.txt", html), ("fake.txt", b"not a png at all"),
+                                        ("paper.pdf", pdf)])
     # Files whose names say SVG, HTML, and PNG while their bytes are text (what a client can claim).
     db = sqlite3.connect(f"{server.home}/intake.db")
     db.execute("UPDATE file_uploads SET file_name = 'drawing.svg', content_type = 'image/svg+xml' WHERE file_name = 'drawing.txt'")
@@ -215,6 +227,13 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
         assert status == 200 and body == png() and headers["content-type"] == "image/png", headers
         assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff", headers
         assert headers["content-disposition"].startswith("inline")
+        # A PDF: in a frame (no sandbox attribute, which Chromium's viewer refuses), sandboxed by its response's CSP.
+        driver.get(server.url + f"/dashboard/files/{ids['paper.pdf']}/preview")
+        frame = driver.find_element(By.CSS_SELECTOR, "iframe.preview-frame")
+        assert frame.get_attribute("title") == "Preview of paper.pdf" and frame.get_attribute("sandbox") is None
+        status, headers, body = session.request(f"/api/uploads/{ids['paper.pdf']}/preview")
+        assert status == 200 and body == pdf and headers["content-type"] == "application/pdf", headers
+        assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff", headers
         # The SVG, the HTML and the PNG that is not one get no preview: their download, as an attachment.
         for name in ("drawing.svg", "page.html", "fake.png"):
             status, headers, _ = session.request(f"/api/uploads/{ids[name]}/preview")

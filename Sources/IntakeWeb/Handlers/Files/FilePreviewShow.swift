@@ -2,8 +2,10 @@ import Intake
 import Web
 
 /// `GET /dashboard/files/:id/preview`: the preview page of an image (`<img>`) or a PDF (a
-/// sandboxed frame), with the file's details and its download; any other file is offered for
-/// download only.
+/// frame), with the file's details and its download; any other file is offered for download
+/// only. The PDF's frame is sandboxed by its response's CSP (`sandbox`), not by the frame's
+/// `sandbox` attribute: Chromium shows a PDF under the first and refuses it under the second
+/// (tried with Debian's Chromium: a frame with the attribute shows only an error icon).
 enum FilePreviewShow {
     static func handle(_ context: RequestContext) throws -> Response {
         let file = try context.ownedFile()
