@@ -79,7 +79,7 @@ public final class Application {
         add(.post, "/dashboard/files/zip", .signedIn, FileZipDownload.handle)
         add(.post, "/dashboard/files/delete", .signedIn, FileBulkDeleteConfirm.handle)
         add(.post, "/dashboard/files/delete-selected", .signedIn, FileBulkDelete.handle)
-        add(.get, "/api/uploads/:id/preview", .signedIn, FilePreviewContent.handle)
+        add(.get, "/dashboard/files/:id/inline", .signedIn, FilePreviewContent.handle)
         add(.get, "/api/uploads/:id/download", .signedIn, FileDownload.handle)
         add(.get, "/api/uploads/:id", .signedIn, FileAPIShow.handle)
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)

@@ -223,7 +223,7 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
         WebDriverWait(driver, 5).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 3)
         screenshot(driver, "file-preview")
         session = Session(driver, server)
-        status, headers, body = session.request(f"/api/uploads/{ids['picture.png']}/preview")
+        status, headers, body = session.request(f"/dashboard/files/{ids['picture.png']}/inline")
         assert status == 200 and body == png() and headers["content-type"] == "image/png", headers
         assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff", headers
         assert headers["content-disposition"].startswith("inline")
@@ -231,12 +231,12 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
         driver.get(server.url + f"/dashboard/files/{ids['paper.pdf']}/preview")
         frame = driver.find_element(By.CSS_SELECTOR, "iframe.preview-frame")
         assert frame.get_attribute("title") == "Preview of paper.pdf" and frame.get_attribute("sandbox") is None
-        status, headers, body = session.request(f"/api/uploads/{ids['paper.pdf']}/preview")
+        status, headers, body = session.request(f"/dashboard/files/{ids['paper.pdf']}/inline")
         assert status == 200 and body == pdf and headers["content-type"] == "application/pdf", headers
         assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff", headers
         # The SVG, the HTML and the PNG that is not one get no preview: their download, as an attachment.
         for name in ("drawing.svg", "page.html", "fake.png"):
-            status, headers, _ = session.request(f"/api/uploads/{ids[name]}/preview")
+            status, headers, _ = session.request(f"/dashboard/files/{ids[name]}/inline")
             assert status in (302, 303) and headers["location"].endswith(f"/api/uploads/{ids[name]}/download"), (name, status)
             status, headers, _ = session.request(f"/api/uploads/{ids[name]}/download")
             assert status == 200 and headers["content-disposition"].startswith("attachment"), (name, headers)

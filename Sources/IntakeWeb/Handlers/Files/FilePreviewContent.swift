@@ -2,7 +2,7 @@ import Integrations
 import Intake
 import Web
 
-/// `GET /api/uploads/:id/preview`: an image or PDF of the owner's, inline, for the preview page
+/// `GET /dashboard/files/:id/inline`: an image or PDF of the owner's, inline, for the preview page
 /// — only when its first bytes are the format's signature, served as that format (never the
 /// type the client sent), with `nosniff` and a sandboxing CSP that lets nothing run. Any other
 /// file goes to its download (an attachment).
