@@ -19,6 +19,18 @@ enum FileSelectionForm {
         return .redirect(to: FileListReturn.path(context.formFields["return_to"]))
     }
 
+    /// `action` done with the selected files, or the owner sent back to the list saying why
+    /// the selection cannot be taken (none, too many).
+    static func handle(_ context: RequestContext, _ action: ([FileRecord]) throws -> Response) throws -> Response {
+        let selected: [FileRecord]
+        do {
+            selected = try files(context)
+        } catch let refusal as Refusal {
+            return back(context, refusal.message)
+        }
+        return try action(selected)
+    }
+
     /// The selected files, in the order the page listed them (duplicates once).
     static func files(_ context: RequestContext) throws -> [FileRecord] {
         var seen = Set<Int64>(), ids: [Int64] = []

@@ -6,28 +6,24 @@ import Web
 /// list with what was deleted and what was kept and why.
 enum FileBulkDelete {
     static func handle(_ context: RequestContext) throws -> Response {
-        let files: [FileRecord]
-        do {
-            files = try FileSelectionForm.files(context)
-        } catch let refusal as FileSelectionForm.Refusal {
-            return FileSelectionForm.back(context, refusal.message)
-        }
-        var deleted = 0
-        var kept: [String] = []
-        for file in files {
-            do {
-                _ = try FileRemoval.delete(context, file)
-                deleted += 1
-            } catch let error as HTTPError {
-                kept.append("“\(file.fileName)”: \(error.publicMessage)")
+        try FileSelectionForm.handle(context) { files in
+            var deleted = 0
+            var kept: [String] = []
+            for file in files {
+                do {
+                    _ = try FileRemoval.delete(context, file)
+                    deleted += 1
+                } catch let error as HTTPError {
+                    kept.append("“\(file.fileName)”: \(error.publicMessage)")
+                }
             }
+            let done = deleted == 1 ? "1 file was deleted." : "\(deleted) files were deleted."
+            if kept.isEmpty {
+                context.flash(.success, done)
+            } else {
+                context.flash(.error, (deleted > 0 ? done + " " : "") + "Kept \(FileZipDownload.listed(kept))")
+            }
+            return .redirect(to: FileListReturn.path(context.formFields["return_to"]))
         }
-        let done = deleted == 1 ? "1 file was deleted." : "\(deleted) files were deleted."
-        if kept.isEmpty {
-            context.flash(.success, done)
-        } else {
-            context.flash(.error, (deleted > 0 ? done + " " : "") + "Kept \(FileZipDownload.listed(kept))")
-        }
-        return .redirect(to: FileListReturn.path(context.formFields["return_to"]))
     }
 }
