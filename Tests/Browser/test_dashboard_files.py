@@ -136,7 +136,7 @@ def test_dashboard_shows_recent_uploads_new_since_last_visit_copy_and_qr(server)
         qr = driver.find_element(By.CSS_SELECTOR, "svg.qr")
         assert qr.get_attribute("role") == "img" and qr.get_attribute("aria-label") == f"QR code for {url}"
         assert driver.find_element(By.CSS_SELECTOR, ".portal-url").get_attribute("value") == url
-        screenshot(driver, "dashboard")
+        screenshot(driver, "dashboard-owner")
         # The copy button puts the link on the clipboard.
         driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.url,
                                                             "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
