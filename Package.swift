@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // Pure Swift building blocks.
         .target(name: "Templates"),
@@ -45,7 +47,11 @@ let package = Package(
         ]),
         .target(name: "Database", dependencies: ["CSQLite"]),
         .target(name: "Sodium", dependencies: ["CSodium"]),
-        .target(name: "Checksums", dependencies: ["CLibCrypto"]),
+        .target(name: "Checksums", dependencies: ["CLibCrypto", "CZlib"]),
+        // QR code symbols (libqrencode) drawn as SVG, for the dashboard's portal links.
+        .target(name: "QRCodes", dependencies: ["CQREncode"]),
+        // ZIP archives written front to back into a stream that cannot seek (a download).
+        .target(name: "Zip", dependencies: ["Checksums"]),
         // Linux calls glibc declares only under _GNU_SOURCE.
         .target(name: "CSystem"),
         // The spool's folders and file descriptors, this host's processes and its wall clock: the domain's only way to the OS.
@@ -57,7 +63,7 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "Spool",
                                                .product(name: "Logging", package: "swift-log")]),
         .target(name: "IntakeWeb", dependencies: [
-            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl", "Spool",
+            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl", "Spool", "QRCodes", "Zip",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "IntakeCommand", dependencies: [
@@ -79,6 +85,8 @@ let package = Package(
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"]),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
+        .testTarget(name: "QRCodesTests", dependencies: ["QRCodes"]),
+        .testTarget(name: "ZipTests", dependencies: ["Zip", "Checksums", "Spool"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium", "Spool"]),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),

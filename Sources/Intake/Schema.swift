@@ -662,6 +662,11 @@ public enum Schema {
                 bytes BLOB NOT NULL CHECK (length(bytes) <= 262144)
             );
             """),
+        Migration(32, "the owner's last dashboard visit", """
+            -- When the owner last opened the dashboard: the files that came in after it are
+            -- "new since your last visit" on the next one (counted through file_uploads_user).
+            ALTER TABLE users ADD COLUMN dashboard_visited_at INTEGER;
+            """),
     ]
 
     /// The migrator over `migrations`.

@@ -79,6 +79,11 @@ public final class Application {
         add(.get, "/dashboard/files", .signedIn, FileList.handle)
         add(.post, "/dashboard/files/:id/delete", .signedIn, FileDelete.handle)
         add(.post, "/dashboard/files/:id/retry", .signedIn, FileRetry.handle)
+        add(.get, "/dashboard/files/:id/preview", .signedIn, FilePreviewShow.handle)
+        add(.post, "/dashboard/files/zip", .signedIn, FileZipDownload.handle)
+        add(.post, "/dashboard/files/delete", .signedIn, FileBulkDeleteConfirm.handle)
+        add(.post, "/dashboard/files/delete-selected", .signedIn, FileBulkDelete.handle)
+        add(.get, "/dashboard/files/:id/inline", .signedIn, FilePreviewContent.handle)
         add(.get, "/api/uploads/:id/download", .signedIn, FileDownload.handle)
         add(.get, "/api/uploads/:id", .signedIn, FileAPIShow.handle)
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)
@@ -271,9 +276,9 @@ public final class Application {
         for cookie in context.cookies { response.headers.add("set-cookie", cookie.headerValue) }
         response.headers.set("x-content-type-options", "nosniff")
         response.headers.set("referrer-policy", "same-origin")
-        response.headers.set("x-frame-options", "DENY")
-        // A response that set its own (stricter, sandboxing) policy keeps it.
+        // A download or preview brings its own (sandboxing) policy and framing (DownloadHeaders).
         if response.headers["content-security-policy"] == nil {
+            response.headers.set("x-frame-options", "DENY")
             response.headers.set("content-security-policy",
                                  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
         }

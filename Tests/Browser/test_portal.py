@@ -317,7 +317,7 @@ def test_owner_downloads_and_deletes_a_file(browser, server):
 
     sign_in(browser, server, "owner@example.com")
     browser.get(server.url + "/dashboard/files?client=Ada+Owner")
-    rows = {row.find_element(By.CSS_SELECTOR, "td").text: row for row in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")}
+    rows = {row.find_element(By.CSS_SELECTOR, "td[data-label=File]").text: row for row in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")}
     assert set(rows) == {"invoice.txt", "draft.txt"}
 
     # Download: the link, fetched with the owner's session, returns the exact bytes as an attachment.
@@ -350,6 +350,6 @@ def test_owner_downloads_and_deletes_a_file(browser, server):
     screenshot(browser, "owner-files-after-delete")
     # Back on the same filtered list, with only the other file left in it.
     assert browser.current_url == server.url + "/dashboard/files?client=Ada+Owner"
-    names = [row.find_element(By.CSS_SELECTOR, "td").text for row in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")]
+    names = [row.find_element(By.CSS_SELECTOR, "td[data-label=File]").text for row in browser.find_elements(By.CSS_SELECTOR, "table.data tbody tr")]
     assert names == ["invoice.txt"]
     assert "draft.txt" not in stored_names() and "invoice.txt" in stored_names()

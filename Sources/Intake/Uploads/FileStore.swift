@@ -18,6 +18,8 @@ public struct FileRecord: Sendable, Equatable {
     public let sha256: String?
     public let clientName: String?
     public let clientEmail: String?
+    /// What the client wrote with the upload (nil: nothing).
+    public let clientMessage: String?
     public let status: String
     /// Why the last delivery attempt failed (while `delivering` or `failed`).
     public let failureReason: String?
@@ -190,7 +192,7 @@ public struct FileStore {
                    provider: (try row.get("provider", as: String?.self)).flatMap(StorageProviderKind.init(rawValue:)),
                    providerFileID: try row.get("provider_file_id"), fileName: try row.get("file_name"), contentType: try row.get("content_type"),
                    size: try row.get("size_bytes"), sha256: try row.get("sha256"), clientName: try row.get("client_name"),
-                   clientEmail: try row.get("client_email"), status: try row.get("status"), failureReason: try row.get("failure_reason"),
+                   clientEmail: try row.get("client_email"), clientMessage: try row.get("client_message"), status: try row.get("status"), failureReason: try row.get("failure_reason"),
                    createdAt: try row.get("created_at"), receiptSecret: try row.get("receipt_secret"), missingSince: try row.get("missing_since"))
     }
 }

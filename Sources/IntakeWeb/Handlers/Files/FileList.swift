@@ -19,6 +19,7 @@ enum FileList {
         let here = "/dashboard/files" + (context.request.rawQuery.isEmpty ? "" : "?" + context.request.rawQuery)
         return try PageView.render(context, "dashboard/files", title: "Files", [
             "returnTo": .string(here), "files": .list(files.map(FileRow.value)), "hasFiles": .bool(!files.isEmpty), "next": nextLink,
+            "selectionLimit": .int(Int64(FileSelectionForm.limit)),
             "filters": ["q": .string(query["q"] ?? ""), "client": .string(query["client"] ?? ""), "from": .string(query["from"] ?? ""),
                         "to": .string(query["to"] ?? "")],
             "statuses": .list(FileStatusView.filterOptions.map { s in

@@ -1,0 +1,39 @@
+import Database
+
+/// What the owner's dashboard reads besides the lists other pages share: the owner's previous
+/// visit, and the figures it shows at a glance. Each is read through an index and bounded, so
+/// the dashboard costs the same for an owner with a million files as for one with ten.
+public struct OwnerDashboard {
+    let db: Database
+    let clock: EpochClock
+
+    public init(db: Database, clock: EpochClock) {
+        self.db = db
+        self.clock = clock
+    }
+
+    /// Records a visit now and returns the one before (nil: the first visit).
+    public func recordVisit(userID: Int64) throws -> Int64? {
+        try db.write {
+            let previous = try db.queryOne("SELECT dashboard_visited_at FROM users WHERE id = $1", [userID])?
+                .get("dashboard_visited_at", as: Int64?.self)
+            try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [clock.now(), userID])
+            return previous
+        }
+    }
+
+    /// How many files the owner received after `since`, counted up to `cap` (a range of the
+    /// owner's (user_id, created_at) index: the cost follows the new files, at most `cap`).
+    public func filesReceived(userID: Int64, after since: Int64, cap: Int) throws -> Int {
+        try db.scalar("""
+            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND created_at > $2 LIMIT $3)
+            """, [userID, since, cap], as: Int.self) ?? 0
+    }
+
+    /// How many of the owner's files failed delivery, up to `cap` (the (user_id, status) index).
+    public func failedDeliveries(userID: Int64, cap: Int) throws -> Int {
+        try db.scalar("""
+            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND status = 'failed' LIMIT $2)
+            """, [userID, cap], as: Int.self) ?? 0
+    }
+}
