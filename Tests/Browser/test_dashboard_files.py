@@ -141,7 +141,7 @@ def test_dashboard_shows_recent_uploads_new_since_last_visit_copy_and_qr(server)
         driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.url,
                                                             "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
         button = driver.find_element(By.CSS_SELECTOR, "button.copy-button")
-        assert button.is_displayed() and button.text == "Copy link to Drop dana-drop"
+        assert button.is_displayed() and button.text == "Copy link" and button.accessible_name.startswith("Copy link to Drop dana-drop (/p/")
         button.click()
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".copy-status").text == "Copied.")
         copied = driver.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('error: ' + e))")

@@ -48,7 +48,7 @@ struct StorageConnectTests {
         try browser.get("/login")
         try browser.post("/login", form: [("email", "owner@example.com"), ("password", password)])
         let settings = try browser.get("/dashboard/settings").text
-        #expect(settings.contains("Connect \(label)") && settings.contains((kind == .google ? "Dropbox" : "Google Drive") + ": not configured"))
+        #expect(settings.contains("Connect \(label)") && settings.contains("<strong>" + (kind == .google ? "Dropbox" : "Google Drive") + "</strong> is not set up on this server."))
 
         let callback = try consent(browser, fake)
         let done = try browser.get(callback)
@@ -77,7 +77,7 @@ struct StorageConnectTests {
         try browser.get("/dashboard/settings")
         #expect(try browser.post("/dashboard/settings/sync", form: []).status == 303)
         let revoked = try browser.get("/dashboard/settings").text
-        #expect(revoked.contains("indicator-red") && revoked.contains("DISCONNECTED") && revoked.contains("invalid_grant"))
+        #expect(revoked.contains("indicator-red") && revoked.contains(">Disconnected<") && revoked.contains("invalid_grant"))
         #expect(try db.scalar("SELECT active FROM portals WHERE slug = 'p'", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'storage_account.status' AND entity_id = $1", [String(accountID)], as: Int.self) == 1)
 

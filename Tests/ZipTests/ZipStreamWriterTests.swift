@@ -136,7 +136,9 @@ struct ZipStreamWriterTests {
         try file.truncate(atOffset: UInt64(written))
         try file.close()
         #expect(written == ZipStreamWriter.length(of: entries))
-        #expect(peak - before < 32 << 20, "memory grew by \(peak - before) bytes while 4 GiB passed")
+        // The process's resident size: the other suites run beside this one and allocate too, so
+        // the bound is loose — but 4 GiB (or a large part of it) held anywhere would pass it.
+        #expect(peak - before < 256 << 20, "memory grew by \(peak - before) bytes while 4 GiB passed")
         let (status, output) = try python("""
             import sys, zipfile, zlib
             z = zipfile.ZipFile(sys.argv[1])

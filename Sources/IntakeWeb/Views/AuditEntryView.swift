@@ -31,6 +31,8 @@ enum AuditEntryView {
         Action(code: "portal.activate", phrase: "switched on", area: "Portals", withoutPerson: "Intake"),
         Action(code: "portal.deactivate", phrase: "switched off", area: "Portals", withoutPerson: "Intake"),
         Action(code: "portal.storage_bound", phrase: "bound to a storage account", area: "Portals", withoutPerson: "Intake"),
+        Action(code: "portal.logo", phrase: "set the logo of", area: "Portals", withoutPerson: "Intake"),
+        Action(code: "portal.logo.remove", phrase: "removed the logo of", area: "Portals", withoutPerson: "Intake"),
         Action(code: "storage_account.create", phrase: "connected", area: "Storage", withoutPerson: "Intake"),
         Action(code: "storage_account.status", phrase: "changed the state of", area: "Storage", withoutPerson: "Intake"),
         Action(code: "storage.orphan_quarantined", phrase: "moved a file no row names to quarantine in", area: "Storage", withoutPerson: "Intake"),

@@ -66,7 +66,7 @@ enum DashboardPage {
         let url = baseURL + "/p/" + portal.slug
         let qr = (try? QRCode(encoding: url))?.svg(label: "QR code for \(url)")
         return [
-            "id": .int(portal.id), "name": .string(portal.name), "url": .string(url), "active": .bool(portal.active),
+            "id": .int(portal.id), "name": .string(portal.name), "slug": .string(portal.slug), "url": .string(url), "active": .bool(portal.active),
             "uploads": .string(uploads == 1 ? "1 file" : "\(uploads) files"),
             "qr": qr.map(TemplateValue.html) ?? .null,
         ]
