@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Sodium", dependencies: ["CSodium"]),
         .target(name: "Checksums", dependencies: ["CLibCrypto", "CZlib"]),
         // QR code symbols (libqrencode) drawn as SVG, for the dashboard's portal links.
-        .target(name: "QRCodes", dependencies: ["CQREncode"]),
+        .target(name: "QRCodes", dependencies: ["CQREncode", "Templates"]),
         // ZIP archives written front to back into a stream that cannot seek (a download).
         .target(name: "Zip", dependencies: ["Checksums"]),
         // Linux calls glibc declares only under _GNU_SOURCE.

@@ -1,3 +1,4 @@
+import Templates
 import Web
 
 /// Turns errors into the one error shape: `{"error":{"code":…,"message":…}}` for the API and
@@ -39,21 +40,7 @@ enum ErrorResponder {
     }
 }
 
-/// HTML escaping for the few strings built outside templates.
+/// HTML escaping for the few strings built outside templates: the templates' own escaper.
 enum HTMLEscaping {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscape.escape(text) }
 }

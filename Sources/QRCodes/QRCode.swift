@@ -1,4 +1,5 @@
 import CQREncode
+import Templates
 
 /// A QR code symbol made by Debian's libqrencode: its modules, and the SVG pages draw it as.
 public struct QRCode: Sendable, Equatable {
@@ -81,19 +82,5 @@ public struct QRCode: Sendable, Equatable {
     }
 
     /// Text for XML character data and attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscape.escape(text) }
 }

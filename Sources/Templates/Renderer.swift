@@ -133,8 +133,16 @@ struct Renderer {
     }
 }
 
-/// HTML escaping of `& < > " '`, appending runs of safe bytes in one copy.
-enum HTMLEscape {
+/// HTML (and XML) escaping of `& < > " '`, appending runs of safe bytes in one copy; the one
+/// escaper: templates, the few pages built outside them, and SVG drawn in code use it.
+public enum HTMLEscape {
+    public static func escape(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        append(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func append(_ text: String, to output: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
