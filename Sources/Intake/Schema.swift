@@ -667,6 +667,13 @@ public enum Schema {
             -- "new since your last visit" on the next one (counted through file_uploads_user).
             ALTER TABLE users ADD COLUMN dashboard_visited_at INTEGER;
             """),
+        Migration(33, "the dashboard's visits", """
+            -- A visit is the dashboard's views less than 30 minutes apart: dashboard_visited_at
+            -- is the latest view, dashboard_previous_visit_at the last view of the visit before,
+            -- so reloading within a visit keeps its "new" marks and writes at most once a minute.
+            ALTER TABLE users ADD COLUMN dashboard_previous_visit_at INTEGER;
+            UPDATE users SET dashboard_previous_visit_at = dashboard_visited_at;
+            """),
     ]
 
     /// The migrator over `migrations`.

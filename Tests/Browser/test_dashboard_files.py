@@ -111,6 +111,19 @@ class Session:
             return e.code, e.headers, e.read()
 
 
+def end_the_visit(server, email):
+    """Half an hour passes for the owner's dashboard: its views are one visit while they are less
+    than 30 minutes apart. The clock is not faked here, so what happened so far — the views and
+    the files received — is moved half an hour back instead."""
+    db = sqlite3.connect(f"{server.home}/intake.db")
+    with db:
+        owner = db.execute("SELECT id FROM users WHERE email_normalized = ?", (email,)).fetchone()[0]
+        db.execute("UPDATE users SET dashboard_visited_at = dashboard_visited_at - 1800, "
+                   "dashboard_previous_visit_at = dashboard_previous_visit_at - 1800 WHERE id = ?", (owner,))
+        db.execute("UPDATE file_uploads SET created_at = created_at - 1800 WHERE user_id = ?", (owner,))
+    db.close()
+
+
 def test_dashboard_shows_recent_uploads_new_since_last_visit_copy_and_qr(server):
     make_owner_portal(server, "dana@example.com", "Dana Dashboard", "dana-drop")
     driver = make_driver()
@@ -118,9 +131,12 @@ def test_dashboard_shows_recent_uploads_new_since_last_visit_copy_and_qr(server)
         sign_in(driver, server, "dana@example.com")
         assert driver.current_url.endswith("/dashboard")
         assert "Welcome to your dashboard" in driver.find_element(By.ID, "since").text
+        end_the_visit(server, "dana@example.com")
         client_uploads(server, "dana-drop", [("invoice.pdf", b"%PDF-1.4\n1 0 obj\n"), ("notes.txt", b"two receipts\n")])
         driver.get(server.url + "/dashboard")
         assert driver.find_element(By.ID, "since").text.startswith("2 new files since your last visit")
+        driver.get(server.url + "/dashboard")
+        assert driver.find_element(By.ID, "since").text.startswith("2 new files since your last visit"), "a reload keeps the visit's marks"
         row = driver.find_element(By.CSS_SELECTOR, "table.recent tbody tr")
         text = row.text
         assert "Carla Client" in text and "invoice.pdf" in text and "notes.txt" in text and "Delivered" in text, text
@@ -146,9 +162,10 @@ def test_dashboard_shows_recent_uploads_new_since_last_visit_copy_and_qr(server)
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, ".copy-status").text == "Copied.")
         copied = driver.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('error: ' + e))")
         assert copied == url
-        # The next visit: nothing new since this one.
+        # The next visit (half an hour later): nothing new since this one.
+        end_the_visit(server, "dana@example.com")
         driver.get(server.url + "/dashboard")
-        assert driver.find_element(By.ID, "since").text.startswith("0 new files since your last visit")
+        assert driver.find_element(By.ID, "since").text.startswith("No new files since your last visit")
         assert not driver.find_elements(By.CSS_SELECTOR, ".badge-new")
     finally:
         driver.quit()

@@ -1,4 +1,5 @@
 """Sign-in, the admin shell and sign-out in a real browser."""
+import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -121,6 +122,22 @@ def test_the_menu_folds_behind_a_toggle_on_a_phone(phone, server):
     phone.switch_to.active_element.send_keys(Keys.ESCAPE)
     assert toggle.get_attribute("aria-expanded") == "false" and not files.is_displayed()
     assert phone.switch_to.active_element == toggle, "Escape gives the focus back to the toggle"
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_the_header_stays_on_one_line_at_desktop_widths(server, width):
+    driver = make_driver(width=width, height=800)
+    try:
+        sign_in(driver, server, "admin@example.com")
+        for path in ("/dashboard", "/admin/storage/quotas"):
+            driver.get(server.url + path)
+            tops = driver.execute_script(
+                "return [...document.querySelectorAll('.site-header a, .site-header button')]"
+                ".filter(e => e.offsetParent !== null).map(e => Math.round(e.getBoundingClientRect().top / 20))")
+            assert len(tops) >= 8 and len(set(tops)) == 1, f"{path} at {width} px: the header wraps"
+            assert not driver.find_element(By.CSS_SELECTOR, ".menu-toggle").is_displayed()
+    finally:
+        driver.quit()
 
 
 def test_the_menu_stays_open_without_javascript(server):

@@ -104,7 +104,7 @@ struct PeopleTests {
             """)
         let troubled = try admin.get("/admin").text
         #expect(troubled.contains(#"<span class="stat-value">1</span> <span class="stat-label">failed deliveries</span>"#))
-        #expect(troubled.contains("1 file(s) could not be delivered"))
+        #expect(troubled.contains("1 file could not be delivered"))
         let users = try admin.get("/admin/users?q=user")
         #expect(users.status == 200 && users.text.contains("user@example.com") && !users.text.contains("root@example.com"))
     }

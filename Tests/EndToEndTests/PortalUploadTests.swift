@@ -154,7 +154,7 @@ struct PortalUploadTests {
         let byClient = try owner.get("/dashboard/files?client=bo").text
         #expect(byClient.contains("notes.txt") && !byClient.contains("big report.pdf"))
         let settings = try owner.get("/dashboard/settings").text
-        #expect(settings.contains(#"<a href="/dashboard/files?account=1">2 ("#), "the account's delivered files")
+        #expect(settings.contains(#"<a href="/dashboard/files?account=1">2 files, "#), "the account's delivered files")
     }
 
     @Test("the owner deletes an upload through the API: gone from disk and from the usage; the API lists what is left")

@@ -47,7 +47,13 @@ extension FileListTests {
             let dashboard = OwnerDashboard(db: db, clock: clock)
             #expect(try dashboard.recordVisit(userID: s.owner) == nil)
             clock.advance(60)
-            #expect(try dashboard.recordVisit(userID: s.owner) == 1_800_000_000)
+            #expect(try dashboard.recordVisit(userID: s.owner) == nil, "a reload within the visit: still the first visit")
+            clock.advance(OwnerDashboard.visitGap)
+            #expect(try dashboard.recordVisit(userID: s.owner) == 1_800_000_060, "a new visit: the one before ended at its last view")
+            clock.advance(10)
+            #expect(try dashboard.recordVisit(userID: s.owner) == 1_800_000_060, "a reload keeps the same 'before'")
+            let seen = try db.scalar("SELECT dashboard_visited_at FROM users WHERE id = $1", [s.owner], as: Int64.self)
+            #expect(seen == 1_800_000_060 + OwnerDashboard.visitGap, "a view ten seconds later writes nothing")
             #expect(try dashboard.recordVisit(userID: s.other) == nil, "each owner has their own visits")
             let since: Int64 = 1_700_000_000 + 150 * 3600
             let slow = try db.scalar("SELECT count(*) FROM file_uploads WHERE user_id = $1 AND created_at > $2", [s.owner, since], as: Int.self)!

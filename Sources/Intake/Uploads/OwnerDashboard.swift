@@ -12,14 +12,32 @@ public struct OwnerDashboard {
         self.clock = clock
     }
 
-    /// Records a visit now and returns the one before (nil: the first visit).
+    /// Views closer together than this are one visit.
+    public static let visitGap: Int64 = 30 * 60
+
+    /// Records a view now and returns when the visit before this one ended (nil: the first
+    /// visit). A view within `visitGap` of the last one belongs to the same visit: it keeps the
+    /// same "before", and writes only to keep the visit alive, at most once a minute — a page
+    /// read is not a write transaction each time.
     public func recordVisit(userID: Int64) throws -> Int64? {
-        try db.write {
-            let previous = try db.queryOne("SELECT dashboard_visited_at FROM users WHERE id = $1", [userID])?
-                .get("dashboard_visited_at", as: Int64?.self)
-            try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [clock.now(), userID])
-            return previous
+        let row = try db.queryOne("SELECT dashboard_visited_at, dashboard_previous_visit_at FROM users WHERE id = $1", [userID])
+        let seen = try row?.get("dashboard_visited_at", as: Int64?.self)
+        let before = try row?.get("dashboard_previous_visit_at", as: Int64?.self)
+        let now = clock.now()
+        guard let seen else {
+            try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
+            return nil
         }
+        if now - seen >= Self.visitGap {
+            try db.write {
+                try db.execute("UPDATE users SET dashboard_visited_at = $1, dashboard_previous_visit_at = $2 WHERE id = $3", [now, seen, userID])
+            }
+            return seen
+        }
+        if now - seen >= 60 {
+            try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
+        }
+        return before
     }
 
     /// How many files the owner received after `since`, counted up to `cap` (a range of the

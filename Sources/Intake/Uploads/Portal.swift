@@ -138,7 +138,7 @@ public enum PortalRules {
     }
 
     /// The largest file a portal may accept when the owner has no plan.
-    public static let defaultMaxFileBytes: Int64 = 2 * 1024 * 1024 * 1024
+    public static let defaultMaxFileBytes: Int64 = 2_000_000_000  // 2 GB, in the one unit system pages state
 }
 
 /// Portals in the database: create and edit (bound only to an ACTIVE account of the owner),

@@ -64,7 +64,7 @@ enum DashboardPage {
     /// A portal with its full address, how many files it received, and its QR code.
     static func portal(_ portal: Portal, uploads: Int, baseURL: String) -> TemplateValue {
         let url = baseURL + "/p/" + portal.slug
-        let qr = (try? QRCode(encoding: url))?.svg(label: "QR code for \(url)")
+        let qr = QRCodeCache.shared.svg(for: url)
         return [
             "id": .int(portal.id), "name": .string(portal.name), "slug": .string(portal.slug), "url": .string(url), "active": .bool(portal.active),
             "uploads": .string(uploads == 1 ? "1 file" : "\(uploads) files"),
@@ -76,7 +76,7 @@ enum DashboardPage {
     static func usage(_ q: UserQuota) -> TemplateValue {
         let percent = q.usage.isInfinite ? 100 : min(100, Int((q.usage * 100).rounded()))
         return ["used": .string(ByteSize(bytes: q.usedBytes).description), "quota": .string(ByteSize(bytes: q.effectiveBytes).description),
-                "percent": .int(Int64(percent)), "percentText": .string(q.usage.isInfinite ? "over" : "\(percent) %"),
+                "percent": .int(Int64(percent)), "percentText": .string(UsagePercent.text(q)),
                 "over": .bool(q.isOver), "near": .bool(q.isNear)]
     }
 

@@ -12,7 +12,7 @@ enum StorageAccountMessages {
     static func disconnect(_ context: RequestContext, _ account: StorageAccount, _ result: PortalManagementResult,
                            _ revocation: AccessTokens.Revocation) -> String {
         let provider = account.provider.displayName
-        let portals = "\(result.deactivatedPortals) portal(s) stopped accepting uploads and its files are unavailable until you reconnect."
+        let portals = "\(Counted.text(result.deactivatedPortals, "portal")) stopped accepting uploads and its files are unavailable until you reconnect."
         switch revocation {
         case .revoked, .alreadyGone:
             return "\(account.displayName) disconnected: \(provider) revoked Intake's access and Intake forgot its tokens; \(portals)"

@@ -78,7 +78,7 @@ enum StoragePage {
             "used": .string(ByteSize(bytes: q.usedBytes).description),
             "quota": .string(ByteSize(bytes: q.effectiveBytes).description),
             "percent": .int(Int64(percent)),
-            "percentText": .string(q.usage.isInfinite ? "over" : "\(Int((q.usage * 100).rounded())) %"),
+            "percentText": .string(UsagePercent.text(q)),
             "over": .bool(q.isOver), "near": .bool(q.isNear),
             "baseLabel": .string(q.planName.map { "Plan \($0)" } ?? "Free storage"),
             "base": .string(ByteSize(bytes: base).description),

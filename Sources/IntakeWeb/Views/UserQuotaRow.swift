@@ -15,7 +15,7 @@ enum UserQuotaRow {
             "effective": .string(ByteSize(bytes: q.effectiveBytes).description),
             "used": .string(ByteSize(bytes: q.usedBytes).description),
             "percent": .int(Int64(percent)),
-            "percentText": .string(q.usage.isInfinite ? "over" : "\(Int((q.usage * 100).rounded())) %"),
+            "percentText": .string(UsagePercent.text(q)),
             "over": .bool(q.isOver), "near": .bool(q.isNear),
         ]
     }

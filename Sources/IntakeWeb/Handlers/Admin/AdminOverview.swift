@@ -17,7 +17,7 @@ enum AdminOverview {
                 "files": .int(totals.files),
                 "bytes": .string(ByteSize(bytes: totals.bytes).description),
                 "delivering": .int(totals.delivering),
-                "failed": .int(totals.failedDeliveries),
+                "failed": .int(totals.failedDeliveries), "failedFiles": .string(Counted.text(totals.failedDeliveries, "file")),
             ],
             "deliveryTrouble": .bool(totals.failedDeliveries > 0),
             "scanning": .bool(context.services.configuration.clamdSocket != nil),

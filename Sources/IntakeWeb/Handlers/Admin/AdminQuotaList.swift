@@ -41,7 +41,7 @@ enum AdminQuotaList {
             }),
             "rows": .list(rows.map(UserQuotaRow.value)),
             "hasRows": .bool(!rows.isEmpty),
-            "total": .string(total > context.stores.quotas.countLimit ? "More than \(context.stores.quotas.countLimit)" : String(total)),
+            "total": .string(total > context.stores.quotas.countLimit ? "More than \(context.stores.quotas.countLimit) users" : Counted.text(total, "user")),
             "first": cursor != nil ? .string(link(after: nil)) : .null,
             "next": next.map { .string(link(after: $0)) } ?? .null,
             "freeStorage": .string(ByteSize(bytes: free).description),

@@ -6,6 +6,6 @@ enum AdminTariffArchive {
     static func handle(_ context: RequestContext) throws -> Response {
         let plan = try context.tariffPlan()
         try context.stores.tariffPlans.archive(id: plan.id, by: context.actor)
-        return FormAnswer.saved(context, "Plan “\(plan.name)” archived; its \(plan.userCount) user(s) keep it.", redirect: "/admin/tariffs")
+        return FormAnswer.saved(context, "Plan “\(plan.name)” archived; its \(Counted.text(plan.userCount, "user")) keep it.", redirect: "/admin/tariffs")
     }
 }

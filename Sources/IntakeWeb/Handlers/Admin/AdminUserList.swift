@@ -20,7 +20,7 @@ enum AdminUserList {
             "query": .string(search),
             "hasUsers": .bool(!page.users.isEmpty),
             "users": .list(page.users.map { user in
-                ["id": .int(user.id), "name": .string(user.name), "email": .string(user.email), "role": .string(user.role.rawValue),
+                ["id": .int(user.id), "name": .string(user.name), "email": .string(user.email), "role": .string(user.role == .admin ? "Administrator" : "Owner"),
                  "disabled": .bool(user.disabled), "created": .string(UTCDate.day(user.createdAt))]
             }),
             "previous": page.hasPrevious ? page.users.first.map { .string(link("before", $0.id)) } ?? .null : .null,

@@ -39,7 +39,7 @@ enum AdminDiagnosticsStorage {
     static func scheduleText(_ schedule: StorageHealthChecks.Schedule) -> String? {
         var parts: [String] = []
         if let next = schedule.nextCheckAt { parts.append("next check \(UTCDate.minute(next))") }
-        if schedule.failures > 0 { parts.append("\(schedule.failures) failure(s) in a row") }
+        if schedule.failures > 0 { parts.append("\(Counted.text(schedule.failures, "failure")) in a row") }
         if let last = schedule.lastCheckedAt { parts.append("last checked \(UTCDate.minute(last))") }
         if schedule.incidentMailedAt != nil { parts.append("owner mailed") }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
@@ -56,7 +56,7 @@ enum AdminDiagnosticsStorage {
             "trouble": .bool(account.status == .error || account.status == .disconnected),
             "lastError": account.lastError.map(TemplateValue.string) ?? .null,
             "lastUsed": listed.lastAccessedAt.map(UTCDate.moment) ?? .null,
-            "files": .string("\(account.uploadedFiles) file(s), \(ByteSize(bytes: account.uploadedBytes))"),
+            "files": .string("\(Counted.text(account.uploadedFiles, "file")), \(ByteSize(bytes: account.uploadedBytes))"),
             "health": try health(account.id).map(TemplateValue.string) ?? .null,
             "checkable": .bool(account.status == .active || account.status == .error),
             "changes": .list(listed.changes.map { change in

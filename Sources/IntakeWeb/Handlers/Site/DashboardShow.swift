@@ -39,9 +39,9 @@ enum DashboardShow {
             "attention": .list(attention), "hasAttention": .bool(!attention.isEmpty),
             "hasSubmissions": .bool(!recent.isEmpty), "hasPortals": .bool(!portals.isEmpty),
             "firstVisit": .bool(previousVisit == nil),
-            "newFiles": newCount.map { .string(DashboardPage.capped($0, "new file", "new files")) } ?? .null,
+            "newFiles": newCount.map { $0 == 0 ? .string("No new files") : .string(DashboardPage.capped($0, "new file", "new files")) } ?? .null,
             "hasNew": .bool((newCount ?? 0) > 0),
-            "previousVisit": previousVisit.map { ["iso": .string(UTCDate.iso($0)), "text": .string(UTCDate.minute($0))] } ?? .null,
+            "previousVisit": previousVisit.map(UTCDate.moment) ?? .null,
             "submissions": .list(DashboardPage.submissions(recent).prefix(DashboardPage.recentSubmissions)
                 .map { DashboardPage.submission($0, previousVisit: previousVisit) }),
             "portals": .list(portals.map { DashboardPage.portal($0.portal, uploads: $0.uploads, baseURL: base) }),

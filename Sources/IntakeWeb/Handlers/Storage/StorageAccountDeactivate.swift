@@ -14,7 +14,7 @@ enum StorageAccountDeactivate {
             case "pause":
                 let result = try services.stores.storageAccounts.handleStatusChange(accountID: account.id, event: .ownerDeactivates,
                                                                              reason: "paused by its owner", by: context.actor)
-                context.flash(.success, "Uploads to \(account.displayName) paused; \(result.deactivatedPortals) portal(s) stopped accepting uploads. Its files stay reachable.")
+                context.flash(.success, "Uploads to \(account.displayName) paused; \(Counted.text(result.deactivatedPortals, "portal")) stopped taking uploads. Its files can still be downloaded.")
             case "disconnect":
                 let done = try services.stores.storageAccountManager.disconnect(account, tokens: try services.accessTokens(), by: context.actor)
                 let message = StorageAccountMessages.disconnect(context, account, done.result, done.revocation)

@@ -12,7 +12,7 @@ enum StorageAccountReactivate {
         do {
             switch try services.stores.storageAccountManager.reactivate(account, tokens: try services.accessTokens(), by: context.actor) {
             case .reactivated(let result):
-                context.flash(.success, "\(account.displayName) is active again; \(result.reactivatedPortals) portal(s) switched off with it accept uploads again and its files are reachable.")
+                context.flash(.success, "\(account.displayName) is active again; \(Counted.text(result.reactivatedPortals, "portal")) switched off with it take uploads again and its files can be downloaded.")
             case .reconnectRequired(let why):
                 context.flash(.error, StorageAccountMessages.reconnect(account, why))
             case .providerUnavailable(let why):

@@ -10,9 +10,9 @@ enum StorageSync {
             userID: context.user!.id, tokens: try services.accessTokens(), providers: services.configuration.oauthProviders,
             http: try services.curl(), by: context.actor)
         if result.failures.isEmpty {
-            context.flash(.success, "\(result.checked) connection(s) checked; all fine.")
+            context.flash(.success, "\(Counted.text(result.checked, "connection")) checked; all fine.")
         } else {
-            context.flash(.error, "\(result.checked) connection(s) checked; \(result.failures.count) need attention. See the status below.")
+            context.flash(.error, "\(Counted.text(result.checked, "connection")) checked; \(result.failures.count) need attention. See the status below.")
         }
         return .redirect(to: "/dashboard/settings")
     }
