@@ -59,7 +59,7 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
     assert browser.find_element(By.CSS_SELECTOR, ".site-nav a[aria-current=page]").text == "Admin"
     # The admin area has its own menu under the header, its first entry marked.
     assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".admin-nav a")] == [
-        "Overview", "Users", "Pricing", "Quotas", "Tariffs", "Revenue", "Audit log", "Diagnostics"]
+        "Overview", "Users", "Pricing", "Quotas", "Plans", "Revenue", "Audit log", "Diagnostics"]
     assert browser.find_element(By.CSS_SELECTOR, ".admin-nav a[aria-current=page]").text == "Overview"
     users = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".stat-value")]
     assert users[0] == "2"

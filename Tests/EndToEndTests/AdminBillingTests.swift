@@ -51,7 +51,7 @@ struct AdminBillingTests {
         let month = Self.thisMonth()
 
         let page = try admin.get("/admin/billing")
-        #expect(page.status == 200 && page.text.contains("<h1>Billing report</h1>"))
+        #expect(page.status == 200 && page.text.contains("<h1>Revenue</h1>"))
         #expect(page.text.contains(#"href="/admin/billing" aria-current="page">Revenue</a>"#), "the admin nav links to it")
         let start = try #require(page.text.range(of: #"<th scope="row"><a href="/admin/billing?month=\#(month)">\#(month)</a></th>"#))
         let cells = String(page.text[start.upperBound...]).components(separatedBy: "</tr>")[0]

@@ -18,7 +18,7 @@ enum AdminBillingPage {
     static func render(_ context: RequestContext, month: MonthQuery?) throws -> Response {
         let months = try months(context, month: month)
         let grace = try context.stores.billingReport.usersInGrace()
-        return try PageView.render(context, "admin/billing", title: "Billing report", [
+        return try PageView.render(context, "admin/billing", title: "Revenue", [
             "month": .string(month?.text ?? ""),
             "months": .list(months.map { m in
                 func amounts(_ pick: (MonthlyRevenue) -> Money) -> TemplateValue {

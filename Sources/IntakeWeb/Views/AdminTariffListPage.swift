@@ -10,7 +10,7 @@ enum AdminTariffListPage {
         var values = values
         values["storage"] = storage
         values["max_file"] = maxFile
-        return try PageView.render(context, "admin/tariffs", title: "Tariff plans", [
+        return try PageView.render(context, "admin/tariffs", title: "Plans", [
             "plans": .list(plans.map(TariffPlanRow.value)), "hasPlans": .bool(!plans.isEmpty),
             "values": .map(values), "errors": FormFieldView.errors(errors), "hasErrors": .bool(!errors.isEmpty),
             "currency": .string(context.services.configuration.currency.code),

@@ -87,7 +87,7 @@ enum PageView {
         static let admin = Menu(ownerItems + [("Admin", "/admin")])
         static let adminArea = Menu([
             ("Overview", "/admin"), ("Users", "/admin/users"), ("Pricing", "/admin/storage/pricing"),
-            ("Quotas", "/admin/storage/quotas"), ("Tariffs", "/admin/tariffs"), ("Revenue", "/admin/billing"),
+            ("Quotas", "/admin/storage/quotas"), ("Plans", "/admin/tariffs"), ("Revenue", "/admin/billing"),
             ("Audit log", "/admin/audit"), ("Diagnostics", "/admin/diagnostics"),
         ])
     }
