@@ -165,7 +165,8 @@ def main(extra):
             "price_per_gb": "0.50", "currency": "USD", "min_gb": "1", "max_gb": "100", "validity_days": "30",
             "free_storage_number": "5", "free_storage_unit": "GB", "over_quota_policy": "block"})
         users = admin.opener.open(instance.url + "/admin/users?q=owner%40example.com").read().decode()
-        owner_id = re.search(r"<td>([0-9]+)</td>\s*<td>[^<]*</td>\s*<td>owner@example\.com</td>", users).group(1)
+        # The one user the search finds: their row's name links to their page.
+        owner_id = re.search(r'<a href="/admin/users/([0-9]+)">[^<]*</a></td>\s*<td data-label="E-mail">owner@example\.com</td>', users).group(1)
         admin.post_form(f"/admin/users/{owner_id}/balance", {"amount": "20.00", "direction": "credit", "reason": "API contract run"})
         # Records to aim at, so that operations on one record reach past 404: the demo portal,
         # files received through it and unfinished resumable uploads; the deleting operations get
