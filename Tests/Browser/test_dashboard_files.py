@@ -181,7 +181,7 @@ def test_selected_files_download_as_one_zip_with_every_byte(server):
         driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder})
         sign_in(driver, server, "zed@example.com", path="/login?next=/dashboard/files")
         for name, _ in payloads:
-            driver.find_element(By.CSS_SELECTOR, f"input[type=checkbox][aria-label='Select {name}']").click()
+            driver.find_element(By.CSS_SELECTOR, f"input[type=checkbox][aria-label^='Select {name} (file ']").click()
         screenshot(driver, "files-selected")
         driver.find_element(By.XPATH, "//button[normalize-space()='Download selected as zip']").click()
         WebDriverWait(driver, 20).until(lambda d: [p for p in glob.glob(folder + "/*.zip")])
@@ -231,10 +231,10 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
     driver = make_driver()
     try:
         sign_in(driver, server, "pia@example.com", path="/login?next=/dashboard/files")
-        assert driver.find_elements(By.CSS_SELECTOR, "a[aria-label='Preview picture.png']")
-        assert not driver.find_elements(By.CSS_SELECTOR, "a[aria-label='Preview drawing.svg']")
-        assert not driver.find_elements(By.CSS_SELECTOR, "a[aria-label='Preview page.html']")
-        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "a[aria-label='Preview picture.png']"))
+        assert driver.find_elements(By.CSS_SELECTOR, "a[aria-label^='Preview picture.png (file ']")
+        assert not driver.find_elements(By.CSS_SELECTOR, "a[aria-label^='Preview drawing.svg (file ']")
+        assert not driver.find_elements(By.CSS_SELECTOR, "a[aria-label^='Preview page.html (file ']")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "a[aria-label^='Preview picture.png (file ']"))
         image = driver.find_element(By.CSS_SELECTOR, "img.preview-image")
         assert image.get_attribute("alt") == "Preview of picture.png"
         WebDriverWait(driver, 5).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 3)
@@ -271,7 +271,7 @@ def test_bulk_delete_after_one_confirmation_and_never_another_owners_file(server
     try:
         sign_in(driver, server, "del@example.com", path="/login?next=/dashboard/files")
         for name in ("one.txt", "two.txt"):
-            driver.find_element(By.CSS_SELECTOR, f"input[type=checkbox][aria-label='Select {name}']").click()
+            driver.find_element(By.CSS_SELECTOR, f"input[type=checkbox][aria-label^='Select {name} (file ']").click()
         click_and_wait(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Delete selected…']"))
         assert driver.find_element(By.TAG_NAME, "h1").text == "Delete 2 files?"
         listed = driver.find_element(By.CSS_SELECTOR, "main table").text

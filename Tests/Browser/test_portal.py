@@ -344,7 +344,7 @@ def test_owner_downloads_and_deletes_a_file(browser, server):
 
     # Confirming removes it from the list and from storage; the other file stays.
     browser.execute_script("window.__oldPage = true")
-    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Delete draft.txt']").click()
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label^='Delete draft.txt']").click()
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !window.__oldPage && document.readyState === 'complete'"))
     screenshot(browser, "owner-files-after-delete")
