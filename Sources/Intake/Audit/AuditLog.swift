@@ -84,13 +84,13 @@ public struct AuditLog {
         return (entries, more)
     }
 
-    /// A flat JSON object, keys in the order given.
     /// The fields of a stored `before`/`after` object, by name (a null value: nil).
     public static func values(_ json: String?) -> [(String, String?)] {
         guard let data = json?.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
         return object.keys.sorted().map { key in (key, object[key] as? String) }
     }
 
+    /// A flat JSON object, keys in the order given.
     static func json(_ fields: [(String, String?)]) -> String {
         "{" + fields.map { "\(quote($0.0)):\($0.1.map(quote) ?? "null")" }.joined(separator: ",") + "}"
     }

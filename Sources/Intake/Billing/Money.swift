@@ -29,6 +29,9 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
         "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "BRL": "R$", "MXN": "MX$", "HKD": "HK$",
     ]
 
+    /// What goes before an amount: the sign, or the code and a no-break space (`CHF 4.99`).
+    public var prefix: String { symbol ?? code + "\u{00A0}" }
+
     public var description: String { code }
 }
 
@@ -67,7 +70,7 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let amount = decimalText
         let (sign, digits) = amount.hasPrefix("-") ? ("-", String(amount.dropFirst())) : ("", amount)
-        return sign + (currency.symbol ?? currency.code + "\u{00A0}") + digits
+        return sign + currency.prefix + digits
     }
 }
 

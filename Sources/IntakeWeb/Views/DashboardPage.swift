@@ -53,7 +53,7 @@ enum DashboardPage {
             "portal": .string(first.portalName),
             "files": .list(files.prefix(5).map { ["name": .string($0.fileName), "size": .string(ByteSize(bytes: $0.size).description)] }),
             "more": files.count > 5 ? .string("and \(files.count - 5) more") : .null,
-            "count": .string(files.count == 1 ? "1 file" : "\(files.count) files"),
+            "count": .string(Counted.text(files.count, "file")),
             "size": .string(ByteSize(bytes: bytes).description),
             "iso": .string(UTCDate.iso(first.createdAt)), "date": .string(UTCDate.minute(first.createdAt)),
             "state": .string(state), "tone": .string(tone),
@@ -67,7 +67,7 @@ enum DashboardPage {
         let qr = QRCodeCache.shared.svg(for: url)
         return [
             "id": .int(portal.id), "name": .string(portal.name), "slug": .string(portal.slug), "url": .string(url), "active": .bool(portal.active),
-            "uploads": .string(uploads == 1 ? "1 file" : "\(uploads) files"),
+            "uploads": .string(Counted.text(uploads, "file")),
             "qr": qr.map(TemplateValue.html) ?? .null,
         ]
     }
@@ -82,6 +82,6 @@ enum DashboardPage {
 
     /// A count that stops at `countCap`.
     static func capped(_ n: Int, _ one: String, _ many: String) -> String {
-        n >= countCap ? "\(countCap - 1)+ \(many)" : n == 1 ? "1 \(one)" : "\(n) \(many)"
+        n >= countCap ? "\(countCap - 1)+ \(many)" : Counted.text(n, one, many)
     }
 }

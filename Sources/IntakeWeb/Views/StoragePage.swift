@@ -54,7 +54,7 @@ enum StoragePage {
                 "price": .string(priced.pricePerGB.description),
                 "priceMinor": .int(priced.pricePerGB.minorUnits),
                 "exponent": .int(Int64(priced.pricePerGB.currency.exponent)),
-                "currency": .string(priced.pricePerGB.currency.symbol ?? priced.pricePerGB.currency.code + "\u{00A0}"),
+                "currency": .string(priced.pricePerGB.currency.prefix),
                 "balanceMinor": .int(offer.balance.minorUnits),
                 "min": .int(Int64(priced.minimumGB)), "max": .int(Int64(priced.maximumGB)),
                 "validity": .string(priced.validityDays.map { "Each purchase lasts \($0) day\($0 == 1 ? "" : "s") from the day it is bought." }

@@ -7,7 +7,7 @@ enum FileBulkDeleteConfirm {
     static func handle(_ context: RequestContext) throws -> Response {
         try FileSelectionForm.handle(context) { files in
             let bytes = files.reduce(Int64(0)) { $0 + $1.size }
-            let count = files.count == 1 ? "1 file" : "\(files.count) files"
+            let count = Counted.text(files.count, "file")
             return try PageView.render(context, "dashboard/files_delete", title: "Delete \(count)", [
                 "count": .string(count), "size": .string(ByteSize(bytes: bytes).description),
                 "returnTo": .string(FileListReturn.path(context.formFields["return_to"])),

@@ -14,17 +14,15 @@ enum StorageCheckAll {
         let synced = try manager.syncOAuthStatus(userID: context.user!.id, tokens: tokens, providers: services.configuration.oauthProviders,
                                                  http: try services.curl(), by: context.actor)
         var parts: [String] = []
-        if fixed.created > 0 { parts.append("\(count(fixed.created, "storage account")) added for connections that had none") }
-        if fixed.reactivated > 0 { parts.append("\(count(fixed.reactivated, "storage account")) working again") }
+        if fixed.created > 0 { parts.append("\(Counted.text(fixed.created, "storage account")) added for connections that had none") }
+        if fixed.reactivated > 0 { parts.append("\(Counted.text(fixed.reactivated, "storage account")) working again") }
         let problems = fixed.errors + synced.failures
         if problems.isEmpty {
-            let checked = synced.checked == 0 ? "Your storage is checked" : "\(count(synced.checked, "connection")) checked with the provider"
+            let checked = synced.checked == 0 ? "Your storage is checked" : "\(Counted.text(synced.checked, "connection")) checked with the provider"
             context.flash(.success, ([checked] + parts).joined(separator: "; ") + ". Everything works.")
         } else {
             context.flash(.error, (["Checked"] + parts).joined(separator: "; ") + ". Needs attention: \(problems.joined(separator: "; ")). See each account below.")
         }
         return .redirect(to: "/dashboard/settings")
     }
-
-    private static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
 }

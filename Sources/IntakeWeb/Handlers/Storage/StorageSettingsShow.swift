@@ -35,7 +35,7 @@ enum StorageSettingsShow {
                     "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
                     "meaning": .string(meaning(status, provider: account.provider.displayName, isLocal: isLocal)),
                     "lastError": account.lastError.map { .string($0) } ?? .null,
-                    "files": .string("\(account.uploadedFiles) file\(account.uploadedFiles == 1 ? "" : "s"), \(ByteSize(bytes: account.uploadedBytes))"),
+                    "files": .string("\(Counted.text(account.uploadedFiles, "file")), \(ByteSize(bytes: account.uploadedBytes))"),
                     "canPause": .bool(status == .active),
                     "canDisconnect": .bool(!isLocal && status != .disconnected),
                     "canResume": .bool(status == .inactive),
