@@ -251,6 +251,7 @@ def test_previews_are_sandboxed_and_only_for_images_and_pdfs(server):
         status, headers, body = session.request(f"/dashboard/files/{ids['paper.pdf']}/inline")
         assert status == 200 and body == pdf and headers["content-type"] == "application/pdf", headers
         assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff", headers
+        assert "frame-ancestors 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "SAMEORIGIN", headers
         # The SVG, the HTML and the PNG that is not one get no preview: their download, as an attachment.
         for name in ("drawing.svg", "page.html", "fake.png"):
             status, headers, _ = session.request(f"/dashboard/files/{ids[name]}/inline")

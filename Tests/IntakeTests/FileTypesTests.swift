@@ -42,6 +42,11 @@ struct FileTypesTests {
         ("photo.jpg", [0xFF, 0xD8, 0xFF, 0xE0], jpgOnly, true),
         ("plan.dwg", Array("AC1032".utf8), dwg, true),            // a type Intake does not know, by the owner's list
         ("plan.dwg", exe, dwg, false),                            // …but not a program named so
+        ("plan.dwg", elf, dwg, false),
+        // Extensions the owner typed whose content is a container Intake knows by another name.
+        ("app.jar", docx, FileTypes.Accepted(extensions: ["jar"]), true),   // a zip, not a Word document
+        ("mail.msg", [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1], FileTypes.Accepted(extensions: ["msg"]), true), // OLE
+        ("tool.py", Array("#!/usr/bin/env python3\n".utf8), FileTypes.Accepted(extensions: ["py"]), true),
     ] as [(String, [UInt8], FileTypes.Accepted, Bool)])
     func check(name: String, head: [UInt8], accepted: FileTypes.Accepted, taken: Bool) {
         let result = FileTypes.check(fileName: name, head: head, accepted: accepted)

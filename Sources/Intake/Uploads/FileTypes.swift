@@ -56,13 +56,16 @@ public enum FileTypes {
         public let signatures: [[Mark]]
         /// Text formats: a NUL byte in the first bytes says the content is not text.
         public let text: Bool
+        /// A compiled program: refused under any name a portal narrowed to something else takes.
+        public let program: Bool
 
-        init(_ name: String, _ family: Family?, _ extensions: [String], _ signatures: [[Mark]] = [], text: Bool = false) {
+        init(_ name: String, _ family: Family?, _ extensions: [String], _ signatures: [[Mark]] = [], text: Bool = false, program: Bool = false) {
             self.name = name
             self.family = family
             self.extensions = extensions
             self.signatures = signatures
             self.text = text
+            self.program = program
         }
 
         /// Whether the first bytes of a file carry one of this format's signatures.
@@ -127,10 +130,11 @@ public enum FileTypes {
         Kind("Zstandard archive", .archives, ["zst"], [at0([0x28, 0xB5, 0x2F, 0xFD])]),
         Kind("tar archive", .archives, ["tar"], [[Mark(257, "ustar")]]),
         // Programs belong to no family: a narrowed portal takes one only by its extension.
-        Kind("Windows program", nil, ["exe", "dll", "scr", "com"], [at0("MZ")]),
-        Kind("Linux program", nil, ["so", "elf"], [at0([0x7F, 0x45, 0x4C, 0x46])]),
+        Kind("Windows program", nil, ["exe", "dll", "scr", "com"], [at0("MZ")], program: true),
+        Kind("Linux program", nil, ["so", "elf"], [at0([0x7F, 0x45, 0x4C, 0x46])], program: true),
         Kind("macOS program", nil, ["dylib", "macho"],
-             [[0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF], [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE], [0xCA, 0xFE, 0xBA, 0xBE]].map { at0($0) }),
+             [[0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF], [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE], [0xCA, 0xFE, 0xBA, 0xBE]].map { at0($0) },
+             program: true),
         Kind("script", nil, ["sh"], [at0("#!")]),
     ]
 
@@ -215,6 +219,13 @@ public enum FileTypes {
         }
         let found = kinds.filter { !$0.signatures.isEmpty && $0.matches(head) }
         if let taken = found.first(where: accepted.takes) { return .accepted(taken) }
+        // An extension the owner typed that Intake has no format for (jar, msg, py, dng): its
+        // content may well carry a container's signature (zip, OLE, TIFF, #!); only a compiled
+        // program under that name is refused.
+        if kind == nil, let program = found.first(where: \.program) {
+            return .refused("“\(fileName)” is really \(article(program.name)), which this portal does not accept (it accepts \(accepted.description ?? "")).")
+        }
+        if kind == nil { return named }
         if let other = found.first {
             return .refused("“\(fileName)” is really \(article(other.name)), which this portal does not accept (it accepts \(accepted.description ?? "")).")
         }
