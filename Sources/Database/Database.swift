@@ -4,6 +4,19 @@ public enum SQLDialect: Sendable {
     case postgresql
 }
 
+extension SQLDialect {
+    /// LIKE that ignores case: SQLite's LIKE folds ASCII letters; PostgreSQL's ILIKE folds every
+    /// letter (its LIKE folds none).
+    public var like: String { self == .sqlite ? "LIKE" : "ILIKE" }
+
+    /// `column` written so the planner does not choose an index that leads with it, where the
+    /// caller knows a better one (SQLite's unary `+`; PostgreSQL's planner weighs costs and
+    /// takes the column as it is).
+    public func notIndexed(_ column: String) -> String {
+        self == .sqlite ? "+" + column : column
+    }
+}
+
 /// One database connection, confined to the thread that uses it.
 ///
 /// The SQL that callers write is portable between SQLite and PostgreSQL: numbered parameters
@@ -12,6 +25,10 @@ public enum SQLDialect: Sendable {
 public protocol Database: AnyObject {
     /// The dialect of this connection.
     var dialect: SQLDialect { get }
+
+    /// Where this connection's database is: `location.open()` is another connection to it, as
+    /// another thread or process holds.
+    var location: DatabaseLocation { get }
 
     /// Runs a statement that returns no rows; returns how many rows it changed.
     @discardableResult

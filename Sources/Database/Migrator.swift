@@ -37,13 +37,31 @@ public struct Migration: Sendable {
 /// `schema_migrations`, so a failed migration leaves no trace and two processes migrating at
 /// once apply each version exactly once.
 public struct Migrator: Sendable {
+    /// The migrations for SQLite.
     public let migrations: [Migration]
+    /// The migrations for PostgreSQL: a database there starts from one script equal to SQLite's
+    /// schema at some version, then takes every later migration in its own dialect.
+    public let postgresqlMigrations: [Migration]
 
-    /// A migrator over `migrations`; versions must be unique and ascending.
-    public init(_ migrations: [Migration]) {
-        precondition(zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
-                     "migration versions must be unique and ascending")
+    /// A migrator over `migrations` (SQLite) and `postgresql`; versions must be unique and ascending.
+    public init(_ migrations: [Migration], postgresql: [Migration] = []) {
+        for list in [migrations, postgresql] {
+            precondition(zip(list, list.dropFirst()).allSatisfy { $0.version < $1.version },
+                         "migration versions must be unique and ascending")
+        }
         self.migrations = migrations
+        self.postgresqlMigrations = postgresql
+    }
+
+    /// The migrations for `db`'s dialect.
+    public func migrations(for db: Database) -> [Migration] {
+        db.dialect == .postgresql ? postgresqlMigrations : migrations
+    }
+
+    /// The versions this migrator knows for `db` and has not applied there.
+    public func pendingVersions(_ db: Database) throws -> [Int] {
+        let applied = try appliedVersions(db)
+        return migrations(for: db).map(\.version).filter { !applied.contains($0) }
     }
 
     /// The versions already applied.
@@ -57,7 +75,7 @@ public struct Migrator: Sendable {
     public func migrate(_ db: Database, now: String) throws -> [Int] {
         try createTable(db)
         var applied: [Int] = []
-        for migration in migrations {
+        for migration in migrations(for: db) {
             if migration.rebuildsTables {
                 try db.executeScript("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;")
             }

@@ -12,6 +12,7 @@ public final class SQLiteDatabase: Database {
     public let dialect = SQLDialect.sqlite
     /// The file this connection opened.
     public let path: String
+    public var location: DatabaseLocation { .sqlite(path: path) }
 
     private var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]

@@ -677,7 +677,12 @@ public enum Schema {
     ]
 
     /// The migrator over `migrations`.
-    public static var migrator: Migrator { Migrator(migrations) }
+    public static var migrator: Migrator { Migrator(migrations, postgresql: postgresqlMigrations) }
+
+    /// PostgreSQL starts at version 33 (see `PostgreSQLSchema`); later migrations follow here.
+    public static let postgresqlMigrations: [Migration] = [
+        Migration(PostgreSQLSchema.baseVersion, "schema at version 33", PostgreSQLSchema.base),
+    ]
 }
 
 /// Intake's version, reported by `/healthz` and `intake --version`.

@@ -61,7 +61,7 @@ enum AccountTools {
     static func open() throws -> (Database, EpochClock) {
         let config = Startup.configuration()
         try Startup.ensureHome(config)
-        let db = try SQLiteDatabase(path: config.databasePath)
+        let db = try config.database.open()
         try Schema.migrator.migrate(db, now: Startup.now())
         return (db, SystemClock())
     }

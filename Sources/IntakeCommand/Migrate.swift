@@ -10,9 +10,9 @@ struct Migrate: ParsableCommand {
         let config = Startup.configuration()
         do {
             try Startup.ensureHome(config)
-            let db = try SQLiteDatabase(path: config.databasePath)
+            let db = try config.database.open()
             let applied = try Schema.migrator.migrate(db, now: Startup.now())
-            print(applied.isEmpty ? "database is up to date (\(config.databasePath))"
+            print(applied.isEmpty ? "database is up to date (\(config.database))"
                                   : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
         } catch {
             Startup.fail("migration failed: \(error)")

@@ -23,7 +23,7 @@ struct Serve: ParsableCommand {
         do {
             try Startup.ensureHome(config)
             secretKey = try SecretKeyStore.load(config.secretKeySource)
-            let db = try SQLiteDatabase(path: config.databasePath)
+            let db = try config.database.open()
             let applied = try Schema.migrator.migrate(db, now: Startup.now())
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
             let expired = try SessionStore(db: db, clock: SystemClock()).deleteExpired()

@@ -15,7 +15,7 @@ import Templates
 enum Wiring {
     /// A thread's services over a new connection to the configured database.
     static func services(_ configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) throws -> WorkerServices {
-        let database = try SQLiteDatabase(path: configuration.databasePath)
+        let database = try configuration.database.open()
         let clock = SystemClock()
         let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
                                  onStatusChange: WorkerServices.statusLog(logger))
@@ -27,7 +27,7 @@ enum Wiring {
     /// (the over-quota policy) wired as a worker's are, and the storage health checks' provider
     /// check on the same connection and libcurl handle.
     static func jobs(_ configuration: Configuration, secretKey: [UInt8], logger: Logger) throws -> Jobs {
-        let database = try SQLiteDatabase(path: configuration.databasePath)
+        let database = try configuration.database.open()
         let clock = SystemClock()
         let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
                                  onStatusChange: WorkerServices.statusLog(logger))
@@ -54,12 +54,11 @@ extension Wiring {
             try Startup.ensureHome(configuration)
             // Never created or migrated here: a newer binary must not change the schema under
             // the workers serving it. `intake migrate` (or `intake serve`) does that.
-            guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
-                Startup.fail("no database at \(configuration.databasePath); run `intake migrate` first", code: OperatorExit.problem)
+            if case .sqlite(let path) = configuration.database, !FileManager.default.fileExists(atPath: path) {
+                Startup.fail("no database at \(path); run `intake migrate` first", code: OperatorExit.problem)
             }
-            database = try SQLiteDatabase(path: configuration.databasePath)
-            let applied = try Schema.migrator.appliedVersions(database)
-            let pending = Schema.migrator.migrations.map(\.version).filter { !applied.contains($0) }
+            database = try configuration.database.open()
+            let pending = try Schema.migrator.pendingVersions(database)
             guard pending.isEmpty else {
                 Startup.fail("the database lacks migrations \(pending.map(String.init).joined(separator: ", ")); run `intake migrate` first",
                              code: OperatorExit.problem)

@@ -1,3 +1,4 @@
+import Database
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,11 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     public let home: String
     public let port: UInt16
     public let environment: [String: String]
+    /// The server's database: `$home/intake.db`, or with `INTAKE_TEST_DATABASE_URL` a
+    /// PostgreSQL database of its own.
+    public let database: DatabaseLocation
+    /// Whether this server made its PostgreSQL database (and drops it when it stops).
+    private let ownsDatabase: Bool
     private var serve: Process?
     private var nginx: Process?
     private let serveLog: String
@@ -51,6 +57,17 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         env["INTAKE_LOG_LEVEL"] = "info"
         // An empty value removes the variable (to test the defaults, e.g. no INTAKE_BASE_URL).
         for (k, v) in extraEnvironment { env[k] = v.isEmpty ? nil : v }
+        if let url = env["INTAKE_DATABASE_URL"] {
+            database = .postgresql(url: url)
+            ownsDatabase = false
+        } else if let server = TestDatabases.postgresqlServer {
+            database = try TestDatabases.create(on: server, migratedBy: nil)
+            if case .postgresql(let url) = database { env["INTAKE_DATABASE_URL"] = url }
+            ownsDatabase = true
+        } else {
+            database = .sqlite(path: home + "/intake.db")
+            ownsDatabase = false
+        }
         environment = env
         serveLog = home + "/serve.log"
 
@@ -68,6 +85,9 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     }
 
     deinit { stop() }
+
+    /// A new connection to the server's database.
+    public func openDatabase() throws -> any Database { try database.open() }
 
     /// The supervisor's pid.
     public var servePID: Int32 { serve?.processIdentifier ?? -1 }
@@ -151,6 +171,7 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         }
         nginx = nil
         serve = nil
+        if ownsDatabase { TestDatabases.drop(database) }
         if ProcessInfo.processInfo.environment["INTAKE_KEEP_TEST_HOME"] == nil {
             try? FileManager.default.removeItem(atPath: home)
         }

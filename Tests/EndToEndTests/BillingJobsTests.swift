@@ -77,14 +77,14 @@ struct BillingJobsTests {
     }
 
     /// sum(ledger) is the balance, never below zero, and the purchased extra storage is the sum of the active purchases.
-    func checkInvariants(_ db: SQLiteDatabase, _ userID: Int64) throws {
+    func checkInvariants(_ db: any Database, _ userID: Int64) throws {
         let ledger = try db.scalar("SELECT coalesce(sum(amount_minor), 0) FROM balance_ledger WHERE user_id = $1", [userID], as: Int64.self) ?? -1
         #expect(ledger >= 0)
         let active = try db.scalar("SELECT coalesce(sum(bytes), 0) FROM storage_purchases WHERE user_id = $1 AND expired_at IS NULL", [userID], as: Int64.self)
         #expect(try db.scalar("SELECT purchased_extra_bytes FROM users WHERE id = $1", [userID], as: Int64.self) == active)
     }
 
-    func subjects(_ db: SQLiteDatabase) throws -> [String] {
+    func subjects(_ db: any Database) throws -> [String] {
         try db.query("SELECT subject FROM mail_outbox WHERE to_address = 'owner@example.com' ORDER BY id").map { try $0.get("subject", as: String.self) }
     }
 
@@ -211,7 +211,7 @@ struct BillingJobsTests {
     func deleteOldestDrive() throws {
         let (server, google, owner, drive) = try CloudUploadTests().connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let visitor = try CloudUploadTests.Visitor(server)
         for i in 0..<3 {
             let sent = try visitor.upload("doc\(i).pdf", Array("%PDF-1.7\n".utf8) + [UInt8](repeating: UInt8(i), count: 100_000))

@@ -15,7 +15,7 @@ struct CloudUploadTests {
         let boundary = "----intake\(UInt32.random(in: 0...UInt32.max))"
 
         init(_ server: IntakeTestServer) throws {
-            let db = try SQLiteDatabase(path: server.home + "/intake.db")
+            let db = try server.openDatabase()
             try db.execute("UPDATE portals SET folder_name = 'Tax documents', client_subfolders = 1")
             self.server = server
             let session = server.session()
@@ -49,7 +49,7 @@ struct CloudUploadTests {
     }
 
     /// The SHA-256 Intake recorded for upload `id` is the one of the bytes that were sent.
-    func recordedHashMatches(_ db: SQLiteDatabase, id: Int, _ bytes: [UInt8]) throws -> Bool {
+    func recordedHashMatches(_ db: any Database, id: Int, _ bytes: [UInt8]) throws -> Bool {
         let hex = StreamingDigest.digest(.sha256, bytes).map { String(format: "%02x", $0) }.joined()
         return try db.scalar("SELECT sha256 FROM file_uploads WHERE id = $1", [id], as: String.self) == hex
     }
@@ -74,7 +74,7 @@ struct CloudUploadTests {
     func driveUpload() throws {
         let (server, google, owner, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let visitor = try Visitor(server)
         let scan = scan()
         let upload = visitor.upload
@@ -125,7 +125,7 @@ struct CloudUploadTests {
     func driveRevoked() throws {
         let (server, google, _, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let visitor = try Visitor(server)
         google.revoke(accountID: "acct-1")
         google.expireAccessTokens()
@@ -142,7 +142,7 @@ struct CloudUploadTests {
     func driveRefusals() throws {
         let (server, google, _, drive) = try connectedDrive()
         defer { server.stop(); google.stop(); drive.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let visitor = try Visitor(server)
         let bytes = Array("%PDF-1.7\n".utf8) + Array(repeating: UInt8(1), count: 100_000)
 
@@ -175,7 +175,7 @@ struct CloudUploadTests {
         })
         let dropbox = try #require(box.withLock { $0 })
         defer { server.stop(); oauth.stop(); dropbox.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let visitor = try Visitor(server)
         let scan = scan()
 

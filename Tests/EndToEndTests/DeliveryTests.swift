@@ -16,7 +16,7 @@ struct CloudSetup<Fake> {
     let oauth: FakeOAuthServer
     let owner: WebSession
     let fake: Fake
-    let db: SQLiteDatabase
+    let db: any Database
 
     func stop() {
         server.stop()
@@ -33,7 +33,7 @@ struct CloudSetup<Fake> {
             return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
         })
         return CloudSetup<FakeDriveServer>(server: server, oauth: google, owner: owner, fake: try #require(box.withLock { $0 }),
-                                           db: try SQLiteDatabase(path: server.home + "/intake.db"))
+                                           db: try server.openDatabase())
     }
 
     static func dropbox() throws -> CloudSetup<FakeDropboxServer> {
@@ -44,7 +44,7 @@ struct CloudSetup<Fake> {
             return ["INTAKE_DROPBOX_API_URL": dropbox.url, "INTAKE_DROPBOX_CONTENT_URL": dropbox.url]
         })
         return CloudSetup<FakeDropboxServer>(server: server, oauth: oauth, owner: owner, fake: try #require(box.withLock { $0 }),
-                                             db: try SQLiteDatabase(path: server.home + "/intake.db"))
+                                             db: try server.openDatabase())
     }
 
     /// Waits until upload `id` is `status` (delivery runs in the background); returns what it is.

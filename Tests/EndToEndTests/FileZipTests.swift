@@ -49,7 +49,7 @@ struct FileZipTests {
         #expect(listing == [line("scan.pdf", scan), line("notes.txt", notes), line("notes (2).txt", again)].joined(separator: "\n") + "\n")
 
         // The account disconnected: the zip is refused on the files page, naming the file.
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("UPDATE storage_accounts SET status = 'DISCONNECTED'")
         let refused = try owner.post("/dashboard/files/zip", form: [("id", "2"), ("return_to", "/dashboard/files?q=notes")])
         #expect(refused.status == 303 && refused.headers["location"] == "/dashboard/files?q=notes", "\(refused.status)")

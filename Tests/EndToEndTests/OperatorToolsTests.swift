@@ -28,7 +28,7 @@ struct OperatorToolsTests {
     }
 
     /// Every row of the tables a command could touch, so "changed nothing" is checked, not assumed.
-    static func snapshot(_ db: SQLiteDatabase) throws -> String {
+    static func snapshot(_ db: any Database) throws -> String {
         var text = ""
         for table in ["users", "oauth_accounts", "storage_accounts", "portals", "file_uploads", "sessions", "upload_reservations", "oauth_states", "audit_log"] {
             for row in try db.query("SELECT * FROM \(table) ORDER BY rowid") {
@@ -62,7 +62,7 @@ struct OperatorToolsTests {
         try browser.get("/login")
         try browser.post("/login", form: [("email", "owner@example.com"), ("password", "correct horse battery")])
         #expect(try browser.get(try StorageConnectTests().consent(browser, fake)).status == 303)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) SELECT user_id, 'Taxes', 'taxes', id, 0, 0 FROM storage_accounts")
 
         let healthy = try Self.intake(["diagnose", "--user", "owner@example.com", "--json"], server)

@@ -97,7 +97,7 @@ struct PeopleTests {
         #expect(overview.text.contains(#"<span class="stat-value">0</span> <span class="stat-label">failed deliveries</span>"#))
         #expect(!overview.text.contains("could not be delivered"))
         // A delivery that gave up is an operator's concern too.
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.executeScript("""
             INSERT INTO portals (user_id, name, slug, created_at, updated_at) VALUES (1, 'P', 'p', 0, 0);
             INSERT INTO file_uploads (portal_id, user_id, file_name, size_bytes, status, created_at, updated_at) VALUES (1, 1, 'a.pdf', 10, 'failed', 0, 0);

@@ -42,7 +42,7 @@ struct PortalClientTests {
 
         #expect(try put(owner, server, #"{"allowedFamilies":["documents","images"]}"#).status == 200)
         #expect(try site.upload([("photo.jpg", Self.png)]).status == 200, "a PNG named .jpg is an image")
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 4)
         #expect(try db.scalar("SELECT count(*) FROM file_uploads WHERE file_name = 'invoice.pdf'", as: Int.self) == 0)
     }

@@ -46,13 +46,13 @@ struct PortalUploadTests {
                                                             files: [("evil.txt", Array("x".utf8))]))
         #expect(forged.status == 403)
         // Narrowed to documents, the demo portal refuses a program named .pdf (an open one would store it inertly).
-        _ = try SQLiteDatabase(path: server.home + "/intake.db").execute("UPDATE portals SET allowed_families = 'documents' WHERE id = 1")
+        _ = try server.openDatabase().execute("UPDATE portals SET allowed_families = 'documents' WHERE id = 1")
         let refusedType = try HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
                                                  headers: [cookie, type, ("X-CSRF-Token", token)],
                                                  body: multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Mallory")],
                                                                  files: [("tool.pdf", [0x4D, 0x5A, 0x90, 0x00])]))
         #expect(refusedType.status == 400 && refusedType.text.contains(#""code":"file_type""#) && refusedType.text.contains("is really a Windows program"))
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 2)
         #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) == Int64(big.count + 6))
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
@@ -240,7 +240,7 @@ struct UploadMailTests {
                                                     ("X-CSRF-Token", token)], body: body)
         }
         #expect(try upload("hello.txt").status == 200, "a mail server that is down never fails an upload")
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         var attempts = 0
         for _ in 0..<50 where attempts == 0 {
             usleep(100_000)
@@ -275,7 +275,7 @@ struct QuotaRaceTests {
         let server = try IntakeTestServer(workers: 2, threads: 8)
         defer { server.stop() }
         _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("UPDATE users SET quota_override_bytes = 1000000 WHERE email_normalized = 'owner@example.com'")
         let visitor = server.session()
         try visitor.get("/p/demo")

@@ -17,7 +17,7 @@ struct ReconcileTests {
     }
 
     /// Every row of every table, each as column → value.
-    func dump(_ db: SQLiteDatabase) throws -> [String: [[String: DatabaseValue]]] {
+    func dump(_ db: any Database) throws -> [String: [[String: DatabaseValue]]] {
         var tables: [String: [[String: DatabaseValue]]] = [:]
         for name in try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map({ try $0.get("name", as: String.self) }) {
             tables[name] = try db.query("SELECT * FROM \"\(name)\"").map { row in
@@ -37,7 +37,7 @@ struct ReconcileTests {
             return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL, "INTAKE_JOBS_INTERVAL": "3600"]
         })
         return CloudSetup(server: server, oauth: google, owner: owner, fake: try #require(box.withLock { $0 }),
-                          db: try SQLiteDatabase(path: server.home + "/intake.db"))
+                          db: try server.openDatabase())
     }
 
     func json(_ text: String) throws -> [String: Any] {

@@ -180,7 +180,7 @@ struct SoakTests {
         })
         let drive = try #require(driveBox.withLock { $0 })
         defer { server.stop(); google.stop(); drive.stop() }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("UPDATE users SET quota_override_bytes = 60000000000 WHERE email_normalized = 'owner@example.com'")
         let adminPassword = "correct horse battery staple"
         try server.createUser(email: "admin@example.com", name: "Ada", role: "admin", password: adminPassword)

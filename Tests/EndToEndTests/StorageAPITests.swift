@@ -24,7 +24,7 @@ struct StorageAPITests {
         try browser.post("/login", form: [("email", "owner@example.com"), ("password", password)])
         let callback = try StorageConnectTests().consent(browser, fake)
         #expect(try browser.get(callback).status == 303)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) SELECT user_id, 'P', 'p', id, 0, 0 FROM storage_accounts")
         try browser.get("/dashboard/settings")
         return (server, fake, browser)

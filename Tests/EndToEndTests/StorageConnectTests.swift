@@ -61,7 +61,7 @@ struct StorageConnectTests {
         #expect(reused.status == 400 && reused.text.contains("already used"))
         let forged = try browser.get("/oauth/\(Self.name(kind))/callback?code=x&state=forged")
         #expect(forged.status == 400)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         #expect(try db.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 1)
         let tokens = try db.query("SELECT access_token_sealed, refresh_token_sealed FROM oauth_accounts")
         #expect(tokens.count == 1)
@@ -108,7 +108,7 @@ struct StorageConnectTests {
         let callback = try consent(browser, fake)
         let page = try browser.get(callback)
         #expect(page.status == 400 && page.text.contains("You did not allow Intake to use your Google Drive."))
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         #expect(try db.scalar("SELECT count(*) FROM storage_accounts", as: Int.self) == 0)
     }
 }

@@ -12,16 +12,16 @@ import TestSupport
 struct StorageDisconnectTests {
     /// A connected owner (through the real OAuth flow) with two portals on the account: `p`, active,
     /// and `off`, switched off by its owner.
-    func connected(kind: FakeOAuthServer.Kind = .google, tokenLifetime: Int = 3600) throws -> (IntakeTestServer, FakeOAuthServer, WebSession, SQLiteDatabase) {
+    func connected(kind: FakeOAuthServer.Kind = .google, tokenLifetime: Int = 3600) throws -> (IntakeTestServer, FakeOAuthServer, WebSession, any Database) {
         let (server, fake, browser) = try StorageAPITests().connected(tokenLifetime: tokenLifetime, kind: kind)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, created_at, updated_at) SELECT user_id, 'Off', 'off', id, 0, 0, 0 FROM storage_accounts")
         try browser.get("/dashboard/settings")
         return (server, fake, browser, db)
     }
 
-    func status(_ db: SQLiteDatabase) throws -> String? { try db.scalar("SELECT status FROM storage_accounts WHERE id = 1", as: String.self) }
-    func portalActive(_ db: SQLiteDatabase, _ slug: String) throws -> Int? { try db.scalar("SELECT active FROM portals WHERE slug = $1", [slug], as: Int.self) }
+    func status(_ db: any Database) throws -> String? { try db.scalar("SELECT status FROM storage_accounts WHERE id = 1", as: String.self) }
+    func portalActive(_ db: any Database, _ slug: String) throws -> Int? { try db.scalar("SELECT active FROM portals WHERE slug = $1", [slug], as: Int.self) }
 
     /// The account's `<li>` on the settings page.
     func accountItem(_ page: String) -> String {

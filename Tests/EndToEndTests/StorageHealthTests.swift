@@ -12,19 +12,19 @@ import TestSupport
 struct StorageHealthTests {
     /// A connected owner (the real OAuth flow) with two portals on the account: `p`, active, and
     /// `off`, switched off by its owner; mail goes to `sink`.
-    func connected(kind: FakeOAuthServer.Kind = .google, tokenLifetime: Int, sink: SMTPSink) throws -> (IntakeTestServer, FakeOAuthServer, WebSession, SQLiteDatabase) {
+    func connected(kind: FakeOAuthServer.Kind = .google, tokenLifetime: Int, sink: SMTPSink) throws -> (IntakeTestServer, FakeOAuthServer, WebSession, any Database) {
         let (server, fake, browser) = try StorageAPITests().connected(tokenLifetime: tokenLifetime, kind: kind) { _ in
             ["INTAKE_SMTP_URL": sink.url, "INTAKE_MAIL_FROM": "Intake <intake@example.com>"].merging(BillingJobsTests.quietJobs) { a, _ in a }
         }
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, active, created_at, updated_at) SELECT user_id, 'Off', 'off', id, 0, 0, 0 FROM storage_accounts")
         return (server, fake, browser, db)
     }
 
-    func status(_ db: SQLiteDatabase) throws -> String? { try db.scalar("SELECT status FROM storage_accounts WHERE id = 1", as: String.self) }
-    func portalActive(_ db: SQLiteDatabase, _ slug: String) throws -> Int? { try db.scalar("SELECT active FROM portals WHERE slug = $1", [slug], as: Int.self) }
-    func nextCheck(_ db: SQLiteDatabase) throws -> Int64? { try db.scalar("SELECT health_next_check_at FROM storage_accounts WHERE id = 1", as: Int64?.self) ?? nil }
-    func failures(_ db: SQLiteDatabase) throws -> Int? { try db.scalar("SELECT health_failures FROM storage_accounts WHERE id = 1", as: Int.self) }
+    func status(_ db: any Database) throws -> String? { try db.scalar("SELECT status FROM storage_accounts WHERE id = 1", as: String.self) }
+    func portalActive(_ db: any Database, _ slug: String) throws -> Int? { try db.scalar("SELECT active FROM portals WHERE slug = $1", [slug], as: Int.self) }
+    func nextCheck(_ db: any Database) throws -> Int64? { try db.scalar("SELECT health_next_check_at FROM storage_accounts WHERE id = 1", as: Int64?.self) ?? nil }
+    func failures(_ db: any Database) throws -> Int? { try db.scalar("SELECT health_failures FROM storage_accounts WHERE id = 1", as: Int.self) }
     var now: Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// The subjects of the mail the sink received for the owner, in order.

@@ -51,7 +51,7 @@ struct TusUploadTests {
         let server = try IntakeTestServer()
         defer { server.stop() }
         _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         var rng = SystemRandomNumberGenerator()
         let bytes = Array("%PDF-1.7\n".utf8) + (0..<(3 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let mib = 1024 * 1024
@@ -111,7 +111,7 @@ struct TusUploadTests {
         let server = try IntakeTestServer()
         defer { server.stop() }
         _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
-        let db = try SQLiteDatabase(path: server.home + "/intake.db")
+        let db = try server.openDatabase()
         let bytes = Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 7, count: 100_000)
 
         // The first chunk rides on the creation.

@@ -12,7 +12,7 @@ struct DemoSite: @unchecked Sendable {  // its sessions are used from one thread
     let server: IntakeTestServer
     let token: String
     let owner: WebSession
-    let db: SQLiteDatabase
+    let db: any Database
 
     init(workers: Int = 2, threads: Int = 4, extraEnvironment: [String: String] = [:]) throws {
         server = try IntakeTestServer(workers: workers, threads: threads, extraEnvironment: extraEnvironment)
@@ -26,7 +26,7 @@ struct DemoSite: @unchecked Sendable {  // its sessions are used from one thread
         _ = try owner.get("/login")
         _ = try owner.post("/login", form: [("email", "owner@example.com"), ("password", String(password))])
         _ = try owner.get("/dashboard")  // the signed-in session's CSRF token
-        db = try SQLiteDatabase(path: server.home + "/intake.db")
+        db = try server.openDatabase()
     }
 
     static func multipart(boundary: String, fields: [(String, String)], files: [(String, [UInt8])]) -> [UInt8] {

@@ -14,7 +14,7 @@ struct AccessTokenTests {
     let actor = AuditLog.Actor(userID: nil, remoteAddress: "test")
 
     struct Setup {
-        let path: String
+        let location: DatabaseLocation
         let fake: FakeOAuthServer
         let provider: OAuthProvider
         let oauthID: Int64
@@ -24,7 +24,7 @@ struct AccessTokenTests {
 
     /// A database with a user whose Google account is connected (tokens from the fake's real
     /// code flow), a Drive storage account and one portal on it.
-    func setUp(_ db: SQLiteDatabase, clock: EpochClock) throws -> Setup {
+    func setUp(_ db: any Database, clock: EpochClock) throws -> Setup {
         let fake = try FakeOAuthServer(kind: .google)
         let provider = OAuthProvider.google(clientID: fake.clientID, clientSecret: fake.clientSecret, authorizationURL: fake.authorizationURL,
                                             tokenURL: fake.tokenURL, userinfoURL: fake.identityURL, revocationURL: fake.revocationURL)
@@ -43,7 +43,7 @@ struct AccessTokenTests {
             userID: user.id, provider: .googleDrive, providerAccountID: identity.accountID, email: identity.email, displayName: "Drive", by: actor).account
         try db.execute("INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) VALUES ($1, 'P', 'p', $2, 0, 0)",
                        [user.id, storage.id])
-        return Setup(path: db.path, fake: fake, provider: provider, oauthID: oauthID, storageID: storage.id, userID: user.id)
+        return Setup(location: db.location, fake: fake, provider: provider, oauthID: oauthID, storageID: storage.id, userID: user.id)
     }
 
     func withSetup(_ clock: ManualClock, _ body: (Setup) throws -> Void) throws {
@@ -56,7 +56,7 @@ struct AccessTokenTests {
 
     func tokens(_ s: Setup, _ clock: EpochClock, retry: RetryPolicy = RetryPolicy(),
                 onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) throws -> AccessTokens {
-        AccessTokens(db: try SQLiteDatabase(path: s.path), clock: clock, secretKey: key, providers: [.google: s.provider],
+        AccessTokens(db: try s.location.open(), clock: clock, secretKey: key, providers: [.google: s.provider],
                      http: try CurlClient(), retry: retry, onStatusChange: onStatusChange)
     }
 
@@ -64,7 +64,7 @@ struct AccessTokenTests {
     func refreshWhenNearExpiry() throws {
         let clock = ManualClock(Int64(Date().timeIntervalSince1970))
         try withSetup(clock) { s in
-            let db = try SQLiteDatabase(path: s.path)
+            let db = try s.location.open()
             let sealed = try #require(try db.scalar("SELECT access_token_sealed FROM oauth_accounts", as: [UInt8]?.self) ?? nil)
             #expect(!String(decoding: sealed, as: UTF8.self).contains("access-"))
             let t = try tokens(s, clock)
@@ -102,7 +102,7 @@ struct AccessTokenTests {
     func revocation() throws {
         let clock = ManualClock(Int64(Date().timeIntervalSince1970))
         try withSetup(clock) { s in
-            let db = try SQLiteDatabase(path: s.path)
+            let db = try s.location.open()
             s.fake.revoke(accountID: "acct-1")
             clock.advance(3600)
             #expect(throws: OAuthError.revoked("invalid_grant")) { try tokens(s, clock).validAccessToken(oauthAccountID: s.oauthID, actor: actor) }
@@ -121,7 +121,7 @@ struct AccessTokenTests {
     func temporaryFailure() throws {
         let clock = ManualClock(Int64(Date().timeIntervalSince1970))
         try withSetup(clock) { s in
-            let db = try SQLiteDatabase(path: s.path)
+            let db = try s.location.open()
             var quick = RetryPolicy()
             quick.maxAttempts = 2
             quick.baseDelaySeconds = 0.01

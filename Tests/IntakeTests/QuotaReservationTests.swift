@@ -9,14 +9,14 @@ struct QuotaReservationTests {
     @Test("20 parallel reservations that together exceed the quota: the accepted ones fit, usage is their sum")
     func race() throws {
         try withDatabase { setup in
-            let path = setup.path
+            let location = setup.location
             let user = try UserStore(db: setup, clock: ManualClock()).create(email: "q@example.com", name: "Q", password: "long enough pw", role: .user)
             try QuotaStore(db: setup, clock: ManualClock()).setOverride(userID: user.id, bytes: 1000, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
             let accepted = Mutex<[Int64]>([])
             let refused = Mutex(0)
             DispatchQueue.concurrentPerform(iterations: 20) { i in
                 do {
-                    let db = try SQLiteDatabase(path: path)
+                    let db = try location.open()
                     let reservations = QuotaReservations(db: db, clock: ManualClock())
                     let size = Int64(90 + i)  // 90…109 bytes: 20 of them need ~2 KB, the quota is 1 KB
                     switch try reservations.reserve(userID: user.id, bytes: size) {

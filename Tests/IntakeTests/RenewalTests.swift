@@ -103,10 +103,10 @@ struct PlanRenewalTests {
         try withDatabase { db in
             let clock = ManualClock(CivilDate(year: 2027, month: 1, day: 31).epoch + 9 * 3600)
             let (renewals, _) = try seed(db, clock, balance: 2500)
-            let path = db.path
+            let location = db.location
             let charged = Mutex(0)
             onThreads(8) { _ in
-                let own = try! SQLiteDatabase(path: path)
+                let own = try! location.open()
                 let done = try! PlanRenewals(db: own, clock: clock, pricing: StoragePricingStore(db: own, clock: clock, currency: usd)).renewDue()
                 charged.withLock { $0 += done.charged }
             }
@@ -236,9 +236,9 @@ struct DoubleDeleteTests {
                 try db.execute("UPDATE users SET storage_used_bytes = 200234 WHERE id = $1", [owner.id])
             }
             let ids = try db.query("SELECT id FROM file_uploads ORDER BY id").map { try $0.get("id", as: Int64.self) }
-            let removed = Mutex(0), path = db.path
+            let removed = Mutex(0), location = db.location
             onThreads(16) { _ in
-                let own = try! SQLiteDatabase(path: path)
+                let own = try! location.open()
                 for id in ids where try! FileStore(db: own, clock: clock).delete(id: id, provider: nil, by: actor).deletedFromDatabase {
                     removed.withLock { $0 += 1 }
                 }

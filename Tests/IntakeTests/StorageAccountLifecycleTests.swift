@@ -27,12 +27,12 @@ struct StorageAccountLifecycleTests {
     }
 
     /// The setup of `AccessTokenTests`, its tokens, a manager and the status changes heard.
-    func withAccount(_ body: (AccessTokenTests.Setup, ManualClock, AccessTokens, StorageAccountManager, Heard, SQLiteDatabase) throws -> Void) throws {
+    func withAccount(_ body: (AccessTokenTests.Setup, ManualClock, AccessTokens, StorageAccountManager, Heard, any Database) throws -> Void) throws {
         let clock = ManualClock(Int64(Date().timeIntervalSince1970))
         try base.withSetup(clock) { s in
             let heard = Heard()
             let listen: (StorageAccountStatusChange) -> Void = { change in heard.changes.append(change) }
-            let db = try SQLiteDatabase(path: s.path)
+            let db = try s.location.open()
             let tokens = try base.tokens(s, clock, retry: quick, onStatusChange: listen)
             let manager = StorageAccountManager(db: db, clock: clock, onStatusChange: listen)
             try body(s, clock, tokens, manager, heard, db)

@@ -85,13 +85,13 @@ struct StorageAccountStoreTests {
     @Test("20 concurrent callers on separate connections create exactly one account")
     func concurrentCreation() throws {
         try withDatabase { setup in
-            let path = setup.path
+            let location = setup.location
             let user = try owner(setup, ManualClock())
             let created = Mutex(0)
             let failures = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 20) { _ in
                 do {
-                    let db = try SQLiteDatabase(path: path)
+                    let db = try location.open()
                     let result = try StorageAccountStore(db: db, clock: ManualClock()).createOrGet(
                         userID: user.id, provider: .googleDrive, providerAccountID: "g-race", email: nil, displayName: "D",
                         by: AuditLog.Actor(userID: nil, remoteAddress: ""))
@@ -138,7 +138,7 @@ struct EnsureStorageAccountsTests {
     @Test("20 concurrent runs on separate connections leave no duplicate")
     func concurrent() throws {
         try withDatabase { setup in
-            let path = setup.path
+            let location = setup.location
             let user = try UserStore(db: setup, clock: ManualClock()).create(email: "e@example.com", name: "E", password: "long enough pw", role: .user)
             try oauth(setup, user: user.id, provider: "google", id: "g", scopes: "https://www.googleapis.com/auth/drive.file")
             try oauth(setup, user: user.id, provider: "dropbox", id: "d", scopes: "files.content.write")
@@ -146,7 +146,7 @@ struct EnsureStorageAccountsTests {
             let errors = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 20) { _ in
                 do {
-                    let summary = try StorageAccountManager(db: try SQLiteDatabase(path: path), clock: ManualClock())
+                    let summary = try StorageAccountManager(db: try location.open(), clock: ManualClock())
                         .ensureStorageAccounts(userID: user.id, respectDisconnected: false, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
                     created.withLock { $0 += summary.created }
                     errors.withLock { $0 += summary.errors }

@@ -16,8 +16,8 @@ final class ManualClock: EpochClock {
 }
 
 /// A fresh database with Intake's schema for one test, removed afterwards: TestSupport's
-/// `withTemporaryDatabase` with the migrations of `Schema`. `db.path` opens more connections.
-func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+/// `withTemporaryDatabase` with the migrations of `Schema`. `db.location.open()` opens more connections.
+func withDatabase<T>(_ body: (any Database) throws -> T) throws -> T {
     try withTemporaryDatabase(migratedBy: Schema.migrator, body)
 }
 

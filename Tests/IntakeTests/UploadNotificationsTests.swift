@@ -82,9 +82,9 @@ struct JobsTests {
             try db.executeScript("""
                 INSERT INTO users (id, email, email_normalized, name, password_hash, role, created_at, updated_at)
                     VALUES (1, 'a@example.com', 'a@example.com', 'A', 'x', 'user', 0, 0);
-                INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'01', 1, 'c', 0, 0, 1);
-                DROP TABLE oauth_states;
                 """)
+            try db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, 1, 'c', 0, 0, 1)", [[UInt8]([1])])
+            try db.execute("DROP TABLE oauth_states")
             let report = try Jobs(db: db, clock: clock, configuration: configuration, provider: { _ in throw ValidationError("", "no storage in this test") }).runOnce(mail: nil)
             #expect(report.leader && report.failures.map(\.job) == ["oauth_states"])
             #expect(report.failures.first?.error.contains("oauth_states") == true)

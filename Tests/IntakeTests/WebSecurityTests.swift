@@ -214,6 +214,7 @@ struct WebSecurityTests {
 /// A database that is gone: every statement fails, as when the file cannot be reached.
 final class UnreachableDatabase: Database {
     let dialect = SQLDialect.sqlite
+    let location = DatabaseLocation.sqlite(path: "/nonexistent/intake.db")
     func fail() -> DatabaseError { DatabaseError(.unavailable, "disk I/O error") }
     func execute(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> Int { throw fail() }
     func query(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Row] { throw fail() }

@@ -39,7 +39,7 @@ enum QuotaMaintenance {
         UPDATE users SET quota_bytes = \(ruleForUser);
         CREATE INDEX users_quota ON users (quota_bytes);
         CREATE INDEX users_over ON users (storage_used_bytes - quota_bytes);
-        CREATE INDEX users_usage ON users (CAST(storage_used_bytes AS REAL) / MAX(quota_bytes, 1));
+        CREATE INDEX users_usage ON users (\(usageSQL(.sqlite)));
 
         CREATE TRIGGER users_quota_on_insert AFTER INSERT ON users BEGIN
             UPDATE users SET quota_bytes = \(ruleForUser) WHERE id = NEW.id;
@@ -58,7 +58,12 @@ enum QuotaMaintenance {
 
     /// The usage ratio exactly as the `users_usage` index defines it (the planner uses an
     /// expression index only for the identical expression).
-    static let usageSQL = "CAST(storage_used_bytes AS REAL) / MAX(quota_bytes, 1)"
+    static func usageSQL(_ dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: return "CAST(storage_used_bytes AS REAL) / MAX(quota_bytes, 1)"
+        case .postgresql: return "CAST(storage_used_bytes AS DOUBLE PRECISION) / GREATEST(quota_bytes, 1)"
+        }
+    }
 }
 
 /// A user's quota in its parts.
@@ -125,20 +130,20 @@ public struct QuotaStore {
         let query = search.trimmingSpaces()
         if !query.isEmpty {
             args.append(LikePattern.prefix(query))
-            conditions.append("(u.email_normalized LIKE $\(args.count) ESCAPE '\\' OR u.name LIKE $\(args.count) ESCAPE '\\')")
+            conditions.append("(u.email_normalized \(db.dialect.like) $\(args.count) ESCAPE '\\' OR u.name \(db.dialect.like) $\(args.count) ESCAPE '\\')")
         }
         switch filter {
         case .all: break
         case .over: conditions.append("storage_used_bytes - quota_bytes > 0")
         case .near:
             // The index narrows to 89 % and up; the integer test decides exactly.
-            conditions.append("\(QuotaMaintenance.usageSQL) >= 0.89 AND storage_used_bytes - quota_bytes <= 0 AND storage_used_bytes * 10 >= quota_bytes * 9 AND quota_bytes > 0")
+            conditions.append("\(QuotaMaintenance.usageSQL(db.dialect)) >= 0.89 AND storage_used_bytes - quota_bytes <= 0 AND storage_used_bytes * 10 >= quota_bytes * 9 AND quota_bytes > 0")
         }
         let filtered = conditions
         let whereClause = filtered.isEmpty ? "" : "WHERE " + filtered.joined(separator: " AND ")
         let total = filtered.isEmpty
             ? try db.scalar("SELECT n FROM site_counts WHERE name = 'users'", as: Int.self) ?? 0
-            : try db.scalar("SELECT count(*) FROM (SELECT 1 FROM users u \(whereClause) LIMIT \(countLimit + 1))", args, as: Int.self) ?? 0
+            : try db.scalar("SELECT count(*) FROM (SELECT 1 FROM users u \(whereClause) LIMIT \(countLimit + 1)) AS counted", args, as: Int.self) ?? 0
         if let cursor {
             // (For the ratio, the row value is spelled out: SQLite reads an expression index
             // for `expr < v` but not for `(expr, id) < (v, id)`.)
@@ -153,7 +158,7 @@ public struct QuotaStore {
                 args.append(cursor.integer ?? 0); conditions.append("(quota_bytes, u.id) < ($\(args.count), $\(id))")
             case .usage:
                 args.append(Double(cursor.value) ?? 0)
-                let usage = QuotaMaintenance.usageSQL
+                let usage = QuotaMaintenance.usageSQL(db.dialect)
                 conditions.append("(\(usage) < $\(args.count) OR (\(usage) = $\(args.count) AND u.id < $\(id)))")
             }
         }
@@ -165,13 +170,13 @@ public struct QuotaStore {
         switch sort {
         case .email: order = "\(hint)u.email_normalized"
         case .used: order = "storage_used_bytes DESC, u.id DESC"
-        case .usage: order = "\(QuotaMaintenance.usageSQL) DESC, u.id DESC"
+        case .usage: order = "\(QuotaMaintenance.usageSQL(db.dialect)) DESC, u.id DESC"
         case .quota: order = "quota_bytes DESC, u.id DESC"
         }
         args.append(pageSize + 1)
         let allConditions = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         var rows = try db.query("""
-            SELECT \(Self.columns), \(QuotaMaintenance.usageSQL) AS usage_ratio FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
+            SELECT \(Self.columns), \(QuotaMaintenance.usageSQL(db.dialect)) AS usage_ratio FROM users u LEFT JOIN tariff_plans p ON p.id = u.plan_id
             \(allConditions) ORDER BY \(order) LIMIT $\(args.count)
             """, args)
         var next: PageCursor?

@@ -76,7 +76,7 @@ public struct TariffPlanStore {
     /// Whether another plan (not `id`) has this name (names are unique, case aside): the form
     /// says so together with its other errors, not in a second round.
     public func nameTaken(_ name: String, except id: Int64?) throws -> Bool {
-        try db.scalar("SELECT count(*) FROM tariff_plans WHERE name = $1 COLLATE NOCASE AND id IS NOT $2", [name.trimmingSpaces(), id], as: Int.self) ?? 0 > 0
+        try db.scalar("SELECT count(*) FROM tariff_plans WHERE name = $1 COLLATE NOCASE AND id IS DISTINCT FROM $2", [name.trimmingSpaces(), id], as: Int.self) ?? 0 > 0
     }
 
     public func create(_ input: TariffPlanInput, by actor: AuditLog.Actor) throws -> TariffPlan {

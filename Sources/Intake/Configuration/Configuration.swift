@@ -1,3 +1,4 @@
+import Database
 import Integrations
 import Sodium
 
@@ -16,6 +17,7 @@ public struct Configuration: Sendable {
     public static let keys: [Key] = [
         Key(name: "INTAKE_HOME", defaultValue: "./var", summary: "Folder for the database, socket, key file, spools and nginx's runtime files.", secret: false),
         Key(name: "INTAKE_DATABASE", defaultValue: "$INTAKE_HOME/intake.db", summary: "SQLite database file.", secret: false),
+        Key(name: "INTAKE_DATABASE_URL", defaultValue: "", summary: "postgres://user:password@host:5432/db to use PostgreSQL (several hosts share it); empty: the SQLite file.", secret: true),
         Key(name: "INTAKE_BASE_URL", defaultValue: "http://127.0.0.1:$INTAKE_HTTP_PORT", summary: "The public URL of the site (links, cookies, CSRF origin, OAuth redirects).", secret: false),
         Key(name: "INTAKE_LISTEN", defaultValue: "$INTAKE_HOME/intake.sock", summary: "FastCGI socket: a unix socket path, or 127.0.0.1:PORT.", secret: false),
         Key(name: "INTAKE_HTTP_PORT", defaultValue: "8080", summary: "Loopback port of the development nginx.", secret: false),
@@ -60,6 +62,10 @@ public struct Configuration: Sendable {
 
     public var home: String
     public var databasePath: String
+    /// A PostgreSQL connection URL; nil for SQLite at `databasePath`.
+    public var databaseURL: String?
+    /// Where the database is.
+    public var database: DatabaseLocation { DatabaseLocation(url: databaseURL, sqlitePath: databasePath) }
     public var baseURL: String
     public var listen: String
     public var httpPort: Int
@@ -206,6 +212,12 @@ public struct Configuration: Sendable {
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
+            databaseURL: try value("INTAKE_DATABASE_URL").map { url in
+                guard DatabaseLocation.isPostgreSQL(url) else {
+                    throw ConfigurationError(key: "INTAKE_DATABASE_URL", message: "must start with postgres:// or postgresql://")
+                }
+                return url
+            },
             baseURL: withoutTrailingSlash(baseURL),
             listen: value("INTAKE_LISTEN").map { $0.contains("/") ? absolute($0, relativeTo: workingDirectory) : $0 } ?? home + "/intake.sock",
             httpPort: httpPort,
@@ -259,7 +271,8 @@ public struct Configuration: Sendable {
         case .generatedFile(let p): secretText = "(from file \(p), generated if missing, redacted)"
         }
         return [
-            ("INTAKE_HOME", home), ("INTAKE_DATABASE", databasePath), ("INTAKE_BASE_URL", baseURL),
+            ("INTAKE_HOME", home), ("INTAKE_DATABASE", databasePath),
+            ("INTAKE_DATABASE_URL", databaseURL.map(DatabaseLocation.redacted) ?? ""), ("INTAKE_BASE_URL", baseURL),
             ("INTAKE_LISTEN", listen), ("INTAKE_HTTP_PORT", String(httpPort)), ("INTAKE_WORKERS", String(workers)),
             ("INTAKE_THREADS", String(threads)), ("INTAKE_SHUTDOWN_GRACE", String(shutdownGrace)),
             ("INTAKE_SECRET_KEY", secretText), ("INTAKE_PUBLIC_DIR", publicDirectory),

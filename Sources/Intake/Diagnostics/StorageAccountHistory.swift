@@ -38,7 +38,7 @@ public struct StorageAccountHistory {
         if let status { args.append(status.rawValue); conditions.append("s.status = $\(args.count)") }
         if let owner, !owner.isEmpty {
             args.append(LikePattern.prefix(owner.lowercased()))
-            conditions.append("s.user_id IN (SELECT id FROM users WHERE email_normalized LIKE $\(args.count) ESCAPE '\\')")
+            conditions.append("s.user_id IN (SELECT id FROM users WHERE email_normalized \(db.dialect.like) $\(args.count) ESCAPE '\\')")
         }
         if let before { args.append(before); conditions.append("s.id < $\(args.count)") }
         args.append(limit + 1)

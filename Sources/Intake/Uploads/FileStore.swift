@@ -72,7 +72,8 @@ public struct FileStore {
     /// (for an owner with many files; a few thousand are quicker read in order).
     /// The cursor's value is the creation time.
     public func list(userID: Int64, filter: Filter, after cursor: PageCursor?, limit: Int) throws -> (files: [FileRecord], next: PageCursor?) {
-        var match = FileSearch(filter).match
+        let search = FileSearch(filter, db.dialect)
+        var match = search.match
         if match != nil,
            try db.scalar("SELECT coalesce(sum(uploaded_files), 0) FROM portals WHERE user_id = $1", [userID], as: Int.self) ?? 0 < searchIndexFrom {
             match = nil
@@ -86,7 +87,7 @@ public struct FileStore {
         /// written `+column`, which keeps the planner from choosing its index instead.
         func add(_ column: String, leads: Bool, _ sql: (String, Int) -> String, _ value: any DatabaseValueConvertible) {
             args.append(value)
-            conditions.append(sql(leads ? column : "+" + column, args.count))
+            conditions.append(sql(leads ? column : db.dialect.notIndexed(column), args.count))
         }
         add("f.user_id", leads: driver == .owner || driver == .status, { "\($0) = $\($1)" }, userID)
         if let v = filter.portalID { add("f.portal_id", leads: driver == .portal, { "\($0) = $\($1)" }, v) }
@@ -105,15 +106,15 @@ public struct FileStore {
                 UNION ALL SELECT id FROM file_uploads WHERE user_id = $1 AND client_email >= $\(low) COLLATE NOCASE AND client_email < $\(high) COLLATE NOCASE)
                 """)
             args.append(LikePattern.prefix(v))
-            conditions.append("(f.client_name LIKE $\(args.count) ESCAPE '\\' OR f.client_email LIKE $\(args.count) ESCAPE '\\')")
+            conditions.append("(f.client_name \(db.dialect.like) $\(args.count) ESCAPE '\\' OR f.client_email \(db.dialect.like) $\(args.count) ESCAPE '\\')")
         }
         if let v = filter.search, !v.isEmpty {
             args.append(LikePattern.containing(v))
-            conditions.append("f.file_name LIKE $\(args.count) ESCAPE '\\'")
+            conditions.append("f.file_name \(db.dialect.like) $\(args.count) ESCAPE '\\'")
         }
         if let match {
             args.append(match)
-            conditions.append("f.id IN (SELECT rowid FROM file_search WHERE file_search MATCH $\(args.count))")
+            conditions.append(search.condition(parameter: args.count))
         }
         if let cursor {
             args.append(cursor.integer ?? Int64.max)

@@ -44,14 +44,14 @@ public struct OwnerDashboard {
     /// owner's (user_id, created_at) index: the cost follows the new files, at most `cap`).
     public func filesReceived(userID: Int64, after since: Int64, cap: Int) throws -> Int {
         try db.scalar("""
-            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND created_at > $2 LIMIT $3)
+            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND created_at > $2 LIMIT $3) AS recent
             """, [userID, since, cap], as: Int.self) ?? 0
     }
 
     /// How many of the owner's files failed delivery, up to `cap` (the (user_id, status) index).
     public func failedDeliveries(userID: Int64, cap: Int) throws -> Int {
         try db.scalar("""
-            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND status = 'failed' LIMIT $2)
+            SELECT count(*) FROM (SELECT 1 FROM file_uploads WHERE user_id = $1 AND status = 'failed' LIMIT $2) AS failed
             """, [userID, cap], as: Int.self) ?? 0
     }
 }

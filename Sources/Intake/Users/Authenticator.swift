@@ -81,7 +81,7 @@ public struct SignInThrottle {
                 try db.execute("""
                     INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES ($1, 1, $2)
                     ON CONFLICT (key) DO UPDATE SET
-                        failures = CASE WHEN $2 - last_failure_at >= $3 THEN 1 ELSE failures + 1 END,
+                        failures = CASE WHEN $2 - sign_in_failures.last_failure_at >= $3 THEN 1 ELSE sign_in_failures.failures + 1 END,
                         last_failure_at = $2
                     """, [key, now, Self.forgetAfter])
             }

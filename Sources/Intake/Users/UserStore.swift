@@ -79,7 +79,7 @@ public struct UserStore {
         let query = search.trimmingSpaces()
         if !query.isEmpty {
             arguments.append(LikePattern.prefix(query))
-            conditions.append("(email_normalized LIKE $\(arguments.count) ESCAPE '\\' OR name LIKE $\(arguments.count) ESCAPE '\\')")
+            conditions.append("(email_normalized \(db.dialect.like) $\(arguments.count) ESCAPE '\\' OR name \(db.dialect.like) $\(arguments.count) ESCAPE '\\')")
         }
         let backwards = before != nil && after == nil
         if let after {
