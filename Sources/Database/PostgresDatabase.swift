@@ -91,6 +91,10 @@ public final class PostgresDatabase: Database {
     }
 
     public func executeScript(_ sql: String) throws {
+        try retryingOnceIfDisconnected(sql.hasPrefix("BEGIN")) { try script(sql) }
+    }
+
+    private func script(_ sql: String) throws {
         try reconnectIfBroken()
         guard let result = PQexec(connection, sql) else { throw DatabaseError(.unavailable, "out of memory") }
         defer { PQclear(result) }
@@ -108,6 +112,10 @@ public final class PostgresDatabase: Database {
         if transactionDepth == 0 && Self.writes(sql) {
             return try write { try run(sql, arguments) }
         }
+        return try retryingOnceIfDisconnected(true) { try send(sql, arguments) }
+    }
+
+    private func send(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> OpaquePointer {
         try reconnectIfBroken()
         let values = arguments.map(\.databaseValue)
         let name = try preparedName(sql, values)
@@ -305,6 +313,19 @@ public final class PostgresDatabase: Database {
     }
 
     // MARK: Connection and errors
+
+    /// Runs `body`, and once more on a new connection when the old one turns out to be gone (the
+    /// server restarted since the last statement): only outside a transaction, and only for what
+    /// is safe to send twice (`safe`: a read, or the `BEGIN` of a transaction).
+    private func retryingOnceIfDisconnected<T>(_ safe: Bool, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where safe && transactionDepth == 0 && PQstatus(connection) == CONNECTION_BAD {
+            _ = error
+            try connect()
+            return try body()
+        }
+    }
 
     /// A connection the server dropped (it restarted, or an administrator ended the session) is
     /// opened again before the next statement, never inside a transaction: what the transaction

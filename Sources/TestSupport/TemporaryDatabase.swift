@@ -97,3 +97,14 @@ public enum TestDatabases {
         return base + "/" + database + query
     }
 }
+
+extension Database {
+    /// The names of the schema's own tables (SQLite's internal ones included there), for tests
+    /// that compare every row before and after.
+    public func tableNames() throws -> [String] {
+        let sql = dialect == .sqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            : "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY name"
+        return try query(sql).map { try $0.get("name", as: String.self) }
+    }
+}

@@ -199,3 +199,44 @@ final class Results: @unchecked Sendable {  // guarded by lock
     func append(_ v: [Int]) { lock.withLock { items.append(v) } }
     var all: [[Int]] { lock.withLock { items } }
 }
+
+@Suite("PostgreSQL driver")
+struct PostgresDatabaseTests {
+    @Test("a connection the server ended (a restart, an administrator) is opened again by the next statement, outside a transaction",
+          .enabled(if: TestDatabases.onPostgreSQL, "needs INTAKE_TEST_DATABASE_URL"))
+    func reconnects() throws {
+        try withTemporaryDatabase { db in
+            try db.execute("CREATE TABLE t (v BIGINT)")
+            let before = try #require(try db.scalar("SELECT pg_backend_pid()", as: Int64.self))
+            let admin = try db.location.open()
+            #expect(try admin.scalar("SELECT pg_terminate_backend(CAST($1 AS integer))::int", [before], as: Int64.self) == 1)
+            usleep(100_000)
+            #expect(try db.scalar("SELECT count(*) FROM t", as: Int64.self) == 0, "a read goes through on a new connection")
+            #expect(try db.scalar("SELECT pg_backend_pid()", as: Int64.self) != before)
+            _ = try admin.scalar("SELECT pg_terminate_backend(CAST($1 AS integer))::int", [try #require(try db.scalar("SELECT pg_backend_pid()", as: Int64.self))], as: Int64.self)
+            usleep(100_000)
+            try db.execute("INSERT INTO t VALUES (1)")  // a write begins its transaction on a new connection
+            #expect(try db.scalar("SELECT sum(v) FROM t", as: Int64.self) == 1)
+        }
+    }
+
+    @Test("parameters: untyped text meets citext as citext; a NULL whose type nothing tells is sent as text; ? placeholders are numbered; NUL in text is refused",
+          .enabled(if: TestDatabases.onPostgreSQL, "needs INTAKE_TEST_DATABASE_URL"))
+    func parameters() throws {
+        try withTemporaryDatabase { db in
+            try db.executeScript("CREATE EXTENSION IF NOT EXISTS citext; CREATE TABLE u (name citext, n BIGINT)")
+            try db.execute("INSERT INTO u VALUES ($1, $2)", ["Ada", 1])
+            #expect(try db.scalar("SELECT count(*) FROM u WHERE name = $1", ["ADA"], as: Int.self) == 1)
+            #expect(try db.scalar("SELECT CASE WHEN $1 IS NULL THEN 'none' ELSE $1 END", [String?.none], as: String.self) == "none")
+            #expect(try db.scalar("SELECT n FROM u WHERE name = ? AND n = ?", ["ada", 1], as: Int64.self) == 1)
+            #expect(PostgresDatabase.numbered("SELECT '?', ? FROM t WHERE a = ?") == "SELECT '?', $1 FROM t WHERE a = $2")
+            #expect(throws: DatabaseError.self) { try db.execute("INSERT INTO u VALUES ($1, 2)", ["a\u{0}b"]) }
+            try db.write {
+                // A statement that fails to prepare inside a transaction leaves the transaction usable.
+                #expect(try db.scalar("SELECT $1 IS NULL", [String?.none], as: Bool.self) == true)
+                try db.execute("INSERT INTO u VALUES ('Bob', 2)")
+            }
+            #expect(try db.scalar("SELECT count(*) FROM u", as: Int.self) == 2)
+        }
+    }
+}

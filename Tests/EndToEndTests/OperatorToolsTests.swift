@@ -31,7 +31,7 @@ struct OperatorToolsTests {
     static func snapshot(_ db: any Database) throws -> String {
         var text = ""
         for table in ["users", "oauth_accounts", "storage_accounts", "portals", "file_uploads", "sessions", "upload_reservations", "oauth_states", "audit_log"] {
-            for row in try db.query("SELECT * FROM \(table) ORDER BY rowid") {
+            for row in try db.query("SELECT * FROM \(table) ORDER BY 1") {
                 text += table + ": " + row.columns.map { "\($0)=\(String(describing: try? row.get($0, as: String?.self)))" }.joined(separator: ",") + "\n"
             }
         }
@@ -139,13 +139,13 @@ struct OperatorToolsTests {
         try db.execute("INSERT INTO oauth_accounts (user_id, provider, provider_account_id, scopes, created_at, updated_at) VALUES ($1, 'google', 'signin-only', 'openid email', 0, 0)", [ownerID])
         try db.execute("""
             INSERT INTO oauth_accounts (user_id, provider, provider_account_id, scopes, refresh_token_sealed, created_at, updated_at)
-            VALUES ($1, 'dropbox', 'dbx-9', 'files.content.write', x'00112233', 0, 0)
-            """, [ownerID])
+            VALUES ($1, 'dropbox', 'dbx-9', 'files.content.write', $2, 0, 0)
+            """, [ownerID, [UInt8]([0x00, 0x11, 0x22, 0x33])])
         try db.execute("""
             INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, status, created_at, updated_at)
             VALUES ($1, 'dropbox', 'dbx-9', 'Dropbox', 'DISCONNECTED', 0, 0)
             """, [ownerID])
-        try db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (x'01', $1, 't', 0, 0, 1)", [ownerID])
+        try db.execute("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($2, $1, 't', 0, 0, 1)", [ownerID, [UInt8]([1])])
         try db.execute("INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at) VALUES ($1, 100, 0, 1)", [ownerID])
         try db.execute("INSERT INTO upload_reservations (user_id, bytes, created_at, expires_at, holder) VALUES ($1, 200, $2, $3, $4)", [ownerID, now, now + 3600, dead])
         let portalID = try #require(try db.scalar("SELECT id FROM portals WHERE slug = 'demo'", as: Int64.self))

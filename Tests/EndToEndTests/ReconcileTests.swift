@@ -19,7 +19,7 @@ struct ReconcileTests {
     /// Every row of every table, each as column → value.
     func dump(_ db: any Database) throws -> [String: [[String: DatabaseValue]]] {
         var tables: [String: [[String: DatabaseValue]]] = [:]
-        for name in try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map({ try $0.get("name", as: String.self) }) {
+        for name in try db.tableNames() {
             tables[name] = try db.query("SELECT * FROM \"\(name)\"").map { row in
                 Dictionary(uniqueKeysWithValues: zip(row.columns, row.values))
             }

@@ -13,8 +13,7 @@ struct ReconciliationTests {
     /// Every row of every table, to show that a dry run wrote nothing.
     func dump(_ db: Database) throws -> [String: [[DatabaseValue]]] {
         var tables: [String: [[DatabaseValue]]] = [:]
-        for name in try db.query(db.dialect == .sqlite ? "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-                                                        : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY name").map({ try $0.get("name", as: String.self) }) {
+        for name in try db.tableNames() {
             tables[name] = try db.query("SELECT * FROM \"\(name)\"").map(\.values)
         }
         return tables
