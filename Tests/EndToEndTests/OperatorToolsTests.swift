@@ -8,7 +8,10 @@ import TestSupport
 /// changing nothing and the repair fixing exactly that.
 extension IntakeTestServer.Outcome {
     func json() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "not a JSON object: \(output)")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+            throw LaunchError("not a JSON object: \(output) (exit \(status), errors: \(errors))")
+        }
+        return object
     }
 
     /// The findings of a `diagnose --json` answer, as (check, verdict, found, cure).

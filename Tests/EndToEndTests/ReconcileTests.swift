@@ -20,7 +20,9 @@ struct ReconcileTests {
     func dump(_ db: any Database) throws -> [String: [[String: DatabaseValue]]] {
         var tables: [String: [[String: DatabaseValue]]] = [:]
         for name in try db.tableNames() {
-            tables[name] = try db.query("SELECT * FROM \"\(name)\"").map { row in
+            // In a stable order (SQLite's is the rowid's; PostgreSQL has none of its own): the key first.
+            let order = db.dialect == .sqlite ? "" : " ORDER BY 1, 2"
+            tables[name] = try db.query("SELECT * FROM \"\(name)\"" + order).map { row in
                 Dictionary(uniqueKeysWithValues: zip(row.columns, row.values))
             }
         }

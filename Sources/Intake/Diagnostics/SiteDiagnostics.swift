@@ -85,7 +85,7 @@ public struct SiteDiagnostics {
         let rows = try db.query("""
             SELECT p.*, u.email AS owner_email FROM portals p JOIN users u ON u.id = p.user_id
             LEFT JOIN storage_accounts s ON s.id = p.storage_account_id
-            WHERE ($1 IS NULL OR p.user_id = $1)
+            WHERE (CAST($1 AS BIGINT) IS NULL OR p.user_id = $1)
               AND ((p.active = 0 AND p.inactive_reason IS NOT NULL)
                    OR (p.active = 1 AND (u.storage_used_bytes >= u.quota_bytes
                        OR (p.storage_account_id IS NOT NULL AND (s.id IS NULL OR s.status <> 'ACTIVE'))

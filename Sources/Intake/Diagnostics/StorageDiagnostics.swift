@@ -180,7 +180,7 @@ public struct StorageDiagnostics {
     public func missingStorageAccounts(userID: Int64?) throws -> [MissingStorageAccount] {
         let rows = try db.query("""
             SELECT o.id, o.user_id, o.provider, o.provider_account_id, o.email, o.scopes FROM oauth_accounts o
-            WHERE ($1 IS NULL OR o.user_id = $1) AND NOT EXISTS (
+            WHERE (CAST($1 AS BIGINT) IS NULL OR o.user_id = $1) AND NOT EXISTS (
                 SELECT 1 FROM storage_accounts s WHERE s.user_id = o.user_id AND s.provider_account_id = o.provider_account_id
                 AND s.provider = CASE o.provider WHEN 'google' THEN 'google_drive' ELSE 'dropbox' END)
             ORDER BY o.id

@@ -104,7 +104,7 @@ public struct ZombieCleanup {
     public func staleReservations(userID: Int64?) throws -> [ReservationRef] {
         let lease = Lease(db: db, clock: clock, liveness: liveness, storage: QuotaReservations.leaseStorage)
         let now = clock.now()
-        return try db.query("SELECT id, user_id, bytes, holder, expires_at FROM upload_reservations WHERE $1 IS NULL OR user_id = $1 ORDER BY id", [userID])
+        return try db.query("SELECT id, user_id, bytes, holder, expires_at FROM upload_reservations WHERE CAST($1 AS BIGINT) IS NULL OR user_id = $1 ORDER BY id", [userID])
             .filter { row in
                 let expires: Int64 = try row.get("expires_at")
                 guard expires > now else { return true }

@@ -85,7 +85,7 @@ public struct StorageAccountManager {
     /// The users holding OAuth accounts (or just `userID`'s, if it holds any), by id, with their e-mail.
     public func usersWithOAuthAccounts(userID: Int64?) throws -> [(id: Int64, email: String)] {
         try db.query("""
-            SELECT u.id, u.email FROM users u WHERE ($1 IS NULL OR u.id = $1) AND EXISTS (SELECT 1 FROM oauth_accounts o WHERE o.user_id = u.id)
+            SELECT u.id, u.email FROM users u WHERE (CAST($1 AS BIGINT) IS NULL OR u.id = $1) AND EXISTS (SELECT 1 FROM oauth_accounts o WHERE o.user_id = u.id)
             ORDER BY u.id
             """, [userID]).map { (try $0.get("id"), try $0.get("email")) }
     }
