@@ -102,13 +102,15 @@ public struct Migrator: Sendable {
         return applied
     }
 
+    /// In a write transaction: two PostgreSQL sessions creating the table at once would collide
+    /// on the catalog even with IF NOT EXISTS (two hosts starting together).
     private func createTable(_ db: Database) throws {
-        try db.execute("""
+        try db.write { try db.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
                 name TEXT NOT NULL,
                 applied_at TEXT NOT NULL
             )
-            """)
+            """) }
     }
 }

@@ -13,6 +13,10 @@ struct NginxConfig: ParsableCommand {
     @Option(help: "The template to render.")
     var template = "nginx/intake.dev.conf"
 
+    @Option(name: .customLong("upstream"),
+            help: "A host's FastCGI address (a socket path or HOST:PORT), once per host; without it, INTAKE_LISTEN.")
+    var upstreams: [String] = []
+
     func run() throws {
         let config = Startup.configuration()
         guard let address = ListenAddress.parse(config.listen) else {
@@ -24,9 +28,16 @@ struct NginxConfig: ParsableCommand {
         // nginx started by root would run its workers as `nobody`, who cannot reach the socket
         // (mode 0660) or the files; the development server runs them as the same user instead.
         let user = geteuid() == 0 ? "user root root;" : ""
+        // One host: fastcgi_pass names its socket. Several: an upstream block lists them.
+        let hosts = upstreams.map { $0.contains("/") && !$0.hasPrefix("unix:") ? "unix:" + $0 : $0 }
+        let block = hosts.isEmpty ? "" : "    upstream intake_hosts {\n" + hosts.map { "        server \($0) max_fails=1 fail_timeout=2s;\n" }.joined() + "    }\n"
+        if !hosts.isEmpty && !text.contains("@@UPSTREAM_BLOCK@@") {
+            Startup.fail("the template \(template) has no @@UPSTREAM_BLOCK@@ for --upstream")
+        }
         let values = [
             "HTTP_PORT": String(config.httpPort),
-            "UPSTREAM": address.nginxUpstream,
+            "UPSTREAM": hosts.isEmpty ? address.nginxUpstream : "intake_hosts",
+            "UPSTREAM_BLOCK": block,
             "PUBLIC_DIR": config.publicDirectory,
             "HOME": config.home,
             "STORAGE_DIR": config.storageDirectory,

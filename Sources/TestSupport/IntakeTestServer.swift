@@ -16,9 +16,13 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     public let database: DatabaseLocation
     /// Whether this server made its PostgreSQL database (and drops it when it stops).
     private let ownsDatabase: Bool
-    private var serve: Process?
     private var nginx: Process?
-    private let serveLog: String
+    /// Each host's `intake serve` (one unless `hosts` > 1), its environment and log.
+    private var serves: [Process?]
+    private let hostEnvironments: [[String: String]]
+    private let serveLogs: [String]
+    private var serve: Process? { serves[0] }
+    private var serveLog: String { serveLogs[0] }
 
     /// The package root, found from this file's location.
     public static let packageRoot: String = {
@@ -41,7 +45,12 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
 
     /// Starts both processes and waits until `/healthz` answers through nginx. `extraEnvironment`
     /// adds or overrides variables; an empty value removes one.
-    public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, extraEnvironment: [String: String] = [:]) throws {
+    ///
+    /// With `hosts` > 1 (PostgreSQL only), that many `intake serve`, each as a host of its own:
+    /// its own hostname (a UTS namespace: `host-a`, `host-b`, …), `INTAKE_HOME` and socket, one
+    /// database, one secret key, one shared spool and storage folder (the multi-host layout the
+    /// README describes), behind one nginx `upstream`. `home` is the first host's.
+    public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, hosts: Int = 1, extraEnvironment: [String: String] = [:]) throws {
         home = try Self.makeTemporaryDirectory()
         port = FreePort.find()
         var env = ProcessInfo.processInfo.environment
@@ -68,23 +77,101 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
             database = .sqlite(path: home + "/intake.db")
             ownsDatabase = false
         }
+        if hosts > 1 {
+            guard case .postgresql = database else { throw LaunchError("several hosts need PostgreSQL (INTAKE_TEST_DATABASE_URL)") }
+            env["INTAKE_SECRET_KEY"] = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            env["INTAKE_SPOOL_DIR"] = home + "/spool"
+            env["INTAKE_STORAGE_DIR"] = home + "/storage"
+        }
         environment = env
-        serveLog = home + "/serve.log"
+        var environments = [env]
+        var logs = [home + "/serve.log"]
+        for index in 1..<max(hosts, 1) {
+            let hostHome = home + "/\(Self.hostName(index))"
+            try FileManager.default.createDirectory(atPath: hostHome, withIntermediateDirectories: true)
+            var hostEnv = env
+            hostEnv["INTAKE_HOME"] = hostHome
+            hostEnv["INTAKE_LISTEN"] = hostHome + "/intake.sock"
+            environments.append(hostEnv)
+            logs.append(hostHome + "/serve.log")
+        }
+        hostEnvironments = environments
+        serveLogs = logs
+        serves = Array(repeating: nil, count: environments.count)
 
         let nginxDir = home + "/nginx"
         try FileManager.default.createDirectory(atPath: nginxDir + "/logs", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: nginxDir + "/tmp", withIntermediateDirectories: true)
-        let rendered = try Self.run(Self.binary, ["nginx-config", "--template", Self.packageRoot + "/nginx/intake.dev.conf"], environment: env)
+        let upstreams = hosts > 1 ? environments.flatMap { ["--upstream", $0["INTAKE_LISTEN"]!] } : []
+        let rendered = try Self.run(Self.binary, ["nginx-config", "--template", Self.packageRoot + "/nginx/intake.dev.conf"] + upstreams, environment: env)
         try rendered.write(toFile: nginxDir + "/nginx.conf", atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: Self.packageRoot + "/nginx/fastcgi_params.conf", toPath: nginxDir + "/fastcgi_params.conf")
 
-        serve = try Self.start(Self.binary, ["serve"], environment: env, log: serveLog)
+        for index in serves.indices { try launchHost(index) }
         nginx = try Self.start(Self.nginxBinary, ["-p", nginxDir + "/", "-c", nginxDir + "/nginx.conf", "-e", "logs/error.log"],
                                environment: env, log: nginxDir + "/logs/stderr.log")
         try waitUntilHealthy()
     }
 
     deinit { stop() }
+
+    /// `host-a`, `host-b`, …: the hostname of host `index` when there are several.
+    public static func hostName(_ index: Int) -> String { "host-" + String(UnicodeScalar(UInt8(ascii: "a") + UInt8(index))) }
+
+    /// How many hosts (`intake serve` processes) this server has.
+    public var hostCount: Int { serves.count }
+
+    private func launchHost(_ index: Int) throws {
+        if serves.count == 1 {
+            serves[0] = try Self.start(Self.binary, ["serve"], environment: hostEnvironments[0], log: serveLogs[0])
+        } else {
+            // A host of its own name: leases carry it, and a host never judges another's processes.
+            serves[index] = try Self.start("/usr/bin/unshare", ["--uts", "/bin/sh", "-c", #"hostname "$0" && exec "$@""#,
+                                                                Self.hostName(index), Self.binary, "serve"],
+                                           environment: hostEnvironments[index], log: serveLogs[index])
+        }
+    }
+
+    /// Host `index`'s supervisor pid.
+    public func hostPID(_ index: Int) -> Int32 { serves[index]?.processIdentifier ?? -1 }
+
+    /// Host `index`'s log.
+    public func serveLogText(host index: Int) -> String { (try? String(contentsOfFile: serveLogs[index], encoding: .utf8)) ?? "" }
+
+    /// Kills host `index` at once, supervisor and workers (SIGKILL), as when its machine fails.
+    public func killHost(_ index: Int) {
+        guard let process = serves[index], process.isRunning else { return }
+        let workers = workerPIDs(of: process.processIdentifier)
+        kill(process.processIdentifier, SIGKILL)
+        for pid in workers { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+        // Gone means gone: until the last worker has exited, the socket still accepts.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, workers.contains(where: Self.isRunning) { usleep(10_000) }
+        serves[index] = nil
+    }
+
+    /// Whether process `pid` exists and has not exited (a zombie has).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    /// Starts host `index` again and waits until its workers serve.
+    public func restartHost(_ index: Int) throws {
+        let before = serveLogText(host: index).count
+        try launchHost(index)
+        let deadline = Date().addingTimeInterval(30)
+        // Serving, and back in nginx's rotation (a host that failed is left out for a while).
+        while Date() < deadline {
+            let since = serveLogText(host: index).dropFirst(before)
+            if since.contains("serving") && since.contains("path=/healthz") { return }
+            if since.contains("serving") { _ = try? get("/healthz") }
+            usleep(50_000)
+        }
+        throw LaunchError("host \(index) did not start again:\n\(serveLogText(host: index))")
+    }
 
     /// A new connection to the server's database.
     public func openDatabase() throws -> any Database { try database.open() }
@@ -93,8 +180,10 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     public var servePID: Int32 { serve?.processIdentifier ?? -1 }
 
     /// The worker processes: children of the supervisor running `intake worker`.
-    public func workerPIDs() -> [Int32] {
-        let me = servePID
+    public func workerPIDs() -> [Int32] { workerPIDs(of: servePID) }
+
+    /// The children of supervisor `me`.
+    public func workerPIDs(of me: Int32) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -165,12 +254,10 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
             kill(nginx.processIdentifier, SIGQUIT)
             nginx.waitUntilExit()
         }
-        if let serve, serve.isRunning {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
-        }
+        for case let serve? in serves where serve.isRunning { kill(serve.processIdentifier, SIGTERM) }
+        for case let serve? in serves { serve.waitUntilExit() }
         nginx = nil
-        serve = nil
+        serves = serves.map { _ in nil }
         if ownsDatabase { TestDatabases.drop(database) }
         if ProcessInfo.processInfo.environment["INTAKE_KEEP_TEST_HOME"] == nil {
             try? FileManager.default.removeItem(atPath: home)
@@ -181,9 +268,11 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             // Healthy through nginx, and every worker started (the supervisor logs "serving" then).
-            if let result = try? get("/healthz"), result.status == 200, serveLogText().contains("serving") { return }
-            if let serve, !serve.isRunning {
-                throw LaunchError("intake serve exited with \(serve.terminationStatus):\n\(serveLogText())")
+            if let result = try? get("/healthz"), result.status == 200, serves.indices.allSatisfy({ serveLogText(host: $0).contains("serving") }) { return }
+            for (index, serve) in serves.enumerated() {
+                if let serve, !serve.isRunning {
+                    throw LaunchError("intake serve exited with \(serve.terminationStatus):\n\(serveLogText(host: index))")
+                }
             }
             usleep(50_000)
         }
@@ -205,8 +294,10 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     }
 
     static func start(_ executable: String, _ arguments: [String], environment: [String: String], log: String) throws -> Process {
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        // Appended to: a host started again keeps its earlier lines.
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -25,12 +25,12 @@ struct CloudSetup<Fake> {
         (fake as? FakeDropboxServer)?.stop()
     }
 
-    static func drive(workers: Int = 2) throws -> CloudSetup<FakeDriveServer> {
+    static func drive(workers: Int = 2, hosts: Int = 1, tokenLifetime: Int = 3600, environment: [String: String] = [:]) throws -> CloudSetup<FakeDriveServer> {
         let box = Mutex<FakeDriveServer?>(nil)
-        let (server, google, owner) = try StorageAPITests().connected(workers: workers, extraEnvironment: { google in
+        let (server, google, owner) = try StorageAPITests().connected(workers: workers, hosts: hosts, tokenLifetime: tokenLifetime, extraEnvironment: { google in
             let drive = try FakeDriveServer(authorize: { google.isValidAccessToken($0) })
             box.withLock { $0 = drive }
-            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL]
+            return ["INTAKE_GOOGLE_API_URL": drive.apiURL, "INTAKE_GOOGLE_UPLOAD_URL": drive.uploadURL].merging(environment) { _, extra in extra }
         })
         return CloudSetup<FakeDriveServer>(server: server, oauth: google, owner: owner, fake: try #require(box.withLock { $0 }),
                                            db: try server.openDatabase())

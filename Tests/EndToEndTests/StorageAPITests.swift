@@ -11,12 +11,12 @@ struct StorageAPITests {
     /// A server talking to a fake Google (or Dropbox), with a signed-in owner whose storage is connected
     /// (through the real connect flow) and one portal on it.
     /// `extraEnvironment` adds settings that need the fake Google (a fake Drive checking its tokens).
-    func connected(workers: Int = 2, tokenLifetime: Int = 3600, kind: FakeOAuthServer.Kind = .google,
+    func connected(workers: Int = 2, hosts: Int = 1, tokenLifetime: Int = 3600, kind: FakeOAuthServer.Kind = .google,
                    extraEnvironment: (FakeOAuthServer) throws -> [String: String] = { _ in [:] }) throws -> (IntakeTestServer, FakeOAuthServer, WebSession) {
         let fake = try FakeOAuthServer(kind: kind)
         fake.setAccessTokenLifetime(tokenLifetime)
         let environment = StorageConnectTests.environment(fake).merging(try extraEnvironment(fake)) { _, extra in extra }
-        let server = try IntakeTestServer(workers: workers, threads: 8, extraEnvironment: environment)
+        let server = try IntakeTestServer(workers: workers, threads: 8, hosts: hosts, extraEnvironment: environment)
         try server.createUser(email: "owner@example.com", name: "Olive")
         try server.createUser(email: "other@example.com", name: "Other")
         let browser = server.session()
