@@ -1,5 +1,6 @@
 import Curl
 import Foundation
+import Synchronization
 import Testing
 @testable import Intake
 import TestSupport
@@ -33,6 +34,39 @@ struct MailOutboxTests {
             #expect(message.data.contains("\n.hidden line"), "dot-stuffing undone by the receiver")
             #expect(try outbox.deliverDue(send: send) == 0, "sent once only")
             #expect(sink.messages.count == 1)
+        }
+    }
+
+    @Test("8 runners at once, each on its own connection, over 40 due messages: each message is sent exactly once; one whose runner died is sent again after the claim")
+    func concurrentRunners() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let outbox = MailOutbox(db: db, clock: clock)
+            for i in 0..<40 { try outbox.enqueue(to: "o\(i)@example.com", subject: "s\(i)", body: "b") }
+            let location = db.location
+            let sent = Mutex<[Int64]>([])
+            let failures = Mutex<[String]>([])
+            onThreads(8) { _ in
+                do {
+                    let own = MailOutbox(db: try location.open(), clock: clock)
+                    try own.deliverDue { mail in
+                        usleep(2_000)  // a send takes a while: the others are choosing meanwhile
+                        sent.withLock { $0.append(mail.id) }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+            #expect(sent.withLock { $0 }.sorted() == Array(1...40), "each once: \(sent.withLock { $0 }.count) sends")
+            #expect(try db.scalar("SELECT count(*) FROM mail_outbox WHERE sent_at IS NOT NULL", as: Int.self) == 40)
+
+            // A runner that claimed a message and died: nobody sends it until the claim is over.
+            let lost = try outbox.enqueue(to: "late@example.com", subject: "late", body: "b")
+            try db.execute("UPDATE mail_outbox SET next_attempt_at = $1 WHERE id = $2", [clock.now() + MailOutbox.claimSeconds, lost])
+            #expect(try outbox.deliverDue { _ in } == 0)
+            clock.advance(MailOutbox.claimSeconds)
+            #expect(try outbox.deliverDue { _ in } == 1)
         }
     }
 

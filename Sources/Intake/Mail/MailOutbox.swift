@@ -32,8 +32,15 @@ public struct MailOutbox {
             """, [to, subject, body, now], as: Int64.self)!
     }
 
+    /// How long a runner owns the message it is sending: another runner (a job leader that took
+    /// over on another host, say) leaves it alone that long, and retries it after that if the
+    /// first runner died before saying how the send went.
+    public static let claimSeconds: Int64 = 300
+
     /// Sends what is due with `send`; a failure schedules the next attempt (5 s, doubling, at
-    /// most an hour). Returns how many were sent.
+    /// most an hour). Each message is claimed before it is sent (its next attempt moved past the
+    /// claim, only if it is still due), so two runners at once never send one message twice.
+    /// Returns how many were sent.
     @discardableResult
     public func deliverDue(limit: Int = 50, send: (OutgoingMail) throws -> Void) throws -> Int {
         let now = clock.now()
@@ -45,6 +52,11 @@ public struct MailOutbox {
         for row in due {
             let mail = OutgoingMail(id: try row.get("id"), to: try row.get("to_address"), subject: try row.get("subject"), body: try row.get("body"))
             let attempts: Int = try row.get("attempts")
+            let claimed = try db.execute("""
+                UPDATE mail_outbox SET next_attempt_at = $1
+                WHERE id = $2 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
+                """, [clock.now() + Self.claimSeconds, mail.id, now])
+            guard claimed == 1 else { continue }  // another runner has it
             do {
                 try send(mail)
                 try db.execute("UPDATE mail_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2", [clock.now(), mail.id])
