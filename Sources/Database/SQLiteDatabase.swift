@@ -14,7 +14,8 @@ public final class SQLiteDatabase: Database {
     public let path: String
     public var location: DatabaseLocation { .sqlite(path: path) }
 
-    private var handle: OpaquePointer?
+    /// The connection; only this type and its extensions in this module use it.
+    private(set) var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
     private var transactionDepth = 0
     /// The writers' queue file (`<path>-writer`), opened on the first write transaction.
@@ -194,7 +195,7 @@ public final class SQLiteDatabase: Database {
     }
 
     /// The one place SQLite result codes become typed errors.
-    private func error(_ rc: Int32, _ message: String, _ sql: String?) -> DatabaseError {
+    func error(_ rc: Int32, _ message: String, _ sql: String?) -> DatabaseError {
         let kind: DatabaseError.Kind
         switch rc & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED: kind = .busy
