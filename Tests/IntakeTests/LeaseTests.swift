@@ -204,8 +204,9 @@ struct LeaseTests {
             let a = holder(200, "a"), b = holder(300, "b")
             #expect(try lease.acquire(shape.key, for: a, seconds: Self.seconds))
             #expect(try !lease.acquire(shape.key, for: b, seconds: Self.seconds), "alive")
+            #expect(try lease.holder(of: shape.key) == a.description)
             processes.kill(200)
-            #expect(try !lease.isHeld(shape.key))
+            #expect(try !lease.isHeld(shape.key) && lease.holder(of: shape.key) == nil)
             #expect(try lease.acquire(shape.key, for: b, seconds: Self.seconds), "taken over before its time")
             #expect(try !lease.renew(shape.key, for: a, seconds: Self.seconds) && !lease.release(shape.key, by: a))
 
@@ -315,6 +316,10 @@ struct LeaseTests {
                 #expect(try !lease.acquire(key, for: b, seconds: Self.seconds) && lease.renew(key, for: a, seconds: Self.seconds), "\(storage.table)")
                 #expect(try lease.release(key, by: a) && lease.acquire(key, for: b, seconds: Self.seconds), "\(storage.table)")
             }
+            // What `intake restore` asks before it replaces the database: who runs the jobs on it.
+            #expect(try Jobs.runner(db: db, clock: clock, liveness: processes) == b.description)
+            processes.kill(300)
+            #expect(try Jobs.runner(db: db, clock: clock, liveness: processes) == nil)
         }
     }
 

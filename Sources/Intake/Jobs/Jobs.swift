@@ -69,6 +69,12 @@ public struct Jobs {
         }
     }
 
+    /// Who runs the jobs on `db` now (`host:pid:token`): the `intake serve` using it, or an
+    /// `intake jobs run` in progress; nil when no live process holds the lease.
+    public static func runner(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) throws -> String? {
+        try Lease(db: db, clock: clock, liveness: liveness, storage: lease).holder(of: "jobs")
+    }
+
     /// Takes (or renews) the lease; false when another live runner holds it.
     func lead() throws -> Bool {
         try Lease(db: db, clock: clock, liveness: liveness, storage: Self.lease).acquire("jobs", for: holder, seconds: Self.leaseSeconds)

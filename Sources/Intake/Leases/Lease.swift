@@ -92,10 +92,14 @@ public struct Lease {
     }
 
     /// Whether someone (anyone) holds the lease on `key` now.
-    public func isHeld(_ key: some DatabaseValueConvertible) throws -> Bool {
+    public func isHeld(_ key: some DatabaseValueConvertible) throws -> Bool { try holder(of: key) != nil }
+
+    /// Who holds the lease on `key` now (`host:pid:token`), if anyone does.
+    public func holder(of key: some DatabaseValueConvertible) throws -> String? {
         guard let row = try db.queryOne("SELECT \(storage.holder) AS holder, \(storage.expires) AS expires FROM \(storage.table) WHERE \(storage.key) = $1",
-                                        [key]) else { return false }
-        return isHeld(holder: try row.get("holder"), expiresAt: try row.get("expires"), now: clock.now())
+                                        [key]) else { return nil }
+        let holder: String? = try row.get("holder")
+        return isHeld(holder: holder, expiresAt: try row.get("expires"), now: clock.now()) ? holder : nil
     }
 
     /// The rule, for a lease recorded as held by `holder` until `expiresAt`: held by a live holder
