@@ -9,6 +9,7 @@ struct IntakeCommand: ParsableCommand {
         abstract: "Intake, a self-hosted client upload portal (FastCGI behind nginx).",
         version: IntakeVersion.current,
         subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, DemoSeed.self, JobsCommand.self, ShowConfig.self, NginxConfig.self,
-                      DiagnoseCommand.self, FixAccountsCommand.self, ReconcileCommand.self, CleanupZombiesCommand.self, MigrateAccountsCommand.self]
+                      DiagnoseCommand.self, FixAccountsCommand.self, ReconcileCommand.self, CleanupZombiesCommand.self, MigrateAccountsCommand.self,
+                      BackupCommand.self, RestoreCommand.self]
     )
 }

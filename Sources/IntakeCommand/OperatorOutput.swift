@@ -1,4 +1,5 @@
 import ArgumentParser
+import Database
 import Foundation
 import Intake
 
@@ -43,4 +44,13 @@ enum OperatorExit {
     static let problem: Int32 = 2
     /// Bad arguments, or no such user, portal or file (EX_USAGE).
     static let usage: Int32 = 64
+
+    /// A backup's or a restore's file error: a wrong file or folder named is a bad argument;
+    /// the rest (not writable, disk full, damaged, in use) needs an operator.
+    static func code(for error: DatabaseFileError) -> Int32 {
+        switch error.reason {
+        case .exists, .missing, .noFolder, .notADatabase: return usage
+        case .notWritable, .noSpace, .damaged, .inUse, .failed: return problem
+        }
+    }
 }

@@ -44,13 +44,16 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
     }()
 
     /// Starts both processes and waits until `/healthz` answers through nginx. `extraEnvironment`
-    /// adds or overrides variables; an empty value removes one.
+    /// adds or overrides variables; an empty value removes one. `beforeStart` runs with the
+    /// environment once INTAKE_HOME exists and before `intake serve` starts (to restore a
+    /// backup into it, say).
     ///
     /// With `hosts` > 1 (PostgreSQL only), that many `intake serve`, each as a host of its own:
     /// its own hostname (a UTS namespace: `host-a`, `host-b`, …), `INTAKE_HOME` and socket, one
     /// database, one secret key, one shared spool and storage folder (the multi-host layout the
     /// README describes), behind one nginx `upstream`. `home` is the first host's.
-    public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, hosts: Int = 1, extraEnvironment: [String: String] = [:]) throws {
+    public init(workers: Int = 2, threads: Int = 4, grace: Double = 10, hosts: Int = 1, extraEnvironment: [String: String] = [:],
+                beforeStart: (([String: String]) throws -> Void)? = nil) throws {
         home = try Self.makeTemporaryDirectory()
         port = FreePort.find()
         var env = ProcessInfo.processInfo.environment
@@ -107,6 +110,7 @@ public final class IntakeTestServer: @unchecked Sendable {  // used from one tes
         try rendered.write(toFile: nginxDir + "/nginx.conf", atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: Self.packageRoot + "/nginx/fastcgi_params.conf", toPath: nginxDir + "/fastcgi_params.conf")
 
+        try beforeStart?(env)
         for index in serves.indices { try launchHost(index) }
         nginx = try Self.start(Self.nginxBinary, ["-p", nginxDir + "/", "-c", nginxDir + "/nginx.conf", "-e", "logs/error.log"],
                                environment: env, log: nginxDir + "/logs/stderr.log")
