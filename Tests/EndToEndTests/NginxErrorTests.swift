@@ -183,7 +183,7 @@ struct NginxErrorTests {
     }
 }
 
-/// nginx/intake.conf, the production example, run as it is but for its paths: the socket, public/,
+/// deploy/nginx-intake.conf, the production config, run as it is but for its paths: the socket, public/,
 /// storage and the includes point into the package and a temporary directory, the certificate is
 /// made here, and it listens on free loopback ports (IPv6 listens dropped).
 final class ProductionNginx: @unchecked Sendable {  // used from one test; fields set once
@@ -204,13 +204,13 @@ final class ProductionNginx: @unchecked Sendable {  // used from one test; field
                                                       "-keyout", directory + "/privkey.pem", "-out", directory + "/fullchain.pem"],
                                      environment: ProcessInfo.processInfo.environment)
         let root = IntakeTestServer.packageRoot
-        var site = try String(contentsOfFile: root + "/nginx/intake.conf", encoding: .utf8)
+        var site = try String(contentsOfFile: root + "/deploy/nginx-intake.conf", encoding: .utf8)
         let paths = [("/run/intake/intake.sock", directory + "/intake.sock"), ("/opt/intake/public", root + "/public"),
                      ("/opt/intake/nginx/", root + "/nginx/"), ("/var/lib/intake/storage", directory + "/storage"),
                      ("/etc/letsencrypt/live/intake.example.com/", directory + "/"),
                      ("listen 80;", "listen 127.0.0.1:\(httpPort);"), ("listen 443 ssl http2;", "listen 127.0.0.1:\(tlsPort) ssl http2;")]
         for (from, to) in paths {
-            guard site.contains(from) else { throw LaunchError("nginx/intake.conf no longer contains \(from)") }
+            guard site.contains(from) else { throw LaunchError("deploy/nginx-intake.conf no longer contains \(from)") }
             site = site.replacingOccurrences(of: from, with: to)
         }
         site = site.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("listen [::]") }.joined(separator: "\n")
