@@ -37,13 +37,18 @@ struct BackupRestoreTests {
         return try checks.flatMap { name, sql in try db.query(sql).map { "\(name): \($0.values)" } }
     }
 
-    /// The file ids an owner's session lists through the API (all of them: at most 200 here).
+    /// The file ids an owner's session lists through the API, page after page.
     static func listedFileIDs(_ owner: WebSession) throws -> Set<Int64> {
-        let answer = try owner.get("/api/v1/uploads?limit=200")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any], "\(answer.text)")
-        #expect(object["nextCursor"] is NSNull, "one page holds them all")
-        let uploads = try #require(object["uploads"] as? [[String: Any]])
-        return Set(uploads.compactMap { ($0["id"] as? String).flatMap(Int64.init) })
+        var ids = Set<Int64>()
+        var cursor: String?
+        repeat {
+            let answer = try owner.get("/api/v1/uploads?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any], "\(answer.text)")
+            let uploads = try #require(object["uploads"] as? [[String: Any]])
+            ids.formUnion(uploads.compactMap { ($0["id"] as? String).flatMap(Int64.init) })
+            cursor = object["nextCursor"] as? String
+        } while cursor != nil
+        return ids
     }
 
     /// The slugs of an owner's portals, through the API.
@@ -73,6 +78,7 @@ struct BackupRestoreTests {
             let answered = Mutex<[(id: Int64, at: Date)]>([])
             let failures = Mutex<[String]>([])
             let backupRun = Mutex<(started: Date, finished: Date, outcome: IntakeTestServer.Outcome)?>(nil)
+            let backupDone = Atomic<Bool>(false)
             onThreads(33) { client in
                 if client == 32 {
                     // The operator, once the uploads are under way.
@@ -80,10 +86,13 @@ struct BackupRestoreTests {
                     let started = Date()
                     let outcome = try? site.server.intake(["backup", "--to", backup])
                     backupRun.withLock { $0 = outcome.map { (started, Date(), $0) } }
+                    backupDone.store(true, ordering: .releasing)
                     return
                 }
                 var rng = SystemRandomNumberGenerator()
-                for round in 0..<5 {
+                // Two rounds at least, and on until the backup is done (24 at most).
+                for round in 0..<24 {
+                    if round >= 2 && backupDone.load(ordering: .acquiring) { break }
                     let bytes = Array("%PDF-1.7\n% client \(client) round \(round)\n".utf8) + (0..<(32 * 1024 + client * 512)).map { _ in UInt8.random(in: 0...255, using: &rng) }
                     do {
                         let answer = try site.upload([("report-\(client)-\(round).pdf", bytes)])
@@ -102,7 +111,7 @@ struct BackupRestoreTests {
             #expect(run.outcome.output.contains("schema version") && run.outcome.output.contains("is not in the backup and must never be put in the same file"),
                     "\(run.outcome.output)")
             let uploads = answered.withLock { $0 }
-            #expect(uploads.count == 160)
+            #expect(uploads.count >= 64)
             let before = Set(uploads.filter { $0.at < run.started }.map(\.id))
             #expect(uploads.contains { $0.at > run.finished }, "uploads went on after the backup finished, so it ran among them")
             #expect(try (FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int) == 0o600)
@@ -119,7 +128,7 @@ struct BackupRestoreTests {
                 #expect(disagreements.isEmpty, "\(disagreements)")
                 backedUp = Set(try copy.query("SELECT id FROM file_uploads").map { try $0.get("id", as: Int64.self) })
                 #expect(before.isSubset(of: backedUp), "every upload answered before the backup began is in it: missing \(before.subtracting(backedUp))")
-                #expect(backedUp.count < 160, "taken among the uploads, not after them")
+                #expect(backedUp.count < uploads.count, "taken among the uploads, not after them")
                 let unfinished = try copy.scalar("SELECT count(*) FROM file_uploads WHERE status = 'uploaded' AND (sha256 IS NULL OR provider_file_id IS NULL)", as: Int.self)
                 #expect(unfinished == 0, "a delivered file's row is whole")
             }
