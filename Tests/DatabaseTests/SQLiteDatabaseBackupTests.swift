@@ -29,6 +29,16 @@ struct SQLiteDatabaseBackupTests {
         return rows ?? 0
     }
 
+    /// Fills `db`, backs it up to `backup.db` beside it, then keeps only 10 rows: the backup and
+    /// the database differ.
+    static func backUpThenShrink(_ db: SQLiteDatabase) throws -> String {
+        try fill(db)
+        let backup = folder(db) + "/backup.db"
+        _ = try db.backup(to: backup)
+        try db.write { try db.execute("DELETE FROM t WHERE id > 10"); try db.execute("UPDATE counter SET rows = 10") }
+        return backup
+    }
+
     static func mode(_ path: String) throws -> Int {
         try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
     }
@@ -105,12 +115,8 @@ struct SQLiteDatabaseBackupTests {
     @Test("restore puts a copy of the backup in place, keeps the database it replaces, and refuses while another connection has the database open")
     func restore() throws {
         try withTemporaryDatabase { db in
-            try Self.fill(db)
-            let folder = Self.folder(db)
-            let backup = folder + "/backup.db"
-            _ = try db.backup(to: backup)
-            try db.write { try db.execute("DELETE FROM t WHERE id > 10"); try db.execute("UPDATE counter SET rows = 10") }
-            let current = db.path, kept = folder + "/kept.db"
+            let backup = try Self.backUpThenShrink(db)
+            let current = db.path, kept = Self.folder(db) + "/kept.db"
 
             // `db` is open: nothing changes.
             let inUse = try #require(throws: DatabaseFileError.self) {
@@ -122,13 +128,8 @@ struct SQLiteDatabaseBackupTests {
             try db.write { try db.execute("UPDATE counter SET rows = 10") }  // the database is still written normally
         }
         try withTemporaryDirectory { folder in
-            let current = folder + "/intake.db", backup = folder + "/backup.db", kept = folder + "/kept.db"
-            do {
-                let db = try SQLiteDatabase(path: current)
-                try Self.fill(db)
-                _ = try db.backup(to: backup)
-                try db.write { try db.execute("DELETE FROM t WHERE id > 10"); try db.execute("UPDATE counter SET rows = 10") }
-            }
+            let current = folder + "/intake.db", kept = folder + "/kept.db"
+            let backup = try Self.backUpThenShrink(try SQLiteDatabase(path: current))  // and closed
             var checked = false
             let restored = try SQLiteDatabase.restore(current, from: backup, keepingCurrentAs: kept) { copy in
                 checked = try copy.scalar("SELECT rows FROM counter", as: Int.self) == 2000
