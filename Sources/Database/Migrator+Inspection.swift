@@ -12,9 +12,9 @@ extension Migrator {
         return Set(try db.query("SELECT version FROM schema_migrations").map { try $0.get("version", as: Int.self) })
     }
 
-    /// The versions `recorded` holds that none of these migrations has: a database a newer
-    /// binary migrated, which this one must not open.
-    public func unknownVersions(in recorded: Set<Int>) -> [Int] {
-        recorded.subtracting(migrations.map(\.version)).sorted()
+    /// The versions `recorded` (of `db`) holds that none of the migrations for `db`'s dialect
+    /// has: a database a newer binary migrated, which this one must not open.
+    public func unknownVersions(_ recorded: Set<Int>, in db: Database) -> [Int] {
+        recorded.subtracting(migrations(for: db).map(\.version)).sorted()
     }
 }

@@ -22,26 +22,36 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         let config = Startup.configuration()
-        guard FileManager.default.fileExists(atPath: config.databasePath) else {
-            Startup.fail("no database at \(config.databasePath); nothing to back up", code: OperatorExit.problem)
+        let path = Self.sqlitePath(config, tool: "pg_dump")
+        guard FileManager.default.fileExists(atPath: path) else {
+            Startup.fail("no database at \(path); nothing to back up", code: OperatorExit.problem)
         }
         let started = ContinuousClock.now
         let version: Int?, copy: SQLiteDatabase.BackupCopy
         do {
-            let db = try SQLiteDatabase(path: config.databasePath)
+            let db = try SQLiteDatabase(path: path)
             // The version read in the snapshot the backup copies.
             (version, copy) = try db.read { (try Schema.migrator.recordedVersions(db)?.max(), try db.backup(to: file, replacing: force)) }
         } catch let error as DatabaseFileError {
             Startup.fail("cannot back up: \(error)", code: OperatorExit.code(for: error))
         } catch {
-            Startup.fail("cannot back up \(config.databasePath): \(error)", code: OperatorExit.problem)
+            Startup.fail("cannot back up \(path): \(error)", code: OperatorExit.problem)
         }
         let seconds = started.duration(to: .now).components
         let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
-        print("backed up \(config.databasePath) to \(file)")
+        print("backed up \(path) to \(file)")
         print("  \(ByteSize(bytes: copy.bytes)) (\(copy.bytes) bytes, \(copy.pages) pages), schema version \(version.map(String.init) ?? "none"), "
               + "in \(String(format: "%.2f", elapsed)) s")
         print("  \(Self.secretKeyNote(config.secretKeySource))")
+    }
+
+    /// The SQLite database's file; a configuration on PostgreSQL (INTAKE_DATABASE_URL) stops
+    /// here, naming PostgreSQL's own `tool`.
+    static func sqlitePath(_ config: Configuration, tool: String) -> String {
+        guard case .sqlite(let path) = config.database else {
+            Startup.fail("this copies a SQLite database, and INTAKE_DATABASE_URL names PostgreSQL: use \(tool) there", code: OperatorExit.problem)
+        }
+        return path
     }
 
     /// Where the secret key is, and that it is never in a backup.

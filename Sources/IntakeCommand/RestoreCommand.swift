@@ -34,7 +34,7 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         let config = Startup.configuration()
-        let path = config.databasePath
+        let path = BackupCommand.sqlitePath(config, tool: "pg_restore")
         try Startup.ensureHome(config)
         guard FileManager.default.fileExists(atPath: file) else { Startup.fail("no backup file at \(file)", code: OperatorExit.usage) }
         if FileManager.default.fileExists(atPath: path), let runner = Self.jobsRunner(path) {
@@ -48,7 +48,7 @@ struct RestoreCommand: ParsableCommand {
                 guard let versions = try Schema.migrator.recordedVersions(copy) else {
                     throw DatabaseFileError(.notADatabase, file, "is a SQLite database but not Intake's (it has no schema_migrations)")
                 }
-                let unknown = Schema.migrator.unknownVersions(in: versions)
+                let unknown = Schema.migrator.unknownVersions(versions, in: copy)
                 guard unknown.isEmpty else { throw NewerSchema(file: file, unknown: unknown, known: Schema.migrator.migrations.last?.version ?? 0) }
                 restoredVersion = versions.max() ?? 0
             }

@@ -6,6 +6,12 @@ import TestSupport
 
 @Suite("SQLite backup and restore")
 struct SQLiteDatabaseBackupTests {
+    /// A fresh SQLite file in a folder of its own: backup and restore are SQLite's, whichever
+    /// database the other tests run on.
+    static func withSQLiteDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        try withTemporaryDirectory("intake-db") { try body(try SQLiteDatabase(path: $0 + "/test.db")) }
+    }
+
     /// The folder a test database lives in, where its backups go too.
     static func folder(_ db: SQLiteDatabase) -> String { URL(fileURLWithPath: db.path).deletingLastPathComponent().path }
 
@@ -45,7 +51,7 @@ struct SQLiteDatabaseBackupTests {
 
     @Test("a backup taken while another connection commits without a pause finishes, holds exactly one snapshot, and is one file of mode 0600 in rollback-journal mode")
     func backupWhileWriting() throws {
-        try withTemporaryDatabase { db in
+        try Self.withSQLiteDatabase { db in
             try Self.fill(db)
             let path = db.path
             let commits = Atomic<Int>(0)
@@ -92,7 +98,7 @@ struct SQLiteDatabaseBackupTests {
 
     @Test("a backup refuses an existing file unless it replaces it, and names a missing folder; a refused backup leaves nothing behind")
     func backupRefusals() throws {
-        try withTemporaryDatabase { db in
+        try Self.withSQLiteDatabase { db in
             try Self.fill(db)
             let folder = Self.folder(db)
             let existing = folder + "/existing.db"
@@ -114,7 +120,7 @@ struct SQLiteDatabaseBackupTests {
 
     @Test("restore puts a copy of the backup in place, keeps the database it replaces, and refuses while another connection has the database open")
     func restore() throws {
-        try withTemporaryDatabase { db in
+        try Self.withSQLiteDatabase { db in
             let backup = try Self.backUpThenShrink(db)
             let current = db.path, kept = Self.folder(db) + "/kept.db"
 

@@ -11,12 +11,12 @@ import Glibc
 /// running server's database while clients upload, then the backup restored into a new home
 /// and served again.
 @Suite("Backup and restore: intake backup while uploads run, intake restore into a new home", .serialized,
-       .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+       .enabled(if: integrationEnabled && !TestDatabases.onPostgreSQL, "set INTAKE_INTEGRATION=1 (scripts/test does); SQLite's (PostgreSQL has pg_dump)"))
 struct BackupRestoreTests {
     /// What the schema's triggers keep must agree with the rows they count, in one snapshot:
     /// each owner's usage with their files, each storage account's and each portal's uploaded
     /// files and bytes, the site's totals by status. Returns what disagrees.
-    static func counterDisagreements(_ db: SQLiteDatabase) throws -> [String] {
+    static func counterDisagreements(_ db: any Database) throws -> [String] {
         let checks = [
             ("users.storage_used_bytes", """
                 SELECT id FROM users u WHERE storage_used_bytes <> (SELECT coalesce(sum(size_bytes), 0) FROM file_uploads f WHERE f.user_id = u.id)
@@ -191,6 +191,19 @@ struct BackupRestoreTests {
             let stopped = try server.intake(["restore", "--from", backup])
             #expect(stopped.status == 0, "\(stopped.output) \(stopped.errors)")
             #expect(stopped.output.contains("the database it replaced is kept as \(server.home)/intake.db.before-restore-"), "\(stopped.output)")
+        }
+    }
+
+    @Test("on PostgreSQL (INTAKE_DATABASE_URL) backup and restore refuse at once and name pg_dump and pg_restore (exit 2)")
+    func postgreSQL() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["INTAKE_DATABASE_URL"] = "postgres://intake@127.0.0.1:1/none"
+        try withTemporaryDirectory("intake-restore") { folder in
+            environment["INTAKE_HOME"] = folder
+            for (arguments, tool) in [(["backup", "--to", folder + "/b.db"], "pg_dump"), (["restore", "--from", folder + "/b.db"], "pg_restore")] {
+                let refused = try IntakeTestServer.outcome(IntakeTestServer.binary, arguments, environment: environment)
+                #expect(refused.status == 2 && refused.errors.contains("INTAKE_DATABASE_URL names PostgreSQL: use \(tool) there"), "\(refused.errors)")
+            }
         }
     }
 

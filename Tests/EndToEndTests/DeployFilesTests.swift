@@ -6,7 +6,7 @@ import TestSupport
 /// keeps every location of the generated development config with its directives, and passes
 /// `nginx -t` (the production nginx tests in NginxErrorTests also serve through it).
 @Suite("Deploy files: systemd units verified, the production nginx config in step with the generated one", .serialized,
-       .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
+       .enabled(if: integrationEnabled && !TestDatabases.onPostgreSQL, "set INTAKE_INTEGRATION=1 (scripts/test does); once, in the SQLite pass"))
 struct DeployFilesTests {
     static let deploy = IntakeTestServer.packageRoot + "/deploy"
 
