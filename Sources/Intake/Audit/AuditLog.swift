@@ -57,13 +57,13 @@ public struct AuditLog {
         if let actor, !actor.isEmpty {
             // The actors first, by the e-mail index: one actor reads its entries in order
             // through (actor_id); several are gathered and sorted.
-            let actors = try db.query("SELECT id FROM users WHERE email_normalized \(db.dialect.like) $1 ESCAPE '\\' LIMIT 2",
-                                      [LikePattern.prefix(actor.lowercased())]).map { try $0.get("id", as: Int64.self) }
+            var actorArgs: [any DatabaseValueConvertible] = []
+            let actorCondition = PrefixSearch.condition(["email_normalized"], startWith: actor.lowercased(), db.dialect, &actorArgs)
+            let actors = try db.query("SELECT id FROM users WHERE \(actorCondition) LIMIT 2", actorArgs).map { try $0.get("id", as: Int64.self) }
             if actors.count == 1 {
                 args.append(actors[0]); conditions.append("a.actor_id = $\(args.count)")
             } else {
-                args.append(LikePattern.prefix(actor.lowercased()))
-                conditions.append("a.actor_id IN (SELECT id FROM users WHERE email_normalized \(db.dialect.like) $\(args.count) ESCAPE '\\')")
+                conditions.append("a.actor_id IN (SELECT id FROM users WHERE \(PrefixSearch.condition(["email_normalized"], startWith: actor.lowercased(), db.dialect, &args)))")
             }
         }
         if let before { args.append(before); conditions.append("a.id < $\(args.count)") }

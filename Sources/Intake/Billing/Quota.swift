@@ -129,8 +129,7 @@ public struct QuotaStore {
         var args: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
         if !query.isEmpty {
-            args.append(LikePattern.prefix(query))
-            conditions.append("(u.email_normalized \(db.dialect.like) $\(args.count) ESCAPE '\\' OR u.name \(db.dialect.like) $\(args.count) ESCAPE '\\')")
+            conditions.append(PrefixSearch.condition(["u.email_normalized", "u.name"], startWith: query, db.dialect, &args))
         }
         switch filter {
         case .all: break

@@ -37,8 +37,7 @@ public struct StorageAccountHistory {
         var args: [any DatabaseValueConvertible] = []
         if let status { args.append(status.rawValue); conditions.append("s.status = $\(args.count)") }
         if let owner, !owner.isEmpty {
-            args.append(LikePattern.prefix(owner.lowercased()))
-            conditions.append("s.user_id IN (SELECT id FROM users WHERE email_normalized \(db.dialect.like) $\(args.count) ESCAPE '\\')")
+            conditions.append("s.user_id IN (SELECT id FROM users WHERE \(PrefixSearch.condition(["email_normalized"], startWith: owner.lowercased(), db.dialect, &args)))")
         }
         if let before { args.append(before); conditions.append("s.id < $\(args.count)") }
         args.append(limit + 1)

@@ -78,8 +78,7 @@ public struct UserStore {
         var arguments: [any DatabaseValueConvertible] = []
         let query = search.trimmingSpaces()
         if !query.isEmpty {
-            arguments.append(LikePattern.prefix(query))
-            conditions.append("(email_normalized \(db.dialect.like) $\(arguments.count) ESCAPE '\\' OR name \(db.dialect.like) $\(arguments.count) ESCAPE '\\')")
+            conditions.append(PrefixSearch.condition(["email_normalized", "name"], startWith: query, db.dialect, &arguments))
         }
         let backwards = before != nil && after == nil
         if let after {
