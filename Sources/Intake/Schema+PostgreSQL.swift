@@ -69,8 +69,10 @@ enum PostgreSQLSchema {
         CREATE INDEX users_plan ON users (plan_id);
         CREATE INDEX users_used ON users (storage_used_bytes);
         CREATE INDEX users_quota ON users (quota_bytes);
-        CREATE INDEX users_over ON users ((storage_used_bytes - quota_bytes));
-        CREATE INDEX users_usage ON users ((\(QuotaMaintenance.usageSQL(.postgresql))));
+        -- With the columns the expressions read, so a count of the over- or near-quota users is an
+        -- index-only scan (PostgreSQL cannot compute an expression from the index entry alone).
+        CREATE INDEX users_over ON users ((storage_used_bytes - quota_bytes)) INCLUDE (storage_used_bytes, quota_bytes);
+        CREATE INDEX users_usage ON users ((\(QuotaMaintenance.usageSQL(.postgresql)))) INCLUDE (storage_used_bytes, quota_bytes);
         CREATE INDEX users_plan_due ON users (plan_renews_at) WHERE plan_renews_at IS NOT NULL;
         CREATE INDEX users_over_quota_since ON users (over_quota_since) WHERE over_quota_since IS NOT NULL;
         CREATE INDEX users_grace ON users (plan_grace_until) WHERE plan_grace_until IS NOT NULL;
