@@ -4,8 +4,9 @@ import PackageDescription
 /// Intake: a self-hosted client upload portal served as FastCGI workers behind nginx.
 ///
 /// Layers, each depending only on those above it: C system libraries → safe wrappers
-/// (`FastCGI`, `Database`, `Sodium`, `Checksums`, `Curl`, and `Spool`, the only way to the
-/// operating system's files and processes) and the transport-free `Web` and `Templates` →
+/// (`FastCGI`, `Database`, `Sodium`, `Checksums`, `Curl`, `Metrics` — counters shared by the
+/// processes through a mapped file —, and `Spool`, the domain's only way to the operating
+/// system's files and processes) and the transport-free `Web` and `Templates` →
 /// `Integrations` (OAuth, storage providers, the scanner) → the `Intake` domain (no C module, no
 /// Glibc, no libcurl: spool files, process liveness and HTTP come in through `Spool`,
 /// `ProcessLiveness` and `HTTPTransport`) → `IntakeWeb` (routes, one file per action, forms,
@@ -59,16 +60,19 @@ let package = Package(
         .target(name: "Spool", dependencies: ["CSystem", "Checksums", "Sodium"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "Integrations", dependencies: ["Curl", "Sodium", "Checksums", "Spool"]),
+        // Counters shared by the processes of `intake serve` (a mapped file, atomic adds) and
+        // Prometheus' text format, for /metrics.
+        .target(name: "Metrics"),
 
         // The domain, the web layer and the executable.
         .target(name: "Intake", dependencies: ["Database", "Sodium", "Checksums", "Integrations", "Curl", "Spool",
                                                .product(name: "Logging", package: "swift-log")]),
         .target(name: "IntakeWeb", dependencies: [
-            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl", "Spool", "QRCodes", "Zip",
+            "Intake", "Web", "Templates", "Database", "Sodium", "Integrations", "Curl", "Spool", "QRCodes", "Zip", "Metrics",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "IntakeCommand", dependencies: [
-            "Intake", "Spool", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl",
+            "Intake", "Spool", "IntakeWeb", "FastCGI", "Database", "Templates", "Sodium", "Curl", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -87,10 +91,11 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(name: "QRCodesTests", dependencies: ["QRCodes"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "Checksums", "Spool"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "Curl", "TestSupport", "Checksums", "Sodium", "Spool"]),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool"]),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "IntakeWeb", "Web", "Database", "Templates", "Sodium", "Integrations", "Curl", "TestSupport", "Spool", "Metrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Web", "Database", "Checksums", "Sodium"]),
     ],
     swiftLanguageModes: [.v6]
