@@ -55,9 +55,31 @@ struct AccessTokenTests {
     }
 
     func tokens(_ s: Setup, _ clock: EpochClock, retry: RetryPolicy = RetryPolicy(),
-                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) throws -> AccessTokens {
+                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil, counters: any OperationCounters = .none) throws -> AccessTokens {
         AccessTokens(db: try s.location.open(), clock: clock, secretKey: key, providers: [.google: s.provider],
-                     http: try CurlClient(), retry: retry, onStatusChange: onStatusChange)
+                     http: try CurlClient(), retry: retry, onStatusChange: onStatusChange, counters: counters)
+    }
+
+    @Test("each refresh at the provider is counted by its result: ok, unavailable after 503s, revoked; a fresh token counts nothing")
+    func refreshesCounted() throws {
+        let clock = ManualClock(Int64(Date().timeIntervalSince1970))
+        try withSetup(clock) { s in
+            let counters = RecordingCounters()
+            var quick = RetryPolicy()
+            quick.maxAttempts = 2
+            quick.baseDelaySeconds = 0.01
+            let t = try tokens(s, clock, retry: quick, counters: counters)
+            _ = try t.validAccessToken(oauthAccountID: s.oauthID, actor: actor)
+            #expect(counters.all.isEmpty)
+            clock.advance(3600)
+            _ = try t.validAccessToken(oauthAccountID: s.oauthID, actor: actor)
+            clock.advance(3600)
+            s.fake.failNextTokenCalls([.status(503, retryAfter: nil), .status(503, retryAfter: nil)])
+            #expect(throws: OAuthError.self) { try t.validAccessToken(oauthAccountID: s.oauthID, actor: actor) }
+            s.fake.revoke(accountID: "acct-1")
+            #expect(throws: OAuthError.self) { try t.validAccessToken(oauthAccountID: s.oauthID, actor: actor) }
+            #expect(counters.all == ["refresh google ok", "refresh google unavailable", "refresh google revoked"])
+        }
     }
 
     @Test("tokens are sealed at rest; a fresh token is used as it is; one near expiry is refreshed")

@@ -1,6 +1,7 @@
 import Database
 import Foundation
 import Intake
+import Integrations
 import Synchronization
 import TestSupport
 
@@ -27,3 +28,12 @@ let templatesDirectory: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.appendingPathComponent("templates").path
 }()
+
+/// Counts what the domain reports, for the tests of what it reports.
+final class RecordingCounters: OperationCounters {
+    let events = Mutex<[String]>([])
+    func fileAccepted(_ transfer: UploadTransfer, bytes: Int64) { events.withLock { $0.append("file \(transfer.rawValue) \(bytes)") } }
+    func tokenRefreshed(_ provider: OAuthProvider.Kind, _ result: TokenRefreshResult) { events.withLock { $0.append("refresh \(provider.rawValue) \(result.rawValue)") } }
+    func jobRan(_ job: String, failed: Bool) { events.withLock { $0.append("job \(job) \(failed ? "error" : "ok")") } }
+    var all: [String] { events.withLock { $0 } }
+}

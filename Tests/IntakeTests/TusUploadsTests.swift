@@ -49,6 +49,7 @@ struct TusUploadsTests {
             #expect(try db.scalar("SELECT client_fields FROM tus_uploads", as: String.self) == #"{"clientName":"Ada"}"#)
             #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == bytes.count)
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+            #expect(w.counters.all == ["file tus \(bytes.count)"], "counted once, when the last chunk completed it")
         }
     }
 
@@ -67,6 +68,7 @@ struct TusUploadsTests {
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
             #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int.self) == 0)
             #expect(throws: TusFailure.finished(status: "rejected")) { try append(uploads, upload.id, offset: Int64(bytes.count), []) }
+            #expect(w.counters.all.isEmpty)
         }
     }
 

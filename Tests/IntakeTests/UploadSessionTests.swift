@@ -19,6 +19,8 @@ struct UploadSessionTests {
         let portal: Portal
         let ownerID: Int64
         let accountID: Int64
+        /// What the pipeline counted for `/metrics`.
+        let counters: RecordingCounters
     }
 
     func world(_ db: Database, scanner: ClamdScanner? = nil, change: (inout PortalInput) -> Void = { _ in }) throws -> World {
@@ -34,10 +36,11 @@ struct UploadSessionTests {
         guard case .success(let portal) = try PortalStore(db: db, clock: clock).create(input, userID: owner.id, by: actor) else {
             throw ValidationError("", "portal not created")
         }
-        let env = UploadEnvironment(db: db, clock: clock, secretKey: key, spoolDirectory: root + "/spool", scanner: scanner) { account in
+        let counters = RecordingCounters()
+        let env = UploadEnvironment(db: db, clock: clock, secretKey: key, spoolDirectory: root + "/spool", scanner: scanner, counters: counters) { account in
             LocalDiskStorage(root: root + "/storage/\(account.id)")
         }
-        return World(db: db, clock: clock, root: root, env: env, portal: portal, ownerID: owner.id, accountID: account.id)
+        return World(db: db, clock: clock, root: root, env: env, portal: portal, ownerID: owner.id, accountID: account.id, counters: counters)
     }
 
     func upload(_ w: World, fields: [(String, String)], files: [(String, [UInt8])]) throws -> [ReceivedFile] {
@@ -77,6 +80,7 @@ struct UploadSessionTests {
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
             #expect(try db.scalar("SELECT count(*) FROM mail_outbox WHERE to_address = 'owner@example.com'", as: Int.self) == 2)
             #expect(spoolIsEmpty(w))
+            #expect(w.counters.all == ["file multipart \(pdf.count)", "file multipart \(png.count)"])
         }
     }
 
@@ -87,7 +91,8 @@ struct UploadSessionTests {
             defer { try? FileManager.default.removeItem(atPath: made.root) }
             var portal = made.portal
             portal.folderName = ""
-            let w = World(db: made.db, clock: made.clock, root: made.root, env: made.env, portal: portal, ownerID: made.ownerID, accountID: made.accountID)
+            let w = World(db: made.db, clock: made.clock, root: made.root, env: made.env, portal: portal, ownerID: made.ownerID, accountID: made.accountID,
+                        counters: made.counters)
             _ = try upload(w, fields: [("clientName", "Ada")], files: [("notes.txt", Array("hello\n".utf8))])
             #expect(FileManager.default.fileExists(atPath: w.root + "/storage/\(w.accountID)/Intake/Acme/Ada/notes.txt"))
         }
@@ -121,6 +126,7 @@ struct UploadSessionTests {
             #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int64.self) == 0)
             #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
             #expect(spoolIsEmpty(w))
+            #expect(w.counters.all.isEmpty, "a refused file is not counted")
             try StorageAccountStore(db: db, clock: w.clock).handleStatusChange(accountID: w.accountID, event: .accessRevoked, reason: "t", by: actor)
             let closed = try #require(try PortalStore(db: db, clock: w.clock).find(id: w.portal.id))
             #expect(!closed.active)

@@ -23,6 +23,14 @@ public struct Jobs {
     let storageHealthCheck: StorageHealthChecks.Check?
     /// Hears of the storage account status changes the jobs make (the runner logs them).
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
+    /// Hears of each job's run, for `/metrics`.
+    let counters: any OperationCounters
+
+    /// Every job a pass runs, in its order (`storage_health` only where a health check is wired):
+    /// the names of `job_runs` rows and of the metrics' `job` label.
+    public static let names = ["sessions", "reservations", "purchase_expiry", "plan_renewals", "over_quota", "usage_snapshots", "idempotency_keys",
+                               "oauth_states", "resumable_uploads", "failed_deliveries", "orphan_spools", "storage_health", "digests", "mail",
+                               "planner_statistics"]
 
     public static let leaseSeconds: Int64 = 60
     /// The leadership lease: one row of `job_leases`, named `jobs`.
@@ -32,11 +40,13 @@ public struct Jobs {
     /// passes the same one, so it keeps its leadership. By default, a holder of its own.
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
                 configuration: Configuration, provider: @escaping (StorageAccount) throws -> StorageProvider,
-                storageHealthCheck: StorageHealthChecks.Check? = nil, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+                storageHealthCheck: StorageHealthChecks.Check? = nil, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil,
+                counters: any OperationCounters = .none) {
         self.db = db
         self.provider = provider
         self.storageHealthCheck = storageHealthCheck
         self.onStatusChange = onStatusChange
+        self.counters = counters
         self.clock = clock
         self.liveness = liveness
         self.holder = holder ?? LeaseHolder(of: liveness)
@@ -97,6 +107,7 @@ public struct Jobs {
             }
             let elapsed = started.duration(to: stopwatch.now).components
             outcomes.append((job, failure, elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000))
+            counters.jobRan(job, failed: failure != nil)
         }
         run("sessions") { report.sessionsRemoved = try SessionStore(db: db, clock: clock).deleteExpired() }
         run("reservations") { report.reservationsRemoved = try QuotaReservations(db: db, clock: clock, liveness: liveness).removeExpired() }
@@ -111,7 +122,7 @@ public struct Jobs {
         run("oauth_states") { try db.execute("DELETE FROM oauth_states WHERE expires_at <= $1", [clock.now()]) }
         // Housekeeping only: nothing here delivers or scans, so no scanner is needed.
         let uploads = UploadEnvironment(db: db, clock: clock, secretKey: [], spoolDirectory: configuration.spoolDirectory, scanner: nil,
-                                        liveness: liveness, provider: provider)
+                                        liveness: liveness, counters: counters, provider: provider)
         run("resumable_uploads") { report.resumableUploadsRemoved = try TusUploads(env: uploads, lifetime: configuration.tusLifetimeSeconds).removeExpired() }
         run("failed_deliveries") { report.failedDeliveriesRemoved = try Deliveries(env: uploads).removeFailed(olderThan: configuration.failedRetentionSeconds) }
         run("orphan_spools") { report.orphanSpoolsRemoved = try Deliveries(env: uploads).removeOrphanSpools() }

@@ -28,6 +28,8 @@ public final class AccessTokens {
     let retry: RetryPolicy
     /// Hears of every storage account status change this makes (the worker logs them).
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
+    /// Hears how each refresh at a provider ended, for `/metrics`.
+    let counters: any OperationCounters
 
     /// Refresh when the token has less than this left.
     public static let refreshMargin: Int64 = 300
@@ -38,7 +40,7 @@ public final class AccessTokens {
 
     public init(db: Database, clock: EpochClock, secretKey: [UInt8], providers: [OAuthProvider.Kind: OAuthProvider], http: any HTTPTransport,
                 liveness: any ProcessLiveness = LocalProcesses(), retry: RetryPolicy = RetryPolicy(),
-                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil) {
+                onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil, counters: any OperationCounters = .none) {
         self.db = db
         self.clock = clock
         self.key = secretKey
@@ -48,6 +50,7 @@ public final class AccessTokens {
         holder = LeaseHolder(of: liveness)
         self.retry = retry
         self.onStatusChange = onStatusChange
+        self.counters = counters
     }
 
     static func context(_ id: Int64, _ which: String) -> String { "oauth_account:\(id):\(which)" }
@@ -261,16 +264,20 @@ public final class AccessTokens {
     private func refresh(_ id: Int64, actor: AuditLog.Actor) throws -> (token: String, changes: [Int64: PortalManagementResult]) {
         let row = try db.queryOne("SELECT user_id, provider, provider_account_id, refresh_token_sealed FROM oauth_accounts WHERE id = $1", [id])!
         let kindText: String = try row.get("provider")
-        guard let kind = OAuthProvider.Kind(rawValue: kindText), let provider = providers[kind], provider.isConfigured else {
+        guard let kind = OAuthProvider.Kind(rawValue: kindText) else { throw OAuthError.refused(status: 0, error: "\(kindText) is not configured") }
+        guard let provider = providers[kind], provider.isConfigured else {
+            counters.tokenRefreshed(kind, .refused)
             throw OAuthError.refused(status: 0, error: "\(kindText) is not configured")
         }
         guard let sealed: [UInt8] = try row.get("refresh_token_sealed") else {
+            counters.tokenRefreshed(kind, .revoked)
             try changeStorageStatus(row, .accessRevoked, reason: "no refresh token", actor: actor)
             throw OAuthError.revoked("no refresh token")
         }
         let refreshToken = try SecretBox.openText(sealed, key: key, context: Self.context(id, "refresh_token"))
         do {
             let grant = try OAuthClient(provider: provider, retry: retry).refresh(refreshToken: refreshToken, client: http)
+            counters.tokenRefreshed(kind, .ok)
             let changes = try db.write {
                 try saveTokens(id: id, grant: grant, now: clock.now())
                 try db.execute("UPDATE storage_accounts SET last_accessed_at = $1 WHERE user_id = $2 AND provider_account_id = $3",
@@ -280,9 +287,15 @@ public final class AccessTokens {
             return (grant.accessToken, changes)
         } catch let error as OAuthError {
             switch error {
-            case .revoked(let code): try changeStorageStatus(row, .accessRevoked, reason: "refresh refused: \(code)", actor: actor)
-            case .temporary(let code): try changeStorageStatus(row, .temporaryFailure, reason: "refresh failed: \(code)", actor: actor)
+            // Only the provider's call throws these: what follows it here is database work.
+            case .revoked(let code):
+                counters.tokenRefreshed(kind, .revoked)
+                try changeStorageStatus(row, .accessRevoked, reason: "refresh refused: \(code)", actor: actor)
+            case .temporary(let code):
+                counters.tokenRefreshed(kind, .unavailable)
+                try changeStorageStatus(row, .temporaryFailure, reason: "refresh failed: \(code)", actor: actor)
             case .refused(let status, let code):
+                counters.tokenRefreshed(kind, .refused)
                 // The account's state is not the provider's answer here (a wrong client secret,
                 // say): nothing changes, and the operator reads why.
                 Self.log.error("token refresh refused by the provider", metadata: ["oauth_account_id": "\(id)", "status": "\(status)", "error": "\(code)"])

@@ -223,6 +223,7 @@ public struct TusUploads {
                                           head: upload.head, name: upload.fileName, contentType: upload.contentType)
         do {
             let received = try pipeline.complete(file, fields: upload.fields, account: account, reservationID: reservationID) { try move($0) }
+            env.counters.fileAccepted(.tus, bytes: file.size)
             current = try TusUploadLifecycle.next(current, received.status == .uploaded ? .recordedAndStored : .recordedForDelivery)
             try env.db.write {
                 try env.db.execute("UPDATE tus_uploads SET status = $1, file_upload_id = $2, reservation_id = NULL, updated_at = $3 WHERE id = $4",

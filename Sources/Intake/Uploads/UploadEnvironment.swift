@@ -17,9 +17,12 @@ public struct UploadEnvironment {
     public let deliveryWindow: Int64
     /// Which processes still run: a lease or reservation of a dead one is free at once.
     public let liveness: any ProcessLiveness
+    /// Hears of each file accepted, for `/metrics`.
+    public let counters: any OperationCounters
 
     public init(db: Database, clock: EpochClock, secretKey: [UInt8], spoolDirectory: String, scanner: ClamdScanner?, deliveryWindow: Int64 = 24 * 3600,
-                liveness: any ProcessLiveness = LocalProcesses(), provider: @escaping (StorageAccount) throws -> StorageProvider) {
+                liveness: any ProcessLiveness = LocalProcesses(), counters: any OperationCounters = .none,
+                provider: @escaping (StorageAccount) throws -> StorageProvider) {
         self.db = db
         self.clock = clock
         self.secretKey = secretKey
@@ -27,6 +30,7 @@ public struct UploadEnvironment {
         self.scanner = scanner
         self.deliveryWindow = deliveryWindow
         self.liveness = liveness
+        self.counters = counters
         self.provider = provider
     }
 

@@ -63,6 +63,7 @@ public final class UploadSession {
         let file = UploadPipeline.Spooled(path: spool.path, size: spool.size, sha256: sha256, head: spool.head, name: current.name,
                                           contentType: current.contentType)
         received.append(try pipeline.complete(file, fields: fields, account: account, reservationID: reservationID))
+        env.counters.fileAccepted(.multipart, bytes: file.size)
     }
 
     /// Releases what the reservation still holds.

@@ -4,7 +4,7 @@ import Sodium
 /// One OAuth 2 provider as configured: its endpoints (injectable, so tests point them at
 /// loopback fakes), the client credentials, and what the authorization request asks for.
 public struct OAuthProvider: Sendable {
-    public enum Kind: String, Sendable { case google, dropbox }
+    public enum Kind: String, Sendable, CaseIterable { case google, dropbox }
 
     public let kind: Kind
     public let clientID: String
