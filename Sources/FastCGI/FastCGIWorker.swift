@@ -11,6 +11,16 @@ import Glibc
 public protocol FastCGIHandler: AnyObject {
     /// Answers one request. A thrown error becomes a plain 500 and a log line.
     func respond(to request: Request) throws -> Response
+    /// Hears that the answer to the request just given to `respond` is written, with its final
+    /// status (499 when the client left during it) and the seconds since the request arrived —
+    /// the figures of its log line. Called before the request is finished on the socket, so
+    /// whatever it records is there before the client has the answer's last byte.
+    func finished(status: HTTPStatus, seconds: Double)
+}
+
+extension FastCGIHandler {
+    /// Hears nothing.
+    public func finished(status: HTTPStatus, seconds: Double) {}
 }
 
 /// A FastCGI worker process: `threads` threads, each with its own `FCGX_Request`, looping on
@@ -196,11 +206,13 @@ public final class FastCGIWorker: Sendable {
             logger.warning("response aborted", metadata: ["request_id": "\(request.id)", "error": "\(error)"])
             response.status = HTTPStatus(499, "Client Closed Request")
         }
+        let seconds = monotonicSeconds() - started
+        handler.finished(status: response.status, seconds: seconds)
         // The same line either way; written directly when the logger is the standard error
         // handler (sorted by key, as the handler sorts them).
         let fields: [(key: String, value: String)] = [
             ("bytes", String(writer.bodyBytes)),
-            ("duration_ms", Self.hundredths(milliseconds: (monotonicSeconds() - started) * 1000)),
+            ("duration_ms", Self.hundredths(milliseconds: seconds * 1000)),
             ("method", request.method.rawValue),
             ("path", request.path),
             ("request_id", request.id),

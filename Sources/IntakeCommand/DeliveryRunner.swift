@@ -12,13 +12,13 @@ import Templates
 /// requests whose worker died. Several workers share the work by leases. It lives beside the
 /// jobs runner (`JobRunner`): both are threads the executable starts.
 enum DeliveryRunner {
-    static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) {
+    static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8], metrics: SiteMetrics) {
         let thread = Thread {
             var services: WorkerServices?
             while true {
                 do {
                     if services == nil {
-                        services = try Wiring.services(configuration, templates: templates, logger: logger, secretKey: secretKey)
+                        services = try Wiring.services(configuration, templates: templates, logger: logger, secretKey: secretKey, metrics: metrics)
                     }
                     let env = services!.uploadEnvironment()
                     try QuotaReservations(db: env.db, clock: env.clock).removeAbandoned()

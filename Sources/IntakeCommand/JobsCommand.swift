@@ -37,14 +37,14 @@ enum JobRunner {
     /// rebuilt after a failure keeps the leadership it had.
     static let holder = LeaseHolder(of: LocalProcesses())
 
-    static func start(_ config: Configuration, secretKey: [UInt8], logger: Logger) {
+    static func start(_ config: Configuration, secretKey: [UInt8], logger: Logger, counters: any OperationCounters) {
         let thread = Thread {
             var jobs: Jobs?
             var curl: CurlClient?
             while true {
                 do {
                     if jobs == nil {
-                        jobs = try Wiring.jobs(config, secretKey: secretKey, logger: logger)
+                        jobs = try Wiring.jobs(config, secretKey: secretKey, logger: logger, counters: counters)
                         curl = try CurlClient()
                     }
                     let report = try jobs!.runOnce(mail: curl)

@@ -3,6 +3,7 @@ import Database
 import FastCGI
 import Foundation
 import Intake
+import IntakeWeb
 import Logging
 
 /// `intake serve`: migrate, open the FastCGI socket, run the worker supervisor.
@@ -37,7 +38,13 @@ struct Serve: ParsableCommand {
         } catch {
             Startup.fail("cannot listen on \(address): \(error)")
         }
-        JobRunner.start(config, secretKey: secretKey, logger: logger)
+        let metrics: SiteMetrics
+        do {
+            metrics = try Wiring.supervisorMetrics(config)
+        } catch {
+            Startup.fail("cannot make the metrics counters: \(error)")
+        }
+        JobRunner.start(config, secretKey: secretKey, logger: logger, counters: metrics)
         let supervisor = Supervisor(
             socket: socket,
             command: .init(executable: "/proc/self/exe", arguments: ["intake", "worker"]),

@@ -13,27 +13,29 @@ import Templates
 /// the account's OAuth tokens, refreshed as they near expiry and renewed once when refused), the
 /// token refresher and the scanner.
 enum Wiring {
-    /// A thread's services over a new connection to the configured database.
-    static func services(_ configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8]) throws -> WorkerServices {
+    /// A thread's services over a new connection to the configured database, counting into the
+    /// process's `metrics`.
+    static func services(_ configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8],
+                         metrics: SiteMetrics) throws -> WorkerServices {
         let database = try configuration.database.open()
         let clock = SystemClock()
         let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
-                                 onStatusChange: WorkerServices.statusLog(logger))
+                                 onStatusChange: WorkerServices.statusLog(logger), counters: metrics)
         return WorkerServices(configuration: configuration, database: database, templates: templates, logger: logger, clock: clock,
-                              secretKey: secretKey, parts: thread.parts)
+                              secretKey: secretKey, parts: thread.parts, metrics: metrics)
     }
 
     /// The jobs runner over a new connection, with the storage providers it deletes through
     /// (the over-quota policy) wired as a worker's are, and the storage health checks' provider
     /// check on the same connection and libcurl handle.
-    static func jobs(_ configuration: Configuration, secretKey: [UInt8], logger: Logger) throws -> Jobs {
+    static func jobs(_ configuration: Configuration, secretKey: [UInt8], logger: Logger, counters: any OperationCounters = .none) throws -> Jobs {
         let database = try configuration.database.open()
         let clock = SystemClock()
         let thread = ThreadParts(configuration: configuration, database: database, clock: clock, secretKey: secretKey,
-                                 onStatusChange: WorkerServices.statusLog(logger))
+                                 onStatusChange: WorkerServices.statusLog(logger), counters: counters)
         return Jobs(db: database, clock: clock, holder: JobRunner.holder, configuration: configuration,
                     provider: { try thread.storageProvider(for: $0) }, storageHealthCheck: { try thread.healthCheck($0, by: $1) },
-                    onStatusChange: WorkerServices.statusLog(logger))
+                    onStatusChange: WorkerServices.statusLog(logger), counters: counters)
     }
 }
 
@@ -96,15 +98,18 @@ private final class ThreadParts {
     let clock: EpochClock
     let secretKey: [UInt8]
     let onStatusChange: (StorageAccountStatusChange) -> Void
+    /// Hears how token refreshes end (the metrics' counters; none for the operator commands).
+    let counters: any OperationCounters
     private var curlClient: CurlClient?
 
     init(configuration: Configuration, database: Database, clock: EpochClock, secretKey: [UInt8],
-         onStatusChange: @escaping (StorageAccountStatusChange) -> Void) {
+         onStatusChange: @escaping (StorageAccountStatusChange) -> Void, counters: any OperationCounters = .none) {
         self.configuration = configuration
         self.database = database
         self.clock = clock
         self.secretKey = secretKey
         self.onStatusChange = onStatusChange
+        self.counters = counters
     }
 
     var parts: WorkerServices.Parts {
@@ -123,7 +128,7 @@ private final class ThreadParts {
     /// Access tokens; each refresher holds the account's refresh lease under its own name.
     func accessTokens() throws -> AccessTokens {
         AccessTokens(db: database, clock: clock, secretKey: secretKey, providers: configuration.oauthProviders, http: try curl(),
-                     onStatusChange: onStatusChange)
+                     onStatusChange: onStatusChange, counters: counters)
     }
 
     func storageProvider(for account: StorageAccount) throws -> StorageProvider {

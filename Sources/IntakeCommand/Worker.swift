@@ -34,11 +34,13 @@ struct Worker: ParsableCommand {
             logger.critical("cannot start the worker: \(error)")
             throw ExitCode(1)
         }
+        let metrics = Wiring.workerMetrics(config, environment: ProcessInfo.processInfo.environment, logger: logger)
         let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
-            ApplicationHandler(Application(services: try Wiring.services(config, templates: templates, logger: logger, secretKey: secretKey)))
+            ApplicationHandler(Application(services: try Wiring.services(config, templates: templates, logger: logger, secretKey: secretKey,
+                                                                         metrics: metrics)))
         }
         let code = worker.run {
-            DeliveryRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey)
+            DeliveryRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey, metrics: metrics)
             reportWorkerReady(environment: ProcessInfo.processInfo.environment)
         }
         throw ExitCode(code)
@@ -50,4 +52,5 @@ final class ApplicationHandler: FastCGIHandler {
     private let application: Application
     init(_ application: Application) { self.application = application }
     func respond(to request: Request) throws -> Response { application.respond(to: request) }
+    func finished(status: HTTPStatus, seconds: Double) { application.finished(status: status, seconds: seconds) }
 }

@@ -13,6 +13,8 @@ struct Route {
     /// Whether unsafe requests must carry the CSRF token. Only endpoints that read no cookie
     /// (their authority is in the URL) are exempt; they still refuse a cross-site `Origin`.
     var csrfToken = true
+    /// Its position in the route table, which names its counters (`MetricsLayout`).
+    var entry = 0
 }
 
 /// Intake's web application: the routes, and the one place where every request passes the
@@ -21,23 +23,37 @@ struct Route {
 public final class Application {
     private let router: Router<Route>
     private let services: WorkerServices
+    /// The request line (`MetricsLayout`) of the request this thread answered last, counted
+    /// once its answer is written (`finished`).
+    private var answeredLine = 0
 
     public init(services: WorkerServices) {
         self.services = services
         self.router = Self.routes(debug: services.configuration.debugRoutes)
+        precondition(services.metrics.layout.entryLines.count == router.entries.count, "the metrics were laid out for another route table")
+    }
+
+    /// The counters' layout for the route table of a configuration (with or without the debug routes).
+    public static func metricsLayout(debug: Bool) -> MetricsLayout {
+        MetricsLayout(routes: routes(debug: debug).entries.map { ($0.method, $0.pattern) })
     }
 
     /// Every route of the site.
     static func routes(debug: Bool) -> Router<Route> {
         var r = Router<Route>()
+        var entry = 0
         func add(_ method: HTTPMethod, _ path: String, _ access: Access, _ handler: @escaping Handler) {
-            r.add(method, path, Route(access: access, handler: handler))
+            r.add(method, path, Route(access: access, handler: handler, entry: entry))
+            entry += 1
         }
         func tus(_ method: HTTPMethod, _ path: String, _ handler: @escaping Handler) {
-            r.add(method, path, Route(access: .anyone, handler: handler, csrfToken: false))
+            r.add(method, path, Route(access: .anyone, handler: handler, csrfToken: false, entry: entry))
+            entry += 1
         }
         // Handlers/Site and Handlers/Session
         add(.get, "/healthz", .anyone, HealthCheck.handle)
+        // An admin's session or the scrapers' bearer token (INTAKE_METRICS_TOKEN); the handler checks which.
+        add(.get, "/metrics", .anyone, MetricsShow.handle)
         add(.get, "/api/openapi.json", .anyone, APIDocumentShow.handle)
         add(.get, "/", .anyone, HomeRedirect.handle)
         add(.get, "/login", .anyone, LoginShow.handle)
@@ -161,7 +177,14 @@ public final class Application {
         var request = incoming
         var response: Response
         let match = router.match(request.method, request.path)
-        if case .found(_, let parameters) = match { request.parameters = parameters }
+        let layout = services.metrics.layout
+        if case .found(let route, let parameters) = match {
+            request.parameters = parameters
+            // A HEAD request a GET route answers has a line of its own.
+            answeredLine = request.method == .head ? layout.headLines[route.entry] ?? layout.entryLines[route.entry] : layout.entryLines[route.entry]
+        } else {
+            answeredLine = layout.unmatchedLine(request.method)
+        }
         let context = RequestContext(services: services, request: request)
         do {
             switch match {
@@ -188,6 +211,13 @@ public final class Application {
         }
         finish(&response, context)
         return response
+    }
+
+    /// Counts the request answered last by its route, method and final status (499 when the
+    /// client left during the answer), and the seconds from its arrival to the answer's last byte:
+    /// the figures of its log line. The transport calls it once the answer is written.
+    public func finished(status: HTTPStatus, seconds: Double) {
+        services.metrics.countRequest(line: answeredLine, status: status.code, seconds: seconds)
     }
 
     private func dispatch(_ route: Route, _ context: RequestContext) throws -> Response {
@@ -268,7 +298,7 @@ public final class Application {
 
     /// Cookies and the security headers every response carries.
     private func finish(_ response: inout Response, _ context: RequestContext) {
-        if response.status == .unauthorized, context.request.path.hasPrefix("/api/") {
+        if response.status == .unauthorized, context.request.path.hasPrefix("/api/") || context.request.path == "/metrics" {
             // RFC 6750: how to authenticate, and why a token sent was refused.
             response.headers.set("www-authenticate", context.request.headers["authorization"] == nil
                                  ? "Bearer realm=\"intake\"" : "Bearer realm=\"intake\", error=\"invalid_token\"")

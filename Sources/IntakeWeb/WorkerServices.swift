@@ -18,6 +18,9 @@ public final class WorkerServices {
     public let secretKey: [UInt8]
     public let sessionPolicy: SessionPolicy
     let parts: Parts
+    /// The counters `/metrics` reports, shared by the process's threads (and, through the
+    /// supervisor's file, by every process of `intake serve`).
+    public let metrics: SiteMetrics
 
     /// What the executable wires for this thread (`Wiring` in IntakeCommand): the HTTP client,
     /// each storage account's provider, the token refresher, the storage health check and the scanner. Without them (a
@@ -48,7 +51,8 @@ public final class WorkerServices {
     }
 
     public init(configuration: Configuration, database: Database, templates: TemplateLibrary, logger: Logger,
-                clock: EpochClock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy(), parts: Parts = .none) {
+                clock: EpochClock = SystemClock(), secretKey: [UInt8], sessionPolicy: SessionPolicy = SessionPolicy(), parts: Parts = .none,
+                metrics: SiteMetrics? = nil) {
         self.configuration = configuration
         self.database = database
         self.templates = templates
@@ -57,6 +61,8 @@ public final class WorkerServices {
         self.secretKey = secretKey
         self.sessionPolicy = sessionPolicy
         self.parts = parts
+        // Without the executable's (a test of pages), counters of this process alone.
+        self.metrics = metrics ?? .unshared(layout: Application.metricsLayout(debug: configuration.debugRoutes))
     }
 
     /// The domain's stores over this thread's connection; storage account changes are logged.
@@ -72,7 +78,7 @@ public final class WorkerServices {
     /// scanner and the providers the executable wired.
     public func uploadEnvironment() -> UploadEnvironment {
         UploadEnvironment(db: database, clock: clock, secretKey: secretKey, spoolDirectory: configuration.spoolDirectory,
-                          scanner: parts.scanner, deliveryWindow: configuration.deliveryWindowSeconds, provider: parts.storageProvider)
+                          scanner: parts.scanner, deliveryWindow: configuration.deliveryWindowSeconds, counters: metrics, provider: parts.storageProvider)
     }
 
     /// The provider holding a storage account's files, for uploads, downloads and deletes.

@@ -10,6 +10,7 @@ import Web
 /// The application with a real database and the real templates, driven without a transport.
 struct AppHarness {
     let app: Application
+    let services: WorkerServices
     let db: Database
     let clock = ManualClock()
 
@@ -17,8 +18,8 @@ struct AppHarness {
         self.db = db
         let config = try Configuration.load(environment.merging(["INTAKE_BASE_URL": "http://intake.test"]) { mine, _ in mine },
                                             workingDirectory: "/tmp")
-        let services = WorkerServices(configuration: config, database: db, templates: try TemplateLibrary(directory: templatesDirectory),
-                                      logger: Logger(label: "test"), clock: clock, secretKey: Array(repeating: 7, count: 32))
+        services = WorkerServices(configuration: config, database: db, templates: try TemplateLibrary(directory: templatesDirectory),
+                                  logger: Logger(label: "test"), clock: clock, secretKey: Array(repeating: 7, count: 32))
         app = Application(services: services)
     }
 

@@ -42,6 +42,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_SMTP_PASSWORD", defaultValue: "", summary: "SMTP password (or INTAKE_SMTP_PASSWORD_FILE).", secret: true),
         Key(name: "INTAKE_MAIL_FROM", defaultValue: "Intake <intake@localhost>", summary: "The From of Intake's mail.", secret: false),
         Key(name: "INTAKE_JOBS_INTERVAL", defaultValue: "15", summary: "Seconds between runs of the background jobs (mail, expiry) in `intake serve`.", secret: false),
+        Key(name: "INTAKE_METRICS_TOKEN", defaultValue: "", summary: "Bearer token a scraper sends for /metrics (at least 16 characters; or INTAKE_METRICS_TOKEN_FILE); empty: only admins signed in may read it.", secret: true),
         Key(name: "INTAKE_CURRENCY", defaultValue: "USD", summary: "ISO 4217 currency of plan prices and balances (and the default for storage pricing).", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_ID", defaultValue: "", summary: "Google OAuth client id; empty: Google is shown as not configured.", secret: false),
         Key(name: "INTAKE_GOOGLE_CLIENT_SECRET", defaultValue: "", summary: "Google OAuth client secret (or INTAKE_GOOGLE_CLIENT_SECRET_FILE).", secret: true),
@@ -102,6 +103,8 @@ public struct Configuration: Sendable {
     public var mailFrom: String
     /// Seconds between job runs.
     public var jobsInterval: Int
+    /// The bearer token that opens `/metrics` to a scraper, or nil: only signed-in admins.
+    public var metricsToken: String?
     /// The OAuth providers, configured or not (then `isConfigured` is false).
     public var oauthProviders: [OAuthProvider.Kind: OAuthProvider]
     /// The Google Drive API and its upload endpoint (`INTAKE_GOOGLE_API_URL`, `INTAKE_GOOGLE_UPLOAD_URL`).
@@ -130,6 +133,15 @@ public struct Configuration: Sendable {
         }
         func path(_ key: String, _ fallback: String) -> String {
             absolute(value(key) ?? fallback, relativeTo: workingDirectory)
+        }
+        /// A secret from `key`, or read from the file `key_FILE` names.
+        func secretValue(_ key: String) throws -> String? {
+            try value(key) ?? value(key + "_FILE").map { file in
+                guard let text = try? String(contentsOfFile: absolute(file, relativeTo: workingDirectory), encoding: .utf8) else {
+                    throw ConfigurationError(key: key + "_FILE", message: "names \(file), which cannot be read")
+                }
+                return text.trimmingSpaces()
+            }
         }
         func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             guard let text = value(key) else { return fallback }
@@ -176,6 +188,10 @@ public struct Configuration: Sendable {
         let currencyCode = value("INTAKE_CURRENCY") ?? "USD"
         guard let currency = Currency(code: currencyCode) else {
             throw ConfigurationError(key: "INTAKE_CURRENCY", message: "must be an ISO 4217 code Intake knows (USD, EUR, GBP, JPY, …), got '\(currencyCode)'")
+        }
+        let metricsToken = try secretValue("INTAKE_METRICS_TOKEN")
+        if let metricsToken, metricsToken.count < 16 || metricsToken.contains(where: \.isWhitespace) {
+            throw ConfigurationError(key: "INTAKE_METRICS_TOKEN", message: "must be at least 16 characters without spaces (it is a password for /metrics)")
         }
         let reload = value("INTAKE_TEMPLATES_RELOAD") ?? "0"
         guard reload == "0" || reload == "1" else {
@@ -246,14 +262,10 @@ public struct Configuration: Sendable {
                 return url
             },
             smtpUsername: value("INTAKE_SMTP_USERNAME"),
-            smtpPassword: try value("INTAKE_SMTP_PASSWORD") ?? value("INTAKE_SMTP_PASSWORD_FILE").map { file in
-                guard let text = try? String(contentsOfFile: absolute(file, relativeTo: workingDirectory), encoding: .utf8) else {
-                    throw ConfigurationError(key: "INTAKE_SMTP_PASSWORD_FILE", message: "names \(file), which cannot be read")
-                }
-                return text.trimmingSpaces()
-            },
+            smtpPassword: try secretValue("INTAKE_SMTP_PASSWORD"),
             mailFrom: value("INTAKE_MAIL_FROM") ?? "Intake <intake@localhost>",
             jobsInterval: try integer("INTAKE_JOBS_INTERVAL", 15, 1...3600),
+            metricsToken: metricsToken,
             oauthProviders: [.google: google, .dropbox: dropbox],
             googleDriveAPIURL: withoutTrailingSlash(driveAPI),
             googleDriveUploadURL: withoutTrailingSlash(driveUpload),
@@ -279,6 +291,7 @@ public struct Configuration: Sendable {
             ("INTAKE_TEMPLATES_DIR", templatesDirectory), ("INTAKE_LOG_LEVEL", logLevel),
             ("INTAKE_SMTP_URL", smtpURL ?? ""), ("INTAKE_SMTP_USERNAME", smtpUsername ?? ""),
             ("INTAKE_SMTP_PASSWORD", smtpPassword == nil ? "" : "(set, redacted)"), ("INTAKE_MAIL_FROM", mailFrom), ("INTAKE_JOBS_INTERVAL", String(jobsInterval)),
+            ("INTAKE_METRICS_TOKEN", metricsToken == nil ? "" : "(set, redacted)"),
             ("INTAKE_STORAGE_DIR", storageDirectory), ("INTAKE_SPOOL_DIR", spoolDirectory),
             ("INTAKE_TUS_EXPIRY_HOURS", String(tusLifetimeSeconds / 3600)), ("INTAKE_TUS_THRESHOLD_KIB", String(tusThresholdBytes / 1024)),
             ("INTAKE_TUS_CHUNK_KIB", String(tusChunkBytes / 1024)), ("INTAKE_DELIVERY_RETRY_HOURS", String(deliveryWindowSeconds / 3600)),
