@@ -13,7 +13,7 @@ import Web
 struct SiteMetricsTests {
     static let token = "scrape-token-0123456789abcdef"
 
-    func harness(_ db: Database, token: String? = Self.token) throws -> AppHarness {
+    func harness(_ db: any Database, token: String? = Self.token) throws -> AppHarness {
         try AppHarness(db: db, environment: token.map { ["INTAKE_METRICS_TOKEN": $0] } ?? [:])
     }
 
@@ -157,8 +157,10 @@ struct SiteMetricsTests {
             #expect(m.value("intake_deliveries", ["state": "uploaded"]) == 3 && m.value("intake_deliveries", ["state": "failed"]) == 1)
             #expect(m.value("intake_deliveries", ["state": "delivering"]) == 0)
             #expect(m.value("intake_delivery_bytes", ["state": "uploaded"]) == 3000)
-            let plan = try db.query("EXPLAIN QUERY PLAN SELECT status, files, bytes FROM file_totals").map { try $0.get("detail", as: String.self) }
-            #expect(plan.allSatisfy { !$0.contains("file_uploads") }, "\(plan)")
+            if db.dialect == .sqlite {  // (PostgreSQL's plans are another language)
+                let plan = try db.query("EXPLAIN QUERY PLAN SELECT status, files, bytes FROM file_totals").map { try $0.get("detail", as: String.self) }
+                #expect(plan == ["SCAN file_totals"], "a handful of kept rows, no file_uploads row")
+            }
         }
     }
 
