@@ -49,6 +49,9 @@ struct Serve: ParsableCommand {
             socket: socket,
             command: .init(executable: "/proc/self/exe", arguments: ["intake", "worker"]),
             workers: config.workers, shutdownGrace: config.shutdownGrace, logger: logger)
-        throw ExitCode(supervisor.run())
+        let code = supervisor.run()
+        // Stopped: the counters go with the processes that kept them (a start makes them anew).
+        try? FileManager.default.removeItem(atPath: Wiring.metricsPath(config))
+        throw ExitCode(code)
     }
 }
