@@ -69,27 +69,19 @@ public struct PrometheusText {
     }
 
     /// A label value as the format quotes it: `\` → `\\`, `"` → `\"`, line feed → `\n`.
-    public static func escapeLabelValue(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else { return value }
-        var out = ""
-        for c in value.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    public static func escapeLabelValue(_ value: String) -> String { escape(value, quote: true) }
 
-    /// Help text as the format writes it: `\` → `\\`, line feed → `\n`.
-    public static func escapeHelp(_ help: String) -> String {
+    /// Help text as the format writes it: `\` → `\\`, line feed → `\n` (a quote stays as it is).
+    public static func escapeHelp(_ help: String) -> String { escape(help, quote: false) }
+
+    private static func escape(_ text: String, quote: Bool) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quote && $0 == UInt8(ascii: "\"")) }) else { return text }
         var out = ""
-        for c in help.unicodeScalars {
+        for c in text.unicodeScalars {
             switch c {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
+            case "\"" where quote: out += "\\\""
             default: out.unicodeScalars.append(c)
             }
         }

@@ -203,13 +203,7 @@ struct MetricsTests {
         // A worker killed with SIGKILL: its replacement takes its slot, and nothing is lost or counted twice.
         let workers = server.workerPIDs()
         try #require(workers.count == 2)
-        kill(workers[0], SIGKILL)
-        var replaced: [Int32] = []
-        for _ in 0..<100 {
-            usleep(50_000)
-            replaced = server.workerPIDs()
-            if replaced.count == 2 && !replaced.contains(workers[0]) { break }
-        }
+        let replaced = server.killWorker(workers[0])
         #expect(replaced.count == 2 && !replaced.contains(workers[0]))
         // Whichever worker answers, the old totals are all there, and only the reads were added.
         var afterKill = last

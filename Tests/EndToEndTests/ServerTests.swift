@@ -52,14 +52,7 @@ struct ServerTests {
         let load = RequestLoop(port: server.port, paths: ["/healthz"], clients: 2)
         load.start()
         usleep(300_000)
-        kill(before[0], SIGKILL)
-        // Replaced within a second.
-        var after: [Int32] = []
-        for _ in 0..<50 {
-            usleep(50_000)
-            after = server.workerPIDs()
-            if after.count == 2 && !after.contains(before[0]) { break }
-        }
+        let after = server.killWorker(before[0])
         usleep(300_000)
         load.stop()
         #expect(after.count == 2 && !after.contains(before[0]) && after.contains(before[1]))

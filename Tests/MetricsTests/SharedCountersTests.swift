@@ -5,12 +5,18 @@ import TestSupport
 
 @Suite("Counters shared through a mapped file")
 struct SharedCountersTests {
+    /// A counters file made in a temporary folder and mapped twice, as the supervisor and a
+    /// worker map it.
+    func withTwoMappings(slots: Int, counters: Int, _ body: (SharedCounters, SharedCounters) throws -> Void) throws {
+        try withTemporaryDirectory { dir in
+            let made = try SharedCounters.create(path: dir + "/metrics.counters", slots: slots, countersPerSlot: counters, fingerprint: 42)
+            try body(made, try SharedCounters.attach(path: dir + "/metrics.counters", countersPerSlot: counters, fingerprint: 42))
+        }
+    }
+
     @Test("a file made by one mapping is seen by another: adds to different slots are summed, and each slot names its process")
     func twoMappings() throws {
-        try withTemporaryDirectory { dir in
-            let path = dir + "/metrics.counters"
-            let made = try SharedCounters.create(path: path, slots: 3, countersPerSlot: 700, fingerprint: 42)
-            let attached = try SharedCounters.attach(path: path, countersPerSlot: 700, fingerprint: 42)
+        try withTwoMappings(slots: 3, counters: 700) { made, attached in
             #expect(attached.slotCount == 3)
             let a = made.slot(0), b = attached.slot(2)
             a.add(5, to: 0)
@@ -52,10 +58,7 @@ struct SharedCountersTests {
 
     @Test("16 threads adding through two mappings of one slot and another slot lose nothing")
     func concurrentAdds() throws {
-        try withTemporaryDirectory { dir in
-            let path = dir + "/metrics.counters"
-            let first = try SharedCounters.create(path: path, slots: 2, countersPerSlot: 3, fingerprint: 5)
-            let second = try SharedCounters.attach(path: path, countersPerSlot: 3, fingerprint: 5)
+        try withTwoMappings(slots: 2, counters: 3) { first, second in
             // Two processes on one slot (a SIGHUP roll) are two mappings of it.
             let slots = [first.slot(0), second.slot(0), second.slot(1)]
             onThreads(16) { i in
