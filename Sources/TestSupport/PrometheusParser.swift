@@ -10,8 +10,9 @@ public struct ParsedExposition: Sendable {
         public let value: Double
     }
 
-    /// Each family's `# TYPE` and `# HELP`.
+    /// Each family's `# TYPE`, by its name.
     public private(set) var types: [String: String] = [:]
+    /// Each family's `# HELP`, unescaped, by its name.
     public private(set) var help: [String: String] = [:]
     /// The samples in the order they came.
     public private(set) var samples: [Sample] = []

@@ -8,6 +8,7 @@ import Web
 /// The domain tells it what it did through `OperationCounters`; the application tells it of each
 /// request answered.
 public final class SiteMetrics: OperationCounters {
+    /// Where each counter lives in a slot.
     public let layout: MetricsLayout
     /// Every process's counters.
     let shared: SharedCounters
