@@ -11,7 +11,10 @@ import Web
 /// (`/p/:slug`, never the path it asked for) or `unmatched`, by its method as the route has it
 /// (or one of eight for an unmatched request), and by its status, one of a fixed list or else its
 /// class (`4xx`).
-public struct MetricsLayout: Sendable {
+///
+/// A class: every request reads it, and a struct of four arrays would be copied (four retains and
+/// releases) each time.
+public final class MetricsLayout: Sendable {
     /// The route label of a request no route answered: no such path, a method the path does not
     /// take, or a malformed path.
     public static let unmatched = "unmatched"
@@ -21,6 +24,8 @@ public struct MetricsLayout: Sendable {
     static let statuses = [200, 201, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 402, 403, 404, 405, 409, 410, 411, 412, 413,
                            415, 416, 422, 423, 429, 431, 460, 499, 500, 501, 502, 503, 504]
     static let statusLabels = statuses.map(String.init) + ["1xx", "2xx", "3xx", "4xx", "5xx"]
+    /// `statusLabels.count`, kept so that counting a request reads no global.
+    let statusCount: Int
     /// Upper bounds of the request duration buckets, in seconds (a last bucket takes the rest).
     public static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -42,6 +47,8 @@ public struct MetricsLayout: Sendable {
 
     /// The layout for a route table: its entries' methods and patterns, in order.
     public init(routes entries: [(method: HTTPMethod, pattern: String)]) {
+        let statusCount = Self.statusLabels.count
+        self.statusCount = statusCount
         var routes: [String] = []
         var routeIndex: [String: Int] = [:]
         for entry in entries where routeIndex[entry.pattern] == nil {
@@ -75,7 +82,7 @@ public struct MetricsLayout: Sendable {
 
         var next = 0
         func take(_ n: Int) -> Int { defer { next += n }; return next }
-        requests = take(lines.count * Self.statusLabels.count)
+        requests = take(lines.count * statusCount)
         durationBuckets = take(routes.count * (Self.durationBounds.count + 1))
         durationSums = take(routes.count)
         uploads = take(UploadTransfer.allCases.count)
@@ -95,7 +102,7 @@ public struct MetricsLayout: Sendable {
         OAuthProvider.Kind.allCases.forEach { mix("provider \($0.rawValue)") }
         TokenRefreshResult.allCases.forEach { mix("refresh \($0.rawValue)") }
         Jobs.names.forEach { mix("job \($0)") }
-        mix("count \(count)")
+        mix("count \(next)")
         fingerprint = hash
     }
 

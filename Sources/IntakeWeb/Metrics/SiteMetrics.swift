@@ -37,8 +37,7 @@ public final class SiteMetrics: OperationCounters {
 
     /// Counts a request on `line` (from `MetricsLayout`) answered with `status` after `seconds`.
     func countRequest(line: Int, status: Int, seconds: Double) {
-        let statuses = MetricsLayout.statusLabels.count
-        slot.add(1, to: layout.requests + line * statuses + MetricsLayout.statusColumn(status))
+        slot.add(1, to: layout.requests + line * layout.statusCount + MetricsLayout.statusColumn(status))
         let route = layout.lines[line].route
         slot.add(1, to: layout.durationBuckets + route * (MetricsLayout.durationBounds.count + 1) + MetricsLayout.durationBucket(seconds))
         slot.add(UInt64(max(seconds, 0) * 1e9), to: layout.durationSums + route)
