@@ -30,7 +30,7 @@ struct NginxConfig: ParsableCommand {
         let user = geteuid() == 0 ? "user root root;" : ""
         // One host: fastcgi_pass names its socket. Several: an upstream block lists them.
         let hosts = upstreams.map { $0.contains("/") && !$0.hasPrefix("unix:") ? "unix:" + $0 : $0 }
-        let block = hosts.isEmpty ? "" : "    upstream intake_hosts {\n" + hosts.map { "        server \($0) max_fails=1 fail_timeout=2s;\n" }.joined() + "    }\n"
+        let block = hosts.isEmpty ? "" : "    upstream intake_hosts {\n" + hosts.map { "        server \($0) max_fails=0;\n" }.joined() + "    }\n"
         if !hosts.isEmpty && !text.contains("@@UPSTREAM_BLOCK@@") {
             Startup.fail("the template \(template) has no @@UPSTREAM_BLOCK@@ for --upstream")
         }
