@@ -12,7 +12,7 @@ import Glibc
 /// transaction that reads and then writes (a quota check, a purchase, a lease take-over) never
 /// interleaves with another, on any host sharing the database; readers are never blocked. Read
 /// transactions are `REPEATABLE READ`: one snapshot for all their queries.
-public final class PostgresDatabase: Database {
+public final class PostgresDatabase: Database, NestedTransactions {
     public let dialect = SQLDialect.postgresql
     /// The connection string this connection was opened with (it may hold a password: never log it).
     public let url: String
@@ -21,7 +21,7 @@ public final class PostgresDatabase: Database {
     private var connection: OpaquePointer?
     /// Prepared statement names by SQL text; prepared statements live and die with the session.
     private var statements: [String: String] = [:]
-    private var transactionDepth = 0
+    var transactionDepth = 0
 
     /// The advisory lock every write transaction takes ("intake" in ASCII).
     static let writerLock: Int64 = 0x696E_7461_6B65
@@ -280,33 +280,9 @@ public final class PostgresDatabase: Database {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
     }
 
-    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
-        if transactionDepth > 0 {
-            let name = "sp\(transactionDepth)"
-            try executeScript("SAVEPOINT \(name)")
-            transactionDepth += 1
-            defer { transactionDepth -= 1 }
-            do {
-                let result = try body()
-                try executeScript("RELEASE SAVEPOINT \(name)")
-                return result
-            } catch {
-                try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
-                throw error
-            }
-        }
-        try executeScript(begin)
-        transactionDepth = 1
-        defer { transactionDepth = 0 }
-        do {
-            let result = try body()
-            try executeScript("COMMIT")
-            return result
-        } catch {
-            if PQtransactionStatus(connection) != PQTRANS_IDLE { try? executeScript("ROLLBACK") }
-            throw error
-        }
-    }
+    func beginTransaction(_ statement: String) throws { try executeScript(statement) }
+
+    var isInTransaction: Bool { PQtransactionStatus(connection) != PQTRANS_IDLE }
 
     public func updatePlannerStatistics() throws {
         try executeScript("ANALYZE")

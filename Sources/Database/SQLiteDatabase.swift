@@ -8,7 +8,7 @@ import Glibc
 ///
 /// One connection per thread: the connection is opened with `SQLITE_OPEN_NOMUTEX` and must not
 /// be shared. That is why it is a class with no locks and not `Sendable`.
-public final class SQLiteDatabase: Database {
+public final class SQLiteDatabase: Database, NestedTransactions {
     public let dialect = SQLDialect.sqlite
     /// The file this connection opened.
     public let path: String
@@ -17,7 +17,7 @@ public final class SQLiteDatabase: Database {
     /// The connection; only this type and its extensions in this module use it.
     private(set) var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
-    private var transactionDepth = 0
+    var transactionDepth = 0
     /// The writers' queue file (`<path>-writer`), opened on the first write transaction.
     private var writerQueue: Int32 = -1
 
@@ -129,33 +129,9 @@ public final class SQLiteDatabase: Database {
         try transaction(begin: "BEGIN DEFERRED", body)
     }
 
-    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
-        if transactionDepth > 0 {
-            let name = "sp\(transactionDepth)"
-            try executeScript("SAVEPOINT \(name)")
-            transactionDepth += 1
-            defer { transactionDepth -= 1 }
-            do {
-                let result = try body()
-                try executeScript("RELEASE \(name)")
-                return result
-            } catch {
-                try? executeScript("ROLLBACK TO \(name); RELEASE \(name)")
-                throw error
-            }
-        }
-        try beginRetryingWhileBusy(begin)
-        transactionDepth = 1
-        defer { transactionDepth = 0 }
-        do {
-            let result = try body()
-            try executeScript("COMMIT")
-            return result
-        } catch {
-            if sqlite3_get_autocommit(handle) == 0 { try? executeScript("ROLLBACK") }
-            throw error
-        }
-    }
+    func beginTransaction(_ statement: String) throws { try beginRetryingWhileBusy(statement) }
+
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// `BEGIN IMMEDIATE` already waits for the busy timeout; under a long write burst it may still
     /// report busy, so it is retried with a growing pause before giving up. The body has not run
