@@ -1,3 +1,4 @@
+import Database
 import Testing
 @testable import Intake
 
@@ -47,5 +48,21 @@ struct ConfigurationTests {
         let printed = c.describe().map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
         #expect(!printed.contains(key) && printed.contains("INTAKE_SECRET_KEY=(set, redacted)"))
         #expect(Configuration.keys.map(\.name).allSatisfy { name in name == "INTAKE_SECRET_KEY" || printed.contains(name + "=") })
+    }
+
+    @Test("a PostgreSQL URL chooses PostgreSQL and is printed without its password; anything but postgres:// is refused by name")
+    func databaseURL() throws {
+        #expect(try Configuration.load([:], workingDirectory: "/srv").database == .sqlite(path: "/srv/var/intake.db"))
+        let url = "postgres://intake:s3cret-pw@db.internal:5432/intake?sslmode=require"
+        let c = try Configuration.load(["INTAKE_DATABASE_URL": url], workingDirectory: "/")
+        #expect(c.database == .postgresql(url: url))
+        let printed = c.describe().map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+        #expect(!printed.contains("s3cret-pw") && printed.contains("INTAKE_DATABASE_URL=postgres://intake:(redacted)@db.internal:5432/intake?sslmode=require"))
+        #expect("\(c.database)" == "postgres://intake:(redacted)@db.internal:5432/intake?sslmode=require")
+        #expect(DatabaseLocation.redacted("host=db user=intake password=hunter2 dbname=intake") == "host=db user=intake password=(redacted) dbname=intake")
+        #expect(DatabaseLocation.redacted("postgres://intake@db/intake?password=hunter2&sslmode=require")
+                == "postgres://intake@db/intake?password=(redacted)&sslmode=require")
+        let error = try #require(throws: ConfigurationError.self) { try Configuration.load(["INTAKE_DATABASE_URL": "mysql://x"], workingDirectory: "/") }
+        #expect("\(error)".contains("INTAKE_DATABASE_URL"))
     }
 }
