@@ -6,7 +6,7 @@ import Web
 enum ErrorResponder {
     static func response(for error: HTTPResponseError, context: RequestContext) -> Response {
         if context.request.prefersJSON {
-            return .json(.error(code: error.code, message: error.publicMessage), status: error.status)
+            return .json(.error(code: error.code, message: error.publicMessage, details: error.details), status: error.status)
         }
         let heading: String
         switch error.status.code {

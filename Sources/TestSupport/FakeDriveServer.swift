@@ -52,6 +52,8 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         public let mimeType: String
         public let bytes: [UInt8]
         public var trashed = false
+        /// The Google account whose token uploaded it (with `accountOf`; nil otherwise).
+        public var owner: String? = nil
     }
 
     private struct Session {
@@ -60,6 +62,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var mimeType: String
         var total: Int
         var fields: String?
+        var owner: String?
         var bytes: [UInt8] = []
     }
 
@@ -88,11 +91,15 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
 
     private let state = Mutex(State())
     private let authorize: @Sendable (String) -> Bool
+    private let accountOf: @Sendable (String) -> String?
     private var server: LoopbackHTTPServer!
 
     /// `keepAlive`: connections serve request after request (see `LoopbackHTTPServer`).
-    public init(keepAlive: Bool = false, authorize: @escaping @Sendable (String) -> Bool) throws {
+    /// `accountOf` names the Google account of a bearer token, recorded as each upload's `owner`.
+    public init(keepAlive: Bool = false, authorize: @escaping @Sendable (String) -> Bool,
+                accountOf: @escaping @Sendable (String) -> String? = { _ in nil }) throws {
         self.authorize = authorize
+        self.accountOf = accountOf
         server = try LoopbackHTTPServer(keepAlive: keepAlive) { [unowned self] request in self.handle(request) }
     }
 
@@ -183,7 +190,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         switch (request.method, request.path) {
         case ("GET", "/drive/v3/files"): return list(request)
         case ("POST", "/drive/v3/files"): return createFolder(request)
-        case ("POST", "/upload/drive/v3/files") where request.query["uploadType"] == "resumable": return startSession(request)
+        case ("POST", "/upload/drive/v3/files") where request.query["uploadType"] == "resumable": return startSession(request, owner: accountOf(bearer))
         case ("PUT", "/upload/drive/v3/files"): return chunk(request)
         case ("GET", _) where request.path.hasPrefix("/drive/v3/files/"): return get(request, id: String(request.path.dropFirst("/drive/v3/files/".count)))
         case ("PATCH", _) where request.path.hasPrefix("/drive/v3/files/"): return update(request, id: String(request.path.dropFirst("/drive/v3/files/".count)))
@@ -312,7 +319,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         return json(["id": id])
     }
 
-    private func startSession(_ request: LoopbackRequest) -> LoopbackResponse {
+    private func startSession(_ request: LoopbackRequest, owner: String?) -> LoopbackResponse {
         guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let name = body["name"] as? String,
               let total = request.headers["x-upload-content-length"].flatMap({ Int($0) }) else {
             return error(400, "parseError", "Parse Error")
@@ -325,7 +332,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         let id = state.withLock { s -> String in
             s.counter += 1
             let id = "upload-\(s.counter)"
-            s.sessions[id] = Session(name: name, parent: parent, mimeType: mimeType, total: total, fields: request.query["fields"])
+            s.sessions[id] = Session(name: name, parent: parent, mimeType: mimeType, total: total, fields: request.query["fields"], owner: owner)
             s.sessionsStarted += 1
             return id
         }
@@ -412,7 +419,7 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
                 s.corruptNext -= 1
                 bytes[bytes.count / 2] ^= 0xFF
             }
-            s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: bytes)
+            s.items[id] = Item(id: id, name: session.name, parent: session.parent, mimeType: session.mimeType, bytes: bytes, owner: session.owner)
             s.completed[uploadID] = (id, session.fields)
             return s.items[id]!
         }

@@ -61,6 +61,10 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
         var accessTokenLifetime: Int = 3600
         var rotateRefreshTokens = false
         var nextAccount: Account
+        /// The account the browser last consented with: both providers send it again without
+        /// asking unless told to let the user choose (Google `prompt=select_account`, Dropbox
+        /// `force_reapprove=true`).
+        var signedIn: Account?
         var counter = 0
     }
 
@@ -154,7 +158,12 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
             return LoopbackResponse(status: 302, headers: [("Location", redirect + "?error=access_denied" + stateParameter)])
         }
         let code = token("code")
-        state.withLock { s in s.codes[code] = (challenge, redirect, s.nextAccount) }
+        let chooses = kind == .google ? (q["prompt"] ?? "").split(separator: " ").contains("select_account") : q["force_reapprove"] == "true"
+        state.withLock { s in
+            let account = chooses ? s.nextAccount : s.signedIn ?? s.nextAccount
+            s.signedIn = account
+            s.codes[code] = (challenge, redirect, account)
+        }
         return LoopbackResponse(status: 302, headers: [("Location", redirect + "?code=" + code + stateParameter)])
     }
 
@@ -224,6 +233,11 @@ public final class FakeOAuthServer: @unchecked Sendable {  // `server` is set on
     /// Whether an access token this server issued is still good: for the fake Drive's `authorize`.
     public func isValidAccessToken(_ token: String) -> Bool {
         state.withLock { $0.accessTokens[token].map { $0.expiresAt > Date() } ?? false }
+    }
+
+    /// The account an access token was issued to, while it is good.
+    public func accountOfAccessToken(_ token: String) -> String? {
+        state.withLock { s in s.accessTokens[token].flatMap { $0.expiresAt > Date() ? $0.account.id : nil } }
     }
 
     private func identity(_ request: LoopbackRequest) -> LoopbackResponse {

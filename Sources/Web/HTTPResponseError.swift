@@ -7,6 +7,13 @@ public protocol HTTPResponseError: Error {
     var code: String { get }
     /// The message shown to the user; never internal detail.
     var publicMessage: String { get }
+    /// More fields of the JSON error object beside `code` and `message` (the choices an
+    /// ambiguous request can make, say); none by default.
+    var details: [(String, JSONValue)] { get }
+}
+
+extension HTTPResponseError {
+    public var details: [(String, JSONValue)] { [] }
 }
 
 /// A ready-made user-facing error for handlers that need nothing more specific.
@@ -14,12 +21,14 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible {
     public let status: HTTPStatus
     public let code: String
     public let publicMessage: String
+    public let details: [(String, JSONValue)]
 
-    /// An error with an explicit status, code and message.
-    public init(_ status: HTTPStatus, code: String, _ message: String) {
+    /// An error with an explicit status, code and message, and any more fields for its JSON.
+    public init(_ status: HTTPStatus, code: String, _ message: String, details: [(String, JSONValue)] = []) {
         self.status = status
         self.code = code
         self.publicMessage = message
+        self.details = details
     }
 
     public var description: String { "\(status): \(publicMessage)" }

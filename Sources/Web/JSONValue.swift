@@ -18,8 +18,8 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized() == b.serialized() }
 
     /// The API's one error shape: `{"error":{"code":…,"message":…}}`.
-    public static func error(code: String, message: String) -> JSONValue {
-        ["error": ["code": .string(code), "message": .string(message)]]
+    public static func error(code: String, message: String, details: [(String, JSONValue)] = []) -> JSONValue {
+        ["error": .object([("code", .string(code)), ("message", .string(message))] + details)]
     }
 
     /// UTF-8 bytes of the compact serialization.

@@ -48,6 +48,83 @@ struct StorageRulesTests {
         #expect(StorageRules.uploadDecision(portalAccountID: c.portalAccount, portalProvider: c.portalProvider, accounts: c.accounts) == c.expected)
     }
 
+    struct FailoverCase: Sendable, CustomTestStringConvertible {
+        let name: String
+        let portalAccount: Int64?
+        let backup: Int64?
+        let accounts: [A]
+        let expected: StorageRules.UploadDecision
+        var testDescription: String { name }
+    }
+
+    static let refused = StorageRules.UploadDecision.refuse("This portal cannot accept uploads right now.")
+    static let driveError = A(id: 7, provider: .googleDrive, status: .error)
+    static let boxGone = A(id: 8, provider: .dropbox, status: .disconnected)
+    static let boxOff = A(id: 9, provider: .dropbox, status: .inactive)
+
+    /// Rule 1a, the failover step: the backup only while the portal's own account fails.
+    static let failoverCases = [
+        FailoverCase(name: "own account active: it takes the upload, the backup is not used", portalAccount: 1, backup: 5,
+                     accounts: [drive, box], expected: .use(accountID: 1, rule: 1)),
+        FailoverCase(name: "own account in error: the active backup takes it", portalAccount: 7, backup: 5,
+                     accounts: [driveError, box], expected: .failover(accountID: 5, primaryID: 7)),
+        FailoverCase(name: "own account disconnected: the active backup takes it", portalAccount: 4, backup: 5,
+                     accounts: [driveGone, box], expected: .failover(accountID: 5, primaryID: 4)),
+        FailoverCase(name: "a backup of the same provider works as well", portalAccount: 7, backup: 2,
+                     accounts: [driveError, drive2], expected: .failover(accountID: 2, primaryID: 7)),
+        FailoverCase(name: "own account paused by its owner: refused, no failover", portalAccount: 3, backup: 5,
+                     accounts: [driveOff, box], expected: refused),
+        FailoverCase(name: "own account in error, backup in error too: refused", portalAccount: 7, backup: 6,
+                     accounts: [driveError, boxError], expected: refused),
+        FailoverCase(name: "own account in error, backup disconnected: refused", portalAccount: 7, backup: 8,
+                     accounts: [driveError, boxGone], expected: refused),
+        FailoverCase(name: "own account in error, backup paused: refused", portalAccount: 7, backup: 9,
+                     accounts: [driveError, boxOff], expected: refused),
+        FailoverCase(name: "own account in error, backup not the user's: refused", portalAccount: 7, backup: 99,
+                     accounts: [driveError, box], expected: refused),
+        FailoverCase(name: "own account in error, no backup: refused, never another active account", portalAccount: 7, backup: nil,
+                     accounts: [driveError, box, drive], expected: refused),
+        FailoverCase(name: "own account gone: refused even with a backup", portalAccount: 42, backup: 5,
+                     accounts: [box], expected: refused),
+        FailoverCase(name: "backup naming the portal's own failing account: refused", portalAccount: 7, backup: 7,
+                     accounts: [driveError], expected: refused),
+        FailoverCase(name: "no portal account: rules 2 and 3 as before, the backup plays no part", portalAccount: nil, backup: 5,
+                     accounts: [drive, box], expected: .use(accountID: 1, rule: 3)),
+    ]
+
+    @Test("getUploadRules with a backup: every row of the failover step", arguments: failoverCases)
+    func failover(_ c: FailoverCase) {
+        let decision = StorageRules.uploadDecision(portalAccountID: c.portalAccount, backupAccountID: c.backup, portalProvider: nil, accounts: c.accounts)
+        #expect(decision == c.expected)
+        #expect(decision.accountID == { if case .refuse = c.expected { return nil } else { return c.expected.accountID } }())
+    }
+
+    @Test("acceptance while failing over: accepted, the owner told where files go, the client told nothing")
+    func failoverAcceptance() {
+        let failing = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 7, backupAccountID: 5, portalProvider: nil,
+                                              accounts: [Self.driveError, Self.box])
+        #expect(failing.accepts && failing.clientMessage == nil)
+        #expect(failing.ownerMessage == "Its storage account has an error; check it again or reconnect it on the Storage page. Until it works again, new files go to the backup account #5.")
+        let both = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 7, backupAccountID: 6, portalProvider: nil,
+                                           accounts: [Self.driveError, Self.boxError])
+        #expect(!both.accepts && both.clientMessage == "This portal cannot accept uploads right now.")
+        #expect(both.ownerMessage?.hasSuffix("Its backup account cannot take files either: it is error.") == true)
+    }
+
+    @Test("backup binding: another of the owner's accounts, active when chosen", arguments: [
+        (Int64?(1), Int64?(nil), Result<Int64?, StorageRules.BackupError>.success(nil)),
+        (1, 5, .success(5)),
+        (1, 2, .success(2)),
+        (1, 1, .failure(.sameAsPrimary)),
+        (1, 99, .failure(.notYourAccount)),
+        (1, 6, .failure(.notActive(.error))),
+        (1, 3, .failure(.notActive(.inactive))),
+    ] as [(Int64?, Int64?, Result<Int64?, StorageRules.BackupError>)])
+    func backupBinding(primary: Int64?, backup: Int64?, expected: Result<Int64?, StorageRules.BackupError>) {
+        let accounts = [Self.drive, Self.drive2, Self.driveOff, Self.box, Self.boxError]
+        #expect(StorageRules.backupBinding(primaryID: primary, selectedBackupID: backup, accounts: accounts) == expected)
+    }
+
     @Test("getDownloadRules: owner only, through the file's own account, reachable states only", arguments: [
         (1, 1, 1, StorageRules.DownloadDecision.allow(accountID: 1)),
         (1, 1, 3, .allow(accountID: 3)),                  // INACTIVE: files stay reachable

@@ -43,7 +43,8 @@ struct OAuthClientTests {
         let url = oauth.authorizationURL(state: "st-1", pkce: pkce, redirectURI: "http://127.0.0.1:9/oauth/cb")
         #expect(url.contains("code_challenge_method=S256") && !url.contains(pkce.verifier))
         #expect(url.contains(kind == .google ? "access_type=offline" : "token_access_type=offline"))
-        if kind == .google { #expect(url.contains("prompt=consent") && url.contains("drive.file")) }
+        if kind == .google { #expect(url.contains("prompt=select_account%20consent") && url.contains("drive.file")) }
+        if kind == .dropbox { #expect(url.contains("force_reapprove=true")) }
         let callback = try consent(url)
         #expect(callback["state"] == "st-1")
         let curl = try CurlClient()

@@ -65,7 +65,7 @@ public struct LegacyBindings {
         func decide(_ userID: Int64) throws -> (Int64?, String) {
             switch StorageRules.uploadDecision(portalAccountID: nil, portalProvider: nil, accounts: try accounts(userID)) {
             case .use(let id, let rule): return (id, "rule \(rule): the owner's active account")
-            case .refuse: return (nil, "the owner has no active storage account; connect or reactivate one, then run again")
+            case .refuse, .failover: return (nil, "the owner has no active storage account; connect or reactivate one, then run again")
             }
         }
 

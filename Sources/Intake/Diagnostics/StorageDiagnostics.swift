@@ -238,8 +238,7 @@ public struct StorageDiagnostics {
     /// portal pages and these checks share this one answer.
     public func acceptance(of portal: Portal, accounts: [StorageAccount]? = nil) throws -> StorageRules.Acceptance {
         let accounts = try accounts ?? storageAccounts(userID: portal.userID)
-        let acceptance = StorageRules.acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason, portalAccountID: portal.storageAccountID,
-                                                 portalProvider: nil, accounts: accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) })
+        let acceptance = StorageRules.acceptance(of: portal, accounts: accounts)
         if acceptance.accepts, let quota = try QuotaStore(db: db, clock: clock).quota(userID: portal.userID), quota.usedBytes >= quota.effectiveBytes {
             return StorageRules.storageFull
         }

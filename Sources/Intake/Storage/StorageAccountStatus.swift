@@ -12,6 +12,9 @@ public enum StorageAccountStatus: String, Sendable, CaseIterable {
 
     /// Whether new uploads may go to an account in this state.
     public var canCreateUploads: Bool { self == .active }
+    /// Whether a portal bound to the account sends new uploads to its backup account: only while
+    /// the account fails (ERROR, DISCONNECTED), never while its owner paused it (INACTIVE).
+    public var failsOver: Bool { self == .error || self == .disconnected }
     /// Whether files stored through an account in this state can be read.
     public var canAccessFiles: Bool { self == .active || self == .inactive }
 }

@@ -126,17 +126,24 @@ public struct StorageAccountStore {
             try db.execute("UPDATE storage_accounts SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
                            [next.rawValue, lastError, now, accountID])
             var deactivated = 0, reactivated = 0
+            // A portal with a backup stays on while its account fails (ERROR, DISCONNECTED): the
+            // backup takes its uploads. Pausing the account (INACTIVE) switches every portal off.
             if account.status == .active && next != .active {
                 deactivated = try db.execute("""
                     UPDATE portals SET active = 0, auto_deactivated = 1, inactive_reason = $1, updated_at = $2
-                    WHERE storage_account_id = $3 AND active = 1
-                    """, [PortalInactiveReason(accountStatus: next)?.rawValue, now, accountID])
+                    WHERE storage_account_id = $3 AND active = 1 AND (backup_storage_account_id IS NULL OR $4 = 0)
+                    """, [PortalInactiveReason(accountStatus: next)?.rawValue, now, accountID, next.failsOver])
             } else if account.status != .active && next == .active {
                 reactivated = try db.execute("""
                     UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $1
                     WHERE storage_account_id = $2 AND auto_deactivated = 1
                     """, [now, accountID])
+                // The incident is over: uploads return to the account, and the next one is told again.
+                try db.execute("""
+                    UPDATE portals SET failover_notified_at = NULL WHERE storage_account_id = $1 AND failover_notified_at IS NOT NULL
+                    """, [accountID])
             }
+            if account.status != next { try PortalFailover(db: db, clock: clock).tellOwner(account: account, status: next) }
             let result = PortalManagementResult(from: account.status, to: next, deactivatedPortals: deactivated, reactivatedPortals: reactivated)
             guard account.status != next else { return (result, nil) }
             // Entering ERROR counts as the first failure (the first retry a minute on); entering

@@ -14,6 +14,12 @@ public struct Portal: Sendable, Equatable {
     public var slug: String
     public var description: String
     public var storageAccountID: Int64?
+    /// Another of the owner's accounts that takes new uploads while `storageAccountID` is in
+    /// ERROR or DISCONNECTED (`StorageRules.uploadDecision`); nil: none.
+    public var backupStorageAccountID: Int64?
+    /// When the owner was told that this portal's uploads go to its backup (nil: no incident
+    /// told, or the portal's own account is ACTIVE again).
+    public var failoverNotifiedAt: Int64?
     public var folderName: String
     public var clientSubfolders: Bool
     public var hasPassword: Bool
@@ -43,6 +49,8 @@ public struct Portal: Sendable, Equatable {
         slug = try row.get("slug")
         description = try row.get("description")
         storageAccountID = try row.get("storage_account_id")
+        backupStorageAccountID = try row.get("backup_storage_account_id")
+        failoverNotifiedAt = try row.get("failover_notified_at")
         folderName = try row.get("folder_name")
         clientSubfolders = try row.get("client_subfolders")
         hasPassword = (try row.get("password_hash", as: String?.self)) != nil
@@ -71,6 +79,8 @@ public struct PortalInput: Sendable, Equatable {
     public var slug: String
     public var description: String = ""
     public var storageAccountID: Int64?
+    /// The backup account (nil: none).
+    public var backupStorageAccountID: Int64?
     public var folderName: String = ""
     public var clientSubfolders = false
     /// nil: leave as it is; "": remove; otherwise the new password.
@@ -231,6 +241,18 @@ public struct PortalStore {
                 errors["storage_account_id"] = "Choose the storage account files go to."
             }
         }
+        // The backup: checked when it changes, or when the account it must differ from does.
+        if input.backupStorageAccountID != existing?.backupStorageAccountID || input.storageAccountID != existing?.storageAccountID {
+            let accounts = try StorageAccountStore(db: db, clock: clock).list(userID: userID)
+                .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+            let unchanged = input.backupStorageAccountID == existing?.backupStorageAccountID
+            switch StorageRules.backupBinding(primaryID: input.storageAccountID, selectedBackupID: input.backupStorageAccountID, accounts: accounts) {
+            case .success: break
+            // A backup kept as it was need not be active now (it may be failing too); it must still differ.
+            case .failure(.notActive) where unchanged: break
+            case .failure(let e): errors["backup_storage_account_id"] = e.description
+            }
+        }
         return (input, errors)
     }
 
@@ -252,12 +274,12 @@ public struct PortalStore {
                 id = try db.scalar("""
                     INSERT INTO portals (user_id, name, slug, description, storage_account_id, folder_name, client_subfolders, password_hash,
                                          client_name_mode, client_email_mode, message_field, max_file_bytes, allowed_extensions, max_files,
-                                         active, upload_notifications, created_at, updated_at, allowed_families, accent_color)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) RETURNING id
+                                         active, upload_notifications, created_at, updated_at, allowed_families, accent_color, backup_storage_account_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20) RETURNING id
                     """, [userID, input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           hash, input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
                           input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, input.active, input.notifications?.rawValue, now,
-                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor],
+                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor, input.backupStorageAccountID],
                         as: Int64.self)!
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
@@ -266,7 +288,8 @@ public struct PortalStore {
             }
             let portal = try find(id: id)!
             try AuditLog(db: db, clock: clock).record(actor, action: "portal.create", entityType: "portal", entityID: String(id),
-                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init))])
+                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init)),
+                                                              ("backup_storage_account_id", portal.backupStorageAccountID.map(String.init))])
             return .success(portal)
         }
     }
@@ -287,23 +310,47 @@ public struct PortalStore {
                 try db.execute("""
                     UPDATE portals SET name = $1, slug = $2, description = $3, storage_account_id = $4, folder_name = $5, client_subfolders = $6,
                            client_name_mode = $7, client_email_mode = $8, message_field = $9, max_file_bytes = $10, allowed_extensions = $11,
-                           max_files = $12, updated_at = $13, upload_notifications = $15, allowed_families = $16, accent_color = $17 WHERE id = $14
+                           max_files = $12, updated_at = $13, upload_notifications = $15, allowed_families = $16, accent_color = $17,
+                           backup_storage_account_id = $18 WHERE id = $14
                     """, [input.name, input.slug, input.description, input.storageAccountID, input.folderName, input.clientSubfolders,
                           input.clientNameMode.rawValue, input.clientEmailMode.rawValue, input.messageField, input.maxFileBytes,
                           input.allowedExtensions.sorted().joined(separator: ","), input.maxFiles, clock.now(), id, input.notifications?.rawValue,
-                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor])
+                          input.allowedFamilies.sorted().map(\.rawValue).joined(separator: ","), input.accentColor, input.backupStorageAccountID])
             } catch let error as DatabaseError where error.kind == .constraint {
                 var taken = FieldErrors()
                 taken["slug"] = "This address is taken; choose another."
                 return .failure(taken)
             }
             if let hash { try db.execute("UPDATE portals SET password_hash = $1 WHERE id = $2", [hash, id]) }
+            if input.backupStorageAccountID != existing.backupStorageAccountID { try followFailingAccount(portalID: id) }
             let portal = try find(id: id)!
             try AuditLog(db: db, clock: clock).record(actor, action: "portal.update", entityType: "portal", entityID: String(id),
-                                                      before: [("slug", existing.slug), ("storage_account_id", existing.storageAccountID.map(String.init))],
-                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init))])
+                                                      before: [("slug", existing.slug), ("storage_account_id", existing.storageAccountID.map(String.init)),
+                                                               ("backup_storage_account_id", existing.backupStorageAccountID.map(String.init))],
+                                                      after: [("slug", portal.slug), ("storage_account_id", portal.storageAccountID.map(String.init)),
+                                                              ("backup_storage_account_id", portal.backupStorageAccountID.map(String.init))])
             return .success(portal)
         }
+    }
+
+    /// After a portal's backup changed: a portal the system switched off because its account
+    /// fails comes back on with a backup (the backup takes its uploads), and one kept on by its
+    /// backup while its account fails is switched off without one — as `handleStatusChange`
+    /// would have left it.
+    func followFailingAccount(portalID: Int64) throws {
+        let now = clock.now()
+        try db.execute("""
+            UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2
+            WHERE id = $1 AND auto_deactivated = 1 AND backup_storage_account_id IS NOT NULL
+              AND inactive_reason IN ('storage_error', 'storage_disconnected')
+            """, [portalID, now])
+        try db.execute("""
+            UPDATE portals SET active = 0, auto_deactivated = 1, updated_at = $2,
+                   inactive_reason = CASE (SELECT status FROM storage_accounts a WHERE a.id = portals.storage_account_id)
+                                     WHEN 'ERROR' THEN 'storage_error' ELSE 'storage_disconnected' END
+            WHERE id = $1 AND active = 1 AND backup_storage_account_id IS NULL
+              AND (SELECT status FROM storage_accounts a WHERE a.id = portals.storage_account_id) IN ('ERROR', 'DISCONNECTED')
+            """, [portalID, now])
     }
 
     /// Deletes a portal that has received no files; one with files is kept (deactivate it).
@@ -324,8 +371,11 @@ public struct PortalStore {
     public func setActive(id: Int64, active: Bool, by actor: AuditLog.Actor) throws {
         try db.write {
             if active, let portal = try find(id: id), let accountID = portal.storageAccountID {
-                let status = try StorageAccountStore(db: db, clock: clock).find(id: accountID)?.status
-                guard status == .active else {
+                let accounts = try StorageAccountStore(db: db, clock: clock).list(userID: portal.userID)
+                    .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
+                if case .refuse = StorageRules.uploadDecision(portalAccountID: accountID, backupAccountID: portal.backupStorageAccountID,
+                                                              portalProvider: nil, accounts: accounts) {
+                    let status = accounts.first { $0.id == accountID }?.status
                     throw ValidationError("", "“\(portal.name)” cannot be switched on. " + StorageRules.accountMessage(status))
                 }
             }

@@ -11,26 +11,47 @@ public enum StorageRules {
             self.provider = provider
             self.status = status
         }
+
+        public init(_ account: StorageAccount) {
+            self.init(id: account.id, provider: account.provider, status: account.status)
+        }
     }
 
     /// Where an upload goes, or why it cannot go anywhere.
     public enum UploadDecision: Sendable, Equatable {
         /// Use this account; `rule` is the seed's rule number that chose it (1, 2 or 3).
         case use(accountID: Int64, rule: Int)
+        /// The portal's own account (`primaryID`) is in ERROR or DISCONNECTED: its backup takes
+        /// the upload, and the file stays bound to the backup for good.
+        case failover(accountID: Int64, primaryID: Int64)
         /// Rule 4: no active account; the message is for the client page.
         case refuse(String)
+
+        /// The account the upload goes to; nil when refused.
+        public var accountID: Int64? {
+            switch self {
+            case .use(let id, _), .failover(let id, _): return id
+            case .refuse: return nil
+            }
+        }
     }
 
-    /// `getUploadRules`: 1. a portal with an account uses it if it is the user's and ACTIVE, and
-    /// takes no uploads otherwise (INACTIVE, DISCONNECTED or ERROR: never another account, let
-    /// alone another provider); a portal without an account: 2. an ACTIVE account of the portal's
-    /// provider; 3. else any ACTIVE account; 4. else refuse. Lowest id first among equals, so the
-    /// choice is stable.
-    public static func uploadDecision(portalAccountID: Int64?, portalProvider: StorageProviderKind?, accounts: [Account]) -> UploadDecision {
+    /// `getUploadRules`: 1. a portal with an account uses it if it is the user's and ACTIVE;
+    /// 1a. while that account is in ERROR or DISCONNECTED (not paused by the owner, not gone),
+    /// the portal's backup account takes the upload if it is another of the user's accounts and
+    /// ACTIVE; otherwise the portal takes no uploads (never another account, let alone another
+    /// provider); a portal without an account: 2. an ACTIVE account of the portal's provider;
+    /// 3. else any ACTIVE account; 4. else refuse. Lowest id first among equals, so the choice
+    /// is stable.
+    public static func uploadDecision(portalAccountID: Int64?, backupAccountID: Int64? = nil, portalProvider: StorageProviderKind?,
+                                      accounts: [Account]) -> UploadDecision {
         let refusal = UploadDecision.refuse("This portal cannot accept uploads right now.")
         if let portalAccountID {
-            guard let own = accounts.first(where: { $0.id == portalAccountID }), own.status.canCreateUploads else { return refusal }
-            return .use(accountID: own.id, rule: 1)
+            guard let own = accounts.first(where: { $0.id == portalAccountID }) else { return refusal }
+            if own.status.canCreateUploads { return .use(accountID: own.id, rule: 1) }
+            guard own.status.failsOver, let backupAccountID, backupAccountID != own.id,
+                  let backup = accounts.first(where: { $0.id == backupAccountID }), backup.status.canCreateUploads else { return refusal }
+            return .failover(accountID: backup.id, primaryID: own.id)
         }
         let active = accounts.filter { $0.status.canCreateUploads }.sorted { $0.id < $1.id }
         if let portalProvider, let sameProvider = active.first(where: { $0.provider == portalProvider }) {
@@ -78,27 +99,42 @@ public enum StorageRules {
         ownerMessage: "Your storage is full, so your portals refuse uploads. Delete files or buy more storage.")
 
     /// `getPortalUploadAcceptance`.
-    public static func acceptance(portalActive: Bool, inactiveReason: String?, portalAccountID: Int64?, portalProvider: StorageProviderKind?,
-                                  accounts: [Account]) -> Acceptance {
+    public static func acceptance(portalActive: Bool, inactiveReason: String?, portalAccountID: Int64?, backupAccountID: Int64? = nil,
+                                  portalProvider: StorageProviderKind?, accounts: [Account]) -> Acceptance {
         let cannot = "This portal cannot accept uploads right now."
         if !portalActive {
             let owner = inactiveReason.flatMap(PortalInactiveReason.init(rawValue:))?.ownerMessage ?? "You switched this portal off."
             return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: owner)
         }
-        switch uploadDecision(portalAccountID: portalAccountID, portalProvider: portalProvider, accounts: accounts) {
+        switch uploadDecision(portalAccountID: portalAccountID, backupAccountID: backupAccountID, portalProvider: portalProvider, accounts: accounts) {
         case .use(_, let rule) where rule == 1:
             return Acceptance(accepts: true, clientMessage: nil, ownerMessage: nil)
+        case .failover(let id, let primaryID):
+            let status = accounts.first { $0.id == primaryID }?.status
+            return Acceptance(accepts: true, clientMessage: nil,
+                              ownerMessage: accountMessage(status) + " Until it works again, new files go to the backup account #\(id).")
         case .use(let id, _):
             return Acceptance(accepts: true, clientMessage: nil,
                               ownerMessage: "It has no storage account of its own; files go to your active account #\(id).")
         case .refuse:
             if let portalAccountID {
                 let status = accounts.first { $0.id == portalAccountID }?.status
-                return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: accountMessage(status))
+                var message = accountMessage(status)
+                if status?.failsOver == true, let backupAccountID {
+                    let backup = accounts.first { $0.id == backupAccountID }?.status
+                    message += " Its backup account cannot take files either: " + (backup.map { "it is \($0.rawValue.lowercased())." } ?? "it no longer exists.")
+                }
+                return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: message)
             }
             return Acceptance(accepts: false, clientMessage: cannot,
                               ownerMessage: "No active storage account: connect or reactivate one on the Storage page.")
         }
+    }
+
+    /// `acceptance` for a portal among its owner's accounts.
+    public static func acceptance(of portal: Portal, accounts: [StorageAccount]) -> Acceptance {
+        acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason, portalAccountID: portal.storageAccountID,
+                   backupAccountID: portal.backupStorageAccountID, portalProvider: nil, accounts: accounts.map(Account.init))
     }
 
     /// Why a portal's own account takes no uploads, for the owner.
@@ -124,6 +160,28 @@ public enum StorageRules {
         }
         guard let active = ofProvider.filter({ $0.status == .active }).min(by: { $0.id < $1.id }) else { return .failure(.noActiveAccount) }
         return .success(active.id)
+    }
+
+    /// A portal's backup account (`selectedBackupID`, nil: none): another of the owner's accounts
+    /// than the portal's own (`primaryID`), of any provider, ACTIVE when chosen.
+    public static func backupBinding(primaryID: Int64?, selectedBackupID: Int64?, accounts: [Account]) -> Result<Int64?, BackupError> {
+        guard let selectedBackupID else { return .success(nil) }
+        guard let backup = accounts.first(where: { $0.id == selectedBackupID }) else { return .failure(.notYourAccount) }
+        guard backup.id != primaryID else { return .failure(.sameAsPrimary) }
+        guard backup.status == .active else { return .failure(.notActive(backup.status)) }
+        return .success(backup.id)
+    }
+
+    public enum BackupError: Error, Equatable, CustomStringConvertible {
+        case notYourAccount, sameAsPrimary, notActive(StorageAccountStatus)
+
+        public var description: String {
+            switch self {
+            case .notYourAccount: return "Choose one of your own storage accounts as the backup."
+            case .sameAsPrimary: return "The backup must be another account than the one files go to."
+            case .notActive(let s): return "The chosen backup account is \(s.rawValue.lowercased()); only an active account can be chosen."
+            }
+        }
     }
 
     public enum BindingError: Error, Equatable, CustomStringConvertible {

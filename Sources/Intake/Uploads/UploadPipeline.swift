@@ -85,9 +85,10 @@ public struct UploadPipeline {
         let accounts = try StorageAccountStore(db: env.db, clock: env.clock).list(userID: portal.userID)
         let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
         let account: StorageAccount
-        switch StorageRules.uploadDecision(portalAccountID: portal.storageAccountID, portalProvider: nil, accounts: rules) {
+        switch StorageRules.uploadDecision(portalAccountID: portal.storageAccountID, backupAccountID: portal.backupStorageAccountID,
+                                           portalProvider: nil, accounts: rules) {
         case .refuse(let message): throw UploadRefusal(.closed, message)
-        case .use(let id, _): account = accounts.first { $0.id == id }!
+        case .use(let id, _), .failover(let id, _): account = accounts.first { $0.id == id }!
         }
         switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime,
                                                                                 holder: processBound ? LeaseHolder(of: env.liveness) : nil) {

@@ -20,10 +20,12 @@ extension PortalForm {
 
     /// The store's (the form's) field names that the JSON body spells otherwise.
     static let jsonFieldNames = ["max_file": "maxFileSize", "allowed_types": "allowedTypes", "max_files": "maxFiles",
-                                 "storage_account_id": "storageAccountId", "accent_color": "accentColor"]
+                                 "storage_account_id": "storageAccountId", "accent_color": "accentColor",
+                                 "backup_storage_account_id": "backupStorageAccountId"]
 
     /// A JSON portal body over `existing` (or the defaults): `name`, `slug`, `description`,
-    /// `storageAccountId` or `storageProvider` (the owner's active account of it), `password`,
+    /// `storageAccountId` or `storageProvider` (the owner's one active account of it; with
+    /// several, an error listing them), `backupStorageAccountId` (null: none), `password`,
     /// `maxFileSize`, `allowedTypes` (extensions), `allowedFamilies` (documents, images, video,
     /// audio, archives), `accentColor`, `maxFiles`, `requireClientName`, `requireClientEmail` (or
     /// `clientNameMode`/`clientEmailMode`: required, optional, hidden), `messageField`,
@@ -33,6 +35,7 @@ extension PortalForm {
         var input = PortalInput(name: body.string("name") ?? existing?.name ?? "", slug: (body.string("slug") ?? existing?.slug ?? "").lowercased())
         input.description = body.string("description") ?? existing?.description ?? ""
         input.storageAccountID = body.id("storageAccountId") ?? existing?.storageAccountID
+        input.backupStorageAccountID = body.has("backupStorageAccountId") ? body.id("backupStorageAccountId") : existing?.backupStorageAccountID
         let provider = body.string("storageProvider")
         input.password = body.string("password")
         input.maxFileBytes = body.has("maxFileSize") ? body.int("maxFileSize") : existing?.maxFileBytes
@@ -81,10 +84,15 @@ extension PortalForm {
                     errors["storageProvider"] = "The chosen storage account is of another kind."
                 }
             } else if existing?.storageAccountID == nil || owned.first(where: { $0.id == existing?.storageAccountID })?.provider != kind {
-                switch StorageRules.portalBinding(provider: kind, selectedAccountID: nil,
-                                                  accounts: owned.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }) {
-                case .success(let id): input.storageAccountID = id
-                case .failure(let e): errors["storageProvider"] = e.description
+                let active = owned.filter { $0.provider == kind && $0.status == .active }
+                if active.count > 1 {
+                    errors["storageProvider"] = "You have \(active.count) active \(kind.rawValue) accounts; send storageAccountId: "
+                        + StorageAccountCandidates.described(active) + "."
+                } else {
+                    switch StorageRules.portalBinding(provider: kind, selectedAccountID: nil, accounts: owned.map(StorageRules.Account.init)) {
+                    case .success(let id): input.storageAccountID = id
+                    case .failure(let e): errors["storageProvider"] = e.description
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@ enum PortalForm {
         var input = PortalInput(name: form["name"] ?? "", slug: (form["slug"] ?? "").lowercased())
         input.description = form["description"] ?? ""
         input.storageAccountID = form["storage_account_id"].flatMap { Int64($0) }
+        input.backupStorageAccountID = form["backup_storage_account_id"].flatMap { Int64($0) }
         input.folderName = form["folder_name"] ?? ""
         input.clientSubfolders = form["client_subfolders"] != nil
         let password = form["password"] ?? ""

@@ -8,7 +8,8 @@ enum PortalJSON {
         var fields: [(String, JSONValue)] = [
             ("id", .string(String(p.id))), ("name", .string(p.name)), ("slug", .string(p.slug)), ("description", .string(p.description)),
             ("storageProvider", accounts.first { $0.id == p.storageAccountID }.map { .string($0.provider.rawValue) } ?? .null),
-            ("storageAccountId", p.storageAccountID.map { .string(String($0)) } ?? .null), ("isActive", .bool(p.active)),
+            ("storageAccountId", p.storageAccountID.map { .string(String($0)) } ?? .null),
+            ("backupStorageAccountId", p.backupStorageAccountID.map { .string(String($0)) } ?? .null), ("isActive", .bool(p.active)),
             ("inactiveReason", p.inactiveReason.map(JSONValue.string) ?? .null), ("hasPassword", .bool(p.hasPassword)),
             ("requireClientName", .bool(p.clientNameMode == .required)), ("requireClientEmail", .bool(p.clientEmailMode == .required)),
             ("clientNameMode", .string(p.clientNameMode.rawValue)), ("clientEmailMode", .string(p.clientEmailMode.rawValue)),

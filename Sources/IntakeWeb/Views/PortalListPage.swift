@@ -8,13 +8,11 @@ enum PortalListPage {
     static func render(_ context: RequestContext, values: [String: String], errors: FieldErrors, status: HTTPStatus) throws -> Response {
         let portals = try context.stores.portals.list(userID: context.user!.id)
         let accounts = try context.ownStorageAccounts()
-        let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
         var model = PortalFormView.model(values: values, accounts: accounts, currentAccountID: nil, hasPassword: false, errors: errors)
         model["hasPortals"] = .bool(!portals.isEmpty)
         model["portals"] = .list(portals.map { entry in
             let p = entry.portal
-            let acceptance = StorageRules.acceptance(portalActive: p.active, inactiveReason: p.inactiveReason, portalAccountID: p.storageAccountID,
-                                                     portalProvider: nil, accounts: rules)
+            let acceptance = StorageRules.acceptance(of: p, accounts: accounts)
             return ["id": .int(p.id), "name": .string(p.name), "slug": .string(p.slug), "uploads": .int(Int64(entry.uploads)),
                     "accepts": .bool(acceptance.accepts), "reason": acceptance.ownerMessage.map { .string($0) } ?? .null,
                     "account": .string(accounts.first { $0.id == p.storageAccountID }?.displayName ?? "—")]

@@ -31,10 +31,7 @@ enum PortalPage {
     /// Whether the portal takes files now, by its state, its owner's storage accounts and room
     /// (an owner at or over quota takes nothing, whatever the over-quota policy).
     private static func acceptance(_ context: RequestContext, _ portal: Portal) throws -> StorageRules.Acceptance {
-        let accounts = try context.stores.storageAccounts.list(userID: portal.userID)
-            .map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
-        let acceptance = StorageRules.acceptance(portalActive: portal.active, inactiveReason: portal.inactiveReason,
-                                                 portalAccountID: portal.storageAccountID, portalProvider: nil, accounts: accounts)
+        let acceptance = StorageRules.acceptance(of: portal, accounts: try context.stores.storageAccounts.list(userID: portal.userID))
         if acceptance.accepts, let quota = try context.stores.quotas.quota(userID: portal.userID), quota.usedBytes >= quota.effectiveBytes {
             return StorageRules.storageFull
         }

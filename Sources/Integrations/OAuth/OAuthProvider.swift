@@ -34,20 +34,22 @@ public struct OAuthProvider: Sendable {
     }
 
     /// Google: sign-in scopes plus `drive.file`; offline access with a consent prompt so a
-    /// refresh token is issued. `revocationURL` is Google's `…/revoke` (empty: not configured).
+    /// refresh token is issued, and the account chooser first (`select_account`) so a second
+    /// Google account is as easy to connect as the first. `revocationURL` is Google's `…/revoke` (empty: not configured).
     public static func google(clientID: String, clientSecret: String, authorizationURL: String, tokenURL: String, userinfoURL: String,
                               revocationURL: String = "") -> OAuthProvider {
         OAuthProvider(kind: .google, clientID: clientID, clientSecret: clientSecret, authorizationURL: authorizationURL, tokenURL: tokenURL,
                       identityURL: userinfoURL, revocationURL: revocationURL, scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/drive.file"],
-                      extraParameters: [("access_type", "offline"), ("prompt", "consent")])
+                      extraParameters: [("access_type", "offline"), ("prompt", "select_account consent")])
     }
 
-    /// Dropbox: offline access (a refresh token) and the scopes an upload portal needs. Tokens are
-    /// revoked at the API's `auth/token/revoke`.
+    /// Dropbox: offline access (a refresh token) and the scopes an upload portal needs, asking
+    /// again each time (`force_reapprove`) so the owner can pick another Dropbox account. Tokens
+    /// are revoked at the API's `auth/token/revoke`.
     public static func dropbox(appKey: String, appSecret: String, authorizationURL: String, tokenURL: String, apiURL: String) -> OAuthProvider {
         OAuthProvider(kind: .dropbox, clientID: appKey, clientSecret: appSecret, authorizationURL: authorizationURL, tokenURL: tokenURL,
                       identityURL: apiURL, revocationURL: apiURL + "/auth/token/revoke", scopes: ["account_info.read", "files.content.write", "files.content.read", "files.metadata.read"],
-                      extraParameters: [("token_access_type", "offline")])
+                      extraParameters: [("token_access_type", "offline"), ("force_reapprove", "true")])
     }
 
     /// Whether client credentials are set; without them the provider is shown as not configured.

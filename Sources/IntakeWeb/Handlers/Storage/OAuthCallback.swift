@@ -40,11 +40,12 @@ enum OAuthCallback {
                             "\(name) did not complete the connection. Nothing was connected; please try again.")
         }
         let user = context.user!
+        let named = name + (identity.email.map { " (\($0))" } ?? "")
         // The owner has just been through the OAuth flow: a disconnected account (or one in error) comes back.
         let result = try context.stores.storageAccountManager.connect(
-            userID: user.id, kind: kind, displayName: name + (identity.email.map { " (\($0))" } ?? ""), identity: identity, grant: grant,
+            userID: user.id, kind: kind, displayName: named, identity: identity, grant: grant,
             scopes: grant.scope ?? provider.scopes.joined(separator: " "), tokens: try services.accessTokens(), by: context.actor)
-        context.flash(.success, result.created ? "\(name) connected." : result.reactivated ? "\(name) reconnected; its portals accept uploads again." : "\(name) is connected.")
+        context.flash(.success, result.created ? "\(named) connected." : result.reactivated ? "\(named) reconnected; its portals accept uploads again." : "\(named) is connected.")
         return .redirect(to: "/dashboard/settings")
     }
 }

@@ -40,9 +40,7 @@ extension RequestContext {
         }
         let matching = mine.filter { $0.provider == kind }
         guard let only = matching.first else { throw HTTPError(.notFound, code: "not_found", "No \(raw) storage account is connected.") }
-        guard matching.count == 1 else {
-            throw HTTPError(.conflict, code: "ambiguous", "There are \(matching.count) \(raw) accounts; send storageAccountId to say which.")
-        }
+        guard matching.count == 1 else { throw StorageAccountCandidates.ambiguous(matching, provider: raw) }
         return only
     }
 
