@@ -54,7 +54,7 @@ struct StorageConnectTests {
         let done = try browser.get(callback)
         #expect(done.status == 303 && done.headers["location"] == "/dashboard/settings")
         let connected = try browser.get("/dashboard/settings").text
-        #expect(connected.contains("\(label) connected.") && connected.contains("indicator-green") && connected.contains("owner@example.com"))
+        #expect(connected.contains("\(label) (owner@example.com) connected.") && connected.contains("indicator-green") && connected.contains("owner@example.com"))
 
         // The same state again, and a made-up one: refused, nothing new.
         let reused = try browser.get(callback)

@@ -50,7 +50,7 @@ struct PortalFailoverTests {
             #expect(foreign["backup_storage_account_id"] == "Choose one of your own storage accounts as the backup.")
             try s.accounts.handleStatusChange(accountID: s.box.id, event: .ownerDeactivates, reason: nil, by: actor)
             guard case .failure(let paused) = try create(s, slug: "paused", backup: s.box.id) else { Issue.record("accepted"); return }
-            #expect(paused["backup_storage_account_id"] == "The chosen backup account is inactive; only an active account can be chosen.")
+            #expect(paused["backup_storage_account_id"] == "The chosen backup account is paused; only an active account can be chosen.")
             #expect(try s.db.scalar("SELECT count(*) FROM portals", as: Int.self) == 0, "nothing half-written")
 
             try s.accounts.handleStatusChange(accountID: s.box.id, event: .ownerReactivates, reason: nil, by: actor)

@@ -108,7 +108,7 @@ struct StorageRulesTests {
         let both = StorageRules.acceptance(portalActive: true, inactiveReason: nil, portalAccountID: 7, backupAccountID: 6, portalProvider: nil,
                                            accounts: [Self.driveError, Self.boxError])
         #expect(!both.accepts && both.clientMessage == "This portal cannot accept uploads right now.")
-        #expect(both.ownerMessage?.hasSuffix("Its backup account cannot take files either: it is error.") == true)
+        #expect(both.ownerMessage?.hasSuffix("Its backup account cannot take files either: it is in error.") == true)
     }
 
     @Test("backup binding: another of the owner's accounts, active when chosen", arguments: [

@@ -15,6 +15,15 @@ public enum StorageAccountStatus: String, Sendable, CaseIterable {
     /// Whether a portal bound to the account sends new uploads to its backup account: only while
     /// the account fails (ERROR, DISCONNECTED), never while its owner paused it (INACTIVE).
     public var failsOver: Bool { self == .error || self == .disconnected }
+    /// The state in a sentence ("the backup account is …").
+    public var inWords: String {
+        switch self {
+        case .active: return "active"
+        case .inactive: return "paused"
+        case .disconnected: return "disconnected"
+        case .error: return "in error"
+        }
+    }
     /// Whether files stored through an account in this state can be read.
     public var canAccessFiles: Bool { self == .active || self == .inactive }
 }

@@ -122,7 +122,7 @@ public enum StorageRules {
                 var message = accountMessage(status)
                 if status?.failsOver == true, let backupAccountID {
                     let backup = accounts.first { $0.id == backupAccountID }?.status
-                    message += " Its backup account cannot take files either: " + (backup.map { "it is \($0.rawValue.lowercased())." } ?? "it no longer exists.")
+                    message += " Its backup account cannot take files either: " + (backup.map { "it is \($0.inWords)." } ?? "it no longer exists.")
                 }
                 return Acceptance(accepts: false, clientMessage: cannot, ownerMessage: message)
             }
@@ -179,7 +179,7 @@ public enum StorageRules {
             switch self {
             case .notYourAccount: return "Choose one of your own storage accounts as the backup."
             case .sameAsPrimary: return "The backup must be another account than the one files go to."
-            case .notActive(let s): return "The chosen backup account is \(s.rawValue.lowercased()); only an active account can be chosen."
+            case .notActive(let s): return "The chosen backup account is \(s.inWords); only an active account can be chosen."
             }
         }
     }

@@ -153,7 +153,13 @@ public struct UploadPipeline {
             try deliveries.rollBack(id, reason: message, remoteAddress: remoteAddress)
             throw UploadRefusal(.storage, "The file could not be stored: \(message)")
         }
-        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: account.provider, status: status,
+        // A client is never told which account took the file: while the portal fails over to its
+        // backup, the provider named is still the portal's own.
+        var provider = account.provider
+        if let own = portal.storageAccountID, own != account.id, let ownAccount = try StorageAccountStore(db: env.db, clock: env.clock).find(id: own) {
+            provider = ownAccount.provider
+        }
+        return ReceivedFile(uploadID: id, fileName: file.name, size: file.size, sha256: file.sha256, provider: provider, status: status,
                             receipt: UploadReceipt.token(uploadID: id, secret: receiptSecret, key: env.secretKey))
     }
 

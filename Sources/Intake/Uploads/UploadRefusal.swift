@@ -22,6 +22,8 @@ public struct ReceivedFile: Sendable, Equatable {
     public let fileName: String
     public let size: Int64
     public let sha256: String
+    /// The portal's storage provider as the client is told: its own account's, also while its
+    /// backup takes the files.
     public let provider: StorageProviderKind
     /// Uploaded, or delivering while the provider has not taken it yet.
     public let status: FileUploadStatus

@@ -13,6 +13,8 @@ enum PortalEditPage {
                                          errors: errors)
         model["portal"] = ["id": .int(portal.id), "name": .string(portal.name), "slug": .string(portal.slug),
                            "reason": acceptance.accepts ? .null : acceptance.ownerMessage.map { .string($0) } ?? .null,
+                           // Accepting, with something to know (its backup takes the files, say).
+                           "note": acceptance.accepts ? acceptance.ownerMessage.map { .string($0) } ?? .null : .null,
                            "logo": PortalBrandView.logoAddress(portal).map(TemplateValue.string) ?? .null,
                            "logoAlt": .string(portal.logoAlt ?? portal.name + " logo"), "logoAltValue": .string(portal.logoAlt ?? "")]
         return try PageView.render(context, "dashboard/portal", title: portal.name, status: status, model)

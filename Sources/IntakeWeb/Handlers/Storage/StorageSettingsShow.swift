@@ -47,7 +47,8 @@ enum StorageSettingsShow {
             "hasAccounts": .bool(!accounts.isEmpty),
             "providers": .list([OAuthProvider.Kind.google, .dropbox].map { kind in
                 ["kind": .string(kind.rawValue), "label": .string(StorageProviderKind(kind).displayName),
-                 "configured": .bool(providers[kind]?.isConfigured == true), "settings": .string(settingNames[kind] ?? "")]
+                 "configured": .bool(providers[kind]?.isConfigured == true), "settings": .string(settingNames[kind] ?? ""),
+                 "another": .bool(accounts.contains { $0.provider.oauth == kind })]
             }),
             "isAdmin": .bool(user.role == .admin),
         ])
