@@ -104,6 +104,16 @@ struct SeveralAccountsTests {
             let created = try browser.postJSON("/api/portals", #"{"name":"\#(slug)","slug":"\#(slug)","storageAccountId":"\#(account)"}"#)
             #expect(created.status == 201, "\(created.status) \(created.text)")
         }
+        // The API sets, refuses and removes a portal's backup.
+        try browser.get("/dashboard/portals")
+        let backed = try PortalClientTests().put(browser, server, #"{"backupStorageAccountId":"2"}"#)
+        #expect(backed.status == 200 && backed.text.contains(#""storageAccountId":"1","backupStorageAccountId":"2""#), "\(backed.status) \(backed.text)")
+        let same = try PortalClientTests().put(browser, server, #"{"backupStorageAccountId":1}"#)
+        #expect(same.status == 422 && same.text.contains(#""backupStorageAccountId":"The backup must be another account than the one files go to.""#),
+                "\(same.status) \(same.text)")
+        let removed = try PortalClientTests().put(browser, server, #"{"backupStorageAccountId":null}"#)
+        #expect(removed.status == 200 && removed.text.contains(#""backupStorageAccountId":null"#))
+
         let pause = try browser.postJSON("/api/storage/deactivate", #"{"provider":"google_drive"}"#)
         #expect(pause.status == 409 && pause.text.contains(#""code":"ambiguous""#), "\(pause.status) \(pause.text)")
         #expect(pause.text.contains(#""candidates":[{"storageAccountId":"1","provider":"google_drive","email":"owner@example.com","#)
@@ -178,6 +188,7 @@ struct SeveralAccountsTests {
         #expect(page.contains("<form") && !page.contains("Dropbox") && !page.contains("backup"), "the client page shows nothing of it")
         let owner = try browser.get("/dashboard/portals/\(portalID)").text
         #expect(owner.contains("new files go to the backup account #2"))
+        #expect(try browser.get("/dashboard/settings").text.contains("Portals with a backup account send new files to it meanwhile."))
 
         // Concurrent clients while failing over: all to Dropbox.
         let during = (0..<8).map { ("during-\($0).bin", randomBytes(Int.random(in: 10_000...200_000))) }

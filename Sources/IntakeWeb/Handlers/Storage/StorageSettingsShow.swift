@@ -19,6 +19,8 @@ enum StorageSettingsShow {
             if let id = connection.storageAccountID { grants[id] = connection.grant }
         }
         let providers = services.configuration.oauthProviders
+        // The accounts whose portals have a backup: while they fail, those portals keep taking files.
+        let backedUp = Set(try services.stores.portals.list(userID: user.id).compactMap { $0.portal.backupStorageAccountID == nil ? nil : $0.portal.storageAccountID })
         return try PageView.render(context, "dashboard/settings", title: "Storage", [
             "accounts": .list(accounts.map { account in
                 let isLocal = account.provider == .local
@@ -33,7 +35,8 @@ enum StorageSettingsShow {
                     "accessFine": .bool(grant == .valid),
                     "isLocal": .bool(isLocal),
                     "indicator": .string(indicator.colour), "indicatorLabel": .string(indicator.label),
-                    "meaning": .string(meaning(status, provider: account.provider.displayName, isLocal: isLocal)),
+                    "meaning": .string(meaning(status, provider: account.provider.displayName, isLocal: isLocal)
+                                       + (status.failsOver && backedUp.contains(account.id) ? " Portals with a backup account send new files to it meanwhile." : "")),
                     "lastError": account.lastError.map { .string($0) } ?? .null,
                     "files": .string("\(Counted.text(account.uploadedFiles, "file")), \(ByteSize(bytes: account.uploadedBytes))"),
                     "canPause": .bool(status == .active),
