@@ -674,6 +674,7 @@ public enum Schema {
             ALTER TABLE users ADD COLUMN dashboard_previous_visit_at INTEGER;
             UPDATE users SET dashboard_previous_visit_at = dashboard_visited_at;
             """),
+        WebhookSchema.sqlite,
     ]
 
     /// The migrator over `migrations`.
@@ -682,6 +683,7 @@ public enum Schema {
     /// PostgreSQL starts at version 33 (see `PostgreSQLSchema`); later migrations follow here.
     public static let postgresqlMigrations: [Migration] = [
         Migration(PostgreSQLSchema.baseVersion, "schema at version 33", PostgreSQLSchema.base),
+        WebhookSchema.postgresql,
     ]
 }
 

@@ -329,8 +329,14 @@ public struct PortalStore {
                     throw ValidationError("", "“\(portal.name)” cannot be switched on. " + StorageRules.accountMessage(status))
                 }
             }
+            let before = try find(id: id)
             try db.execute("UPDATE portals SET active = $1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2 WHERE id = $3",
                            [active, clock.now(), id])
+            if let before, before.active != active {
+                try WebhookEvents(db: db, clock: clock).emit(userID: before.userID, type: active ? .portalReactivated : .portalDeactivated,
+                                                             data: WebhookPayloads.portal(id: id, slug: before.slug, name: before.name, active: active,
+                                                                                          automatic: false, reason: nil))
+            }
             try AuditLog(db: db, clock: clock).record(actor, action: active ? "portal.activate" : "portal.deactivate", entityType: "portal",
                                                       entityID: String(id))
         }
