@@ -10,23 +10,25 @@ enum WebhookSchema {
     /// The event types, as the CHECK constraints list them (`WebhookEventType` is the same list).
     static var typeList: String { WebhookEventType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
 
-    static var sqlite: Migration {
-        Migration(version, name, """
+    /// The tables in either dialect: SQLite's `INTEGER` keys that are never reused (AUTOINCREMENT,
+    /// as ids reach URLs) and blobs, PostgreSQL's identities, `BIGINT` and `BYTEA`.
+    static func tables(id: String, int: String, blob: String) -> String {
+        """
             -- An owner's HTTPS endpoint: which events it takes (comma-separated), its signing
             -- secret sealed with the site's key, whether it is on, and since when every attempt to
             -- reach it has failed (NULL after a success); three days of that switch it off.
             CREATE TABLE webhook_endpoints (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                id \(id),
+                user_id \(int) NOT NULL REFERENCES users (id) ON DELETE CASCADE,
                 url TEXT NOT NULL CHECK ((url LIKE 'https://%' OR url LIKE 'http://%') AND length(url) <= 2000),
                 description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 200),
                 events TEXT NOT NULL CHECK (events <> ''),
-                secret_sealed BLOB NOT NULL,
-                enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                secret_sealed \(blob) NOT NULL,
+                enabled \(int) NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
                 disabled_reason TEXT,
-                failing_since INTEGER,
-                created_at INTEGER NOT NULL,
-                updated_at INTEGER NOT NULL
+                failing_since \(int),
+                created_at \(int) NOT NULL,
+                updated_at \(int) NOT NULL
             );
             CREATE INDEX webhook_endpoints_user ON webhook_endpoints (user_id, id);
             CREATE INDEX webhook_endpoints_failing ON webhook_endpoints (failing_since) WHERE failing_since IS NOT NULL AND enabled = 1;
@@ -35,17 +37,17 @@ enum WebhookSchema {
             -- endpoint an event goes to and is sent as Intake-Delivery, so a receiver can drop
             -- a repeat. pending rows are sent from next_attempt_at on until deliver_until.
             CREATE TABLE webhook_deliveries (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                id \(id),
+                endpoint_id \(int) NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
                 event_id TEXT NOT NULL,
                 type TEXT NOT NULL CHECK (type IN (\(typeList))),
                 payload TEXT NOT NULL,
                 status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
                 attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-                next_attempt_at INTEGER NOT NULL,
-                deliver_until INTEGER NOT NULL,
-                delivered_at INTEGER,
-                created_at INTEGER NOT NULL,
+                next_attempt_at \(int) NOT NULL,
+                deliver_until \(int) NOT NULL,
+                delivered_at \(int),
+                created_at \(int) NOT NULL,
                 UNIQUE (endpoint_id, event_id),
                 CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
             );
@@ -54,16 +56,21 @@ enum WebhookSchema {
 
             -- Each attempt as it happened: the HTTP status, or the error when there was none.
             CREATE TABLE webhook_attempts (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
-                attempted_at INTEGER NOT NULL,
+                id \(id),
+                delivery_id \(int) NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+                attempted_at \(int) NOT NULL,
                 status_code INTEGER CHECK (status_code IS NULL OR status_code BETWEEN 100 AND 999),
                 error TEXT,
-                duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+                duration_ms \(int) NOT NULL CHECK (duration_ms >= 0),
                 response_excerpt TEXT NOT NULL DEFAULT '' CHECK (length(response_excerpt) <= 1024),
                 CHECK ((status_code IS NULL) <> (error IS NULL))
             );
             CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+        """
+    }
+
+    static var sqlite: Migration {
+        Migration(version, name, tables(id: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", blob: "BLOB") + """
             CREATE TRIGGER webhook_attempts_append_only BEFORE UPDATE ON webhook_attempts BEGIN
                 SELECT RAISE(ABORT, 'webhook attempts are a log: they are never changed');
             END;
@@ -71,52 +78,7 @@ enum WebhookSchema {
     }
 
     static var postgresql: Migration {
-        Migration(version, name, """
-            CREATE TABLE webhook_endpoints (
-                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                url TEXT NOT NULL CHECK ((url LIKE 'https://%' OR url LIKE 'http://%') AND length(url) <= 2000),
-                description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 200),
-                events TEXT NOT NULL CHECK (events <> ''),
-                secret_sealed BYTEA NOT NULL,
-                enabled BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-                disabled_reason TEXT,
-                failing_since BIGINT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            );
-            CREATE INDEX webhook_endpoints_user ON webhook_endpoints (user_id, id);
-            CREATE INDEX webhook_endpoints_failing ON webhook_endpoints (failing_since) WHERE failing_since IS NOT NULL AND enabled = 1;
-
-            CREATE TABLE webhook_deliveries (
-                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-                endpoint_id BIGINT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
-                event_id TEXT NOT NULL,
-                type TEXT NOT NULL CHECK (type IN (\(typeList))),
-                payload TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-                attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-                next_attempt_at BIGINT NOT NULL,
-                deliver_until BIGINT NOT NULL,
-                delivered_at BIGINT,
-                created_at BIGINT NOT NULL,
-                UNIQUE (endpoint_id, event_id),
-                CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
-            );
-            CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
-            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
-
-            CREATE TABLE webhook_attempts (
-                id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-                delivery_id BIGINT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
-                attempted_at BIGINT NOT NULL,
-                status_code INTEGER CHECK (status_code IS NULL OR status_code BETWEEN 100 AND 999),
-                error TEXT,
-                duration_ms BIGINT NOT NULL CHECK (duration_ms >= 0),
-                response_excerpt TEXT NOT NULL DEFAULT '' CHECK (length(response_excerpt) <= 1024),
-                CHECK ((status_code IS NULL) <> (error IS NULL))
-            );
-            CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+        Migration(version, name, tables(id: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", int: "BIGINT", blob: "BYTEA") + """
             CREATE FUNCTION webhook_attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 RAISE EXCEPTION 'webhook attempts are a log: they are never changed';
