@@ -53,6 +53,8 @@ enum WebhookSchema {
             );
             CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+            -- The log is kept `WebhookSchedule.retentionSeconds`; older rows go, oldest first.
+            CREATE INDEX webhook_deliveries_age ON webhook_deliveries (created_at);
 
             -- Each attempt as it happened: the HTTP status, or the error when there was none.
             CREATE TABLE webhook_attempts (

@@ -237,6 +237,15 @@ struct WebhookTests {
             #expect(throws: (any Error).self, "the attempt log is append-only") {
                 try db.execute("UPDATE webhook_attempts SET status_code = 200")
             }
+            // Kept 30 days, then removed with its attempts; a pending one stays whatever its age.
+            try WebhookEvents(db: db, clock: clock).emit(userID: ownerID, type: .uploadCompleted, data: ["id": 10])
+            try db.execute("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE status = 'pending'", [clock.now() + 90 * 86400])
+            clock.advance(1_800_000_000 + WebhookSchedule.retentionSeconds - clock.now())  // the delivered event is 30 days old
+            #expect(try sender.removeOld() == 0)
+            clock.advance(1)
+            #expect(try sender.removeOld() == 1)
+            #expect(try db.scalar("SELECT count(*) FROM webhook_attempts", as: Int.self) == 0)
+            #expect(try db.scalar("SELECT status FROM webhook_deliveries", as: String.self) == "pending")
         }
     }
 

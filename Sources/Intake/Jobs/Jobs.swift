@@ -149,6 +149,7 @@ public struct Jobs {
                                            resolve: resolve)
                 report.webhooks = try sender.sendDue()
                 report.webhooks.endpointsDisabled = try sender.disableFailing(dashboardURL: configuration.baseURL + "/dashboard/webhooks")
+                try sender.removeOld()
             }
         }
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }

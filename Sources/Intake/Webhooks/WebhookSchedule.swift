@@ -6,6 +6,8 @@ public enum WebhookSchedule {
     public static let windowSeconds: Int64 = 86_400
     /// How long an endpoint may fail without a success before it is switched off.
     public static let disableAfterSeconds: Int64 = 3 * 86_400
+    /// How long delivered and failed deliveries, with their attempts, stay on the endpoint's page.
+    public static let retentionSeconds: Int64 = 30 * 86_400
     /// The pauses after the first, second, … failed attempt; the last repeats.
     public static let delays: [Int64] = [60, 300, 1_800, 7_200, 18_000, 36_000]
 

@@ -152,6 +152,16 @@ public struct WebhookSender {
         return outcome
     }
 
+    /// Removes delivered and failed deliveries (and their attempts) older than
+    /// `WebhookSchedule.retentionSeconds`, at most `limit` a pass; returns how many.
+    @discardableResult
+    public func removeOld(limit: Int = 5000) throws -> Int {
+        try db.execute("""
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending' ORDER BY created_at LIMIT $2)
+            """, [clock.now() - WebhookSchedule.retentionSeconds, limit])
+    }
+
     /// Switches off every endpoint whose attempts have all failed for `WebhookSchedule.disableAfterSeconds`
     /// and mails its owner (through the outbox, in the same transaction); returns how many.
     public func disableFailing(dashboardURL: String) throws -> Int {
