@@ -249,6 +249,40 @@ struct WebhookTests {
         }
     }
 
+    @Test("8 runners at once, each with its own connection and libcurl handle, over 40 due deliveries: each is sent exactly once")
+    func concurrentRunners() throws {
+        let received = Mutex<[String]>([])
+        let receiver = try LoopbackHTTPServer { request in
+            usleep(3_000)  // an answer takes a while: the other runners are choosing meanwhile
+            received.withLock { $0.append(request.headers["intake-delivery"] ?? "") }
+            return LoopbackResponse(status: 204)
+        }
+        defer { receiver.stop() }
+        try withDatabase { db in
+            let clock = ManualClock(), key = Sodium.randomBytes(32)
+            let (ownerID, _, _) = try Self.owner(db, clock, key: key, url: receiver.baseURL + "/in")
+            var events: [String] = []
+            for i in 0..<40 { events.append(try #require(try WebhookEvents(db: db, clock: clock).emit(userID: ownerID, type: .uploadCompleted, data: ["id": i]))) }
+            let location = db.location
+            let delivered = Mutex(0)
+            let failures = Mutex<[String]>([])
+            onThreads(8) { _ in
+                do {
+                    let sender = WebhookSender(db: try location.open(), clock: clock, secretKey: key, http: try CurlClient(), allowPrivate: true)
+                    let report = try sender.sendDue()
+                    delivered.withLock { $0 += report.delivered }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+            #expect(received.withLock { $0 }.sorted() == events.sorted(), "each once: \(received.withLock { $0 }.count) requests")
+            #expect(delivered.withLock { $0 } == 40)
+            #expect(try db.scalar("SELECT count(*) FROM webhook_attempts", as: Int.self) == 40)
+            #expect(try db.scalar("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered' AND attempts = 1", as: Int.self) == 40)
+        }
+    }
+
     @Test("a name resolving to a private address is not sent to with the setting off; three days of failures switch the endpoint off and mail the owner")
     func refusedAndSwitchedOff() throws {
         let hits = Mutex(0)
