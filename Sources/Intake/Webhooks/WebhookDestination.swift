@@ -76,10 +76,10 @@ public struct WebhookDestination: Sendable, Equatable {
         return found
     }
 
-    /// The CURLOPT_RESOLVE entry that pins the request to `address` (brackets for IPv6).
-    public func pin(_ address: NetworkAddress) -> String {
-        let text = address.bytes.count == 16 ? "[\(address)]" : "\(address)"
-        return "\(host):\(port):\(text)"
+    /// The CURLOPT_RESOLVE entry that pins the request to `addresses`, tried in order (brackets
+    /// for IPv6; a list needs libcurl 7.59 or later).
+    public func pin(_ addresses: [NetworkAddress]) -> String {
+        "\(host):\(port):" + addresses.map { $0.bytes.count == 16 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
     }
 }
 

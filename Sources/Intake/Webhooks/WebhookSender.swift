@@ -103,7 +103,7 @@ public struct WebhookSender {
             request.timeoutSeconds = Self.timeoutSeconds
             if NetworkAddress(destination.host) == nil {
                 let addresses = try destination.addresses(allowPrivate: allowPrivate, resolve: resolve)
-                request.pinnedAddresses = [destination.pin(addresses[0])]
+                request.pinnedAddresses = [destination.pin(addresses)]
             }
             status = try http.perform(request, streams: 100...999) { excerpt.append($0) }.status
         } catch let error as ValidationError {
