@@ -170,6 +170,51 @@ struct WebhookTests {
         }
     }
 
+    @Test("events are written where their change happens: a storage account's state and the portals it switches, the owner's switch, a purchase")
+    func eventSources() throws {
+        try withDatabase { db in
+            let clock = ManualClock(), key = Sodium.randomBytes(32)
+            let (ownerID, endpoint, _) = try Self.owner(db, clock, key: key, url: "https://hooks.example.com/a",
+                                                        events: [.storageAccountStatusChanged, .portalDeactivated, .portalReactivated, .purchaseCompleted])
+            let actor = AuditLog.Actor(userID: ownerID, remoteAddress: "")
+            let accounts = StorageAccountStore(db: db, clock: clock)
+            let account = try accounts.createOrGet(userID: ownerID, provider: .local, providerAccountID: "local", email: nil, displayName: "Local disk", by: actor).account
+            let portalID = try #require(try db.scalar("""
+                INSERT INTO portals (user_id, name, slug, storage_account_id, created_at, updated_at) VALUES ($1, 'Tax', 'tax', $2, 0, 0) RETURNING id
+                """, [ownerID, account.id], as: Int64.self))
+            func sent() throws -> [(type: String, payload: String)] {
+                try db.query("SELECT type, payload FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id", [endpoint.id]).map {
+                    (try $0.get("type"), try $0.get("payload"))
+                }
+            }
+            _ = try accounts.handleStatusChange(accountID: account.id, event: .temporaryFailure, reason: "the disk is gone", by: actor)
+            var events = try sent()
+            #expect(events.map(\.type) == ["portal.deactivated", "storage_account.status_changed"])
+            #expect(events[0].payload.contains(#""automatic":true"#) && events[0].payload.contains(#""slug":"tax""#))
+            #expect(events[1].payload.contains(#""previous_status":"ACTIVE""#) && events[1].payload.contains(#""status":"ERROR""#)
+                    && events[1].payload.contains(#""reason":"the disk is gone""#))
+            _ = try accounts.handleStatusChange(accountID: account.id, event: .providerReachable, reason: nil, by: actor)
+            events = try sent()
+            #expect(events.map(\.type).suffix(2) == ["portal.reactivated", "storage_account.status_changed"])
+
+            try PortalStore(db: db, clock: clock).setActive(id: portalID, active: false, by: actor)
+            try PortalStore(db: db, clock: clock).setActive(id: portalID, active: false, by: actor)
+            events = try sent()
+            #expect(events.count == 5 && events[4].type == "portal.deactivated" && events[4].payload.contains(#""automatic":false"#), "once per change")
+
+            let usd = Currency(code: "USD")!
+            let pricing = StoragePricingStore(db: db, clock: clock, currency: usd)
+            var price = StoragePricing.defaults(currency: usd)
+            price.pricePerGB = Money(minorUnits: 100, currency: usd)
+            try pricing.save(price, by: actor)
+            try BalanceLedger(db: db, clock: clock).adjust(userID: ownerID, amount: Money(minorUnits: 1000, currency: usd), reason: "Top-up", by: actor)
+            try StoragePurchases(db: db, clock: clock, pricing: pricing).buy(userID: ownerID, gb: 3, expectedCostMinor: 300, by: actor)
+            events = try sent()
+            #expect(events.count == 6 && events[5].type == "purchase.completed")
+            #expect(events[5].payload.contains(#""gb":3"#) && events[5].payload.contains(#""cost_minor":300"#) && events[5].payload.contains(#""currency":"USD""#))
+        }
+    }
+
     @Test("a private-address URL is refused with a clear message when INTAKE_WEBHOOKS_ALLOW_PRIVATE is off, and nothing is written")
     func privateRefused() throws {
         try withDatabase { db in
