@@ -27,14 +27,15 @@ public struct WebhookEvents {
     }
 
     /// Queues `type` with `data` for `userID`'s subscribed endpoints (call inside the transaction
-    /// of the change); returns the event id, or nil when no endpoint takes it.
+    /// of the change); returns the event id, or nil when no endpoint takes it. `data` is only
+    /// evaluated when one does, so an owner without endpoints costs one indexed query.
     @discardableResult
-    public func emit(userID: Int64, type: WebhookEventType, data: [String: Any]) throws -> String? {
+    public func emit(userID: Int64, type: WebhookEventType, data: @autoclosure () throws -> [String: Any]) throws -> String? {
         let endpoints = try db.query("""
             SELECT id FROM webhook_endpoints WHERE user_id = $1 AND enabled = 1 AND (',' || events || ',') LIKE $2
             """, [userID, "%,\(type.rawValue),%"]).map { try $0.get("id", as: Int64.self) }
         guard !endpoints.isEmpty else { return nil }
-        return try queue(endpoints: endpoints, type: type, data: data)
+        return try queue(endpoints: endpoints, type: type, data: try data())
     }
 
     /// Queues one event for exactly `endpoints` (the test event goes to one endpoint whatever it
