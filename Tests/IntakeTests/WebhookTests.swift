@@ -1,6 +1,7 @@
 import Curl
 import Database
 import Foundation
+import Integrations
 import Sodium
 import Synchronization
 import Testing
@@ -212,6 +213,32 @@ struct WebhookTests {
             events = try sent()
             #expect(events.count == 6 && events[5].type == "purchase.completed")
             #expect(events[5].payload.contains(#""gb":3"#) && events[5].payload.contains(#""cost_minor":300"#) && events[5].payload.contains(#""currency":"USD""#))
+        }
+    }
+
+    @Test("a file's delivery failing for good writes delivery.failed with the reason; delivered after the owner's retry, upload.completed")
+    func deliveryEvents() throws {
+        try withDatabase { db in
+            let base = DeliveriesTests()
+            let s = try base.setup(db)
+            defer { try? FileManager.default.removeItem(atPath: s.world.root) }
+            let ownerID = s.world.portal.userID
+            let endpoint = try WebhookEndpoints(db: db, clock: s.world.clock, secretKey: Sodium.randomBytes(32)).create(
+                userID: ownerID, url: "https://hooks.example.com/files", description: "", events: ["delivery.failed", "upload.completed"],
+                allowPrivate: false, by: AuditLog.Actor(userID: ownerID, remoteAddress: "")).get().endpoint
+            s.storage.failures.withLock { $0 = Array(repeating: StorageProviderError("Drive refused the file", transient: true), count: 2) }
+            let file = try base.receive(s, base.pdf)
+            let deliveries = Deliveries(env: s.env)
+            s.world.clock.advance(3601)  // past the delivery window
+            #expect(try deliveries.attempt(file.uploadID) == .failed("Drive refused the file"))
+            #expect(try deliveries.retry(file.uploadID))
+            #expect(try deliveries.runDue() == 1)
+            let events = try db.query("SELECT type, payload FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id", [endpoint.id])
+            #expect(try events.map { try $0.get("type", as: String.self) } == ["delivery.failed", "upload.completed"])
+            let failed: String = try events[0].get("payload"), completed: String = try events[1].get("payload")
+            #expect(failed.contains(#""failure_reason":"Drive refused the file""#) && failed.contains(#""status":"failed""#)
+                    && failed.contains(#""id":\#(file.uploadID)"#))
+            #expect(completed.contains(#""status":"uploaded""#) && completed.contains(#""name":"report.pdf""#) && completed.contains(#""size":\#(base.pdf.count)"#))
         }
     }
 
