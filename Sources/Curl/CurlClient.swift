@@ -60,8 +60,14 @@ public final class CurlClient {
             list = curl_slist_append(list, header)
         }
 
+        var resolve: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(resolve) }
+        for entry in request.pinnedAddresses { resolve = curl_slist_append(resolve, entry) }
+
         try set(CURLOPT_URL, request.url)
         try set(CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
+        if resolve != nil { try set(CURLOPT_RESOLVE, UnsafeRawPointer(resolve)) }
+        if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT, timeout) }
         try set(CURLOPT_USERAGENT, options.userAgent)
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "https")

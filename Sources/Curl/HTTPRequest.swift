@@ -12,6 +12,12 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: Body
+    /// The whole transfer's limit in seconds (CURLOPT_TIMEOUT); nil: only the connect and
+    /// low-speed limits of `CurlOptions`.
+    public var timeoutSeconds: Int?
+    /// `host:port:address` entries (CURLOPT_RESOLVE): the request connects to these addresses
+    /// instead of asking DNS, so an address checked before the request is the one it reaches.
+    public var pinnedAddresses: [String] = []
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: Body = .none) {
         self.method = method

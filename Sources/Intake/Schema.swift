@@ -675,6 +675,7 @@ public enum Schema {
             UPDATE users SET dashboard_previous_visit_at = dashboard_visited_at;
             """),
         FailoverSchema.migrations.sqlite,
+        WebhookSchema.sqlite,
     ]
 
     /// The migrator over `migrations`.
@@ -684,6 +685,7 @@ public enum Schema {
     public static let postgresqlMigrations: [Migration] = [
         Migration(PostgreSQLSchema.baseVersion, "schema at version 33", PostgreSQLSchema.base),
         FailoverSchema.migrations.postgresql,
+        WebhookSchema.postgresql,
     ]
 }
 

@@ -15,13 +15,17 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let config = Startup.configuration()
             let jobs = try Wiring.jobs(config, secretKey: try SecretKeyStore.load(config.secretKeySource), logger: Logger(label: "intake.jobs"))
-            let report = try jobs.runOnce(mail: try CurlClient())
+            let curl = try CurlClient()
+            let report = try jobs.runOnce(mail: curl, webhooks: curl)
             print(report.leader ? "jobs ran: \(report.mailSent) mail sent, \(report.sessionsRemoved) sessions and \(report.reservationsRemoved) reservations expired"
                                 : "another runner holds the jobs lease; nothing done")
             if report.leader {
                 let health = report.storageHealth
                 print("storage health: \(health.checked) checked, \(health.recovered) recovered, \(health.failed) still failing, "
                       + "\(health.disconnected) disconnected, \(health.notChecked) not checked, \(health.mailed) owners mailed")
+                let hooks = report.webhooks
+                print("webhooks: \(hooks.delivered) delivered, \(hooks.retrying) to retry, \(hooks.failed) failed for good, "
+                      + "\(hooks.endpointsDisabled) endpoints switched off")
             }
             for failure in report.failures {
                 FileHandle.standardError.write(Data("job \(failure.job) failed: \(failure.error)\n".utf8))
@@ -47,8 +51,13 @@ enum JobRunner {
                         jobs = try Wiring.jobs(config, secretKey: secretKey, logger: logger, counters: counters)
                         curl = try CurlClient()
                     }
-                    let report = try jobs!.runOnce(mail: curl)
+                    let report = try jobs!.runOnce(mail: curl, webhooks: curl)
                     if report.mailSent > 0 { logger.info("mail sent", metadata: ["count": "\(report.mailSent)"]) }
+                    let hooks = report.webhooks
+                    if hooks.delivered + hooks.retrying + hooks.failed + hooks.endpointsDisabled > 0 {
+                        logger.info("webhooks sent", metadata: ["delivered": "\(hooks.delivered)", "retrying": "\(hooks.retrying)",
+                                                                "failed": "\(hooks.failed)", "endpoints_disabled": "\(hooks.endpointsDisabled)"])
+                    }
                     let health = report.storageHealth
                     if health.checked + health.notChecked > 0 {
                         logger.info("storage health checks", metadata: [

@@ -35,7 +35,7 @@ enum Wiring {
                                  onStatusChange: WorkerServices.statusLog(logger), counters: counters)
         return Jobs(db: database, clock: clock, holder: JobRunner.holder, configuration: configuration,
                     provider: { try thread.storageProvider(for: $0) }, storageHealthCheck: { try thread.healthCheck($0, by: $1) },
-                    onStatusChange: WorkerServices.statusLog(logger), counters: counters)
+                    onStatusChange: WorkerServices.statusLog(logger), counters: counters, secretKey: secretKey)
     }
 }
 

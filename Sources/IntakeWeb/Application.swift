@@ -121,6 +121,15 @@ public final class Application {
         add(.post, "/account/notifications", .signedIn, AccountNotificationsSave.handle)
         add(.post, "/account/tokens", .signedIn, AccountTokenCreate.handle)
         add(.post, "/account/tokens/:id/revoke", .signedIn, AccountTokenRevoke.handle)
+        // Handlers/Webhooks
+        add(.get, "/dashboard/webhooks", .signedIn, WebhookList.handle)
+        add(.post, "/dashboard/webhooks", .signedIn, WebhookCreate.handle)
+        add(.get, "/dashboard/webhooks/:id", .signedIn, WebhookShow.handle)
+        add(.post, "/dashboard/webhooks/:id/toggle", .signedIn, WebhookToggle.handle)
+        add(.post, "/dashboard/webhooks/:id/delete", .signedIn, WebhookDelete.handle)
+        add(.post, "/dashboard/webhooks/:id/rotate-secret", .signedIn, WebhookSecretRotate.handle)
+        add(.post, "/dashboard/webhooks/:id/test", .signedIn, WebhookTestSend.handle)
+        add(.post, "/dashboard/webhooks/:id/deliveries/:delivery/resend", .signedIn, WebhookDeliveryResend.handle)
         // Handlers/Storage and Handlers/StorageAPI
         add(.get, "/dashboard/settings", .signedIn, StorageSettingsShow.handle)
         add(.post, "/dashboard/settings/connect", .signedIn, StorageConnect.handle)

@@ -44,6 +44,21 @@ def site(server):
             "tariff": db.execute("SELECT id FROM tariff_plans WHERE name = 'Studio'").fetchone()[0],
             "user": db.execute("SELECT id FROM users WHERE email_normalized = 'casey@example.com'").fetchone()[0],
         }
+        # A webhook endpoint with a delivery retried after a 500 and a connection error (its
+        # secret is never read by the pages, so the row need not hold a real one).
+        owner_id = db.execute("SELECT id FROM users WHERE email_normalized = 'owner@example.com'").fetchone()[0]
+        endpoint = db.execute("INSERT INTO webhook_endpoints (user_id, url, description, events, secret_sealed, failing_since, created_at, updated_at) "
+                              "VALUES (?, 'https://hooks.example.com/intake/events/with/a/rather/long/path', 'Bookkeeping', "
+                              "'upload.completed,portal.deactivated', x'00', ?, ?, ?)", (owner_id, now, now, now)).lastrowid
+        delivery = db.execute("INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload, status, attempts, next_attempt_at, deliver_until, created_at) "
+                              "VALUES (?, 'evt_Zm9vYmFyYmF6cXV4cXV1eA', 'upload.completed', '{}', 'pending', 2, ?, ?, ?)",
+                              (endpoint, now + 300, now + 86400, now)).lastrowid
+        db.execute("INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, duration_ms, response_excerpt) "
+                   "VALUES (?, ?, 500, NULL, 132, '<html><body>Internal Server Error</body></html>')", (delivery, now))
+        db.execute("INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, duration_ms, response_excerpt) "
+                   "VALUES (?, ?, NULL, 'curl_easy_perform POST https://hooks.example.com/intake failed: Connection refused (curl code 7)', 3, '')",
+                   (delivery, now + 60))
+        ids["webhook"] = endpoint
     db.close()
 
     # Two files through the portal as a client sends them (the form without JavaScript).
@@ -92,6 +107,8 @@ PAGES = [
     ("owner", "purchase", "/dashboard/storage/purchase?gb=10", 200),
     ("owner", "billing", "/dashboard/billing", 200),
     ("owner", "account", "/account", 200),
+    ("owner", "webhooks", "/dashboard/webhooks", 200),
+    ("owner", "webhook", "/dashboard/webhooks/{webhook}", 200),
     ("owner", "forbidden", "/admin", 403),
     ("admin", "admin", "/admin", 200),
     ("admin", "users", "/admin/users", 200),

@@ -1,4 +1,5 @@
 import Database
+import Sodium
 import Testing
 @testable import Intake
 
@@ -91,11 +92,21 @@ struct PortalFailoverTests {
             guard case .success(let covered) = try create(s, slug: "covered", backup: s.box.id),
                   case .success(let bare) = try create(s, slug: "bare", backup: nil) else { Issue.record("refused"); return }
             func active(_ p: Portal) throws -> Bool { try s.portals.find(id: p.id)!.active }
+            _ = try WebhookEndpoints(db: s.db, clock: s.clock, secretKey: Sodium.randomBytes(32)).create(
+                userID: s.owner.id, url: "https://hooks.example.com/intake", description: "", events: ["portal.deactivated", "portal.reactivated"],
+                allowPrivate: false, by: actor)
+            func announced() throws -> [String] {
+                try s.db.query("SELECT type, payload FROM webhook_deliveries ORDER BY id").map {
+                    let payload: String = try $0.get("payload")
+                    return try $0.get("type", as: String.self) + (payload.contains(#""slug":"covered""#) ? " covered" : " bare")
+                }
+            }
             func failoverMails() throws -> [String] {
                 try s.db.query("SELECT subject FROM mail_outbox WHERE subject LIKE '%backup storage%' ORDER BY id").map { try $0.get("subject") }
             }
             try s.accounts.handleStatusChange(accountID: s.drive.id, event: .temporaryFailure, reason: "503", by: actor)
             #expect(try active(covered) && !(try active(bare)))
+            #expect(try announced() == ["portal.deactivated bare"], "only the portal switched off is announced")
             #expect(try failoverMails() == ["Your portal “Portal covered” now uses its backup storage"])
             let body = try s.db.scalar("SELECT body FROM mail_outbox WHERE subject LIKE '%backup storage%'", as: String.self) ?? ""
             #expect(body.contains("- Portal covered (/p/covered): new files go to Dropbox (o@box.example)") && !body.contains("bare"))
@@ -105,6 +116,7 @@ struct PortalFailoverTests {
             // Back: uploads return, the incident closes; the next one is told again.
             try s.accounts.handleStatusChange(accountID: s.drive.id, event: .reconnected, reason: nil, by: actor)
             #expect(try active(covered) && active(bare) && s.portals.find(id: covered.id)!.failoverNotifiedAt == nil)
+            #expect(try announced() == ["portal.deactivated bare", "portal.reactivated bare"])
             try s.accounts.handleStatusChange(accountID: s.drive.id, event: .temporaryFailure, reason: "503", by: actor)
             #expect(try failoverMails().count == 2)
             try s.accounts.handleStatusChange(accountID: s.drive.id, event: .providerReachable, reason: nil, by: actor)

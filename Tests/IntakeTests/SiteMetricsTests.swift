@@ -1,3 +1,4 @@
+import Curl
 import Database
 import Foundation
 import Integrations
@@ -202,7 +203,12 @@ struct SiteMetricsTests {
                                       provider: { _ in throw ValidationError("", "no storage in this test") },
                                       storageHealthCheck: { _, _ in .reachable }, counters: counters).runOnce(mail: nil)
                 #expect(report.leader && report.failures.isEmpty, "\(report.failures)")
-                #expect(counters.all == Jobs.names.map { "job \($0) ok" })
+                #expect(counters.all == Jobs.names.filter { $0 != "webhooks" }.map { "job \($0) ok" }, "webhooks only with an HTTP client")
+                let withWebhooks = RecordingCounters()
+                _ = try Jobs(db: db, clock: ManualClock(1_800_000_000 + Jobs.leaseSeconds + 1), configuration: configuration,
+                             provider: { _ in throw ValidationError("", "no storage in this test") },
+                             storageHealthCheck: { _, _ in .reachable }, counters: withWebhooks).runOnce(mail: nil, webhooks: try CurlClient())
+                #expect(withWebhooks.all == Jobs.names.map { "job \($0) ok" })
             }
         }
     }

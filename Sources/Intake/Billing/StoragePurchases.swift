@@ -1,4 +1,5 @@
 import Database
+import Foundation
 
 /// A one-time purchase of extra storage.
 public struct StoragePurchase: Sendable, Equatable {
@@ -80,6 +81,10 @@ public struct StoragePurchases {
             try db.execute("UPDATE users SET purchased_extra_bytes = purchased_extra_bytes + $1 WHERE id = $2", [bytes, userID])
             try AuditLog(db: db, clock: clock).record(actor, action: "storage.purchase", entityType: "storage_purchase", entityID: String(id),
                                                       after: [("gb", String(gb)), ("cost", cost.description), ("expires_at", expires.map(String.init))])
+            try WebhookEvents(db: db, clock: clock).emit(userID: userID, type: .purchaseCompleted, data: [
+                "object": "storage_purchase", "id": id, "gb": gb, "bytes": bytes, "cost_minor": cost.minorUnits, "currency": cost.currency.code,
+                "starts_at": now, "expires_at": expires.map { $0 as Any } ?? NSNull(), "created": now,
+            ])
             let quota = try db.scalar("SELECT quota_bytes FROM users WHERE id = $1", [userID], as: Int64.self) ?? 0
             let purchase = StoragePurchase(id: id, pricingVersionID: version.id, gb: gb, bytes: bytes, cost: cost, startsAt: now, expiresAt: expires)
             return (purchase, Money(minorUnits: balance.minorUnits - cost.minorUnits, currency: cost.currency), quota)

@@ -58,6 +58,7 @@ public struct Configuration: Sendable {
         Key(name: "INTAKE_DROPBOX_TOKEN_URL", defaultValue: "https://api.dropboxapi.com/oauth2/token", summary: "Dropbox's token endpoint.", secret: false),
         Key(name: "INTAKE_DROPBOX_API_URL", defaultValue: "https://api.dropboxapi.com/2", summary: "Dropbox API (Disconnect revokes the grant at its /auth/token/revoke).", secret: false),
         Key(name: "INTAKE_DROPBOX_CONTENT_URL", defaultValue: "https://content.dropboxapi.com/2", summary: "Dropbox content (upload/download) API.", secret: false),
+        Key(name: "INTAKE_WEBHOOKS_ALLOW_PRIVATE", defaultValue: "0", summary: "1 lets webhook endpoints use http:// and loopback, private or link-local addresses (tests, closed networks); 0: https:// to public addresses only.", secret: false),
         Key(name: "INTAKE_DEBUG_ROUTES", defaultValue: "0", summary: "1 adds /_debug/ routes used by the integration tests (a slow request, a multipart echo). Refused with an https base URL.", secret: false),
     ]
 
@@ -112,6 +113,8 @@ public struct Configuration: Sendable {
     public var googleDriveUploadURL: String
     /// Dropbox's content host (`INTAKE_DROPBOX_CONTENT_URL`); its API host is the provider's `identityURL`.
     public var dropboxContentURL: String
+    /// Whether webhooks may go to http:// and to private addresses (`INTAKE_WEBHOOKS_ALLOW_PRIVATE`).
+    public var webhooksAllowPrivate: Bool = false
     /// Every value of the provider keys, for `intake config`.
     var providerSettings: [(String, String)]
 
@@ -225,6 +228,10 @@ public struct Configuration: Sendable {
             authorizationURL: try setting("INTAKE_DROPBOX_AUTH_URL"), tokenURL: try setting("INTAKE_DROPBOX_TOKEN_URL"),
             apiURL: try setting("INTAKE_DROPBOX_API_URL"))
         let dropboxContent = try setting("INTAKE_DROPBOX_CONTENT_URL")
+        let webhooksAllowPrivate = value("INTAKE_WEBHOOKS_ALLOW_PRIVATE") ?? "0"
+        guard webhooksAllowPrivate == "0" || webhooksAllowPrivate == "1" else {
+            throw ConfigurationError(key: "INTAKE_WEBHOOKS_ALLOW_PRIVATE", message: "must be 0 or 1, got '\(webhooksAllowPrivate)'")
+        }
         return Configuration(
             home: home,
             databasePath: path("INTAKE_DATABASE", home + "/intake.db"),
@@ -270,6 +277,7 @@ public struct Configuration: Sendable {
             googleDriveAPIURL: withoutTrailingSlash(driveAPI),
             googleDriveUploadURL: withoutTrailingSlash(driveUpload),
             dropboxContentURL: withoutTrailingSlash(dropboxContent),
+            webhooksAllowPrivate: webhooksAllowPrivate == "1",
             providerSettings: providerSettings
         )
     }
@@ -296,7 +304,7 @@ public struct Configuration: Sendable {
             ("INTAKE_TUS_EXPIRY_HOURS", String(tusLifetimeSeconds / 3600)), ("INTAKE_TUS_THRESHOLD_KIB", String(tusThresholdBytes / 1024)),
             ("INTAKE_TUS_CHUNK_KIB", String(tusChunkBytes / 1024)), ("INTAKE_DELIVERY_RETRY_HOURS", String(deliveryWindowSeconds / 3600)),
             ("INTAKE_FAILED_RETENTION_DAYS", String(failedRetentionSeconds / 86400)), ("INTAKE_CLAMD_SOCKET", clamdSocket ?? ""),
-            ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"),
+            ("INTAKE_TEMPLATES_RELOAD", templatesReload ? "1" : "0"), ("INTAKE_CURRENCY", currency.code), ("INTAKE_DEBUG_ROUTES", debugRoutes ? "1" : "0"), ("INTAKE_WEBHOOKS_ALLOW_PRIVATE", webhooksAllowPrivate ? "1" : "0"),
         ] + providerSettings
     }
 

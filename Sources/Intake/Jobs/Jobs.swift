@@ -25,11 +25,15 @@ public struct Jobs {
     let onStatusChange: ((StorageAccountStatusChange) -> Void)?
     /// Hears of each job's run, for `/metrics`.
     let counters: any OperationCounters
+    /// Opens webhook endpoints' sealed signing secrets.
+    let secretKey: [UInt8]
+    /// Resolves webhook hosts (the system resolver; tests pass their own).
+    let resolve: (String) throws -> [NetworkAddress]
 
     /// Every job a pass runs, in its order (`storage_health` only where a health check is wired):
     /// the names of `job_runs` rows and of the metrics' `job` label.
     public static let names = ["sessions", "reservations", "purchase_expiry", "plan_renewals", "over_quota", "usage_snapshots", "idempotency_keys",
-                               "oauth_states", "resumable_uploads", "failed_deliveries", "orphan_spools", "storage_health", "digests", "mail",
+                               "oauth_states", "resumable_uploads", "failed_deliveries", "orphan_spools", "storage_health", "webhooks", "digests", "mail",
                                "planner_statistics"]
 
     public static let leaseSeconds: Int64 = 60
@@ -41,8 +45,11 @@ public struct Jobs {
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses(), holder: LeaseHolder? = nil,
                 configuration: Configuration, provider: @escaping (StorageAccount) throws -> StorageProvider,
                 storageHealthCheck: StorageHealthChecks.Check? = nil, onStatusChange: ((StorageAccountStatusChange) -> Void)? = nil,
-                counters: any OperationCounters = .none) {
+                counters: any OperationCounters = .none, secretKey: [UInt8] = [],
+                resolve: @escaping (String) throws -> [NetworkAddress] = NetworkAddress.resolve) {
         self.db = db
+        self.secretKey = secretKey
+        self.resolve = resolve
         self.provider = provider
         self.storageHealthCheck = storageHealthCheck
         self.onStatusChange = onStatusChange
@@ -68,6 +75,7 @@ public struct Jobs {
         public var renewals = PlanRenewals.Report()
         public var enforcement = OverQuotaEnforcement.Report()
         public var storageHealth = StorageHealthChecks.Report()
+        public var webhooks = WebhookSender.Report()
         /// Jobs that failed this pass, by name, with why; the others still ran.
         public var failures: [(job: String, error: String)] = []
 
@@ -92,7 +100,8 @@ public struct Jobs {
 
     /// One pass of every job. Each job runs on its own: one that fails is reported (and logged
     /// by the caller) without keeping the others from running.
-    public func runOnce(mail transport: (any MailTransport)?) throws -> Report {
+    /// `webhooks` sends the webhook outbox (none: it waits for a runner that has one).
+    public func runOnce(mail transport: (any MailTransport)?, webhooks http: (any HTTPTransport)? = nil) throws -> Report {
         var report = Report()
         guard try lead() else { return report }
         report.leader = true
@@ -131,6 +140,16 @@ public struct Jobs {
             run("storage_health") {
                 report.storageHealth = try StorageHealthChecks(db: db, clock: clock, storagePageURL: configuration.baseURL + "/dashboard/settings",
                                                                onStatusChange: onStatusChange, check: storageHealthCheck).runDue()
+            }
+        }
+        if let http {
+            // Before the mail job, so the mail about an endpoint switched off goes out in the same pass.
+            run("webhooks") {
+                let sender = WebhookSender(db: db, clock: clock, secretKey: secretKey, http: http, allowPrivate: configuration.webhooksAllowPrivate,
+                                           resolve: resolve)
+                report.webhooks = try sender.sendDue()
+                report.webhooks.endpointsDisabled = try sender.disableFailing(dashboardURL: configuration.baseURL + "/dashboard/webhooks")
+                try sender.removeOld()
             }
         }
         run("digests") { report.digestsSent = try UploadNotifications(db: db, clock: clock).sendDueDigests() }

@@ -1,4 +1,5 @@
 import Database
+import Foundation
 
 /// Storage providers.
 
@@ -126,18 +127,34 @@ public struct StorageAccountStore {
             try db.execute("UPDATE storage_accounts SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
                            [next.rawValue, lastError, now, accountID])
             var deactivated = 0, reactivated = 0
+            let webhooks = WebhookEvents(db: db, clock: clock)
             // A portal with a backup stays on while its account fails (ERROR, DISCONNECTED): the
             // backup takes its uploads. Pausing the account (INACTIVE) switches every portal off.
             if account.status == .active && next != .active {
-                deactivated = try db.execute("""
+                let reason = PortalInactiveReason(accountStatus: next)?.rawValue
+                let switchedOff = try db.query("""
                     UPDATE portals SET active = 0, auto_deactivated = 1, inactive_reason = $1, updated_at = $2
                     WHERE storage_account_id = $3 AND active = 1 AND (backup_storage_account_id IS NULL OR $4 = 0)
-                    """, [PortalInactiveReason(accountStatus: next)?.rawValue, now, accountID, next.failsOver])
+                    RETURNING id, slug, name
+                    """, [reason, now, accountID, next.failsOver])
+                deactivated = switchedOff.count
+                for portal in switchedOff {
+                    try webhooks.emit(userID: account.userID, type: .portalDeactivated,
+                                      data: WebhookPayloads.portal(id: try portal.get("id"), slug: try portal.get("slug"), name: try portal.get("name"),
+                                                                   active: false, automatic: true, reason: reason))
+                }
             } else if account.status != .active && next == .active {
-                reactivated = try db.execute("""
+                let switchedOn = try db.query("""
                     UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $1
                     WHERE storage_account_id = $2 AND auto_deactivated = 1
+                    RETURNING id, slug, name
                     """, [now, accountID])
+                reactivated = switchedOn.count
+                for portal in switchedOn {
+                    try webhooks.emit(userID: account.userID, type: .portalReactivated,
+                                      data: WebhookPayloads.portal(id: try portal.get("id"), slug: try portal.get("slug"), name: try portal.get("name"),
+                                                                   active: true, automatic: true, reason: nil))
+                }
                 // The incident is over: uploads return to the account, and the next one is told again.
                 try db.execute("""
                     UPDATE portals SET failover_notified_at = NULL WHERE storage_account_id = $1 AND failover_notified_at IS NOT NULL
@@ -158,6 +175,11 @@ public struct StorageAccountStore {
                 before: [("status", account.status.rawValue)],
                 after: [("status", next.rawValue), ("event", event.rawValue), ("reason", reason),
                         ("portals_deactivated", String(deactivated)), ("portals_reactivated", String(reactivated))])
+            try webhooks.emit(userID: account.userID, type: .storageAccountStatusChanged, data: [
+                "object": "storage_account", "id": accountID, "provider": account.provider.rawValue, "email": account.email.map { $0 as Any } ?? NSNull(),
+                "name": account.displayName, "previous_status": account.status.rawValue, "status": next.rawValue, "event": event.rawValue,
+                "reason": reason.map { $0 as Any } ?? NSNull(),
+            ])
             return (result, StorageAccountStatusChange(accountID: accountID, provider: account.provider, event: event, reason: reason, result: result))
         }
         if let change { onStatusChange?(change) }

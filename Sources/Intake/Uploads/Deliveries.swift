@@ -174,6 +174,8 @@ public struct Deliveries {
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivered",
                                                               entityType: "file_upload", entityID: String(id),
                                                               after: [("path", stored.path), ("checksums", stored.checksums.keys.sorted().joined(separator: ","))])
+            try WebhookEvents(db: env.db, clock: env.clock).emit(userID: userID, type: .uploadCompleted,
+                                                                 data: try WebhookPayloads.file(db: env.db, id: id) ?? [:])
             if let portal = try env.db.scalar("SELECT name FROM portals WHERE id = $1", [portalID], as: String.self) {
                 let client = (try row.get("client_name", as: String?.self)).map { " from \($0)" } ?? ""
                 try UploadNotifications(db: env.db, clock: env.clock).delivered(
@@ -211,6 +213,9 @@ public struct Deliveries {
                                [attempts, error.message, now, id, failed.rawValue])
             try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: ""), action: "upload.delivery_failed",
                                                               entityType: "file_upload", entityID: String(id), after: [("reason", error.message)])
+            try WebhookEvents(db: env.db, clock: env.clock).emit(
+                userID: try row.get("user_id", as: Int64.self), type: .deliveryFailed,
+                data: (try WebhookPayloads.file(db: env.db, id: id) ?? [:]).merging(["failure_reason": error.message]) { $1 })
             if let owner = try env.db.scalar("SELECT email FROM users WHERE id = $1", [try row.get("user_id", as: Int64.self)], as: String.self) {
                 try MailOutbox(db: env.db, clock: env.clock).enqueue(
                     to: owner, subject: "A file could not be delivered: \(name)",

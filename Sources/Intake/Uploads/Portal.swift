@@ -339,18 +339,26 @@ public struct PortalStore {
     /// would have left it.
     func followFailingAccount(portalID: Int64) throws {
         let now = clock.now()
-        try db.execute("""
+        let switchedOn = try db.query("""
             UPDATE portals SET active = 1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2
             WHERE id = $1 AND auto_deactivated = 1 AND backup_storage_account_id IS NOT NULL
               AND inactive_reason IN ('storage_error', 'storage_disconnected')
+            RETURNING user_id, slug, name, active, inactive_reason
             """, [portalID, now])
-        try db.execute("""
+        let switchedOff = try db.query("""
             UPDATE portals SET active = 0, auto_deactivated = 1, updated_at = $2,
                    inactive_reason = CASE (SELECT status FROM storage_accounts a WHERE a.id = portals.storage_account_id)
                                      WHEN 'ERROR' THEN 'storage_error' ELSE 'storage_disconnected' END
             WHERE id = $1 AND active = 1 AND backup_storage_account_id IS NULL
               AND (SELECT status FROM storage_accounts a WHERE a.id = portals.storage_account_id) IN ('ERROR', 'DISCONNECTED')
+            RETURNING user_id, slug, name, active, inactive_reason
             """, [portalID, now])
+        for row in switchedOn + switchedOff {
+            let active: Bool = try row.get("active")
+            try WebhookEvents(db: db, clock: clock).emit(userID: try row.get("user_id"), type: active ? .portalReactivated : .portalDeactivated,
+                                                         data: WebhookPayloads.portal(id: portalID, slug: try row.get("slug"), name: try row.get("name"),
+                                                                                      active: active, automatic: true, reason: try row.get("inactive_reason")))
+        }
     }
 
     /// Deletes a portal that has received no files; one with files is kept (deactivate it).
@@ -379,8 +387,14 @@ public struct PortalStore {
                     throw ValidationError("", "“\(portal.name)” cannot be switched on. " + StorageRules.accountMessage(status))
                 }
             }
+            let before = try find(id: id)
             try db.execute("UPDATE portals SET active = $1, auto_deactivated = 0, inactive_reason = NULL, updated_at = $2 WHERE id = $3",
                            [active, clock.now(), id])
+            if let before, before.active != active {
+                try WebhookEvents(db: db, clock: clock).emit(userID: before.userID, type: active ? .portalReactivated : .portalDeactivated,
+                                                             data: WebhookPayloads.portal(id: id, slug: before.slug, name: before.name, active: active,
+                                                                                          automatic: false, reason: nil))
+            }
             try AuditLog(db: db, clock: clock).record(actor, action: active ? "portal.activate" : "portal.deactivate", entityType: "portal",
                                                       entityID: String(id))
         }

@@ -61,6 +61,12 @@ enum AuditEntryView {
         Action(code: "api_token.create", phrase: "created", area: "People", withoutPerson: "Intake"),
         Action(code: "api_token.revoke", phrase: "revoked", area: "People", withoutPerson: "Intake"),
         Action(code: "diagnostics.cleanup", phrase: "cleaned up", area: "Settings", withoutPerson: "Intake"),
+        Action(code: "webhook_endpoint.create", phrase: "added", area: "Webhooks", withoutPerson: "Intake"),
+        Action(code: "webhook_endpoint.enable", phrase: "switched on", area: "Webhooks", withoutPerson: "Intake"),
+        Action(code: "webhook_endpoint.disable", phrase: "switched off", area: "Webhooks", withoutPerson: "Intake"),
+        Action(code: "webhook_endpoint.rotate_secret", phrase: "gave a new secret to", area: "Webhooks", withoutPerson: "Intake"),
+        Action(code: "webhook_endpoint.delete", phrase: "deleted", area: "Webhooks", withoutPerson: "Intake"),
+        Action(code: "webhook_delivery.send_again", phrase: "sent again", area: "Webhooks", withoutPerson: "Intake"),
     ]
     static let byCode = Dictionary(uniqueKeysWithValues: actions.map { ($0.code, $0) })
 
@@ -68,7 +74,7 @@ enum AuditEntryView {
     static let things: [(code: String, name: String)] = [
         ("file_upload", "file"), ("file", "file"), ("portal", "portal"), ("storage_account", "storage account"),
         ("oauth_account", "sign-in account"), ("storage_purchase", "storage purchase"), ("storage_pricing", "storage pricing"),
-        ("tariff_plan", "tariff plan"), ("user", "user"), ("api_token", "API token"), ("site", "site"),
+        ("tariff_plan", "tariff plan"), ("user", "user"), ("api_token", "API token"), ("webhook_endpoint", "webhook endpoint"), ("webhook_delivery", "webhook delivery"), ("site", "site"),
     ]
     static let thingNames = Dictionary(things.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
 

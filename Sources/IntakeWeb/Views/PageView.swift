@@ -82,6 +82,7 @@ enum PageView {
         static let ownerItems: [(String, String)] = [
             ("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
             ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"), ("Billing", "/dashboard/billing"),
+            ("Webhooks", "/dashboard/webhooks"),
         ]
         static let owner = Menu(ownerItems)
         static let admin = Menu(ownerItems + [("Admin", "/admin")])
