@@ -676,6 +676,7 @@ public enum Schema {
             """),
         FailoverSchema.migrations.sqlite,
         WebhookSchema.sqlite,
+        AnalyticsSchema.sqliteMigration,
     ]
 
     /// The migrator over `migrations`.
@@ -686,6 +687,7 @@ public enum Schema {
         Migration(PostgreSQLSchema.baseVersion, "schema at version 33", PostgreSQLSchema.base),
         FailoverSchema.migrations.postgresql,
         WebhookSchema.postgresql,
+        AnalyticsSchema.postgresqlMigration,
     ]
 }
 

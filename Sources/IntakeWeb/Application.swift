@@ -104,6 +104,9 @@ public final class Application {
         add(.get, "/api/uploads/:id", .signedIn, FileAPIShow.handle)
         add(.delete, "/api/uploads/:id", .signedIn, FileAPIDelete.handle)
         add(.get, "/api/v1/uploads", .signedIn, FileAPIList.handle)
+        // Handlers/Analytics
+        add(.get, "/dashboard/analytics", .signedIn, AnalyticsShow.handle)
+        add(.get, "/api/v1/analytics", .signedIn, AnalyticsAPIShow.handle)
         // Handlers/Account
         // Handlers/Billing
         add(.get, "/dashboard/billing", .signedIn, BillingShow.handle)

@@ -4,13 +4,23 @@ as the storage and as the backup, refuses a backup that is the same account, and
 says where files go while the backup takes them (issue 19)."""
 import sqlite3
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import make_driver, screenshot
+from conftest import Server, make_driver, screenshot
 from test_people import click_and_wait, sign_in
 
 EMAIL = "two-accounts@example.com"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of these tests' own: the owner they create does not change the counts other
+    tests' pages show."""
+    s = Server()
+    yield s
+    s.stop()
 
 
 def accounts(server):

@@ -102,6 +102,7 @@ PAGES = [
     ("owner", "portals", "/dashboard/portals", 200),
     ("owner", "portal-edit", "/dashboard/portals/{portal}", 200),
     ("owner", "files", "/dashboard/files", 200),
+    ("owner", "analytics", "/dashboard/analytics", 200),
     ("owner", "storage", "/dashboard/settings", 200),
     ("owner", "usage", "/dashboard/storage", 200),
     ("owner", "purchase", "/dashboard/storage/purchase?gb=10", 200),

@@ -93,7 +93,7 @@ def test_admin_navigates_the_shell_and_signs_out(browser, server):
 
 def test_a_user_cannot_open_the_admin_pages(browser, server):
     sign_in(browser, server, "owner@example.com")
-    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Storage", "Usage", "Billing"]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".site-nav a")] == ["Dashboard", "Portals", "Files", "Analytics", "Storage", "Usage", "Billing", "Webhooks"]
     assert browser.find_element(By.CSS_SELECTOR, ".site-header a.who").accessible_name == "Your account: Olive Owner"
     browser.get(server.url + "/admin")
     assert "administrators only" in browser.find_element(By.TAG_NAME, "main").text

@@ -81,7 +81,7 @@ enum PageView {
         /// menu of its own under the header. The account is the name beside "Sign out".
         static let ownerItems: [(String, String)] = [
             ("Dashboard", "/dashboard"), ("Portals", "/dashboard/portals"), ("Files", "/dashboard/files"),
-            ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"), ("Billing", "/dashboard/billing"),
+            ("Analytics", "/dashboard/analytics"), ("Storage", "/dashboard/settings"), ("Usage", "/dashboard/storage"), ("Billing", "/dashboard/billing"),
             ("Webhooks", "/dashboard/webhooks"),
         ]
         static let owner = Menu(ownerItems)

@@ -42,12 +42,7 @@ enum UsageChart {
 
             """
         // Gridlines and size labels at 0, half and the top of the axis.
-        svg += ##"<g class="usage-chart-axis" font-size="11" fill="#57606a" stroke="none">"## + "\n"
-        for tick in [0, axisMax / 2, axisMax] {
-            let ty = number(y(tick))
-            svg += ##"<line x1="\##(number(left))" y1="\##(ty)" x2="\##(number(width - right))" y2="\##(ty)" stroke="#d0d7de" stroke-width="1"/>"## + "\n"
-            svg += ##"<text x="\##(number(left - 6))" y="\##(ty)" dy="4" text-anchor="end">\##(HTMLEscaping.escape(ByteSize(bytes: tick).description))</text>"## + "\n"
-        }
+        svg += ##"<g class="usage-chart-axis" font-size="11" fill="#57606a" stroke="none">"## + "\n" + gridlines(axisMax, figures: .bytes)
         let dateY = number(height - 8)
         for (day, anchor) in [(firstDay, "start"), (firstDay + (lastDay - firstDay) / 2, "middle"), (lastDay, "end")] {
             svg += ##"<text x="\##(number(x(day)))" y="\##(dateY)" text-anchor="\##(anchor)">\##(HTMLEscaping.escape(UTCDate.day(day * 86400)))</text>"## + "\n"
@@ -81,12 +76,14 @@ enum UsageChart {
             + "at most \(ByteSize(bytes: peak)) in the period."
     }
 
-    /// The smallest 1, 2 or 5 × 10ⁿ bytes at or above `bytes`, and at least 1 MB, so the axis
-    /// reads in round sizes (its half, too: 0.5, 1 or 2.5 × 10ⁿ).
-    static func axisMaximum(_ bytes: Int64) -> Int64 {
-        var power: Int64 = 1_000_000
+    /// The smallest `steps` × 10ⁿ (1, 2 or 5) at or above `bytes`, and at least `minimum` (1 MB
+    /// for sizes), so the axis reads in round figures (its half, too: 0.5, 1 or 2.5 × 10ⁿ; counts
+    /// take 2, 4 or 10 × 10ⁿ, so that their half is a whole number).
+    static func axisMaximum(_ bytes: Int64, minimum: Int64 = 1_000_000, steps: [Int64] = [1, 2, 5]) -> Int64 {
+        if minimum > 1, bytes <= minimum { return minimum }
+        var power: Int64 = 1
         while true {
-            for step: Int64 in [1, 2, 5] {
+            for step in steps {
                 let (candidate, overflow) = power.multipliedReportingOverflow(by: step)
                 if overflow { return bytes }
                 if candidate >= bytes { return candidate }
