@@ -677,6 +677,7 @@ public enum Schema {
         FailoverSchema.migrations.sqlite,
         WebhookSchema.sqlite,
         AnalyticsSchema.sqliteMigration,
+        MigrationSchema.migrations.sqlite,
     ]
 
     /// The migrator over `migrations`.
@@ -688,6 +689,7 @@ public enum Schema {
         FailoverSchema.migrations.postgresql,
         WebhookSchema.postgresql,
         AnalyticsSchema.postgresqlMigration,
+        MigrationSchema.migrations.postgresql,
     ]
 }
 

@@ -31,6 +31,7 @@ public struct Stores {
     public var files: FileStore { FileStore(db: db, clock: clock) }
     public var dashboard: OwnerDashboard { OwnerDashboard(db: db, clock: clock) }
     public var analytics: StorageAnalytics { StorageAnalytics(db: db, clock: clock) }
+    public var migrations: StorageMigrations { StorageMigrations(db: db, clock: clock) }
     public var storageAccounts: StorageAccountStore { StorageAccountStore(db: db, clock: clock, onStatusChange: onStatusChange) }
     public var storageAccountManager: StorageAccountManager { StorageAccountManager(db: db, clock: clock, onStatusChange: onStatusChange) }
     public var oauthStates: OAuthStates { OAuthStates(db: db, clock: clock, secretKey: secretKey) }

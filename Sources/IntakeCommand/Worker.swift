@@ -41,6 +41,7 @@ struct Worker: ParsableCommand {
         }
         let code = worker.run {
             DeliveryRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey, metrics: metrics)
+            MigrationRunner.start(configuration: config, templates: templates, logger: logger, secretKey: secretKey, metrics: metrics)
             reportWorkerReady(environment: ProcessInfo.processInfo.environment)
         }
         throw ExitCode(code)

@@ -24,6 +24,8 @@ public struct Spool: Sendable {
         case resumable
         /// Files recorded and waiting for their storage, under `deliveries/`.
         case deliveries
+        /// Copies of stored files on their way to another storage account, under `migrations/`.
+        case migrations
     }
 
     /// The space left on the spool's file system, and its size, in bytes (statvfs: what an
@@ -46,6 +48,7 @@ public struct Spool: Sendable {
         case .requests: return directory
         case .resumable: return directory + "/tus"
         case .deliveries: return directory + "/deliveries"
+        case .migrations: return directory + "/migrations"
         }
     }
 

@@ -252,6 +252,9 @@ public struct Reconciliation {
             let referenced = Set(try db.query("""
                 SELECT provider_file_id FROM file_uploads WHERE provider_file_id IS NOT NULL AND storage_account_id IN (\(sharing.sql))
                 """, sharing.args).map { try $0.get("provider_file_id", as: String.self) })
+                // Copies that storage migrations keep (old copies by choice, copies not yet bound).
+                .union(try StorageMigrations(db: db, clock: clock).copiesKept(accountIDs: try db.query(
+                    "SELECT id FROM storage_accounts WHERE id IN (\(sharing.sql))", sharing.args).map { try $0.get("id", as: Int64.self) }))
             var delivering: [Int64: Int64] = [:]
             for row in try db.query("""
                 SELECT id, size_bytes FROM file_uploads WHERE status = \(FileUploadStatus.delivering.sql) AND storage_account_id IN (\(sharing.sql))
