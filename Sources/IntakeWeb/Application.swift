@@ -125,6 +125,10 @@ public final class Application {
         add(.post, "/account/tokens", .signedIn, AccountTokenCreate.handle)
         add(.post, "/account/tokens/:id/revoke", .signedIn, AccountTokenRevoke.handle)
         // Handlers/Webhooks
+        add(.post, "/dashboard/migrations", .signedIn, MigrationCreate.handle)
+        add(.get, "/dashboard/migrations/:id", .signedIn, MigrationShow.handle)
+        add(.post, "/dashboard/migrations/:id/toggle", .signedIn, MigrationToggle.handle)
+        add(.post, "/dashboard/migrations/:id/retry", .signedIn, MigrationRetry.handle)
         add(.get, "/dashboard/webhooks", .signedIn, WebhookList.handle)
         add(.post, "/dashboard/webhooks", .signedIn, WebhookCreate.handle)
         add(.get, "/dashboard/webhooks/:id", .signedIn, WebhookShow.handle)

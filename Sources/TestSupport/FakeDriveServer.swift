@@ -74,6 +74,9 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
         var downloadFailures: [LoopbackResponse.Behaviour] = []
         var corruptNext = 0
         var chunkDelay: Double = 0
+        /// Items whose content arrives with a byte changed, as a faulty link would deliver it.
+        var corruptedDownloads: Set<String> = []
+        var downloadDelay: Double = 0
         /// Finished sessions: Drive answers them with the file's metadata, as it does for a
         /// client that lost the final answer.
         var completed: [String: (fileID: String, fields: String?)] = [:]
@@ -119,6 +122,11 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
     public func corruptNextUploads(_ count: Int) { state.withLock { $0.corruptNext = count } }
     /// Every chunk is answered only after this many seconds (a slow link, to stop a worker mid-transfer).
     public func delayChunks(_ seconds: Double) { state.withLock { $0.chunkDelay = seconds } }
+    /// Every `alt=media` answer of these items has one byte changed on the way (the item itself
+    /// stays intact), until set again.
+    public func corruptDownloads(of ids: Set<String>) { state.withLock { $0.corruptedDownloads = ids } }
+    /// Each `alt=media` answer waits this long first.
+    public func delayDownloads(_ seconds: Double) { state.withLock { $0.downloadDelay = seconds } }
     public var sessionsStarted: Int { state.withLock { $0.sessionsStarted } }
     /// The bytes each open upload session holds so far.
     public var sessionBytes: [Int] { state.withLock { $0.sessions.values.map(\.bytes.count) } }
@@ -217,7 +225,11 @@ public final class FakeDriveServer: @unchecked Sendable {  // `server` is set on
             let fields = Set((request.query["fields"] ?? "id,name,mimeType").split(separator: ",").map(String.init))
             return json(all.filter { fields.contains($0.key) })
         }
-        var response = LoopbackResponse.content(item.bytes, range: request.headers["range"], headers: [("Content-Type", item.mimeType)])
+        let (corrupt, delay) = state.withLock { ($0.corruptedDownloads.contains(id), $0.downloadDelay) }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        var bytes = item.bytes
+        if corrupt && !bytes.isEmpty { bytes[bytes.count / 2] ^= 0x5A }
+        var response = LoopbackResponse.content(bytes, range: request.headers["range"], headers: [("Content-Type", item.mimeType)])
         response.behaviour = behaviour
         return response
     }

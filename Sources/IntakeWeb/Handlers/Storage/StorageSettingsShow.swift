@@ -11,6 +11,11 @@ import Web
 /// CSRF-protected form post answered with a flash.
 enum StorageSettingsShow {
     static func handle(_ context: RequestContext) throws -> Response {
+        try page(context)
+    }
+
+    /// The page; `moveForm` keeps the "Move files" form's values and errors.
+    static func page(_ context: RequestContext, moveForm: FormState = FormState(), status: HTTPStatus = .ok) throws -> Response {
         let services = context.services
         let user = context.user!
         let accounts = try services.stores.storageAccounts.list(userID: user.id)
@@ -21,7 +26,8 @@ enum StorageSettingsShow {
         let providers = services.configuration.oauthProviders
         // The accounts whose portals have a backup: while they fail, those portals keep taking files.
         let backedUp = Set(try services.stores.portals.list(userID: user.id).compactMap { $0.portal.backupStorageAccountID == nil ? nil : $0.portal.storageAccountID })
-        return try PageView.render(context, "dashboard/settings", title: "Storage", [
+        let moving = try MigrationPage.section(context, accounts: accounts, form: moveForm)
+        return try PageView.render(context, "dashboard/settings", title: "Storage", status: status, moving.merging([
             "accounts": .list(accounts.map { account in
                 let isLocal = account.provider == .local
                 let grant = grants[account.id]
@@ -54,7 +60,7 @@ enum StorageSettingsShow {
                  "another": .bool(accounts.contains { $0.provider.oauth == kind })]
             }),
             "isAdmin": .bool(user.role == .admin),
-        ])
+        ]) { $1 })
     }
 
     /// The operator's settings that offer a provider (README: Configuration).
