@@ -73,6 +73,24 @@ def site(server):
     assert answer.status_code == 200 and len(receipts) == 2, answer.text[:500]
     ids["receipt"] = "/p/every-page/receipt?" + "&".join(f"r={r}" for r in receipts)
 
+    # A move of the owner's files to a second account that left one file where it was.
+    db = sqlite3.connect(pathlib.Path(server.home, "intake.db"))
+    with db:
+        owner_id, source, file_id = db.execute("SELECT user_id, storage_account_id, id FROM file_uploads WHERE file_name = 'receipt.pdf'").fetchone()
+        now = int(time.time())
+        archive = db.execute("INSERT INTO storage_accounts (user_id, provider, provider_account_id, display_name, email, status, created_at, updated_at) "
+                             "VALUES (?, 'local', 'every-page-archive', 'Archive disk', 'archive@example.com', 'ACTIVE', ?, ?)", (owner_id, now, now)).lastrowid
+        migration = db.execute("INSERT INTO storage_migrations (user_id, source_storage_account_id, scope_name, destination_storage_account_id, keep_source, "
+                               "status, total_files, total_bytes, moved_files, moved_bytes, failed_files, created_at, updated_at, finished_at) "
+                               "VALUES (?, ?, 'all files of Local disk', ?, 0, 'finished', 2, 30, 1, 13, 1, ?, ?, ?)",
+                               (owner_id, source, archive, now, now, now)).lastrowid
+        db.execute("INSERT INTO storage_migration_items (migration_id, file_upload_id, source_storage_account_id, source_file_id, size_bytes, status, "
+                   "attempts, error, updated_at) VALUES (?, ?, ?, 'x', 17, 'failed', 3, ?, ?)",
+                   (migration, file_id, source, "the bytes read from Local disk do not match the file (SHA-256 0a1b…, 17 bytes; recorded 9f8e…, 17 bytes)", now))
+        ids["migration"] = migration
+        ids["archive"] = archive
+    db.close()
+
     # The locked portal's password, set by its owner in the edit form.
     owner = make_driver()
     try:
@@ -88,6 +106,8 @@ def site(server):
     with db:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM users WHERE email_normalized = 'casey@example.com'")
+        db.execute("DELETE FROM storage_migrations WHERE id = ?", (ids["migration"],))
+        db.execute("DELETE FROM storage_accounts WHERE id = ?", (ids["archive"],))
     db.close()
 
 
@@ -108,6 +128,7 @@ PAGES = [
     ("owner", "purchase", "/dashboard/storage/purchase?gb=10", 200),
     ("owner", "billing", "/dashboard/billing", 200),
     ("owner", "account", "/account", 200),
+    ("owner", "migration", "/dashboard/migrations/{migration}", 200),
     ("owner", "webhooks", "/dashboard/webhooks", 200),
     ("owner", "webhook", "/dashboard/webhooks/{webhook}", 200),
     ("owner", "forbidden", "/admin", 403),

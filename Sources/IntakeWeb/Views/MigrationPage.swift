@@ -15,7 +15,7 @@ enum MigrationPage {
 
     static func show(_ context: RequestContext, migration m: StorageMigration) throws -> Response {
         let stores = context.stores
-        let destination = try stores.storageAccounts.find(id: m.destinationAccountID).map(AnalyticsPage.accountName) ?? "a removed account"
+        let destination = try stores.storageAccounts.find(id: m.destinationAccountID).map(name) ?? "a removed account"
         let failures = try stores.migrations.failures(migrationID: m.id)
         let left = try stores.migrations.oldCopiesLeft(migrationID: m.id)
         func rows(_ list: [StorageMigrationFailure]) -> TemplateValue {
@@ -24,7 +24,7 @@ enum MigrationPage {
         }
         var response = try PageView.render(context, "dashboard/migration", title: "Moving files", [
             "id": .int(m.id),
-            "what": .string(m.scopeName), "destination": .string(destination),
+            "what": .string(m.scopeName.prefix(1).uppercased() + m.scopeName.dropFirst()), "destination": .string(destination),
             "status": .string(statusText(m)), "running": .bool(m.status == .running), "paused": .bool(m.status == .paused),
             "finished": .bool(m.status == .finished),
             "done": .int(m.movedFiles + m.failedFiles), "total": .int(m.totalFiles),
@@ -41,6 +41,11 @@ enum MigrationPage {
         return response
     }
 
+    /// An account as the choices name it: its provider and e-mail, or its own name.
+    static func name(_ a: StorageAccount) -> String {
+        a.email.map { "\(a.provider.displayName) (\($0))" } ?? a.displayName
+    }
+
     static func statusText(_ m: StorageMigration) -> String {
         switch m.status {
         case .running: return "Moving: \(Counted.text(m.remainingFiles, "file")) to go"
@@ -55,7 +60,7 @@ enum MigrationPage {
         let user = context.user!
         let portals = try context.stores.portals.list(userID: user.id).map(\.portal)
         let chosen = form.values["what"] ?? "", to = form.values["destination"] ?? ""
-        let names = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, AnalyticsPage.accountName($0)) })
+        let names = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, name($0)) })
         let sources: [TemplateValue] = accounts.filter { $0.uploadedFiles > 0 }.map { a in
             ["value": .string("account-\(a.id)"), "label": .string("All files in \(names[a.id]!) (\(Counted.text(a.uploadedFiles, "file")))"),
              "selected": .bool(chosen == "account-\(a.id)")]
@@ -72,7 +77,7 @@ enum MigrationPage {
             "canMove": .bool(!sources.isEmpty && accounts.filter { $0.status == .active }.count >= 2),
             "keepChecked": .bool(form.values["keep"] == "1"),
             "migrations": .list(recent.map { m in
-                ["id": .int(m.id), "what": .string(m.scopeName), "destination": .string(names[m.destinationAccountID] ?? "a removed account"),
+                ["id": .int(m.id), "what": .string(m.scopeName.prefix(1).uppercased() + m.scopeName.dropFirst()), "destination": .string(names[m.destinationAccountID] ?? "a removed account"),
                  "status": .string(statusText(m)), "moved": .string("\(m.movedFiles) of \(m.totalFiles)")]
             }),
             "hasMigrations": .bool(!recent.isEmpty),

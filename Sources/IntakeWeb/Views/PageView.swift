@@ -29,7 +29,9 @@ enum PageView {
         if let user = context.user {
             page["user"] = ["name": .string(user.name), "email": .string(user.email), "isAdmin": .bool(user.role == .admin)]
             let path = context.request.path
-            page["nav"] = .list(Menu.current(in: user.role == .admin ? .admin : .owner, path: path))
+            // A migration's page belongs to the Storage page it is started from.
+            let section = isSection("/dashboard/migrations", of: path) ? "/dashboard/settings" : path
+            page["nav"] = .list(Menu.current(in: user.role == .admin ? .admin : .owner, path: section))
             page["accountCurrent"] = .bool(path == "/account")
             if user.role == .admin, isSection("/admin", of: path) {
                 page["adminNav"] = ["isShown": .bool(true), "items": .list(Menu.current(in: .adminArea, path: path))]
