@@ -10,31 +10,18 @@ import Templates
 /// way, resumed from their saved provider session) and completes resumable uploads whose last
 /// chunk arrived but whose completion never finished, and drops the quota reservations of
 /// requests whose worker died. Several workers share the work by leases. It lives beside the
-/// jobs runner (`JobRunner`): both are threads the executable starts.
+/// jobs runner (`JobRunner`) and the migration thread (`MigrationRunner`).
 enum DeliveryRunner {
     static func start(configuration: Configuration, templates: TemplateLibrary, logger: Logger, secretKey: [UInt8], metrics: SiteMetrics) {
-        let thread = Thread {
-            var services: WorkerServices?
-            while true {
-                do {
-                    if services == nil {
-                        services = try Wiring.services(configuration, templates: templates, logger: logger, secretKey: secretKey, metrics: metrics)
-                    }
-                    let env = services!.uploadEnvironment()
-                    try QuotaReservations(db: env.db, clock: env.clock).removeAbandoned()
-                    let delivered = try Deliveries(env: env).runDue()
-                    let completed = try TusUploads(env: env, lifetime: configuration.tusLifetimeSeconds).completeStalled()
-                    if delivered + completed > 0 {
-                        logger.info("deliveries", metadata: ["attempted": "\(delivered)", "resumable_completed": "\(completed)"])
-                    }
-                } catch {
-                    logger.error("delivery runner failed", metadata: ["error": "\(error)"])
-                    services = nil
-                }
-                Thread.sleep(forTimeInterval: 1)
+        WorkerThread.start("intake-deliveries", what: "delivery runner", configuration: configuration, templates: templates, logger: logger,
+                           secretKey: secretKey, metrics: metrics) { services in
+            let env = services.uploadEnvironment()
+            try QuotaReservations(db: env.db, clock: env.clock).removeAbandoned()
+            let delivered = try Deliveries(env: env).runDue()
+            let completed = try TusUploads(env: env, lifetime: configuration.tusLifetimeSeconds).completeStalled()
+            if delivered + completed > 0 {
+                logger.info("deliveries", metadata: ["attempted": "\(delivered)", "resumable_completed": "\(completed)"])
             }
         }
-        thread.name = "intake-deliveries"
-        thread.start()
     }
 }

@@ -82,6 +82,21 @@ class Server:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def own_server():
+    """A server of one test module's own (`server = module_server()` in the module): the users
+    and files its tests make do not change the counts other modules' pages show."""
+    s = Server()
+    yield s
+    s.stop()
+
+
+def module_server():
+    """The `server` fixture of a module that wants a server of its own."""
+    def server():
+        yield from own_server()
+    return pytest.fixture(scope="module", name="server")(server)
+
+
 @pytest.fixture(scope="session")
 def server():
     s = Server()

@@ -8,19 +8,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import Server, make_driver, screenshot
+from conftest import make_driver, module_server, screenshot
 from test_people import click_and_wait, sign_in
 
 EMAIL = "two-accounts@example.com"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A server of these tests' own: the owner they create does not change the counts other
-    tests' pages show."""
-    s = Server()
-    yield s
-    s.stop()
+server = module_server()
 
 
 def accounts(server):

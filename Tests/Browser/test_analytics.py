@@ -9,17 +9,12 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import Server, make_driver, screenshot
+from conftest import make_driver, module_server, screenshot
 from test_dashboard_files import client_uploads, make_owner_portal
 from test_people import click_and_wait, sign_in
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A server of these tests' own, so other tests' uploads do not change the figures."""
-    s = Server()
-    yield s
-    s.stop()
+server = module_server()
 
 
 @pytest.fixture(scope="module")

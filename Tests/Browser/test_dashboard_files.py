@@ -18,18 +18,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import Server, make_driver, screenshot
+from conftest import make_driver, module_server, screenshot
 from test_people import click_and_wait, sign_in
 from test_portal import write_files
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A server of these tests' own: the owners they create do not change the counts other
-    tests' pages show."""
-    s = Server()
-    yield s
-    s.stop()
+server = module_server()
 
 
 def make_owner_portal(server, email, name, slug):

@@ -10,19 +10,14 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import Server, make_driver, screenshot
+from conftest import make_driver, module_server, screenshot
 from test_dashboard_files import client_uploads, make_owner_portal
 from test_people import click_and_wait, sign_in
 
 EMAIL = "mover@example.com"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A server of these tests' own: the owner they create does not change other tests' counts."""
-    s = Server()
-    yield s
-    s.stop()
+server = module_server()
 
 
 def second_disk(server, owner):

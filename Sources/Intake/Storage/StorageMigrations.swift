@@ -177,23 +177,22 @@ public struct StorageMigrations {
 
     /// The files of migration `id` that could not be moved (the first `limit`), with why.
     public func failures(migrationID: Int64, limit: Int = 200) throws -> [StorageMigrationFailure] {
-        try db.query("""
-            SELECT f.id, f.file_name, i.size_bytes, i.error FROM storage_migration_items i JOIN file_uploads f ON f.id = i.file_upload_id
-            WHERE i.migration_id = $1 AND i.status = 'failed' ORDER BY i.id LIMIT $2
-            """, [migrationID, limit]).map { row in
-            StorageMigrationFailure(fileID: try row.get("id"), fileName: try row.get("file_name"), sizeBytes: try row.get("size_bytes"),
-                                    reason: try row.get("error", as: String?.self) ?? "")
-        }
+        try items(migrationID: migrationID, status: "failed", reason: "error", limit: limit)
     }
 
     /// Files moved but whose old copy the provider would not delete, with why (the first `limit`).
     public func oldCopiesLeft(migrationID: Int64, limit: Int = 200) throws -> [StorageMigrationFailure] {
+        try items(migrationID: migrationID, status: "moved", reason: "source_left", limit: limit)
+    }
+
+    /// The items of one state that have a `reason` (a column of the item), oldest first.
+    private func items(migrationID: Int64, status: String, reason: String, limit: Int) throws -> [StorageMigrationFailure] {
         try db.query("""
-            SELECT f.id, f.file_name, i.size_bytes, i.source_left FROM storage_migration_items i JOIN file_uploads f ON f.id = i.file_upload_id
-            WHERE i.migration_id = $1 AND i.status = 'moved' AND i.source_left IS NOT NULL ORDER BY i.id LIMIT $2
-            """, [migrationID, limit]).map { row in
+            SELECT f.id, f.file_name, i.size_bytes, i.\(reason) AS reason FROM storage_migration_items i JOIN file_uploads f ON f.id = i.file_upload_id
+            WHERE i.migration_id = $1 AND i.status = $2 AND i.\(reason) IS NOT NULL ORDER BY i.id LIMIT $3
+            """, [migrationID, status, limit]).map { row in
             StorageMigrationFailure(fileID: try row.get("id"), fileName: try row.get("file_name"), sizeBytes: try row.get("size_bytes"),
-                                    reason: try row.get("source_left", as: String?.self) ?? "")
+                                    reason: try row.get("reason"))
         }
     }
 

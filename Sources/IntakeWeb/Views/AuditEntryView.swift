@@ -25,6 +25,12 @@ enum AuditEntryView {
         Action(code: "file_upload.missing_at_provider", phrase: "found missing from storage", area: "Files", withoutPerson: "Intake"),
         Action(code: "file_upload.found_at_provider", phrase: "found in storage again", area: "Files", withoutPerson: "Intake"),
         Action(code: "file.storage_bound", phrase: "bound to a storage account", area: "Files", withoutPerson: "Intake"),
+        Action(code: "file.migrated", phrase: "moved to another storage account, checked,", area: "Files", withoutPerson: "Intake"),
+        Action(code: "file.migration_failed", phrase: "could not move to another storage account", area: "Files", withoutPerson: "Intake"),
+        Action(code: "storage_migration.started", phrase: "started", area: "Storage", withoutPerson: "Intake"),
+        Action(code: "storage_migration.paused", phrase: "paused", area: "Storage", withoutPerson: "Intake"),
+        Action(code: "storage_migration.resumed", phrase: "resumed", area: "Storage", withoutPerson: "Intake"),
+        Action(code: "storage_migration.retried", phrase: "tried the failed files of", area: "Storage", withoutPerson: "Intake"),
         Action(code: "portal.create", phrase: "created", area: "Portals", withoutPerson: "Intake"),
         Action(code: "portal.update", phrase: "changed", area: "Portals", withoutPerson: "Intake"),
         Action(code: "portal.delete", phrase: "deleted", area: "Portals", withoutPerson: "Intake"),
@@ -74,7 +80,8 @@ enum AuditEntryView {
     static let things: [(code: String, name: String)] = [
         ("file_upload", "file"), ("file", "file"), ("portal", "portal"), ("storage_account", "storage account"),
         ("oauth_account", "sign-in account"), ("storage_purchase", "storage purchase"), ("storage_pricing", "storage pricing"),
-        ("tariff_plan", "tariff plan"), ("user", "user"), ("api_token", "API token"), ("webhook_endpoint", "webhook endpoint"), ("webhook_delivery", "webhook delivery"), ("site", "site"),
+        ("tariff_plan", "tariff plan"), ("user", "user"), ("api_token", "API token"), ("webhook_endpoint", "webhook endpoint"), ("webhook_delivery", "webhook delivery"),
+        ("storage_migration", "move of files"), ("site", "site"),
     ]
     static let thingNames = Dictionary(things.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
 
