@@ -204,6 +204,36 @@ struct StorageMigrationTests {
         }
     }
 
+    @Test("a portal's files move from whichever account holds them; refusals: another owner's, the same account, a paused destination, files already moving")
+    func portalScopeAndRefusals() throws {
+        try withDatabase { db in
+            let s = try setup(db)
+            defer { try? FileManager.default.removeItem(atPath: s.world.root) }
+            let files = try receive(s, count: 2)
+            let accounts = StorageAccountStore(db: db, clock: s.world.clock)
+            func refusal(_ scope: StorageMigrations.Scope, to destination: Int64, user: Int64? = nil) throws -> String? {
+                guard case .failure(let refused) = try s.migrations.start(userID: user ?? s.world.ownerID, scope: scope, destination: destination,
+                                                                         keepSource: false, by: actor) else { return nil }
+                return refused.message
+            }
+            let stranger = try UserStore(db: db, clock: s.world.clock).create(email: "x@example.com", name: "X", password: "long enough pw", role: .user)
+            #expect(try refusal(.portal(s.world.portal.id), to: s.destination, user: stranger.id) == "Choose one of your storage accounts to move the files to.")
+            #expect(try refusal(.portal(s.world.portal.id), to: s.world.accountID) == "There are no stored files to move: the files of portal Acme are already in Disk, or there are none.")
+            #expect(try refusal(.account(s.world.accountID), to: s.world.accountID) == "Choose another account than the one the files are in.")
+            try accounts.handleStatusChange(accountID: s.destination, event: .ownerDeactivates, reason: nil, by: actor)
+            #expect(try refusal(.portal(s.world.portal.id), to: s.destination) == "Second disk is paused: files can only move to storage that is connected and active.")
+            try accounts.handleStatusChange(accountID: s.destination, event: .ownerReactivates, reason: nil, by: actor)
+
+            guard case .success(let started) = try s.migrations.start(userID: s.world.ownerID, scope: .portal(s.world.portal.id), destination: s.destination,
+                                                                     keepSource: false, by: actor) else { Issue.record("not started"); return }
+            #expect(started.migration.scopeName == "the files of portal Acme" && started.migration.totalFiles == 2 && started.leftOut == 0)
+            #expect(try refusal(.account(s.world.accountID), to: s.destination) == "None of these files can move now: their storage cannot be read, or they are being moved already.")
+            let done = try runToEnd(s, migration: started.migration.id)
+            #expect(done.movedFiles == 2)
+            #expect(try files.allSatisfy { try stored(s, $0.id).account == s.destination })
+        }
+    }
+
     @Test("a copier that died mid-file: its lease is taken over, the copy it left in the destination is removed, the file moves once")
     func takeoverAfterCrash() throws {
         try withDatabase { db in
