@@ -678,6 +678,7 @@ public enum Schema {
         WebhookSchema.sqlite,
         AnalyticsSchema.sqliteMigration,
         MigrationSchema.migrations.sqlite,
+        OverQuotaCountSchema.migrations.sqlite,
     ]
 
     /// The migrator over `migrations`.
@@ -690,6 +691,7 @@ public enum Schema {
         WebhookSchema.postgresql,
         AnalyticsSchema.postgresqlMigration,
         MigrationSchema.migrations.postgresql,
+        OverQuotaCountSchema.migrations.postgresql,
     ]
 }
 

@@ -86,6 +86,39 @@ struct QuotaTests {
         }
     }
 
+    @Test("the count of users over quota follows usage, overrides, plans, the free storage, new and deleted users, and bulk changes")
+    func overQuotaCounted() throws {
+        try withDatabase { db in
+            let clock = ManualClock()
+            let quotas = QuotaStore(db: db, clock: clock)
+            let actor = AuditLog.Actor(userID: nil, remoteAddress: "")
+            func kept() throws -> Int { try #require(try db.scalar("SELECT n FROM user_counts WHERE name = 'over_quota'", as: Int.self)) }
+            func recount() throws -> Int { try #require(try db.scalar("SELECT count(*) FROM users WHERE storage_used_bytes - quota_bytes > 0", as: Int.self)) }
+            let users = try (0..<4).map { try UserStore(db: db, clock: clock).create(email: "o\($0)@example.com", name: "O", password: "long enough pw", role: .user) }
+            #expect(try kept() == 0)
+            var pricing = StoragePricing.defaults(currency: Currency(code: "USD")!)
+            pricing.freeStorageBytes = 1_000
+            try StoragePricingStore(db: db, clock: clock, currency: pricing.pricePerGB.currency).save(pricing, by: actor)
+            try db.execute("UPDATE users SET storage_used_bytes = 1500")
+            #expect(try kept() == 4 && recount() == 4, "a bulk update")
+            try quotas.setOverride(userID: users[0].id, bytes: 2_000, by: actor)
+            try db.execute("UPDATE users SET purchased_extra_bytes = 600 WHERE id = $1", [users[1].id])
+            #expect(try kept() == 2 && recount() == 2)
+            pricing.freeStorageBytes = 1_499
+            try StoragePricingStore(db: db, clock: clock, currency: pricing.pricePerGB.currency).save(pricing, by: actor)
+            #expect(try kept() == 2, "1 byte over is over")
+            pricing.freeStorageBytes = 1_500
+            try StoragePricingStore(db: db, clock: clock, currency: pricing.pricePerGB.currency).save(pricing, by: actor)
+            #expect(try kept() == 0 && recount() == 0, "at the quota is not over")
+            try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + 1 WHERE id IN ($1, $2)", [users[2].id, users[3].id])
+            #expect(try kept() == 2)
+            try db.execute("DELETE FROM users WHERE id = $1", [users[3].id])
+            #expect(try kept() == 1 && recount() == 1)
+            let quota = try quotas.page(search: "", filter: .over, sort: .email, after: nil, pageSize: 10)
+            #expect(quota.total == 1 && quota.rows.map(\.userID) == [users[2].id])
+        }
+    }
+
     @Test("near and over")
     func nearAndOver() {
         func quota(_ used: Int64, _ effective: Int64) -> UserQuota {

@@ -140,9 +140,15 @@ public struct QuotaStore {
         }
         let filtered = conditions
         let whereClause = filtered.isEmpty ? "" : "WHERE " + filtered.joined(separator: " AND ")
-        let total = filtered.isEmpty
-            ? try db.scalar("SELECT n FROM site_counts WHERE name = 'users'", as: Int.self) ?? 0
-            : try db.scalar("SELECT count(*) FROM (SELECT 1 FROM users u \(whereClause) LIMIT \(countLimit + 1)) AS counted", args, as: Int.self) ?? 0
+        let total: Int
+        if filtered.isEmpty {
+            total = try db.scalar("SELECT n FROM site_counts WHERE name = 'users'", as: Int.self) ?? 0
+        } else if filter == .over && query.isEmpty {
+            // Kept by triggers (migration 38): no count of the matches.
+            total = min(countLimit + 1, try db.scalar("SELECT n FROM user_counts WHERE name = 'over_quota'", as: Int.self) ?? 0)
+        } else {
+            total = try db.scalar("SELECT count(*) FROM (SELECT 1 FROM users u \(whereClause) LIMIT \(countLimit + 1)) AS counted", args, as: Int.self) ?? 0
+        }
         if let cursor {
             // (For the ratio, the row value is spelled out: SQLite reads an expression index
             // for `expr < v` but not for `(expr, id) < (v, id)`.)
