@@ -23,9 +23,25 @@ public struct LocalProcesses: Sendable {
     /// Whether process `pid` of `host` has certainly exited. Only this host's processes can be
     /// asked: `kill(pid, 0)` sends nothing and fails with `ESRCH` when "no process or process
     /// group can be found corresponding to that specified by pid" (POSIX); `EPERM` means it exists
-    /// under another user. A process of another host is never known to have exited.
+    /// under another user. A zombie — dead, but not yet reaped by its parent (an orphan waits for
+    /// init, a second or so) — still answers `kill`, so its state in `/proc/<pid>/stat` is read
+    /// too: `Z` (or `X`) has exited. A process of another host is never known to have exited.
     public func hasExited(host: String, pid: Int32) -> Bool {
         guard host == Self.hostName, pid > 0 else { return false }
-        return kill(pid, 0) == -1 && errno == ESRCH
+        if kill(pid, 0) == -1 { return errno == ESRCH }
+        return Self.isZombie(pid)
+    }
+
+    /// Whether `/proc/<pid>/stat` says the process is dead (`Z` zombie, `X` dead): the state is
+    /// the field after the command's closing parenthesis (the command may itself hold one).
+    static func isZombie(_ pid: Int32) -> Bool {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0, let paren = buffer[..<n].lastIndex(of: UInt8(ascii: ")")), paren + 2 < n else { return false }
+        let state = buffer[paren + 2]
+        return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X")
     }
 }

@@ -42,8 +42,17 @@ struct BillingJobsTests {
     }
 
     /// Kills a `jobsProcess` at once with SIGKILL: the job under the wrapper first, then the wrapper.
+    /// The wrapper is stopped first, so it cannot start the job between the reading of its
+    /// children and its death (a job started then would run on, unseen, holding the jobs' lease).
     func killJobs(_ process: Process) {
         let pid = process.processIdentifier
+        kill(pid, SIGSTOP)
+        for _ in 0..<200 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            // The state follows the command's closing parenthesis: T once stopped (Z or gone: it ended).
+            guard let state = stat.split(separator: ")").last?.split(separator: " ").first, state == "R" || state == "S" || state == "D" else { break }
+            usleep(5_000)
+        }
         let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
         for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
         kill(pid, SIGKILL)
@@ -278,9 +287,14 @@ struct BillingJobsTests {
             if charged > before && charged % 500 != 0 { partial = true }
             if charged == payers { break }
         }
-        for _ in 0..<4 { try runJobs(site, ahead: 2 * Self.day) }
+        var outputs: [String] = []
+        for _ in 0..<4 { outputs.append(try runJobs(site, ahead: 2 * Self.day)) }
         #expect(partial, "at least one run was killed half way through its pass")
-        #expect(try db.scalar("SELECT count(*) FROM plan_renewals WHERE status = 'paid'", as: Int.self) == payers)
+        let leases = try db.query("SELECT name, holder, expires_at FROM job_leases").map {
+            "\(try $0.get("name", as: String.self)) \(try $0.get("holder", as: String.self)) \(try $0.get("expires_at", as: Int64.self))"
+        }
+        #expect(try db.scalar("SELECT count(*) FROM plan_renewals WHERE status = 'paid'", as: Int.self) == payers,
+                "leases: \(leases); now \(Int64(Date().timeIntervalSince1970)); the runs said: \(outputs.joined(separator: " | "))")
         #expect(try db.scalar("SELECT count(*) FROM balance_ledger WHERE reference LIKE 'renewal:%'", as: Int.self) == payers, "one charge each")
         #expect(try db.scalar("SELECT count(*) FROM (SELECT user_id FROM balance_ledger GROUP BY user_id HAVING sum(amount_minor) != 50) x",
                               as: Int.self) == 0, "every payer has 0.50 left")

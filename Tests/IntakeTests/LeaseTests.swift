@@ -338,4 +338,21 @@ struct LeaseTests {
         #expect(processes.isAlive(LeaseHolder(host: processes.host + "-elsewhere", pid: pid, token: "")), "another host's processes cannot be seen")
         #expect(LeaseHolder(of: processes).description.split(separator: ":").count == 3)
     }
+
+    @Test("a child that has died but is not yet reaped (a zombie) has exited: its lease is free before its parent collects it")
+    func zombieHasExited() throws {
+        let processes = LocalProcesses()
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ) == 0)
+        // Not reaped yet: the child stays a zombie, which still answers kill(pid, 0).
+        var info = siginfo_t()
+        #expect(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0)
+        #expect(kill(pid, 0) == 0, "a zombie answers kill")
+        #expect(processes.hasExited(host: processes.host, pid: pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(processes.hasExited(host: processes.host, pid: pid))
+    }
 }

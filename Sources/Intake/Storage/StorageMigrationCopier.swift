@@ -28,7 +28,7 @@ public struct StorageMigrationCopier {
     public var leaseSeconds: Int64 = 600
     static let renewEvery: Int64 = 64 << 20
     /// Attempts before a file is reported as failed: provider failures, and checksum mismatches.
-    static let maxAttempts = 6
+    static let maxAttempts = 10
     static let maxMismatches = 3
 
     public init(env: UploadEnvironment) {
