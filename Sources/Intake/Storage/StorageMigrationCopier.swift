@@ -270,9 +270,10 @@ public struct StorageMigrationCopier {
     func finishIfDone(_ migrationID: Int64) throws {
         let now = env.clock.now()
         try env.db.write {
+            // One index probe, not a count: this runs after every file of a migration.
             guard try env.db.scalar("""
-                SELECT count(*) FROM storage_migration_items WHERE migration_id = $1 AND status IN ('pending', 'verified')
-                """, [migrationID], as: Int.self) == 0,
+                SELECT id FROM storage_migration_items WHERE migration_id = $1 AND status IN ('pending', 'verified') LIMIT 1
+                """, [migrationID], as: Int64.self) == nil,
                   try env.db.execute("""
                     UPDATE storage_migrations SET status = 'finished', finished_at = $1, updated_at = $1 WHERE id = $2 AND status <> 'finished'
                     """, [now, migrationID]) == 1,
