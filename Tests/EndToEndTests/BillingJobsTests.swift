@@ -41,7 +41,8 @@ struct BillingJobsTests {
         return process
     }
 
-    /// Kills a `jobsProcess` at once with SIGKILL: the job under the wrapper first, then the wrapper.
+    /// Kills a `jobsProcess` at once with SIGKILL: the job under the wrapper first, then the wrapper,
+    /// whose shared objects are then removed.
     /// The wrapper is stopped first, so it cannot start the job between the reading of its
     /// children and its death (a job started then would run on, unseen, holding the jobs' lease).
     func killJobs(_ process: Process) {
@@ -57,6 +58,11 @@ struct BillingJobsTests {
         for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
         kill(pid, SIGKILL)
         process.waitUntilExit()
+        // The wrapper removes its semaphore and shared memory (named by its pid) only when it ends
+        // by itself: killed, it leaves them, and a later wrapper given the same pid fails to start
+        // ("faketime: sem_open: File exists").
+        unlink("/dev/shm/sem.faketime_sem_\(pid)")
+        unlink("/dev/shm/faketime_shm_\(pid)")
     }
 
     /// `intake jobs run` once, `seconds` ahead of the real clock; its output.
