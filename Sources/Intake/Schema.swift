@@ -679,6 +679,7 @@ public enum Schema {
         AnalyticsSchema.sqliteMigration,
         MigrationSchema.migrations.sqlite,
         OverQuotaCountSchema.migrations.sqlite,
+        OwnerSearchSchema.migrations.sqlite,
     ]
 
     /// The migrator over `migrations`.
@@ -692,6 +693,7 @@ public enum Schema {
         AnalyticsSchema.postgresqlMigration,
         MigrationSchema.migrations.postgresql,
         OverQuotaCountSchema.migrations.postgresql,
+        OwnerSearchSchema.migrations.postgresql,
     ]
 }
 

@@ -149,8 +149,11 @@ struct FileListTests {
         try withDatabase { db in
             let s = try seed(db, count: 1_500)
             var store = FileStore(db: db, clock: ManualClock())
-            for (filter, viaIndex) in filters(s).map({ ($0, false) }) + filters(s).map({ ($0, true) }) {
-                store.searchIndexFrom = viaIndex ? 0 : 5_000
+            // The search through the index at once, after the newest 20 files (a page of 7 found
+            // among them or not), and by reading every file in order.
+            for (filter, window) in [0, 20, 5_000].flatMap({ window in filters(s).map { ($0, window) } }) {
+                store.searchWindow = window
+                store.searchCandidates = window == 20 ? 3 : 2_000
                 var got: [Int64] = [], cursor: PageCursor?
                 repeat {
                     let page = try store.list(userID: s.owner, filter: filter, after: cursor.flatMap { PageCursor($0.description) }, limit: 7)
@@ -160,7 +163,7 @@ struct FileListTests {
                     cursor = page.next
                 } while cursor != nil
                 let want = try expected(db, owner: s.owner, filter)
-                #expect(got == want, "filter \(filter): \(got.count) listed, \(want.count) expected")
+                #expect(got == want, "window \(window), filter \(filter): \(got.count) listed, \(want.count) expected")
             }
             let everything = try expected(db, owner: s.owner, FileStore.Filter())
             #expect(everything.count == 1_350)
@@ -187,7 +190,8 @@ struct FileListTests {
                 let db = PlanRecordingDatabase(base)
                 var store = FileStore(db: db, clock: ManualClock())
                 for (filter, viaIndex) in filters(s).map({ ($0, false) }) + filters(s).map({ ($0, true) }) {
-                    store.searchIndexFrom = viaIndex ? 0 : 5_000
+                    store.searchWindow = viaIndex ? 0 : 5_000
+                    store.searchCandidates = viaIndex ? 2_000 : -1
                     let before = db.plans.withLock { $0.count }
                     let first = try store.list(userID: s.owner, filter: filter, after: nil, limit: 5)
                     if let next = first.next { _ = try store.list(userID: s.owner, filter: filter, after: next, limit: 5) }
@@ -270,8 +274,11 @@ struct FileListTests {
             let s = try seed(db, count: 600, seed: 11)
             var random = SeededGenerator(seed: 3)
             let store = FileStore(db: db, clock: ManualClock(), liveness: FakeProcesses())
-            var names: [Int64: String] = [:]
-            for row in try db.query("SELECT id, file_name FROM file_uploads") { names[try row.get("id")] = try row.get("file_name") }
+            var names: [Int64: String] = [:], owners: [Int64: Int64] = [:]
+            for row in try db.query("SELECT id, user_id, file_name FROM file_uploads") {
+                names[try row.get("id")] = try row.get("file_name")
+                owners[try row.get("id")] = try row.get("user_id")
+            }
             let ids = names.keys.sorted()
             for id in ids.shuffled(using: &random).prefix(200) {
                 switch Int.random(in: 0..<4, using: &random) {
@@ -310,7 +317,7 @@ struct FileListTests {
             func found(_ id: Int64) throws -> [Int64] {
                 var filter = FileStore.Filter()
                 filter.search = names[id]!
-                let search = FileSearch(filter, db.dialect)
+                let search = FileSearch(filter, userID: owners[id]!, db.dialect)
                 // SQLite: the ids in the index itself (a stale entry would name a removed row).
                 let sql = db.dialect == .sqlite ? "SELECT rowid AS id FROM file_search WHERE file_search MATCH $1"
                     : "SELECT f.id FROM file_uploads f WHERE \(search.condition(parameter: 1))"
@@ -319,6 +326,15 @@ struct FileListTests {
             // (The index's answer is a superset of the names holding the text: the list's LIKE keeps exactly those.)
             #expect(try !found(gone).contains(gone))
             #expect(try found(left.min()!).contains(left.min()!))
+            #expect(try found(left.max()!).contains(left.max()!))
+            // Another owner's words find none of this owner's files, however alike the names.
+            if db.dialect == .sqlite, let theirs = left.first(where: { owners[$0] != owners[left.min()!] }) {
+                var filter = FileStore.Filter()
+                filter.search = names[left.min()!]!
+                let search = FileSearch(filter, userID: owners[theirs]!, db.dialect)
+                let ids = try db.query("SELECT rowid AS id FROM file_search WHERE file_search MATCH $1", [search.match!]).map { try $0.get("id", as: Int64.self) }
+                #expect(ids.allSatisfy { owners[$0] == owners[theirs] })
+            }
         }
     }
 

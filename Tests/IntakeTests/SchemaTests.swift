@@ -65,7 +65,10 @@ struct SchemaTests {
                     == ["failed 1 4", "uploaded 2 3"])
             #expect(try db.query("SELECT name || ' ' || n AS t FROM site_counts ORDER BY name").map { try $0.get("t", as: String.self) }
                     == ["admins 1", "disabled 0", "portals 1", "users 2"])
-            #expect(try db.query("SELECT rowid FROM file_search WHERE file_search MATCH '\"report\"'").map { try $0.get("rowid", as: Int64.self) } == [3])
+            var report = FileStore.Filter()
+            report.search = "REPORT"
+            #expect(try db.query("SELECT rowid FROM file_search WHERE file_search MATCH $1", [FileSearch(report, userID: 1, .sqlite).match!])
+                .map { try $0.get("rowid", as: Int64.self) } == [3])
             try db.execute("INSERT INTO file_search (file_search) VALUES ('integrity-check')")
         }
     }

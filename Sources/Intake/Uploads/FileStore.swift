@@ -36,10 +36,14 @@ public struct FileStore {
     let clock: EpochClock
     /// Which processes still run: a file whose deliverer died can be deleted at once.
     let liveness: any ProcessLiveness
-    /// From how many delivered files on an owner's account the file-name search goes through the
-    /// trigram index: below it, reading the owner's files in order and testing each name is
-    /// cheaper than the index (whose cost follows the whole site's files).
-    var searchIndexFrom = 5_000
+    /// How many of the newest files (as the other filters give them) a file-name search reads in
+    /// order before it asks the trigram index: a text in more than one name in 80 of them fills
+    /// a page there, in a few milliseconds; one in fewer has few matches for the index to find.
+    /// 0: the index at once.
+    var searchWindow = 4_000
+    /// Up to how many names the trigram index offers it is asked at once (each is read to test
+    /// its name and date: a few microseconds). -1: never at once.
+    var searchCandidates = 2_000
 
     public init(db: Database, clock: EpochClock, liveness: any ProcessLiveness = LocalProcesses()) {
         self.db = db
@@ -68,19 +72,56 @@ public struct FileStore {
     /// the owner has: the portal's, the storage account's or the status's index when that filter
     /// is set, the owner's otherwise. The text filters are looked up first (then a page costs as
     /// much as the matches, not as the files): a client's name or address by prefix in the
-    /// owner's client indexes, a file name's text of three characters or more in the trigram index
-    /// (for an owner with many files; a few thousand are quicker read in order).
+    /// owner's client indexes. A file name's text of three characters or more goes through the
+    /// owner's trigram index when that offers at most `searchCandidates` names (a rare text);
+    /// a commoner one is looked for among the newest `searchWindow` files the other filters give,
+    /// read in order, where it fills a page; only when they hold less than a page of matches does
+    /// the index find them all.
     /// The cursor's value is the creation time.
     public func list(userID: Int64, filter: Filter, after cursor: PageCursor?, limit: Int) throws -> (files: [FileRecord], next: PageCursor?) {
-        let search = FileSearch(filter, db.dialect)
-        var match = search.match
-        if match != nil,
-           try db.scalar("SELECT coalesce(sum(uploaded_files), 0) FROM portals WHERE user_id = $1", [userID], as: Int.self) ?? 0 < searchIndexFrom {
-            match = nil
+        let search = FileSearch(filter, userID: userID, db.dialect)
+        let ordered: ListIndex = (filter.client?.isEmpty == false) ? .client : filter.portalID != nil ? .portal
+            : filter.accountID != nil ? .account : (filter.status?.isEmpty == false) ? .status : .owner
+        var files: [FileRecord]
+        if let match = search.match, ordered != .client, searchWindow > 0,
+           try db.scalar(search.candidates(cap: searchCandidates + 1), [match], as: Int.self) ?? 0 > searchCandidates {
+            let window = pageQuery(userID: userID, filter: filter, cursor: cursor, driver: ordered, named: false, select: "SELECT f.created_at, f.id FROM file_uploads f",
+                                   offset: searchWindow - 1, limit: 1)
+            if let floor = try db.queryOne(window.sql, window.args) {
+                files = try page(userID: userID, filter: filter, cursor: cursor, driver: ordered,
+                                 floor: (try floor.get("created_at"), try floor.get("id")), limit: limit + 1)
+                if files.count <= limit {
+                    files = try page(userID: userID, filter: filter, cursor: cursor, driver: .search, search: (search, match), limit: limit + 1)
+                }
+            } else {
+                files = try page(userID: userID, filter: filter, cursor: cursor, driver: ordered, limit: limit + 1)
+            }
+        } else if let match = search.match {
+            files = try page(userID: userID, filter: filter, cursor: cursor, driver: .search, search: (search, match), limit: limit + 1)
+        } else {
+            files = try page(userID: userID, filter: filter, cursor: cursor, driver: ordered, limit: limit + 1)
         }
-        let driver: ListIndex = match != nil ? .search : (filter.client?.isEmpty == false) ? .client
-            : filter.portalID != nil ? .portal : filter.accountID != nil ? .account
-            : (filter.status?.isEmpty == false) ? .status : .owner
+        var next: PageCursor?
+        if files.count > limit {
+            files.removeLast()
+            next = files.last.map { PageCursor(value: String($0.createdAt), id: $0.id) }
+        }
+        return (files, next)
+    }
+
+    /// One query of `list`, its rows as files.
+    private func page(userID: Int64, filter: Filter, cursor: PageCursor?, driver: ListIndex, search: (FileSearch, String)? = nil,
+                      floor: (createdAt: Int64, id: Int64)? = nil, limit: Int) throws -> [FileRecord] {
+        let query = pageQuery(userID: userID, filter: filter, cursor: cursor, driver: driver, search: search, floor: floor, limit: limit)
+        return try db.query(query.sql, query.args).map(Self.record)
+    }
+
+    /// A query of `list`: the owner's files after `cursor` that `filter` keeps (its file-name
+    /// text too unless `named` is false), read through `driver`'s index, newest first from
+    /// `offset`, none older than `floor`; through the trigram index when `search` is given.
+    private func pageQuery(userID: Int64, filter: Filter, cursor: PageCursor?, driver: ListIndex, named: Bool = true, select: String = Self.select,
+                           search: (FileSearch, String)? = nil, floor: (createdAt: Int64, id: Int64)? = nil,
+                           offset: Int = 0, limit: Int) -> (sql: String, args: [any DatabaseValueConvertible]) {
         var conditions: [String] = []
         var args: [any DatabaseValueConvertible] = []
         /// `column` compared as `sql` says; a column the driving index does not lead with is
@@ -108,11 +149,11 @@ public struct FileStore {
             args.append(LikePattern.prefix(v))
             conditions.append("(f.client_name \(db.dialect.like) $\(args.count) ESCAPE '\\' OR f.client_email \(db.dialect.like) $\(args.count) ESCAPE '\\')")
         }
-        if let v = filter.search, !v.isEmpty {
+        if named, let v = filter.search, !v.isEmpty {
             args.append(LikePattern.containing(v))
             conditions.append("f.file_name \(db.dialect.like) $\(args.count) ESCAPE '\\'")
         }
-        if let match {
+        if let (search, match) = search {
             args.append(match)
             conditions.append(search.condition(parameter: args.count))
         }
@@ -121,15 +162,13 @@ public struct FileStore {
             args.append(cursor.id)
             conditions.append("(f.created_at, f.id) < ($\(args.count - 1), $\(args.count))")
         }
-        args.append(limit + 1)
-        var files = try db.query(Self.select + " WHERE " + conditions.joined(separator: " AND ")
-                                 + " ORDER BY f.created_at DESC, f.id DESC LIMIT $\(args.count)", args).map(Self.record)
-        var next: PageCursor?
-        if files.count > limit {
-            files.removeLast()
-            next = files.last.map { PageCursor(value: String($0.createdAt), id: $0.id) }
+        if let floor {
+            args += [floor.createdAt, floor.id]
+            conditions.append("(f.created_at, f.id) >= ($\(args.count - 1), $\(args.count))")
         }
-        return (files, next)
+        args += [limit, offset]
+        return (select + " WHERE " + conditions.joined(separator: " AND ")
+                + " ORDER BY f.created_at DESC, f.id DESC LIMIT $\(args.count - 1) OFFSET $\(args.count)", args)
     }
 
     /// The index a list page is read through.
