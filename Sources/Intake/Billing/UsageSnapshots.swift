@@ -58,7 +58,7 @@ public struct UsageSnapshots {
             from = to
         }
         if written > 0 {
-            try db.write { try db.execute(SQL.dayTotal, [today]) }
+            _ = try db.write { try db.execute(SQL.dayTotal, [today]) }
         }
         return written
     }

@@ -68,10 +68,11 @@ public struct Deliveries {
 
     struct LostLease: Error {}
 
-    /// One delivery attempt of file `id`; `inline` when the request that brought it makes it.
+    /// One delivery attempt of file `id`; `inline` when the request that brought it makes it,
+    /// holding the lease the row was born with (so it is not claimed again: one write fewer).
     @discardableResult
     public func attempt(_ id: Int64, inline: Bool = false) throws -> Outcome {
-        guard try claim(id) else { return .busy }
+        guard try inline || claim(id) else { return .busy }
         guard let row = try env.db.queryOne("SELECT * FROM file_uploads WHERE id = $1", [id]) else { return .busy }
         let spool: String = try row.get("spool_path", as: String?.self) ?? ""
         let size: Int64 = try row.get("size_bytes")

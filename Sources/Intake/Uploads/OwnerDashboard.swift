@@ -25,17 +25,17 @@ public struct OwnerDashboard {
         let before = try row?.get("dashboard_previous_visit_at", as: Int64?.self)
         let now = clock.now()
         guard let seen else {
-            try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
+            _ = try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
             return nil
         }
         if now - seen >= Self.visitGap {
-            try db.write {
+            _ = try db.write {
                 try db.execute("UPDATE users SET dashboard_visited_at = $1, dashboard_previous_visit_at = $2 WHERE id = $3", [now, seen, userID])
             }
             return seen
         }
         if now - seen >= 60 {
-            try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
+            _ = try db.write { try db.execute("UPDATE users SET dashboard_visited_at = $1 WHERE id = $2", [now, userID]) }
         }
         return before
     }

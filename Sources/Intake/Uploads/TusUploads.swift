@@ -84,7 +84,7 @@ public struct TusUploads {
         let (account, reservationID) = try pipeline.admit(fields: fields, bytes: length, lifetime: lifetime, processBound: false)
         let id = Digest.base64URL(Sodium.randomBytes(16))
         do {
-            try SpoolError.refusing { try env.spool.create(id + ".part", in: .resumable) }
+            _ = try SpoolError.refusing { try env.spool.create(id + ".part", in: .resumable) }
             var kept = fields.filter { ["clientName", "clientEmail", "clientMessage"].contains($0.key) }
             kept = kept.mapValues { String($0.prefix(5000)) }
             let json = String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
