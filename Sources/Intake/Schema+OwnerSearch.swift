@@ -26,6 +26,9 @@ enum OwnerSearchSchema {
         """
     }
 
+    /// Indexes every file row (into an empty index): the migration's backfill, and `KeptCounts`'.
+    static let fill = "INSERT INTO file_search (rowid, words) SELECT f.id, \(words("f")) FROM file_uploads f;"
+
     static let sqlite = """
         DROP TRIGGER file_uploads_search_in;
         DROP TRIGGER file_uploads_search_out;
@@ -36,7 +39,7 @@ enum OwnerSearchSchema {
         INSERT INTO file_search_positions (n) SELECT n FROM i;
         CREATE VIRTUAL TABLE file_search USING fts5 (words, content = '', tokenize = 'unicode61');
         INSERT INTO file_search (file_search, rank) VALUES ('automerge', 0);
-        INSERT INTO file_search (rowid, words) SELECT f.id, \(words("f")) FROM file_uploads f;
+        \(fill)
         CREATE TRIGGER file_uploads_search_in AFTER INSERT ON file_uploads BEGIN
             INSERT INTO file_search (rowid, words) VALUES (NEW.id, \(words("NEW")));
         END;

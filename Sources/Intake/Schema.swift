@@ -531,11 +531,7 @@ public enum Schema {
             CREATE TRIGGER portals_counted_out AFTER DELETE ON portals BEGIN
                 UPDATE site_counts SET n = n - 1 WHERE name = 'portals';
             END;
-            UPDATE portals SET uploaded_files = (SELECT count(*) FROM file_uploads f WHERE f.portal_id = portals.id AND f.status = 'uploaded');
-            UPDATE storage_accounts SET
-                uploaded_files = (SELECT count(*) FROM file_uploads f WHERE f.storage_account_id = storage_accounts.id AND f.status = 'uploaded'),
-                uploaded_bytes = (SELECT coalesce(sum(size_bytes), 0) FROM file_uploads f WHERE f.storage_account_id = storage_accounts.id AND f.status = 'uploaded');
-            INSERT INTO file_totals (status, files, bytes) SELECT status, count(*), sum(size_bytes) FROM file_uploads GROUP BY status;
+            \(KeptCounts.deliveredCounts)
             CREATE TRIGGER file_uploads_counted_in AFTER INSERT ON file_uploads BEGIN
                 INSERT INTO file_totals (status, files, bytes) VALUES (NEW.status, 1, NEW.size_bytes)
                     ON CONFLICT (status) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;

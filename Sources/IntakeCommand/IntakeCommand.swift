@@ -10,6 +10,6 @@ struct IntakeCommand: ParsableCommand {
         version: IntakeVersion.current,
         subcommands: [Serve.self, Worker.self, Migrate.self, AdminCommand.self, DemoSeed.self, JobsCommand.self, ShowConfig.self, NginxConfig.self,
                       DiagnoseCommand.self, FixAccountsCommand.self, ReconcileCommand.self, CleanupZombiesCommand.self, MigrateAccountsCommand.self,
-                      BackupCommand.self, RestoreCommand.self]
+                      BackupCommand.self, RestoreCommand.self, RecountCommand.self]
     )
 }

@@ -21,7 +21,7 @@ extension IntakeTestServer.Outcome {
     }
 }
 
-@Suite("Operator tools: intake diagnose, fix-accounts, cleanup-zombies, migrate-accounts", .serialized,
+@Suite("Operator tools: intake diagnose, fix-accounts, cleanup-zombies, migrate-accounts, recount", .serialized,
        .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct OperatorToolsTests {
     static let quietJobs = ["INTAKE_JOBS_INTERVAL": "3600"]
@@ -264,5 +264,43 @@ struct OperatorToolsTests {
         #expect(unbound.status == 2)
         #expect(unbound.output.contains("cannot bind portal") && unbound.output.contains("lone@example.com: the owner has no active storage account"))
         #expect(try db.scalar("SELECT storage_account_id IS NULL FROM portals WHERE slug = 'lone'", as: Bool.self) == true)
+    }
+
+    @Test("recount lists the kept counts that disagree with the files (exit 1, nothing changed), --apply rebuilds them, a second run finds them in agreement")
+    func recount() throws {
+        let site = try DemoSite(extraEnvironment: Self.quietJobs)
+        defer { site.server.stop() }
+        let db = site.db
+        let ownerID = try #require(try db.scalar("SELECT id FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self))
+        let portal = try #require(try db.queryOne("SELECT id, storage_account_id FROM portals WHERE slug = 'demo'"))
+        let now = Int64(Date().timeIntervalSince1970)
+        for (name, status) in [("a.pdf", "uploaded"), ("b.docx", "uploaded"), ("c.png", "failed")] {
+            try db.execute("""
+                INSERT INTO file_uploads (portal_id, user_id, storage_account_id, file_name, size_bytes, client_email, status, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, 1000, 'ada@clients.example', $5, $6, $6)
+                """, [try portal.get("id", as: Int64.self), ownerID, try portal.get("storage_account_id", as: Int64.self), name, status, now])
+        }
+        try db.execute("UPDATE users SET storage_used_bytes = 3000 WHERE id = $1", [ownerID])
+        let agreed = try Self.intake(["recount"], site.server)
+        #expect(agreed.status == 0 && agreed.output.contains("3 file(s): every kept count agrees with them"), "\(agreed.output) \(agreed.errors)")
+
+        // What a hand edit leaves: a portal's count and a type rollup off.
+        try db.execute("UPDATE portals SET uploaded_files = 99 WHERE slug = 'demo'")
+        try db.execute("DELETE FROM upload_types WHERE extension = 'pdf'")
+        let before = try Self.snapshot(db)
+        let listed = try Self.intake(["recount", "--json"], site.server)
+        #expect(listed.status == 1, "\(listed.output) \(listed.errors)")
+        let differences = try #require(try listed.json()["differences"] as? [[String: Any]])
+        #expect(differences.map { "\($0["count"] ?? "")=\($0["rows"] ?? "")" } == ["portals' delivered files=1", "stored files by type=1"])
+        #expect(try Self.snapshot(db) == before, "listing changes nothing")
+        #expect(try Self.intake(["recount", "--apply", "--dry-run"], site.server).status == 64)
+
+        let applied = try Self.intake(["recount", "--apply"], site.server)
+        #expect(applied.status == 0 && applied.output.contains("rebuilt every kept count from 3 file(s)"), "\(applied.output) \(applied.errors)")
+        #expect(try db.scalar("SELECT uploaded_files FROM portals WHERE slug = 'demo'", as: Int64.self) == 2)
+        #expect(try db.scalar("SELECT files FROM upload_types WHERE extension = 'pdf'", as: Int64.self) == 1)
+        #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'counts.rebuilt' AND remote_address = 'intake recount'", as: Int.self) == 1)
+        let again = try Self.intake(["recount"], site.server)
+        #expect(again.status == 0 && again.output.contains("every kept count agrees"), "\(again.output)")
     }
 }
