@@ -61,22 +61,36 @@ public final class SQLiteDatabase: Database, NestedTransactions {
     @discardableResult
     public func execute(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> Int {
         let statement = try prepared(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
-        while try step(statement, sql) {}
-        return Int(sqlite3_changes(handle))
+        return try queuedIfWriting(statement) {
+            try statement.bind(arguments)
+            defer { statement.reset() }
+            while try step(statement, sql) {}
+            return Int(sqlite3_changes(handle))
+        }
     }
 
     public func query(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws -> [Row] {
         let statement = try prepared(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
-        var rows: [Row] = []
-        let columns = statement.columnNames
-        while try step(statement, sql) {
-            rows.append(Row(columns: columns, values: statement.currentValues()))
+        return try queuedIfWriting(statement) {
+            try statement.bind(arguments)
+            defer { statement.reset() }
+            var rows: [Row] = []
+            let columns = statement.columnNames
+            while try step(statement, sql) {
+                rows.append(Row(columns: columns, values: statement.currentValues()))
+            }
+            return rows
         }
-        return rows
+    }
+
+    /// A statement that writes outside a transaction is a write transaction of its own: it
+    /// queues for the write lock as `write` does. Left to SQLite's busy handler, such a write
+    /// (an upload's reservation released at the end of its request) kept losing the lock to the
+    /// queue's writers, sleeping 1, 2, 5 … 100 ms between tries while it held a worker thread.
+    private func queuedIfWriting<T>(_ statement: PreparedStatement, _ body: () throws -> T) throws -> T {
+        guard transactionDepth == 0, statement.writesRows, enterWriterQueue() else { return try body() }
+        defer { leaveWriterQueue() }
+        return try body()
     }
 
     public func executeScript(_ sql: String) throws {
@@ -187,6 +201,8 @@ public final class SQLiteDatabase: Database, NestedTransactions {
 final class PreparedStatement {
     let stmt: OpaquePointer
     let columnNames: [String]
+    /// Whether it changes rows (a PRAGMA that sets the connection up changes none).
+    let writesRows: Bool
     /// For each SQL parameter (1-based), the index into the argument list: `$3` takes the third
     /// argument wherever it appears; `?` takes arguments in order.
     private let argumentIndex: [Int]
@@ -194,6 +210,8 @@ final class PreparedStatement {
     init(_ stmt: OpaquePointer) {
         self.stmt = stmt
         columnNames = (0..<sqlite3_column_count(stmt)).map { String(cString: sqlite3_column_name(stmt, $0)) }
+        writesRows = sqlite3_stmt_readonly(stmt) == 0
+            && !String(cString: sqlite3_sql(stmt)).drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased().hasPrefix("PRAGMA")
         let count = sqlite3_bind_parameter_count(stmt)
         var mapping: [Int] = []
         var next = 0

@@ -52,6 +52,45 @@ struct SQLiteDatabaseTests {
         }
     }
 
+    @Test("a statement that writes outside a transaction queues with the transactions: a transaction that came after it while the lock was held goes after it",
+          .enabled(if: !TestDatabases.onPostgreSQL, "SQLite's writers' queue"))
+    func autocommitWritesQueue() throws {
+        try withTemporaryDatabase { db in
+            try db.execute("CREATE TABLE log (what TEXT NOT NULL)")
+            let location = db.location
+            // 0: nothing yet; 1: the holder has the lock; 2: the lone statement is on its way.
+            let phase = Mutex(0)
+            let failures = Mutex<[String]>([])
+            onThreads(3) { role in
+                do {
+                    let own = try location.open()
+                    switch role {
+                    case 0:
+                        try own.write {
+                            try own.execute("INSERT INTO log (what) VALUES ('holder')")
+                            phase.withLock { $0 = 1 }
+                            usleep(400_000)
+                        }
+                    case 1:
+                        while phase.withLock({ $0 }) < 1 { usleep(1_000) }
+                        phase.withLock { $0 = 2 }
+                        try own.execute("INSERT INTO log (what) VALUES ('statement')")
+                    default:
+                        while phase.withLock({ $0 }) < 2 { usleep(1_000) }
+                        usleep(150_000)
+                        try own.write { try own.execute("INSERT INTO log (what) VALUES ('transaction')") }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+            // Left to SQLite's busy handler, the statement slept 100 ms between tries and the
+            // transaction, waiting in the queue, took the lock the moment the holder let it go.
+            #expect(try db.query("SELECT what FROM log ORDER BY rowid").map { try $0.get("what", as: String.self) } == ["holder", "statement", "transaction"])
+        }
+    }
+
     @Test("numbered parameters bind by number, wherever they appear")
     func numberedParameters() throws {
         try withTemporaryDatabase { db in

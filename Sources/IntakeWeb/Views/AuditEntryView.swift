@@ -43,6 +43,7 @@ enum AuditEntryView {
         Action(code: "storage_account.status", phrase: "changed the state of", area: "Storage", withoutPerson: "Intake"),
         Action(code: "storage.orphan_quarantined", phrase: "moved a file no row names to quarantine in", area: "Storage", withoutPerson: "Intake"),
         Action(code: "storage.counters_recomputed", phrase: "recounted the files of", area: "Storage", withoutPerson: "Intake"),
+        Action(code: "counts.rebuilt", phrase: "rebuilt from the files every count kept of the", area: "Storage", withoutPerson: "Intake"),
         Action(code: "oauth_account.removed", phrase: "removed", area: "Storage", withoutPerson: "Intake"),
         Action(code: "oauth_account.tokens_forgotten", phrase: "forgot the keys of", area: "Storage", withoutPerson: "Intake"),
         Action(code: "storage.purchase", phrase: "bought", area: "Money", withoutPerson: "Intake"),
