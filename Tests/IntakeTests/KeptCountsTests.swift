@@ -98,6 +98,9 @@ struct KeptCountsTests {
             #expect(try counts.check().differences == [])
             try analytics.expectRollupsEqualRecount(db, "rebuilt")
             #expect(try db.scalar("SELECT count(*) FROM audit_log WHERE action = 'counts.rebuilt' AND remote_address = 'intake recount'", as: Int64.self) == 1)
+            // The two owners' usage, each corrected with what it was and what it is.
+            #expect(try db.query("SELECT entity_id, before_json, after_json FROM audit_log WHERE action = 'user.usage_recomputed' ORDER BY entity_id")
+                .map { try $0.get("entity_id", as: String.self) } == [s.owner, s.other].sorted().map(String.init))
 
             // The triggers carry on from the rebuilt counts.
             try db.execute("UPDATE file_uploads SET status = 'uploaded' WHERE status <> 'uploaded'")

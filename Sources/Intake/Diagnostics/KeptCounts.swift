@@ -38,7 +38,12 @@ public struct KeptCounts {
 
     /// Compares every kept count with the rows, changing nothing.
     public func check() throws -> Report {
-        try withLargeCache { try db.read { Report(differences: try differences(), files: try files(), rebuilt: false) } }
+        try withLargeCache {
+            try db.read {
+                if db.dialect == .postgresql { try db.executeScript("SET LOCAL statement_timeout = 0;") }
+                return Report(differences: try differences(), files: try files(), rebuilt: false)
+            }
+        }
     }
 
     /// Rebuilds every kept count, audited as `counts.rebuilt` by `actor`. What was off is not
@@ -47,7 +52,9 @@ public struct KeptCounts {
         try withLargeCache { try db.write {
             // The planner's statistics of the rows first: after a bulk import they describe the
             // table before it, and the plans they gave took ten times as long at 100,000 rows.
-            try db.executeScript(db.dialect == .sqlite ? "PRAGMA analysis_limit = 1000;\nANALYZE file_uploads;" : "ANALYZE file_uploads;")
+            // PostgreSQL's 30 s statement timeout is for requests: one statement here reads every file.
+            try db.executeScript(db.dialect == .sqlite ? "PRAGMA analysis_limit = 1000;\nANALYZE file_uploads;"
+                                 : "SET LOCAL statement_timeout = 0;\nANALYZE file_uploads;")
             try db.executeScript("DELETE FROM file_totals;\n" + Self.deliveredCounts)
             try db.executeScript("DELETE FROM upload_days;\nDELETE FROM upload_types;\nDELETE FROM upload_clients;\n"
                                  + AnalyticsSchema.add("file_uploads", db.dialect))
@@ -55,10 +62,16 @@ public struct KeptCounts {
                 // PostgreSQL's pg_trgm index is an index of the table: nothing is kept apart.
                 try db.executeScript("INSERT INTO file_search (file_search) VALUES ('delete-all');\n" + OwnerSearchSchema.fill)
             }
-            try db.execute("UPDATE users SET storage_used_bytes = \(Self.usage) WHERE storage_used_bytes <> \(Self.usage)")
+            // Usage decides quotas: each owner's corrected usage is audited as `intake reconcile` does.
+            let audit = AuditLog(db: db, clock: clock)
+            for row in try db.query("SELECT id, storage_used_bytes, \(Self.usage) AS actual FROM users WHERE storage_used_bytes <> \(Self.usage)") {
+                let (id, recorded, actual): (Int64, Int64, Int64) = (try row.get("id"), try row.get("storage_used_bytes"), try row.get("actual"))
+                try db.execute("UPDATE users SET storage_used_bytes = $1 WHERE id = $2", [actual, id])
+                try audit.record(actor, action: "user.usage_recomputed", entityType: "user", entityID: String(id),
+                                 before: [("storage_used_bytes", String(recorded))], after: [("storage_used_bytes", String(actual))])
+            }
             let report = Report(differences: nil, files: try files(), rebuilt: true)
-            try AuditLog(db: db, clock: clock).record(actor, action: "counts.rebuilt", entityType: "site", entityID: nil,
-                                                      after: [("files", String(report.files))])
+            try audit.record(actor, action: "counts.rebuilt", entityType: "site", entityID: nil, after: [("files", String(report.files))])
             return report
         } }
     }
