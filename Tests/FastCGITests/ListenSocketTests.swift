@@ -56,8 +56,19 @@ struct ListenSocketTests {
 
     @Test("a loopback TCP port listens and takes connections")
     func tcp() throws {
-        let port = FreePort.find()
-        let socket = try ListenSocket(.tcp(host: "127.0.0.1", port: port))
+        // A free port may be taken by another test's connection before it is bound (the suites
+        // run side by side): another port is tried then, a few times.
+        var attempts = 0
+        var found: (socket: ListenSocket, port: UInt16)?
+        while found == nil {
+            let port = FreePort.find()
+            do {
+                found = (try ListenSocket(.tcp(host: "127.0.0.1", port: port)), port)
+            } catch let error as FastCGIError where attempts < 5 && error.description.contains("errno \(EADDRINUSE)") {
+                attempts += 1
+            }
+        }
+        let (socket, port) = try #require(found)
         defer { socket.closeAndRemove() }
         let fd = try HTTPClient.connect(port: port, timeout: 2)
         close(fd)
