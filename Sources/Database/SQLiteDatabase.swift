@@ -211,7 +211,7 @@ final class PreparedStatement {
         self.stmt = stmt
         columnNames = (0..<sqlite3_column_count(stmt)).map { String(cString: sqlite3_column_name(stmt, $0)) }
         writesRows = sqlite3_stmt_readonly(stmt) == 0
-            && !String(cString: sqlite3_sql(stmt)).drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased().hasPrefix("PRAGMA")
+            && !String(cString: sqlite3_sql(stmt)).drop(while: \.isWhitespace).prefix(6).uppercased().hasPrefix("PRAGMA")
         let count = sqlite3_bind_parameter_count(stmt)
         var mapping: [Int] = []
         var next = 0

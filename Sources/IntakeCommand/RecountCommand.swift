@@ -11,8 +11,8 @@ struct RecountCommand: ParsableCommand {
             The database keeps counts of the file rows up to date as they change: each portal's and storage \
             account's delivered files and bytes, the site's totals, the storage analytics, the file-name search \
             index (SQLite) and each owner's usage. This lists those that disagree with the rows. With --apply it \
-            rebuilds all of them from the rows in one transaction, without comparing first (uploads wait for it; \
-            nothing else changes), for after rows were written without them: a bulk import, a hand edit, a \
+            rebuilds all of them from the rows in one transaction, without comparing first (every write waits \
+            for it; nothing else changes), for after rows were written without them: a bulk import, a hand edit, a \
             restore of some tables. The search index is rebuilt but cannot be compared (it keeps no copy of what \
             it indexed).
             Exit status: 0 all agree, or rebuilt with --apply; 1 disagreements listed (without --apply); \

@@ -100,9 +100,8 @@ public struct KeptCounts {
         let queries = [
             ("portals' delivered files", "SELECT count(*) FROM portals WHERE uploaded_files <> (SELECT count(*) \(delivered) f.portal_id = portals.id)"),
             ("storage accounts' delivered files and bytes", """
-                SELECT count(*) FROM storage_accounts s
-                WHERE s.uploaded_files <> (SELECT count(*) \(delivered) f.storage_account_id = s.id)
-                   OR s.uploaded_bytes <> (SELECT coalesce(sum(f.size_bytes), 0) \(delivered) f.storage_account_id = s.id)
+                SELECT count(*) FROM (SELECT s.uploaded_files, s.uploaded_bytes, \(Reconciliation.deliveredSums("s.id")) FROM storage_accounts s) t
+                WHERE uploaded_files <> files OR uploaded_bytes <> bytes
                 """),
             ("owners' usage", "SELECT count(*) FROM users WHERE storage_used_bytes <> \(Self.usage)"),
             ("the site's files by status", either("SELECT status, files, bytes FROM file_totals WHERE files <> 0 OR bytes <> 0",
