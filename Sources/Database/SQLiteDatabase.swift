@@ -46,6 +46,7 @@ public final class SQLiteDatabase: Database, NestedTransactions {
             throw DatabaseError(.unavailable, "cannot switch \(path) to WAL mode (got \(mode ?? .null))")
         }
         try executeScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        SQLiteCheckpointer.attach(db, path: path)
     }
 
     /// Once per process, before the first connection: SQLite's memory statistics off, so that
@@ -130,6 +131,15 @@ public final class SQLiteDatabase: Database, NestedTransactions {
     private func leaveWriterQueue() {
         flock(writerQueue, LOCK_UN)
         pthread_setspecific(Self.queueHeld, nil)
+    }
+
+    /// Runs `body` holding the writers' queue, outside any transaction (the checkpoint thread's
+    /// catch-up); false, without running it, when the queue cannot be had.
+    func inWriterQueue(_ body: () -> Void) -> Bool {
+        guard transactionDepth == 0, enterWriterQueue() else { return false }
+        defer { leaveWriterQueue() }
+        body()
+        return true
     }
 
     /// Set on a thread while it holds the writers' queue.

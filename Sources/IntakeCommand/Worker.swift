@@ -34,6 +34,15 @@ struct Worker: ParsableCommand {
             logger.critical("cannot start the worker: \(error)")
             throw ExitCode(1)
         }
+        // The WAL's checkpoints on a thread of their own, not inside the commit of whichever
+        // request crossed the threshold while every other writer waits.
+        if case .sqlite(let path) = config.database {
+            do {
+                try SQLiteCheckpointer.start(path: path)
+            } catch {
+                logger.warning("checkpoints stay with the writers: \(error)")
+            }
+        }
         let metrics = Wiring.workerMetrics(config, environment: ProcessInfo.processInfo.environment, logger: logger)
         let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
             ApplicationHandler(Application(services: try Wiring.services(config, templates: templates, logger: logger, secretKey: secretKey,
