@@ -1,5 +1,6 @@
 import Database
 import Foundation
+import Sodium
 import Synchronization
 import Testing
 import TestSupport
@@ -270,13 +271,18 @@ struct UploadMailTests {
 
 @Suite("Quota race through nginx", .serialized, .enabled(if: integrationEnabled, "set INTAKE_INTEGRATION=1 (scripts/test does)"))
 struct QuotaRaceTests {
-    @Test("20 parallel uploads that together exceed the quota: the accepted ones fit, the rest are refused, usage is their sum")
-    func race() throws {
+    /// 100 kB files come in requests read whole before their quota is taken (each file is
+    /// checked against the room left as it is recorded); 1.1 MB ones in requests that reserve
+    /// their length first (`UploadPipeline.unreservedRequestBytes`). Both ways must hold.
+    @Test("20 parallel uploads that together exceed the quota: the accepted ones fit, the rest are refused, usage is their sum",
+          arguments: [100_000, 1_100_000])
+    func race(fileBytes: Int) throws {
         let server = try IntakeTestServer(workers: 2, threads: 8)
         defer { server.stop() }
         _ = try IntakeTestServer.run(IntakeTestServer.binary, ["demo-seed"], environment: server.environment)
         let db = try server.openDatabase()
-        try db.execute("UPDATE users SET quota_override_bytes = 1000000 WHERE email_normalized = 'owner@example.com'")
+        let quota = Int64(fileBytes) * 10
+        try db.execute("UPDATE users SET quota_override_bytes = $1 WHERE email_normalized = 'owner@example.com'", [quota])
         let visitor = server.session()
         try visitor.get("/p/demo")
         let token = try #require(visitor.csrfToken)
@@ -284,7 +290,7 @@ struct QuotaRaceTests {
         DispatchQueue.concurrentPerform(iterations: 20) { i in
             let boundary = "----race\(i)"
             let body = PortalUploadTests().multipart(boundary: boundary, fields: [("portalId", "1"), ("clientName", "Client \(i)")],
-                                                     files: [("part\(i).txt", Array(repeating: UInt8(ascii: "a"), count: 100_000))])
+                                                     files: [("part\(i).txt", Array(repeating: UInt8(ascii: "a"), count: fileBytes))])
             let r = try? HTTPClient.request(port: server.port, method: "POST", path: "/api/upload",
                                             headers: [("Cookie", "intake_csrf=\(token)"), ("Content-Type", "multipart/form-data; boundary=\(boundary)"),
                                                       ("X-CSRF-Token", token)], body: body)
@@ -294,9 +300,14 @@ struct QuotaRaceTests {
         let accepted = all.filter { $0 == 200 }.count
         #expect(accepted >= 1 && accepted < 20 && all.allSatisfy { $0 == 200 || $0 == 413 }, "\(all)")
         let used = try db.scalar("SELECT storage_used_bytes FROM users WHERE email_normalized = 'owner@example.com'", as: Int64.self) ?? -1
-        #expect(used == Int64(accepted) * 100_000 && used <= 1_000_000)
+        #expect(used == Int64(accepted) * Int64(fileBytes) && used <= quota)
         #expect(try db.scalar("SELECT coalesce(sum(size_bytes), 0) FROM file_uploads", as: Int64.self) == used)
         #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+        // What was accepted is what was sent: every stored file holds its 'a's and nothing else.
+        for row in try db.query("SELECT size_bytes, sha256 FROM file_uploads") {
+            #expect(try row.get("size_bytes", as: Int64.self) == Int64(fileBytes))
+            #expect(try row.get("sha256", as: String.self) == Sodium.hex(Digest.sha256(Array(repeating: UInt8(ascii: "a"), count: fileBytes))))
+        }
     }
 }
 

@@ -54,4 +54,38 @@ struct QuotaReservationTests {
             try reservations.release(reservationID: held)
         }
     }
+
+    @Test("20 parallel unreserved uses, beside reservations held by other uploads: the used ones fit in what the reservations leave, usage is their sum")
+    func unreservedRace() throws {
+        try withDatabase { setup in
+            let location = setup.location
+            let user = try UserStore(db: setup, clock: ManualClock()).create(email: "u@example.com", name: "U", password: "long enough pw", role: .user)
+            try QuotaStore(db: setup, clock: ManualClock()).setOverride(userID: user.id, bytes: 1300, by: AuditLog.Actor(userID: nil, remoteAddress: ""))
+            // A larger upload streaming in holds 300 bytes throughout.
+            guard case .reserved = try QuotaReservations(db: setup, clock: ManualClock()).reserve(userID: user.id, bytes: 300) else {
+                Issue.record("the reservation should fit"); return
+            }
+            let used = Mutex<[Int64]>([])
+            let refused = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: 20) { i in
+                do {
+                    let db = try location.open()
+                    let size = Int64(90 + i)
+                    if try QuotaReservations(db: db, clock: ManualClock()).use(userID: user.id, bytes: size) {
+                        used.withLock { $0.append(size) }
+                    } else {
+                        refused.withLock { $0 += 1 }
+                    }
+                } catch {
+                    Issue.record("\(error)")
+                }
+            }
+            let sizes = used.withLock { $0 }
+            #expect(!sizes.isEmpty && refused.withLock { $0 } > 0 && sizes.count + refused.withLock { $0 } == 20)
+            #expect(sizes.reduce(0, +) <= 1000)
+            #expect(try setup.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [user.id], as: Int64.self) == sizes.reduce(0, +))
+            // A refusal changes nothing: what is left is less than the smallest refused size.
+            #expect(try QuotaReservations(db: setup, clock: ManualClock()).remaining(userID: user.id) < 109)
+        }
+    }
 }

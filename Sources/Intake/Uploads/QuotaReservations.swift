@@ -88,6 +88,17 @@ public struct QuotaReservations {
         }
     }
 
+    /// Turns `bytes` into usage without a reservation (a request small enough to be read whole
+    /// first) when the owner has room for them; false, changing nothing, when not. Runs inside
+    /// the caller's transaction when there is one, so the check and the use are one step.
+    public func use(userID: Int64, bytes: Int64) throws -> Bool {
+        try db.write {
+            guard bytes <= (try remaining(userID: userID)) else { return false }
+            try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + $1 WHERE id = $2", [bytes, userID])
+            return true
+        }
+    }
+
     /// Keeps a reservation alive until `expiresAt` (a resumable upload that is still moving).
     public func extend(reservationID: Int64, until expiresAt: Int64) throws {
         try db.execute("UPDATE upload_reservations SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END WHERE id = $2", [expiresAt, reservationID])

@@ -64,11 +64,26 @@ public struct UploadPipeline {
         Int64(maxFiles) * (maxFileBytes + 16 * 1024) + 1024 * 1024
     }
 
+    /// A request body of at most this many bytes is read whole before its quota is taken: its
+    /// files are checked against the owner's room as they are recorded, in the same transaction,
+    /// so parallel requests still cannot pass a quota between them. A reservation, held while a
+    /// larger body streams in, costs two writes of its own (made, then released), as many as
+    /// recording and delivering a small file; at this size the most a refused request made the
+    /// server read is a megabyte, which `checkDeclaredLength` has already found room for.
+    public static let unreservedRequestBytes: Int64 = 1024 * 1024
+
     /// Steps 1–3: whether the portal takes an upload of `bytes` with these client fields, and the
     /// account it goes to with a reservation of `bytes` held for `lifetime` seconds — by this
     /// process when `processBound` (a request's reservation dies with its worker).
     public func admit(fields: [String: String], bytes: Int64, lifetime: Int64 = QuotaReservations.lifetimeSeconds, processBound: Bool = true) throws
         -> (account: StorageAccount, reservationID: Int64) {
+        let account = try accept(fields: fields)
+        return (account, try reserve(bytes: bytes, lifetime: lifetime, processBound: processBound))
+    }
+
+    /// Steps 1–2: whether the portal takes an upload with these client fields, and the account
+    /// it goes to.
+    public func accept(fields: [String: String]) throws -> StorageAccount {
         guard portal.active else { throw UploadRefusal(.closed, "This portal cannot accept uploads right now.") }
         if portal.hasPassword && !PortalAccess.isValid(fields["token"] ?? "", portalID: portal.id, now: env.clock.now(), key: env.secretKey) {
             throw UploadRefusal(.password, "Enter the portal's password first.")
@@ -84,15 +99,19 @@ public struct UploadPipeline {
         if (fields["clientMessage"] ?? "").count > 5000 { throw UploadRefusal(.invalid, "Use at most 5000 characters for the message.") }
         let accounts = try StorageAccountStore(db: env.db, clock: env.clock).list(userID: portal.userID)
         let rules = accounts.map { StorageRules.Account(id: $0.id, provider: $0.provider, status: $0.status) }
-        let account: StorageAccount
         switch StorageRules.uploadDecision(portalAccountID: portal.storageAccountID, backupAccountID: portal.backupStorageAccountID,
                                            portalProvider: nil, accounts: rules) {
         case .refuse(let message): throw UploadRefusal(.closed, message)
-        case .use(let id, _), .failover(let id, _): account = accounts.first { $0.id == id }!
+        case .use(let id, _), .failover(let id, _): return accounts.first { $0.id == id }!
         }
+    }
+
+    /// Step 3: `bytes` of the owner's quota held for `lifetime` seconds, or the refusal that
+    /// says how much room is left.
+    public func reserve(bytes: Int64, lifetime: Int64 = QuotaReservations.lifetimeSeconds, processBound: Bool = true) throws -> Int64 {
         switch try QuotaReservations(db: env.db, clock: env.clock).reserve(userID: portal.userID, bytes: bytes, lifetime: lifetime,
                                                                                 holder: processBound ? LeaseHolder(of: env.liveness) : nil) {
-        case .reserved(let id): return (account, id)
+        case .reserved(let id): return id
         case .overQuota(let remaining):
             throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: bytes))
         }
@@ -100,11 +119,12 @@ public struct UploadPipeline {
 
     /// Steps 4–7 for one spooled file: type and scan; then in one transaction the record (bound
     /// to its account for good, `delivering`, the spool moved to the deliveries folder), `size`
-    /// bytes of the reservation turned into usage, and the audit entry; then the first delivery
+    /// bytes of the reservation turned into usage (without one, of the owner's room, or the
+    /// refusal), and the audit entry; then the first delivery
     /// attempt, here in the request. A provider that refuses for good takes the file back out
     /// (the client is told); a transient failure leaves it to the delivery runner.
     /// `step` hears the scan and the delivery begin (a resumable upload moves its lifecycle by them).
-    public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64,
+    public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64?,
                          step: (TusUploadEvent) throws -> Void = { _ in }) throws -> ReceivedFile {
         if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, accepted: portal.accepted) {
             throw UploadRefusal(.type, message)
@@ -135,7 +155,13 @@ public struct UploadPipeline {
                     as: Int64.self)!
                 // A new row in this transaction: nobody else can hold it yet.
                 _ = try deliveries.claim(id)
-                try QuotaReservations(db: env.db, clock: env.clock).consume(reservationID: reservationID, bytes: file.size)
+                let quota = QuotaReservations(db: env.db, clock: env.clock)
+                if let reservationID {
+                    try quota.consume(reservationID: reservationID, bytes: file.size)
+                } else if !(try quota.use(userID: portal.userID, bytes: file.size)) {
+                    let remaining = try quota.remaining(userID: portal.userID)
+                    throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: file.size))
+                }
                 try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
                                                                   entityType: "file_upload", entityID: String(id),
                                                                   after: [("portal", portal.slug), ("size", String(file.size)), ("sha256", file.sha256)])

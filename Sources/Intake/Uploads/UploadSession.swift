@@ -4,7 +4,8 @@ import Integrations
 import Spool
 
 /// One upload request to a portal, driven by the multipart parser's events: the form fields
-/// first, then the files. One quota reservation covers the whole request (its Content-Length);
+/// first, then the files. One quota reservation covers the whole request (its Content-Length),
+/// unless it is small enough to be read whole first (`UploadPipeline.unreservedRequestBytes`);
 /// each file is spooled while hashed, then completed by the `UploadPipeline`.
 public final class UploadSession {
     let env: UploadEnvironment
@@ -37,7 +38,8 @@ public final class UploadSession {
     public func beginFile(name: String, contentType: String?) throws {
         if !started {
             started = true
-            (account, reservationID) = try pipeline.admit(fields: fields, bytes: declaredLength)
+            account = try pipeline.accept(fields: fields)
+            if declaredLength > UploadPipeline.unreservedRequestBytes { reservationID = try pipeline.reserve(bytes: declaredLength) }
         }
         guard received.count < portal.maxFiles else { throw UploadRefusal(.invalid, "Send at most \(portal.maxFiles) files at a time.") }
         let limit = try fileLimit ?? pipeline.maxFileBytes()
@@ -57,7 +59,7 @@ public final class UploadSession {
 
     /// The file just read, through the rest of the pipeline.
     public func endFile() throws {
-        guard let spool, let current, let account, let reservationID else { return }
+        guard let spool, let current, let account else { return }
         defer { spool.abandon(); self.spool = nil; self.current = nil }
         let sha256 = try SpoolError.refusing { try spool.finish() }
         let file = UploadPipeline.Spooled(path: spool.path, size: spool.size, sha256: sha256, head: spool.head, name: current.name,
