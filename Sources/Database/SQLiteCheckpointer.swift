@@ -44,6 +44,8 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     private var queuedPasses = 0
     /// The WAL's size after the latest commit of a hooked connection.
     private var latestWALPages: Int32 = 0
+    /// How far into the WAL the last pass copied: the next is asked for `thresholdPages` later.
+    private var copiedTo: Int32 = 0
     /// Runs on the thread between a passive pass and the choice of a catch-up (a test writes there,
     /// as the writers of a busy host do while a pass syncs).
     private let afterPassivePass: (() -> Void)?
@@ -140,7 +142,11 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         latestWALPages = walPages
-        guard walPages >= thresholdPages else { return true }
+        if walPages < copiedTo { copiedTo = 0 }  // the WAL started over
+        // Past the threshold, and by as much again since the last pass (one that could not copy
+        // what came in meanwhile leaves the WAL above the threshold, and passes back to back
+        // would each sync the log and the database for a few pages).
+        guard walPages >= thresholdPages, walPages - copiedTo >= thresholdPages else { return true }
         guard running else { return false }
         if !requested {
             requested = true
@@ -183,6 +189,8 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
                 }
             }
             pthread_mutex_lock(mutex)
+            if let copied = pass?.copied, copied > 0 { copiedTo = copied }
+            if caughtUp { copiedTo = 0 }
             if pass != nil { passes += 1 }
             if caughtUp { queuedPasses += 1 }
         }
