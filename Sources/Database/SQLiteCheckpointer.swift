@@ -169,6 +169,7 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
             let pass = checkpoint()
             afterPassivePass?()
             var caughtUp = false
+            var queuedCopied: Int32?
             // The pass reports the WAL as it began; the writers' commits since tell its size now.
             if case let (_, copied)? = pass {
                 pthread_mutex_lock(mutex)
@@ -178,19 +179,22 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
                 if walPages > copied, walPages >= catchUpAt, !last {
                     _ = connection.inWriterQueue {
                         // Writers wait meanwhile, so another process's pass is waited out (briefly).
-                        for _ in 0..<100 {
+                        for _ in 0..<20 {
                             guard case let (walPages, copied)? = checkpoint() else { usleep(1_000); continue }
                             caughtUp = walPages == copied
-                            // A reader on an older snapshot holds pages back: try again further on.
-                            if !caughtUp { catchUpAt = walPages + limitPages }
+                            queuedCopied = copied
+                            // The next catch-up comes a limit further on: the WAL starts over at the
+                            // next write unless a reader still reads an older snapshot (or pages
+                            // were held back for one), and catching up again at once would stall
+                            // the writers for nothing. Once it has started over, both reset.
+                            catchUpAt = walPages + limitPages
                             return
                         }
                     }
                 }
             }
             pthread_mutex_lock(mutex)
-            if let copied = pass?.copied, copied > 0 { copiedTo = copied }
-            if caughtUp { copiedTo = 0 }
+            if let copied = queuedCopied ?? pass?.copied, copied > 0 { copiedTo = copied }
             if pass != nil { passes += 1 }
             if caughtUp { queuedPasses += 1 }
         }

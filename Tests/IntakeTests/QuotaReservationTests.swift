@@ -48,6 +48,13 @@ struct QuotaReservationTests {
             let reservations = QuotaReservations(db: db, clock: clock)
             guard case .reserved(let held) = try reservations.reserve(userID: user.id, bytes: 500) else { Issue.record("should fit"); return }
             #expect(try reservations.reserve(userID: user.id, bytes: 201) == .overQuota(remainingBytes: 200))
+            // Without a reservation, room for the rest of the request is asked for, not only for
+            // the bytes used now; a refusal changes nothing.
+            #expect(try !reservations.use(userID: user.id, bytes: 100, room: 201))
+            #expect(try reservations.remaining(userID: user.id) == 200)
+            #expect(try reservations.use(userID: user.id, bytes: 100, room: 200))
+            #expect(try reservations.remaining(userID: user.id) == 100)
+            try db.execute("UPDATE users SET storage_used_bytes = 300 WHERE id = $1", [user.id])
             clock.advance(QuotaReservations.lifetimeSeconds)
             if case .overQuota = try reservations.reserve(userID: user.id, bytes: 600) { Issue.record("the expired reservation still counts") }
             #expect(throws: ValidationError.self) { try reservations.commit(reservationID: 999, actualBytes: 1) }
@@ -71,7 +78,7 @@ struct QuotaReservationTests {
                 do {
                     let db = try location.open()
                     let size = Int64(90 + i)
-                    if try QuotaReservations(db: db, clock: ManualClock()).use(userID: user.id, bytes: size) {
+                    if try QuotaReservations(db: db, clock: ManualClock()).use(userID: user.id, bytes: size, room: size) {
                         used.withLock { $0.append(size) }
                     } else {
                         refused.withLock { $0 += 1 }

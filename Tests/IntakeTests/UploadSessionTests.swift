@@ -84,6 +84,25 @@ struct UploadSessionTests {
         }
     }
 
+    @Test("a request small enough to take no reservation, whose two files do not both fit: refused at its first file, nothing recorded")
+    func smallRequestAllOrNothing() throws {
+        try withDatabase { db in
+            let w = try world(db)
+            defer { try? FileManager.default.removeItem(atPath: w.root) }
+            // Room for a request of one 10,000-byte file (14,096 bytes declared), not for one of
+            // two (24,096); checked file by file, the first would fit and the second not.
+            try QuotaStore(db: db, clock: w.clock).setOverride(userID: w.ownerID, bytes: 15_000, by: actor)
+            let a = (0..<10_000).map { UInt8($0 % 7) }
+            #expect(throws: UploadRefusal.self) { _ = try upload(w, fields: [("clientName", "Ada")], files: [("a.txt", a), ("b.txt", a)]) }
+            #expect(try db.scalar("SELECT count(*) FROM file_uploads", as: Int.self) == 0)
+            #expect(try db.scalar("SELECT storage_used_bytes FROM users WHERE id = $1", [w.ownerID], as: Int64.self) == 0)
+            #expect(try db.scalar("SELECT count(*) FROM upload_reservations", as: Int.self) == 0)
+            #expect(spoolIsEmpty(w))
+            // Alone, the file fits.
+            #expect(try upload(w, fields: [("clientName", "Ada")], files: [("a.txt", a)]).count == 1)
+        }
+    }
+
     @Test("a portal without a folder name (from before folder names existed) files under its own name")
     func folderFallsBackToPortalName() throws {
         try withDatabase { db in

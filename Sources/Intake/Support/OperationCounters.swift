@@ -24,7 +24,7 @@ public enum TokenRefreshResult: String, Sendable, CaseIterable {
 /// background job runs. The executable wires counters that every process of `intake serve` adds
 /// to; tests and the operator commands count nothing (`.none`).
 public protocol OperationCounters: Sendable {
-    /// A file was accepted (recorded, its reservation used): `bytes` is its size.
+    /// A file was accepted (recorded, its bytes taken from the quota): `bytes` is its size.
     func fileAccepted(_ transfer: UploadTransfer, bytes: Int64)
     /// A refresh of an access token at `provider` ended with `result`.
     func tokenRefreshed(_ provider: OAuthProvider.Kind, _ result: TokenRefreshResult)

@@ -89,11 +89,12 @@ public struct QuotaReservations {
     }
 
     /// Turns `bytes` into usage without a reservation (a request small enough to be read whole
-    /// first) when the owner has room for them; false, changing nothing, when not. Runs inside
-    /// the caller's transaction when there is one, so the check and the use are one step.
-    public func use(userID: Int64, bytes: Int64) throws -> Bool {
+    /// first) when the owner has room for `room` bytes (the rest of the request, these bytes
+    /// among them); false, changing nothing, when not. Runs inside the caller's transaction when
+    /// there is one, so the check and the use are one step.
+    public func use(userID: Int64, bytes: Int64, room: Int64) throws -> Bool {
         try db.write {
-            guard bytes <= (try remaining(userID: userID)) else { return false }
+            guard max(bytes, room) <= (try remaining(userID: userID)) else { return false }
             try db.execute("UPDATE users SET storage_used_bytes = storage_used_bytes + $1 WHERE id = $2", [bytes, userID])
             return true
         }

@@ -222,7 +222,7 @@ public struct TusUploads {
         let file = UploadPipeline.Spooled(path: spoolPath(upload.id), size: upload.length, sha256: Sodium.hex(hash.finish()),
                                           head: upload.head, name: upload.fileName, contentType: upload.contentType)
         do {
-            let received = try pipeline.complete(file, fields: upload.fields, account: account, reservationID: reservationID) { try move($0) }
+            let received = try pipeline.complete(file, fields: upload.fields, account: account, quota: .reservation(reservationID)) { try move($0) }
             env.counters.fileAccepted(.tus, bytes: file.size)
             current = try TusUploadLifecycle.next(current, received.status == .uploaded ? .recordedAndStored : .recordedForDelivery)
             try env.db.write {

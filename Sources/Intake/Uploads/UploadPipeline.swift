@@ -64,13 +64,23 @@ public struct UploadPipeline {
         Int64(maxFiles) * (maxFileBytes + 16 * 1024) + 1024 * 1024
     }
 
-    /// A request body of at most this many bytes is read whole before its quota is taken: its
-    /// files are checked against the owner's room as they are recorded, in the same transaction,
-    /// so parallel requests still cannot pass a quota between them. A reservation, held while a
-    /// larger body streams in, costs two writes of its own (made, then released), as many as
-    /// recording and delivering a small file; at this size the most a refused request made the
-    /// server read is a megabyte, which `checkDeclaredLength` has already found room for.
+    /// A request body of at most this many bytes is read whole before its quota is taken: as each
+    /// of its files is recorded, in the same transaction, the owner must still have room for the
+    /// rest of the request (its declared length less the files already recorded), so parallel
+    /// requests still cannot pass a quota between them, and a request whose files would not all
+    /// fit is refused at its first file, as a reservation would have refused it. A reservation,
+    /// held while a larger body streams in, costs two writes of its own (made, then released), as
+    /// many as recording and delivering a small file; at this size the most a refused request
+    /// made the server read is a megabyte, which `checkDeclaredLength` had found room for.
     public static let unreservedRequestBytes: Int64 = 1024 * 1024
+
+    /// What a file's bytes are taken from as it is recorded.
+    public enum QuotaSource: Sendable, Equatable {
+        /// The request's reservation.
+        case reservation(Int64)
+        /// The owner's room, which must hold `restOfRequest` bytes (at least the file's own).
+        case room(restOfRequest: Int64)
+    }
 
     /// Steps 1–3: whether the portal takes an upload of `bytes` with these client fields, and the
     /// account it goes to with a reservation of `bytes` held for `lifetime` seconds — by this
@@ -124,7 +134,7 @@ public struct UploadPipeline {
     /// attempt, here in the request. A provider that refuses for good takes the file back out
     /// (the client is told); a transient failure leaves it to the delivery runner.
     /// `step` hears the scan and the delivery begin (a resumable upload moves its lifecycle by them).
-    public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, reservationID: Int64?,
+    public func complete(_ file: Spooled, fields: [String: String], account: StorageAccount, quota source: QuotaSource,
                          step: (TusUploadEvent) throws -> Void = { _ in }) throws -> ReceivedFile {
         if case .refused(let message) = FileTypes.check(fileName: file.name, head: file.head, accepted: portal.accepted) {
             throw UploadRefusal(.type, message)
@@ -156,11 +166,15 @@ public struct UploadPipeline {
                 // A new row in this transaction: nobody else can hold it yet.
                 _ = try deliveries.claim(id)
                 let quota = QuotaReservations(db: env.db, clock: env.clock)
-                if let reservationID {
+                switch source {
+                case .reservation(let reservationID):
                     try quota.consume(reservationID: reservationID, bytes: file.size)
-                } else if !(try quota.use(userID: portal.userID, bytes: file.size)) {
-                    let remaining = try quota.remaining(userID: portal.userID)
-                    throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: file.size))
+                case .room(let rest):
+                    let needed = max(rest, file.size)
+                    if !(try quota.use(userID: portal.userID, bytes: file.size, room: needed)) {
+                        let remaining = try quota.remaining(userID: portal.userID)
+                        throw UploadRefusal(.overQuota, UploadRefusal.storageFullMessage(remaining: remaining, needed: needed))
+                    }
                 }
                 try AuditLog(db: env.db, clock: env.clock).record(AuditLog.Actor(userID: nil, remoteAddress: remoteAddress), action: "upload.received",
                                                                   entityType: "file_upload", entityID: String(id),

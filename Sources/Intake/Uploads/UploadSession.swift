@@ -64,7 +64,9 @@ public final class UploadSession {
         let sha256 = try SpoolError.refusing { try spool.finish() }
         let file = UploadPipeline.Spooled(path: spool.path, size: spool.size, sha256: sha256, head: spool.head, name: current.name,
                                           contentType: current.contentType)
-        received.append(try pipeline.complete(file, fields: fields, account: account, reservationID: reservationID))
+        let source: UploadPipeline.QuotaSource = reservationID.map { .reservation($0) }
+            ?? .room(restOfRequest: declaredLength - received.reduce(0) { $0 + $1.size })
+        received.append(try pipeline.complete(file, fields: fields, account: account, quota: source))
         env.counters.fileAccepted(.multipart, bytes: file.size)
     }
 
