@@ -51,7 +51,7 @@ public struct StoragePurchases {
 
     /// Buys `gb` for the user. `expectedCostMinor`, when sent, must be the current cost.
     public func buy(userID: Int64, gb: Int, expectedCostMinor: Int64?, by actor: AuditLog.Actor)
-        throws -> (purchase: StoragePurchase, balance: Money, quotaBytes: Int64) {
+        throws -> (purchase: StoragePurchase, balance: Money, quota: UserQuota?) {
         try db.write {
             guard let version = try self.pricing.history(limit: 1).first else {
                 throw PurchaseRefusal.noPricing
@@ -85,7 +85,9 @@ public struct StoragePurchases {
                 "object": "storage_purchase", "id": id, "gb": gb, "bytes": bytes, "cost_minor": cost.minorUnits, "currency": cost.currency.code,
                 "starts_at": now, "expires_at": expires.map { $0 as Any } ?? NSNull(), "created": now,
             ])
-            let quota = try db.scalar("SELECT quota_bytes FROM users WHERE id = $1", [userID], as: Int64.self) ?? 0
+            // The quota the purchase made, read in the same transaction (one statement fewer while
+            // the write lock is held than reading it again afterwards).
+            let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID)
             let purchase = StoragePurchase(id: id, pricingVersionID: version.id, gb: gb, bytes: bytes, cost: cost, startsAt: now, expiresAt: expires)
             return (purchase, Money(minorUnits: balance.minorUnits - cost.minorUnits, currency: cost.currency), quota)
         }

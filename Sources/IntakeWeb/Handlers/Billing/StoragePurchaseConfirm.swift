@@ -29,8 +29,7 @@ enum StoragePurchaseConfirm {
                 userID: userID, scope: StoragePurchaseForm.keyScope, key: key,
                 requestHash: StoragePurchaseForm.requestHash(gb: gb, expectedCostMinor: expected)) {
                 let done = try context.stores.purchases.buy(userID: userID, gb: gb, expectedCostMinor: expected, by: context.actor)
-                let quota = try context.stores.quotas.quota(userID: userID)
-                return (IdempotencyKeys.Answer(status: 303, body: Array(message(done.purchase, balance: done.balance, quota: quota).utf8)), true)
+                return (IdempotencyKeys.Answer(status: 303, body: Array(message(done.purchase, balance: done.balance, quota: done.quota).utf8)), true)
             }
             return FormAnswer.saved(context, String(decoding: answer.body, as: UTF8.self), redirect: "/dashboard/storage")
         } catch is IdempotencyKeys.Mismatch {

@@ -31,9 +31,8 @@ enum StorageAPIPurchase {
             answer = try context.stores.idempotencyKeys.answer(userID: userID, scope: "storage.purchase", key: key, requestHash: hash) {
                 do {
                     let done = try context.stores.purchases.buy(userID: userID, gb: wanted, expectedCostMinor: expected, by: context.actor)
-                    let quota = try context.stores.quotas.quota(userID: userID)
                     let json: JSONValue = ["purchase": PurchaseJSON.purchase(done.purchase), "balance": PurchaseJSON.balance(done.balance),
-                                           "quota": quota.map(PurchaseJSON.quota) ?? .null]
+                                           "quota": done.quota.map(PurchaseJSON.quota) ?? .null]
                     return (IdempotencyKeys.Answer(status: 201, body: json.serialized()), true)
                 } catch PurchaseRefusal.insufficientBalance(let balance, let cost) {
                     let short = Money(minorUnits: cost.minorUnits - balance.minorUnits, currency: cost.currency)
