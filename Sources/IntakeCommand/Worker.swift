@@ -34,8 +34,9 @@ struct Worker: ParsableCommand {
             logger.critical("cannot start the worker: \(error)")
             throw ExitCode(1)
         }
+        let metrics = Wiring.workerMetrics(config, environment: ProcessInfo.processInfo.environment, logger: logger)
         // The WAL's checkpoints on a thread of their own, not inside the commit of whichever
-        // request crossed the threshold while every other writer waits.
+        // request crossed the threshold while every other writer waits (before any connection opens).
         if case .sqlite(let path) = config.database {
             do {
                 try SQLiteCheckpointer.start(path: path)
@@ -43,7 +44,6 @@ struct Worker: ParsableCommand {
                 logger.warning("checkpoints stay with the writers: \(error)")
             }
         }
-        let metrics = Wiring.workerMetrics(config, environment: ProcessInfo.processInfo.environment, logger: logger)
         let worker = FastCGIWorker(threads: config.threads, shutdownGrace: config.shutdownGrace, logger: logger) {
             ApplicationHandler(Application(services: try Wiring.services(config, templates: templates, logger: logger, secretKey: secretKey,
                                                                          metrics: metrics)))
