@@ -1,4 +1,5 @@
 import CSQLite
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,8 +10,8 @@ import Glibc
 /// SQLite's automatic checkpoint runs inside the commit that brings the WAL past 1,000 pages,
 /// while that writer still holds the writers' queue: it syncs the WAL, copies the pages into the
 /// database file and syncs that, and every other writer waits meanwhile. An upload writes about
-/// fifty pages, so under a stream of small uploads one in twenty stalled every writer of the host
-/// for the length of two `fsync`s. A passive checkpoint takes no write lock (SQLite runs it beside
+/// forty pages, so under a stream of small uploads one in twenty-five stalled every writer of the
+/// host for the length of two `fsync`s. A passive checkpoint takes no write lock (SQLite runs it beside
 /// readers and writers), so here the committing connection's WAL hook only wakes this thread,
 /// which checkpoints on its own connection while the writers go on.
 ///
@@ -76,7 +77,7 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
 
     static func start(path: String, thresholdPages: Int32, limitPages: Int32, afterPassivePass: (() -> Void)?) throws -> SQLiteCheckpointer {
         try starting.withLock { _ in
-            if let existing = registry.withLock({ $0[path] }) { return existing }
+            if let existing = registry.withLock({ $0.running[path] }) { return existing }
             // Its own connection only checkpoints, so it needs no hook: it opens before the entry.
             let checkpointer = try SQLiteCheckpointer(path: path, thresholdPages: thresholdPages, limitPages: limitPages,
                                                      afterPassivePass: afterPassivePass)
@@ -96,7 +97,7 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
                 throw DatabaseError(.other, "cannot start the checkpoint thread for \(path) (error \(rc))")
             }
             pthread_detach(thread)
-            registry.withLock { $0[path] = checkpointer }
+            registry.withLock { $0.running[path] = checkpointer }
             return checkpointer
         }
     }
@@ -105,9 +106,13 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     /// again, and so do those still open: their hook finds the thread gone. The object stays
     /// (their hooks point at it) until the process ends.
     public func stop() {
-        Self.registry.withLock { if $0[path] === self { $0[path] = nil } }
+        Self.registry.withLock { registry in
+            if registry.running[path] === self {
+                registry.running[path] = nil
+                registry.retired.append(self)
+            }
+        }
         pthread_mutex_lock(mutex)
-        if running { Self.retired.withLock { $0.append(self) } }
         running = false
         pthread_cond_signal(condition)
         while !stopped { pthread_cond_wait(condition, mutex) }
@@ -125,7 +130,7 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     /// Called by `SQLiteDatabase` as it opens `handle` on `path`: when a checkpointer runs for the
     /// file, the connection's WAL hook (which replaces SQLite's automatic checkpoint) wakes it.
     static func attach(_ handle: OpaquePointer, path: String) {
-        guard let checkpointer = registry.withLock({ $0[path] }) else { return }
+        guard let checkpointer = registry.withLock({ $0.running[path] }) else { return }
         sqlite3_wal_hook(handle, { context, db, name, pages in
             let checkpointer = Unmanaged<SQLiteCheckpointer>.fromOpaque(context!).takeUnretainedValue()
             if !checkpointer.committed(walPages: pages) {
@@ -211,31 +216,10 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
         return (walPages, copied)
     }
 
-    /// The checkpointers running in this process, by file; `starting` makes two starts for one
-    /// file start one thread; stopped ones stay in `retired`.
-    private static let registry = Locked<[String: SQLiteCheckpointer]>([:])
-    private static let starting = Locked<Void>(())
-    private static let retired = Locked<[SQLiteCheckpointer]>([])
-}
-
-/// A value behind a mutex, for the few process-wide tables of this module.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init(_ value: Value) {
-        self.value = value
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
-    }
+    /// The checkpointers running in this process, by file, and those stopped, kept for the hooks
+    /// that still point at them. `starting` makes two starts for one file start one thread (a new
+    /// checkpointer's own connection consults the registry as it opens, so the registry cannot
+    /// be held meanwhile).
+    private static let registry = Mutex<(running: [String: SQLiteCheckpointer], retired: [SQLiteCheckpointer])>(([:], []))
+    private static let starting = Mutex<Void>(())
 }

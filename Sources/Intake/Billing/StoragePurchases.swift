@@ -85,8 +85,8 @@ public struct StoragePurchases {
                 "object": "storage_purchase", "id": id, "gb": gb, "bytes": bytes, "cost_minor": cost.minorUnits, "currency": cost.currency.code,
                 "starts_at": now, "expires_at": expires.map { $0 as Any } ?? NSNull(), "created": now,
             ])
-            // The quota the purchase made, read in the same transaction (one statement fewer while
-            // the write lock is held than reading it again afterwards).
+            // The quota the purchase made, for the answer: the callers keep it with the answer in
+            // this transaction, so reading it again there would be one more statement under the lock.
             let quota = try QuotaStore(db: db, clock: clock).quota(userID: userID)
             let purchase = StoragePurchase(id: id, pricingVersionID: version.id, gb: gb, bytes: bytes, cost: cost, startsAt: now, expiresAt: expires)
             return (purchase, Money(minorUnits: balance.minorUnits - cost.minorUnits, currency: cost.currency), quota)
