@@ -159,6 +159,50 @@ struct SQLiteDatabaseTests {
         }
     }
 
+    @Test("nested writes one after another at the same depth (the same savepoint name): a failed one undoes only itself and what nested in it, a failed statement too; the rest commits")
+    func siblingSavepoints() throws {
+        struct Boom: Error {}
+        try withTemporaryDatabase { db in
+            try db.execute("CREATE TABLE t (v INTEGER)")
+            try db.write {
+                try db.write {
+                    try db.execute("INSERT INTO t VALUES (1)")
+                    try db.write { try db.execute("INSERT INTO t VALUES (2)") }
+                }
+                do {
+                    try db.write {
+                        try db.execute("INSERT INTO t VALUES (3)")
+                        do {
+                            try db.write {
+                                try db.execute("INSERT INTO t VALUES (4)")
+                                throw Boom()
+                            }
+                        } catch is Boom {}
+                        try db.write { try db.execute("INSERT INTO t VALUES (6)") }
+                        throw Boom()
+                    }
+                } catch is Boom {}
+                for v in 100..<200 {
+                    try db.write { try db.execute("INSERT INTO t VALUES ($1)", [v]) }
+                }
+                do {
+                    try db.write {
+                        try db.execute("INSERT INTO t VALUES (7)")
+                        try db.execute("INSERT INTO no_such_table VALUES (1)")
+                    }
+                    Issue.record("a statement on a missing table did not fail")
+                } catch let error as DatabaseError {
+                    #expect(error.message.contains("no_such_table"), "\(error)")
+                }
+                try db.execute("INSERT INTO t VALUES (5)")
+            }
+            #expect(try db.query("SELECT v FROM t ORDER BY v").map { try $0.get("v", as: Int.self) } == [1, 2, 5] + Array(100..<200))
+            // The connection is out of its transaction, savepoints and all: the next one starts clean.
+            try db.write { try db.execute("INSERT INTO t VALUES (8)") }
+            #expect(try db.scalar("SELECT count(*) FROM t WHERE v = 8", as: Int.self) == 1)
+        }
+    }
+
     @Test("concurrent writers on separate connections lose no update")
     func concurrentWriters() throws {
         try withTemporaryDatabase { setup in
