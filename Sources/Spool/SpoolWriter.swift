@@ -6,7 +6,9 @@ import Sodium
 /// memory stays flat whatever the size. A file over its limit is refused as soon as it passes
 /// it, and the spool is removed unless it was finished. Write-back to disk starts while the file
 /// arrives, so the fsync at the end waits for little; the digest is recorded on the file
-/// (`RecordedSHA256`) for the storage that takes the same file later.
+/// (`RecordedSHA256`) for the storage that takes the same file later. Past its first write-back
+/// step, a file's bytes are written on a queue of their own (`WriteBehind`) while the next ones
+/// are read and hashed.
 public final class SpoolWriter {
     public let path: String
     public let limit: Int64
@@ -19,8 +21,10 @@ public final class SpoolWriter {
     private let hasher = StreamingDigest(.sha256)
     private let file: SpoolFile
     private var finished = false
-    /// Where write-back has been started up to.
+    /// Where write-back has been started up to (until `behind` takes over).
     private var flushedTo: Int64 = 0
+    /// The writes of a file past `writebackStep`.
+    private var behind: WriteBehind?
 
     /// How much is written before its write-back is started: the step a resumable upload uses.
     static let writebackStep: Int64 = 8 << 20
@@ -51,16 +55,24 @@ public final class SpoolWriter {
         guard size <= limit else { throw TooLarge(limit: limit) }
         if head.count < Self.headLength { head += bytes.prefix(Self.headLength - head.count) }
         hasher.update(bytes)
+        if let behind {
+            try behind.enqueue(bytes)
+            return
+        }
         try file.write(bytes)
         if size - flushedTo >= Self.writebackStep {
             file.startWriteBack(offset: flushedTo, length: size - flushedTo)
             flushedTo = size
+            // A file this large goes on writing behind the reads (a small one never waits for a
+            // queue's thread).
+            behind = WriteBehind(file: file, written: size, flushedTo: flushedTo, writebackStep: Self.writebackStep)
         }
     }
 
     /// Records the SHA-256 on the file, flushes both to disk and returns the SHA-256 (hex). The
     /// spool stays until the caller removes it.
     public func finish() throws -> String {
+        try behind?.drain()
         let digest = hasher.finish()
         RecordedSHA256.record(digest, on: file)
         try file.sync()
@@ -71,6 +83,7 @@ public final class SpoolWriter {
 
     /// Closes and removes the spool (a refused or failed upload leaves nothing behind).
     public func abandon() {
+        behind?.cancel()
         file.close()
         Spool.remove(path)
         finished = true
