@@ -1,16 +1,21 @@
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes a large spool file's bytes on a queue of their own, so that the request's thread reads,
 /// parses and hashes the next piece of the body while the last one is copied into the page cache.
 /// A 1 GiB upload spends about as long in `write(2)` as in everything else its thread does
 /// (`scripts/bench upload`), so the two overlap on the host's cores instead of taking turns.
 ///
-/// The pieces are copies (the caller's buffer is reused for the next read), at most `limitBytes`
-/// of them waiting at a time: the request's thread waits for room, so memory stays flat and a
-/// slow disk slows the upload down, as a direct write would. Writes happen in order on a serial
-/// queue (libdispatch's threads take no signals). A write that fails is reported by the next
-/// `enqueue` or by `drain`, and nothing after it is written.
+/// Bytes are gathered into pieces of `pieceBytes` (a megabyte: ext4 does the same bookkeeping
+/// for each `write(2)` whatever its size, and a body arrives 8 to 64 KiB at a time), copies, as
+/// the caller's buffer is reused for the next read. At most `limitBytes` of them wait in the queue,
+/// with the piece being gathered beside them (5 MiB in all): the request's thread waits for room,
+/// so memory stays flat and a slow disk slows the upload down, as a direct write would. Writes
+/// happen in order on a serial queue (libdispatch's threads take no signals). A write that fails
+/// is reported by the next `enqueue` or by `drain`, and nothing after it is written.
 final class WriteBehind: @unchecked Sendable {
     private let file: SpoolFile
     private let queue = DispatchQueue(label: "intake.spool.write-behind")
@@ -81,7 +86,8 @@ final class WriteBehind: @unchecked Sendable {
     /// Drops what is still queued and waits for the write in progress, if any: the file can then
     /// be closed and removed.
     func cancel() {
-        state.withLock { $0.stopped = true }
+        // Writing after this is an error, as it would be on the closed descriptor.
+        state.withLock { $0 = ($0.failure ?? SpoolError(code: EBADF, function: "write", path: file.path), true) }
         queue.sync {}
     }
 }

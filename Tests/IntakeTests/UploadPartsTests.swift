@@ -28,8 +28,10 @@ struct UploadPartsTests {
             for piece in stride(from: 0, to: 12 << 20, by: 65536) {
                 try data[piece..<(piece + 65536)].withUnsafeBytes { try dropped.write($0) }
             }
+            try data[0..<100].withUnsafeBytes { try dropped.write($0) }  // a piece half gathered
             dropped.abandon()
             #expect(!FileManager.default.fileExists(atPath: dropped.path))
+            #expect(throws: SpoolError.self, "an abandoned spool takes nothing more") { try data[0..<10].withUnsafeBytes { try dropped.write($0) } }
         }
     }
 
