@@ -21,8 +21,8 @@ public final class SpoolWriter {
     private let hasher = StreamingDigest(.sha256)
     private let file: SpoolFile
     private var finished = false
-    /// Where write-back has been started up to (until `behind` takes over).
-    private var flushedTo: Int64 = 0
+    /// What is written and where write-back has been started up to (until `behind` takes over).
+    private var writeBack = WriteBackSchedule(step: SpoolWriter.writebackStep)
     /// The writes of a file past `writebackStep`.
     private var behind: WriteBehind?
 
@@ -60,12 +60,10 @@ public final class SpoolWriter {
             return
         }
         try file.write(bytes)
-        if size - flushedTo >= Self.writebackStep {
-            file.startWriteBack(offset: flushedTo, length: size - flushedTo)
-            flushedTo = size
+        if writeBack.wrote(bytes.count, to: file) {
             // A file this large goes on writing behind the reads (a small one never waits for a
             // queue's thread).
-            behind = WriteBehind(file: file, written: size, flushedTo: flushedTo, writebackStep: Self.writebackStep)
+            behind = WriteBehind(file: file, writeBack: writeBack)
         }
     }
 
@@ -87,5 +85,26 @@ public final class SpoolWriter {
         file.close()
         Spool.remove(path)
         finished = true
+    }
+}
+
+/// When a file being written has its write-back started: each time `step` more bytes are in it
+/// (`sync_file_range`, so the fsync at the end waits for little).
+struct WriteBackSchedule {
+    let step: Int64
+    /// Bytes in the file.
+    private(set) var written: Int64 = 0
+    /// Where write-back has been started up to.
+    private var flushedTo: Int64 = 0
+
+    init(step: Int64) { self.step = step }
+
+    /// Notes `count` more bytes written to `file`; true when that started a write-back.
+    mutating func wrote(_ count: Int, to file: SpoolFile) -> Bool {
+        written += Int64(count)
+        guard written - flushedTo >= step else { return false }
+        file.startWriteBack(offset: flushedTo, length: written - flushedTo)
+        flushedTo = written
+        return true
     }
 }

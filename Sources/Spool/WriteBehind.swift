@@ -23,17 +23,13 @@ final class WriteBehind: @unchecked Sendable {
     private let pieceBytes: Int
     /// The first failure, and whether to stop writing (a failure, or the spool abandoned).
     private let state = Mutex<(failure: (any Error)?, stopped: Bool)>((nil, false))
-    /// Where write-back has been started up to, and how far is written (queue only).
-    private var written: Int64
-    private var flushedTo: Int64
-    private let writebackStep: Int64
+    /// What is written and where write-back has been started up to (the queue's alone).
+    private var writeBack: WriteBackSchedule
 
-    /// `written`: the bytes already in the file, written directly before this took over.
-    init(file: SpoolFile, written: Int64, flushedTo: Int64, writebackStep: Int64, limitBytes: Int = 4 << 20, pieceBytes: Int = 1 << 20) {
+    /// `writeBack`: the schedule of the bytes written to `file` before this took over.
+    init(file: SpoolFile, writeBack: WriteBackSchedule, limitBytes: Int = 4 << 20, pieceBytes: Int = 1 << 20) {
         self.file = file
-        self.written = written
-        self.flushedTo = flushedTo
-        self.writebackStep = writebackStep
+        self.writeBack = writeBack
         self.pieceBytes = pieceBytes
         room = DispatchSemaphore(value: max(1, limitBytes / pieceBytes))
     }
@@ -65,11 +61,7 @@ final class WriteBehind: @unchecked Sendable {
             guard !state.withLock({ $0.stopped }) else { return }
             do {
                 try piece.withUnsafeBytes { try file.write($0) }
-                written += Int64(piece.count)
-                if written - flushedTo >= writebackStep {
-                    file.startWriteBack(offset: flushedTo, length: written - flushedTo)
-                    flushedTo = written
-                }
+                _ = writeBack.wrote(piece.count, to: file)
             } catch {
                 state.withLock { $0 = (error, true) }
             }

@@ -42,7 +42,7 @@ struct UploadPartsTests {
             _ = try SpoolFile.create(path)
             // A descriptor open for reading only: every write fails (EBADF), as a full disk would.
             let file = try #require(try SpoolFile.openForReading(path))
-            let behind = WriteBehind(file: file, written: 0, flushedTo: 0, writebackStep: 8 << 20)
+            let behind = WriteBehind(file: file, writeBack: WriteBackSchedule(step: 8 << 20))
             let bytes = [UInt8](repeating: 7, count: 1 << 20)
             var refused: (any Error)?
             for _ in 0..<64 where refused == nil {
